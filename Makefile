@@ -1,0 +1,30 @@
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SPEC   ?= specs/dcgan.yaml
+
+.PHONY: install run test lint bench screenshots clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[gui,dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/ganbuilder run $(SPEC) --out runs/make-run
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	$(VENV)/bin/ruff check .
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_dcgan_step.py
+
+clean:
+	rm -rf $(VENV) runs
