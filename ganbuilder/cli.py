@@ -1,2 +1,172 @@
-def main() -> int:
-    return 0
+"""`ganbuilder` command line: run, validate, summary, sample, schema, gui.
+
+Exit codes: 0 ok, 2 user error (spec, data, checkpoint, flags), 1 internal failure. Heavy
+imports happen inside commands, so `ganbuilder validate` never imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ganbuilder.errors import UserError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USER = 0, 1, 2
+
+
+def _spec_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", type=Path, help="spec file (YAML)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a spec value, e.g. --set training.steps=200 (repeatable)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ganbuilder", description="Declarative YAML model-builder for GANs.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="train a spec headless")
+    _spec_args(p)
+    p.add_argument("--steps", type=int, help="train to this many steps (overrides the spec)")
+    p.add_argument("--out", type=Path, help="run folder (default runs/<name>/<timestamp>)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
+    p.add_argument("--resume", type=Path, metavar="CKPT", help="continue from a checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("validate", help="check specs without training (fast, no torch)")
+    p.add_argument("specs", type=Path, nargs="+", metavar="SPEC")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+
+    p = sub.add_parser("summary", help="layer shapes and parameter counts per network")
+    _spec_args(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("sample", help="draw a sample grid from a checkpoint")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--n", type=int, default=64, help="number of samples")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
+
+    sub.add_parser("schema", help="print the spec JSON Schema")
+
+    p = sub.add_parser("gui", help="open the desktop app")
+    p.add_argument("spec", type=Path, nargs="?")
+    return parser
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ganbuilder.errors import SpecError
+    from ganbuilder.spec import load_spec
+
+    failed = 0
+    for file in args.specs:
+        try:
+            spec = load_spec(file, args.overrides)
+        except SpecError as exc:
+            failed += 1
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            continue
+        nets = ", ".join(spec.analysis.networks)
+        print(f"ok: {file} ({spec.name}: {nets})")
+    return EXIT_USER if failed else EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from ganbuilder.spec import load_spec
+    from ganbuilder.summary import format_summary, summarize
+
+    spec = load_spec(args.spec, args.overrides)
+    summary = summarize(spec)
+    print(json.dumps(summary, indent=2) if args.json else format_summary(spec, summary))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from ganbuilder.spec import spec_schema
+
+    print(json.dumps(spec_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import signal
+    from datetime import datetime
+
+    from ganbuilder.progress import Progress
+    from ganbuilder.spec import load_spec
+    from ganbuilder.train.control import Control
+    from ganbuilder.train.trainer import DivergenceError, Trainer
+
+    spec = load_spec(args.spec, args.overrides)
+    if args.out:
+        run_dir = args.out
+    elif args.resume:
+        run_dir = args.resume.resolve().parent.parent
+    else:
+        run_dir = Path("runs") / spec.name / datetime.now().strftime("%Y%m%d-%H%M%S")
+    control = Control()
+
+    def on_sigint(signum, frame) -> None:
+        print("\nstopping after this step and saving a checkpoint (Ctrl-C again to abort)",
+              file=sys.stderr)
+        control.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    trainer = Trainer(spec, run_dir, device=args.device, control=control, resume=args.resume,
+                      steps=args.steps)
+    progress = Progress(quiet=args.quiet)
+    try:
+        trainer.run(progress)
+    except DivergenceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from ganbuilder.sampling import sample_checkpoint
+
+    path = sample_checkpoint(args.checkpoint, args.out, n=args.n, seed=args.seed,
+                             device=args.device)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from gui.app import main as gui_main
+    except ImportError as exc:
+        raise UserError(f"the desktop app needs the 'gui' extra ({exc.name} is missing): "
+                        "pip install 'ganbuilder[gui]'") from None
+    return gui_main([str(args.spec)] if args.spec else [])
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run, "validate": cmd_validate, "summary": cmd_summary, "sample": cmd_sample,
+    "schema": cmd_schema, "gui": cmd_gui,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USER
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

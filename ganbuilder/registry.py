@@ -33,12 +33,12 @@ class Registry(Generic[T]):
         """Decorator form: `@REG.register("name", schema=..., ...)` around a builder."""
 
         def wrap(fn: Callable) -> Callable:
-            self.add(name, self._make(fn, fields))
+            self.add(name, self._make(name, fn, fields))
             return fn
 
         return wrap
 
-    def _make(self, fn: Callable, fields: dict) -> T:
+    def _make(self, name: str, fn: Callable, fields: dict) -> T:
         raise NotImplementedError(f"{self.kind} registry has no decorator form")
 
     def get(self, name: str) -> T:

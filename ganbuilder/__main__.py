@@ -1,0 +1,5 @@
+import sys
+
+from ganbuilder.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Compiling a Spec into torch modules."""

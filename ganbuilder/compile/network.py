@@ -1,0 +1,90 @@
+"""Network plans -> plain nn.Modules: nn.Sequential for chains, GraphNetwork otherwise."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ganbuilder.spec.shapes import LayerPlan, NetworkPlan
+from ganbuilder.layers import LAYERS
+from ganbuilder.layers.modules import Residual
+
+
+class GraphNetwork(nn.Module):
+    """Layers with named inputs (skips, several network inputs) run in a precomputed order.
+
+    `wiring[k]` lists the value slots layer k reads; its output goes to slot len(inputs) + k.
+    Slots no later layer reads are freed as soon as possible to keep activations small.
+    """
+
+    def __init__(self, layers: list[nn.Module], wiring: list[list[int]], n_inputs: int,
+                 output: int):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+        self.wiring = wiring
+        self.n_inputs = n_inputs
+        self.output = output
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        slots: list[torch.Tensor | None] = [*inputs, *([None] * len(self.layers))]
+        for k, (layer, reads) in enumerate(zip(self.layers, self.wiring, strict=True)):
+            slots[self.n_inputs + k] = layer(*[slots[i] for i in reads])
+        return slots[self.output]
+
+
+def _module(plan: LayerPlan, in_shapes: list[tuple]) -> nn.Module:
+    if plan.kind == "residual":
+        return Residual(*_chain(plan.children, in_shapes[0]))
+    if plan.kind == "repeat":
+        return nn.Sequential(*_chain(plan.children, in_shapes[0]))
+    return LAYERS.get(plan.kind).build(plan.params, in_shapes)
+
+
+def _chain(plans: list[LayerPlan], shape: tuple) -> list[nn.Module]:
+    out = []
+    for plan in plans:
+        out.append(_module(plan, [shape]))
+        shape = plan.out_shape
+    return out
+
+
+def build_network(plan: NetworkPlan) -> nn.Module:
+    """The nn.Module for a network plan (which must have no error)."""
+    if plan.error:
+        raise ValueError(f"network {plan.name} has an error: {plan.error[1]}")
+    if plan.is_chain:
+        return nn.Sequential(*_chain(plan.layers, plan.input_shapes[0]))
+    index = {name: i for i, name in enumerate(plan.inputs)}
+    shapes = dict(zip(plan.inputs, plan.input_shapes, strict=True))
+    layers, wiring = [], []
+    for k, layer in enumerate(plan.layers):
+        layers.append(_module(layer, [shapes[s] for s in layer.sources]))
+        wiring.append([index[s] for s in layer.sources])
+        index[layer.slot] = len(plan.inputs) + k
+        shapes[layer.slot] = layer.out_shape
+    return GraphNetwork(layers, wiring, len(plan.inputs), index[plan.output_slot])
+
+
+def initialize(module: nn.Module, init: dict | None) -> None:
+    """Apply a network's `init` to its conv, linear and norm layers (DCGAN: normal 0.02)."""
+    if not init:
+        return
+    (kind, value), = init.items()
+    for m in module.modules():
+        if isinstance(m, nn.modules.conv._ConvNd | nn.Linear | nn.Embedding):
+            weight = m.parametrizations.weight.original if hasattr(
+                m, "parametrizations") else m.weight
+            if kind == "normal":
+                nn.init.normal_(weight, 0.0, value)
+            elif kind == "xavier":
+                nn.init.xavier_normal_(weight, gain=value)
+            elif kind == "kaiming":
+                nn.init.kaiming_normal_(weight, a=value)
+            elif kind == "orthogonal":
+                nn.init.orthogonal_(weight, gain=value)
+            if getattr(m, "bias", None) is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.modules.batchnorm._NormBase) and m.weight is not None:
+            # DCGAN's weights_init: BN scale ~ N(1, std), shift 0.
+            nn.init.normal_(m.weight, 1.0, value if kind == "normal" else 0.02)
+            nn.init.zeros_(m.bias)

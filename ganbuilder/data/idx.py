@@ -1,0 +1,44 @@
+"""Reader for the IDX files MNIST ships in (optionally gzipped)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+from ganbuilder.errors import DataError
+
+IMAGES_MAGIC = 2051  # unsigned bytes, 3 dimensions
+LABELS_MAGIC = 2049  # unsigned bytes, 1 dimension
+
+
+def read_idx(path: Path, magic: int, key: str = "data.root") -> Any:
+    """The uint8 array stored in an IDX file, checked against the expected magic number."""
+    import numpy as np
+
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise DataError(f"cannot read {path}: {err}", path=key) from err
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(raw) < 4:
+        raise DataError(f"{path} is truncated ({len(raw)} bytes)", path=key)
+    found = int.from_bytes(raw[:4], "big")
+    if found != magic:
+        raise DataError(
+            f"{path} is not an IDX file of the expected kind "
+            f"(magic number {found}, expected {magic})",
+            path=key,
+        )
+    if len(raw) < header:
+        raise DataError(f"{path} is truncated ({len(raw)} bytes)", path=key)
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    count = int(np.prod(dims))
+    if len(raw) < header + count:
+        raise DataError(
+            f"{path} is truncated: expected {header + count} bytes for shape "
+            f"{dims}, found {len(raw)}",
+            path=key,
+        )
+    return np.frombuffer(raw, dtype=np.uint8, count=count, offset=header).reshape(dims)

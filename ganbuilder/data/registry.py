@@ -1,0 +1,158 @@
+"""The data source registry and the functions the trainer and schema assembler call."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ganbuilder.errors import DataError
+from ganbuilder.registry import Registry, did_you_mean
+
+if TYPE_CHECKING:
+    from ganbuilder.data.source import DataSource
+
+BATCH_SIZE_DEFAULT = 64
+
+COMMON_KEYS: dict[str, dict] = {
+    "batch_size": {
+        "type": "integer",
+        "minimum": 1,
+        "default": BATCH_SIZE_DEFAULT,
+        "description": "Number of samples in each training batch.",
+    },
+}
+
+# Keys holding paths; relative values are taken from the spec file's folder.
+PATH_KEYS = ("root",)
+
+
+@dataclass(frozen=True)
+class SourceDef:
+    """One data source: its keys' schema, its torch-free shape rule and its loader."""
+
+    schema: dict
+    required: tuple[str, ...]
+    shapes: Callable[[dict], dict[str, list[int]]]
+    open: Callable[[dict, Path], DataSource]
+    description: str = ""
+
+
+SOURCES: Registry[SourceDef] = Registry("data source")
+
+
+def data_schema() -> dict:
+    """JSON Schema (draft 2020-12) of the whole `data:` section."""
+    names = SOURCES.names()
+    branches = []
+    for name, src in SOURCES.items():
+        then: dict[str, Any] = {"properties": copy.deepcopy(src.schema)}
+        if src.required:
+            then["required"] = list(src.required)
+        branches.append(
+            {
+                # `required` keeps a missing source from matching every branch at once.
+                "if": {"properties": {"source": {"const": name}}, "required": ["source"]},
+                "then": then,
+            }
+        )
+    return {
+        "type": "object",
+        "description": "Where training data comes from and how it is batched.",
+        "properties": {
+            "source": {
+                "type": "string",
+                "enum": names,
+                "description": "Which data source to read: " + ", ".join(names) + ".",
+            },
+            **copy.deepcopy(COMMON_KEYS),
+        },
+        "required": ["source"],
+        "allOf": branches,
+        "unevaluatedProperties": False,
+    }
+
+
+def tensor_shapes(cfg: dict, base_dir: Path | None = None) -> dict[str, list[int]]:
+    """Per-sample shapes of the tensors a batch carries, e.g. {"real": [1, 32, 32], "label": []}.
+
+    `base_dir` (optional) resolves a relative `root`, which lets the `folder` source look for class
+    subfolders; without it relative roots are taken from the working directory.
+    """
+    src, full = _prepare(cfg, base_dir)
+    return src.shapes(full)
+
+
+def open_source(cfg: dict, base_dir: Path) -> DataSource:
+    """Open the data set that `cfg` (the `data:` section) describes."""
+    src, full = _prepare(cfg, base_dir)
+    return src.open(full, Path(base_dir))
+
+
+def source_def(cfg: dict) -> SourceDef:
+    """The SourceDef named by cfg["source"], or a DataError at `data.source`."""
+    name = cfg.get("source") if isinstance(cfg, dict) else None
+    if name is None:
+        raise DataError(
+            "missing 'source'; choose one of " + ", ".join(SOURCES.names()), path="data.source"
+        )
+    if not isinstance(name, str) or name not in SOURCES:
+        raise DataError(
+            f"unknown data source '{name}'{did_you_mean(str(name), SOURCES.names())}; "
+            f"choose one of {', '.join(SOURCES.names())}",
+            path="data.source",
+        )
+    return SOURCES.get(name)
+
+
+def with_defaults(cfg: dict) -> dict:
+    """A copy of cfg with every missing key that has a schema default filled in."""
+    src = source_def(cfg)
+    full = dict(cfg)
+    for key, prop in {**COMMON_KEYS, **src.schema}.items():
+        if key not in full and "default" in prop:
+            full[key] = copy.deepcopy(prop["default"])
+    return full
+
+
+def _prepare(cfg: dict, base_dir: Path | None) -> tuple[SourceDef, dict]:
+    src = source_def(cfg)
+    _check(cfg, src)
+    full = with_defaults(cfg)
+    if base_dir is not None:
+        for key in PATH_KEYS:
+            if isinstance(full.get(key), str):
+                full[key] = str(resolve_path(full[key], Path(base_dir)))
+    return src, full
+
+
+def resolve_path(value: str, base_dir: Path) -> Path:
+    """An absolute path for a spec path value; relative ones start at the spec's folder."""
+    path = Path(value).expanduser()
+    return (path if path.is_absolute() else Path(base_dir) / path).resolve()
+
+
+def _check(cfg: dict, src: SourceDef) -> None:
+    # A safety net for callers that skip spec validation: the first problem becomes a DataError.
+    allowed = {"source", *COMMON_KEYS, *src.schema}
+    for key in cfg:
+        if key not in allowed:
+            raise DataError(
+                f"unknown key '{key}' for data source '{cfg['source']}'"
+                f"{did_you_mean(str(key), allowed)}",
+                path=f"data.{key}",
+            )
+    import jsonschema  # torch-free; imported here so that `import ganbuilder.data` stays light
+
+    validator = jsonschema.Draft202012Validator(data_schema())
+    # A failed `then` also leaves its keys unevaluated; report the key's own error instead.
+    errors = sorted(
+        validator.iter_errors(cfg),
+        key=lambda e: (e.validator == "unevaluatedProperties", -len(e.absolute_path)),
+    )
+    if errors:
+        err = errors[0]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+        raise DataError(err.message, path=f"data{where}")

@@ -1,0 +1,118 @@
+"""Fully connected layers, label inputs and reshaping."""
+
+from __future__ import annotations
+
+import math
+
+from ganbuilder._lazy import LazyModule, nn
+from ganbuilder.layers.registry import (
+    Shape,
+    ShapeError,
+    bool_param,
+    format_shape,
+    int_param,
+    layer,
+)
+
+modules = LazyModule("ganbuilder.layers.modules")
+
+
+def _linear_shape(p: dict, inputs: list[Shape]) -> Shape:
+    x = inputs[0]
+    if not x:
+        raise ShapeError("linear: expects a feature vector, got a scalar per sample")
+    if p.get("in") is not None and p["in"] != x[-1]:
+        raise ShapeError(f"linear: expects {p['in']} input features, got {x[-1]}")
+    return (*x[:-1], p["out"])
+
+
+@layer(
+    "linear",
+    _linear_shape,
+    {
+        "out": int_param("output features", minimum=1),
+        "in": int_param("input features; inferred when left out, checked when given", minimum=1),
+        "bias": bool_param("learn an additive bias", True),
+        "spectral_norm": bool_param("wrap in spectral normalization (Miyato et al. 2018)", False),
+    },
+    required=("out",),
+    primary="out",
+)
+def linear(p: dict, inputs: list[Shape]):
+    """Fully connected layer on the last dimension (nn.Linear)."""
+    module = nn.Linear(inputs[0][-1], p["out"], bias=p["bias"])
+    if p["spectral_norm"]:
+        module = nn.utils.parametrizations.spectral_norm(module)
+    return module
+
+
+def _label_shape(name: str):
+    def rule(p: dict, inputs: list[Shape]) -> Shape:
+        if inputs[0] != ():
+            raise ShapeError(f"{name}: expects one integer label per sample, got "
+                             f"{format_shape(inputs[0])}")
+        return (p["dim"] if name == "embedding" else p["classes"],)
+
+    return rule
+
+
+@layer(
+    "embedding",
+    _label_shape("embedding"),
+    {"classes": int_param("number of labels", minimum=1),
+     "dim": int_param("embedding size", minimum=1)},
+    required=("classes", "dim"),
+)
+def embedding(p: dict, inputs: list[Shape]):
+    """A learned vector per integer label (nn.Embedding)."""
+    return nn.Embedding(p["classes"], p["dim"])
+
+
+
+@layer(
+    "one_hot",
+    _label_shape("one_hot"),
+    {"classes": int_param("number of labels", minimum=1)},
+    required=("classes",),
+    primary="classes",
+)
+def one_hot(p: dict, inputs: list[Shape]):
+    """Integer label -> one-hot float vector (no parameters)."""
+    return modules.OneHot(p["classes"])
+
+
+@layer("flatten", lambda p, inputs: (math.prod(inputs[0]),))
+def flatten(p: dict, inputs: list[Shape]):
+    """Flatten everything but the batch dimension."""
+    return nn.Flatten()
+
+
+def _reshape_shape(p: dict, inputs: list[Shape]) -> Shape:
+    target = list(p["shape"])
+    total = math.prod(inputs[0])
+    if target.count(-1) > 1:
+        raise ShapeError("reshape: at most one -1 in shape")
+    if -1 in target:
+        known = math.prod(s for s in target if s != -1)
+        if total % known:
+            raise ShapeError(f"reshape: cannot reshape {format_shape(inputs[0])} to {target}")
+        target[target.index(-1)] = total // known
+    if math.prod(target) != total:
+        raise ShapeError(f"reshape: cannot reshape {format_shape(inputs[0])} ({total} values) "
+                         f"to {format_shape(tuple(target))} ({math.prod(target)} values)")
+    return tuple(target)
+
+
+@layer(
+    "reshape",
+    _reshape_shape,
+    {"shape": {"type": "array", "items": {"type": "integer", "minimum": -1}, "minItems": 1,
+               "description": "per-sample shape; one entry may be -1"}},
+    required=("shape",),
+    primary="shape",
+)
+def reshape(p: dict, inputs: list[Shape]):
+    """Reshape each sample (nn.Unflatten after a flatten)."""
+    return nn.Unflatten(1, _reshape_shape(p, inputs)) if len(inputs[0]) == 1 else nn.Sequential(
+        nn.Flatten(), nn.Unflatten(1, _reshape_shape(p, inputs))
+    )

@@ -1,0 +1,54 @@
+"""Loss terms and GAN loss kinds, registered with their parameter schemas (torch-free)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ganbuilder.registry import Registry
+
+
+@dataclass(frozen=True)
+class LossDef:
+    """A loss term kind. `tensors` name parameters that hold forward-tensor names, `networks`
+    parameters that hold network names; `compute(params, ctx)` returns (loss, metrics)."""
+
+    name: str
+    compute: Callable[[dict, Any], tuple[Any, dict]]
+    params: dict = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    tensors: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()
+    doc: str = ""
+
+
+class _LossRegistry(Registry[LossDef]):
+    def _make(self, name: str, fn: Callable, fields: dict) -> LossDef:
+        return LossDef(name=name, compute=fn, doc=(fn.__doc__ or "").strip(), **fields)
+
+
+LOSSES = _LossRegistry("loss term")
+
+
+def loss_term(name: str, params: dict, **fields) -> Callable:
+    """Register `fn(params, ctx) -> (loss, metrics)` as loss term `name`."""
+    common = {
+        "weight": {"type": "number", "default": 1.0, "description": "multiplies the term"},
+        "name": {"type": "string", "description": "metric name; defaults to the kind"},
+    }
+    return LOSSES.register(name, params={**params, **common}, **fields)
+
+
+@dataclass(frozen=True)
+class GanLoss:
+    """How critic outputs become losses. `threshold` splits 'real' from 'fake' for accuracy."""
+
+    name: str
+    d_loss: Callable[[Any, Any], Any]
+    g_loss: Callable[[Any], Any]
+    threshold: float
+    doc: str
+
+
+GAN_LOSSES: Registry[GanLoss] = Registry("gan loss")

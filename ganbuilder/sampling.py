@@ -1,0 +1,67 @@
+"""Using a trained model: rebuild it from a checkpoint alone and draw samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ganbuilder.compile.model import GAN
+from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint
+from ganbuilder.runs.grid import save_png
+from ganbuilder.runs.samples import render_samples
+from ganbuilder.spec import Spec, load_spec_text
+
+
+def load_model(checkpoint: str | Path, device: str = "cpu") -> tuple[Spec, GAN, int]:
+    """The spec, the trained networks and the step stored in a checkpoint file."""
+    from ganbuilder.train.trainer import pick_device
+
+    checkpoint = Path(checkpoint)
+    state = load_checkpoint(checkpoint)
+    spec = load_spec_text(state["spec_text"], f"{checkpoint}#spec", checkpoint.parent)
+    gan = GAN(spec)
+    check_compatible(state, dict(gan.nets), checkpoint)
+    for name, net in gan.nets.items():
+        net.load_state_dict(state["networks"][name])
+    return spec, gan.to(pick_device(device)), int(state["step"])
+
+
+def needs_data(spec: Spec, names: list[str]) -> bool:
+    """Whether computing `names` reads any data tensor (translation and conditional D inputs)."""
+    a = spec.analysis
+    todo, seen = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if a.sources.get(name) == "data":
+            return True
+        expr = a.forward.get(name)
+        if expr is not None:
+            todo += [expr] if isinstance(expr, str) else sorted(expr.names())
+    return False
+
+
+class _NoData:
+    """Stands in for the data source when samples need none: an empty fixed batch."""
+
+    def fixed_batch(self, n: int) -> dict[str, torch.Tensor]:
+        return {}
+
+
+def sample_checkpoint(checkpoint: str | Path, out: str | Path, n: int = 64, seed: int = 0,
+                      device: str = "cpu") -> Path:
+    """Write a sample grid (PNG) drawn from a checkpoint with a given seed."""
+    from ganbuilder.data import open_source
+
+    spec, gan, _ = load_model(checkpoint, device)
+    names = spec.sampling["tensors"]
+    points = spec.analysis.tensor_shapes.get(names[0]) == (2,)
+    data = (open_source(spec.tree["data"], spec.base_dir)
+            if points or needs_data(spec, names) else _NoData())
+    image = render_samples(gan, data, spec, next(gan.parameters()).device, seed=seed, n=n)
+    out = Path(out)
+    save_png(image, out)
+    return out

@@ -1,0 +1,101 @@
+"""Spec loading: YAML text -> resolved tree -> schema check -> semantic check -> Spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ganbuilder.errors import SpecError
+from ganbuilder.spec.paths import Locations, plain
+from ganbuilder.spec.resolve import (
+    apply_overrides,
+    expand_blocks,
+    read_tree,
+    substitute_params,
+    tree_from_text,
+)
+from ganbuilder.spec.schema import schema_problems, spec_schema
+from ganbuilder.spec.semantic import Analysis, analyse
+
+TRAINING_DEFAULTS = {"seed": 0, "device": "auto", "log_every": 10, "sample_every": 500,
+                     "checkpoint_every": 1000}
+SAMPLING_DEFAULTS = {"n": 64, "nrow": 8}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated spec: the resolved values, where each came from, and what it computes."""
+
+    tree: dict
+    locations: Locations
+    analysis: Analysis
+    file: str
+    base_dir: Path
+
+    @property
+    def name(self) -> str:
+        return self.tree["name"]
+
+    @property
+    def training(self) -> dict:
+        return {**TRAINING_DEFAULTS, **self.tree["training"]}
+
+    @property
+    def sampling(self) -> dict:
+        default_tensors = [self.analysis.order[0]] if self.analysis.order else []
+        return {**SAMPLING_DEFAULTS, "tensors": default_tensors, **(self.tree.get("sampling") or {})}
+
+    @property
+    def objective_order(self) -> list[str]:
+        return list(self.tree["training"].get("order") or self.tree["objectives"])
+
+    @property
+    def gan_loss(self) -> str:
+        return self.tree.get("gan_loss", "bce")
+
+    def text(self) -> str:
+        """The resolved spec as YAML: no extends, params substituted, blocks expanded."""
+        return dump_yaml(self.tree)
+
+
+def dump_yaml(tree: Any) -> str:
+    return yaml.safe_dump(tree, sort_keys=False, default_flow_style=None, width=100)
+
+
+def load_spec(file: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Spec:
+    """Load, resolve and check a spec file; raise SpecError listing every problem."""
+    file = Path(file)
+    return _finish(read_tree(file), str(file.resolve()), file.resolve().parent, overrides)
+
+
+def load_spec_text(
+    text: str, file: str = "<spec>", base_dir: Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+) -> Spec:
+    """Like load_spec, for text that is not (or not yet) saved, as in the editor."""
+    base = base_dir or Path.cwd()
+    return _finish(tree_from_text(text, file, base), file, base, overrides)
+
+
+def _finish(tree, file: str, base_dir: Path, overrides) -> Spec:
+    apply_overrides(tree, list(overrides))
+    problems: list = []
+    env = substitute_params(tree, problems)
+    expand_blocks(tree, env, problems)
+    locations = Locations(tree)
+    if problems:
+        raise SpecError(problems)
+    values = plain(tree)
+    problems = schema_problems(values, locations)
+    if problems:
+        raise SpecError(problems)
+    analysis = analyse(values, locations, base_dir)
+    if analysis.problems:
+        raise SpecError(analysis.problems)
+    return Spec(values, locations, analysis, file, base_dir)
+
+
+__all__ = ["Spec", "SpecError", "dump_yaml", "load_spec", "load_spec_text", "spec_schema"]

@@ -1,0 +1,263 @@
+"""Turn spec text into one resolved tree: `extends`, `--set` overrides, `${params}`, blocks.
+
+Every step keeps locations, so later errors still point at the text the user wrote.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+from ganbuilder.errors import Location, Problem, SpecError
+from ganbuilder.registry import did_you_mean
+from ganbuilder.spec.expr import ExprError, eval_arith
+from ganbuilder.spec.paths import format_path, parse_path
+from ganbuilder.spec.yaml_loader import LDict, LList, load_yaml
+
+_REF = re.compile(r"\$\{([^}]*)\}")
+SET_FILE = "<--set>"
+
+
+def read_tree(file: Path, chain: tuple[Path, ...] = ()) -> LDict:
+    """Load a spec file and merge its `extends:` base (recursively) under it."""
+    file = file.resolve()
+    if file in chain:
+        cycle = " -> ".join(p.name for p in (*chain, file))
+        raise SpecError([Problem("extends", f"extends cycle: {cycle}", Location(str(file), 1, 1))])
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([Problem("", f"spec file not found: {file}")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([Problem("", f"cannot read spec file {file}: {exc}")]) from None
+    return tree_from_text(text, str(file), file.parent, (*chain, file))
+
+
+def tree_from_text(
+    text: str, file: str, base_dir: Path, chain: tuple[Path, ...] = ()
+) -> LDict:
+    """Parse spec text; `extends` paths are relative to `base_dir`."""
+    tree = load_yaml(text, file)
+    if not isinstance(tree, LDict):
+        raise SpecError([Problem("", "a spec must be a YAML mapping", Location(file, 1, 1))])
+    base_name = tree.pop("extends", None)
+    if base_name is None:
+        return tree
+    if not isinstance(base_name, str):
+        raise SpecError([Problem("extends", "must be a relative file name", tree.val_locs["extends"])])
+    base_file = base_dir / base_name
+    if not base_file.exists():
+        raise SpecError(
+            [Problem("extends", f"base spec not found: {base_file}", tree.val_locs["extends"])]
+        )
+    return merge(read_tree(base_file, chain), tree)
+
+
+def merge(base: Any, over: Any) -> Any:
+    """Deep-merge `over` onto `base`: mappings merge key by key, anything else is replaced."""
+    if not (isinstance(base, LDict) and isinstance(over, LDict)):
+        return over
+    out = LDict(base)
+    out.loc = over.loc
+    out.key_locs = {**base.key_locs, **over.key_locs}
+    out.val_locs = {**base.val_locs, **over.val_locs}
+    for key, value in over.items():
+        out[key] = merge(base[key], value) if key in base else value
+    return out
+
+
+def apply_overrides(tree: LDict, overrides: list[str]) -> None:
+    """Apply `path=value` assignments; values are typed like YAML (`1e-4` is a float)."""
+    problems = []
+    for item in overrides:
+        path_text, sep, value_text = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError(f"--set expects PATH=VALUE, got '{item}'")
+            path = parse_path(path_text.strip())
+            value = load_yaml(value_text, SET_FILE) if value_text.strip() else ""
+            _assign(tree, path, value, Location(SET_FILE, 1, 1))
+        except (ValueError, SpecError) as exc:
+            problems.append(Problem(path_text.strip(), str(exc), Location(SET_FILE, 1, 1)))
+    if problems:
+        raise SpecError(problems)
+
+
+def _assign(tree: LDict, path: tuple, value: Any, loc: Location) -> None:
+    node: Any = tree
+    for depth, part in enumerate(path[:-1]):
+        here = format_path(path[: depth + 1])
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                raise ValueError(f"no list item at '{here}'")
+            node = node[part]
+        else:
+            if not isinstance(node, dict):
+                raise ValueError(f"'{format_path(path[:depth])}' is not a mapping")
+            if part not in node:
+                node[part] = LDict()
+                node.key_locs[part] = node.val_locs[part] = loc
+            node = node[part]
+    last = path[-1]
+    if isinstance(last, int):
+        if not isinstance(node, LList) or last >= len(node):
+            raise ValueError(f"no list item at '{format_path(path)}'")
+        node[last] = value
+        node.item_locs[last] = loc
+    else:
+        if not isinstance(node, LDict):
+            raise ValueError(f"'{format_path(path[:-1])}' is not a mapping")
+        node[last] = value
+        node.key_locs[last] = node.val_locs[last] = loc
+
+
+class _Substituter:
+    """Replaces `${expr}` in strings; a string that is exactly one `${expr}` takes its type."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+
+    def value(self, text: str, env: dict, path: tuple, loc: Location | None) -> Any:
+        refs = list(_REF.finditer(text))
+        if not refs:
+            return text
+        try:
+            if len(refs) == 1 and refs[0].group(0) == text.strip():
+                return eval_arith(refs[0].group(1), env)
+            return _REF.sub(lambda m: str(eval_arith(m.group(1), env)), text)
+        except ExprError as exc:
+            self.problems.append(Problem(format_path(path), str(exc), loc))
+            return text
+
+    def walk(self, node: Any, env: dict, path: tuple, skip: tuple = (), force: bool = False
+             ) -> None:
+        if isinstance(node, LDict):
+            for key in list(node):
+                if (*path, key) in skip or (not force and _per_repetition(node, key)):
+                    continue
+                node[key] = self._item(node[key], env, (*path, key), node.val_locs.get(key), skip)
+        elif isinstance(node, LList):
+            for i, item in enumerate(node):
+                node[i] = self._item(item, env, (*path, i), node.item_locs[i], skip)
+
+    def _item(self, item: Any, env: dict, path: tuple, loc: Location | None, skip: tuple) -> Any:
+        if isinstance(item, str):
+            return self.value(item, env, path, loc)
+        self.walk(item, env, path, skip)
+        return item
+
+
+def _per_repetition(node: LDict, key: str) -> bool:
+    """Block arguments under `repeat` are evaluated once per repetition, with `i` bound."""
+    return "block" in node and "times" in node and key not in ("block", "times")
+
+
+def substitute_params(tree: LDict, problems: list[Problem]) -> dict:
+    """Resolve `params` in order (later ones may use earlier ones), then the rest of the tree."""
+    sub = _Substituter(problems)
+    params = tree.get("params") or LDict()
+    env: dict = {}
+    if isinstance(params, LDict):
+        for name in list(params):
+            value = params[name]
+            if isinstance(value, str):
+                value = sub.value(value, env, ("params", name), params.val_locs.get(name))
+                params[name] = value
+            env[name] = value
+    sub.walk(tree, env, (), skip=(("params",), ("blocks",)))
+    return env
+
+
+def expand_blocks(tree: LDict, env: dict, problems: list[Problem]) -> None:
+    """Replace every `block:` use (and `repeat: {block: ...}`) with the block's layers."""
+    blocks = tree.pop("blocks", None) or {}
+    if not isinstance(blocks, dict):
+        return
+    networks = tree.get("networks")
+    if not isinstance(networks, dict):
+        return
+    expander = _BlockExpander(blocks, env, problems)
+    for name, net in networks.items():
+        if isinstance(net, LDict) and isinstance(net.get("layers"), LList):
+            net["layers"] = expander.layers(net["layers"], ("networks", name, "layers"), ())
+
+
+class _BlockExpander:
+    def __init__(self, blocks: dict, env: dict, problems: list[Problem]):
+        self.blocks, self.env, self.problems = blocks, env, problems
+        self.sub = _Substituter(problems)
+
+    def layers(self, items: LList, path: tuple, stack: tuple) -> LList:
+        out = LList()
+        out.loc = items.loc
+        for i, item in enumerate(items):
+            loc = items.item_locs[i]
+            rep = item.get("repeat") if isinstance(item, LDict) else None
+            if isinstance(item, LDict) and ("block" in item or (
+                    isinstance(rep, LDict) and "block" in rep)):
+                expanded = (self.use(item, (*path, i), loc, stack) if "block" in item
+                            else self.repeated(rep, (*path, i, "repeat"), loc, stack))
+                out.extend(expanded)
+                out.item_locs.extend(expanded.item_locs)
+                continue
+            if isinstance(item, LDict):
+                self.nested(item, (*path, i), stack)
+            out.append(item)
+            out.item_locs.append(loc)
+        return out
+
+    def nested(self, item: LDict, path: tuple, stack: tuple) -> None:
+        if isinstance(item.get("residual"), LList):
+            item["residual"] = self.layers(item["residual"], (*path, "residual"), stack)
+        rep = item.get("repeat")
+        if isinstance(rep, LDict) and isinstance(rep.get("layers"), LList):
+            rep["layers"] = self.layers(rep["layers"], (*path, "repeat", "layers"), stack)
+
+    def repeated(self, rep: LDict, path: tuple, loc: Location | None, stack: tuple) -> LList:
+        """`repeat: {times, block, args}`: the block once per repetition, `i` = 0, 1, ..."""
+        out = LList()
+        times = rep.get("times")
+        if not isinstance(times, int) or times < 0:
+            self.problems.append(Problem(format_path((*path, "times")),
+                                         f"must be a whole number >= 0, got {times!r}", loc))
+            return out
+        for i in range(times):
+            args = copy.deepcopy(rep)
+            self.sub.walk(args, {**self.env, "i": i}, path, force=True)
+            body = self.use(args, path, loc, stack)
+            out.extend(body)
+            out.item_locs.extend(body.item_locs)
+        return out
+
+    def use(self, item: LDict, path: tuple, loc: Location | None, stack: tuple) -> LList:
+        """The layers of the block `item` names, with its arguments substituted."""
+        name = item.get("block")
+        args = {k: v for k, v in item.items() if k not in ("block", "times")}
+        where = item.val_locs.get("block", loc)
+        if not isinstance(name, str) or name not in self.blocks:
+            msg = f"unknown block '{name}'{did_you_mean(str(name), set(self.blocks))}"
+            self.problems.append(Problem(format_path((*path, "block")), msg, where))
+            return LList()
+        if name in stack:
+            self.problems.append(Problem(format_path(path), f"block '{name}' uses itself", where))
+            return LList()
+        block = self.blocks[name]
+        if not isinstance(block, LDict) or not isinstance(block.get("layers"), LList):
+            self.problems.append(Problem(f"blocks.{name}", "a block needs a 'layers' list", where))
+            return LList()
+        declared = block.get("args") or []
+        defaults = dict(declared) if isinstance(declared, dict) else {a: None for a in declared}
+        unknown = sorted(set(args) - set(defaults))
+        missing = sorted(a for a, d in defaults.items() if d is None and a not in args)
+        for a in unknown:
+            msg = f"block '{name}' has no argument '{a}'{did_you_mean(a, set(defaults))}"
+            self.problems.append(Problem(format_path((*path, a)), msg, item.key_locs.get(a, where)))
+        for a in missing:
+            msg = f"block '{name}' needs argument '{a}'"
+            self.problems.append(Problem(format_path(path), msg, where))
+        env = {**self.env, **{k: v for k, v in defaults.items() if v is not None}, **args}
+        body = copy.deepcopy(block["layers"])
+        self.sub.walk(body, env, ("blocks", name, "layers"))
+        return self.layers(body, ("blocks", name, "layers"), (*stack, name))

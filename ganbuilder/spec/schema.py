@@ -1,0 +1,269 @@
+"""The JSON Schema of spec format v1, assembled from the registries, and schema validation.
+
+Layers, loss terms, data sources, optimizers and schedules each contribute their parameter
+schema, so a plugin that registers a layer extends the format (and the GUI's forms) too.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from ganbuilder.errors import Problem
+from ganbuilder.registry import did_you_mean
+from ganbuilder.spec.paths import Locations, format_path
+
+IDENT = "^[A-Za-z_][A-Za-z0-9_]*$"
+_NAME = {"type": "string", "pattern": IDENT}
+
+
+def _one_of_keys(entries: dict[str, dict], description: str, shorthand: bool = True) -> dict:
+    """An object with exactly one key, the kind, whose value holds that kind's options."""
+    props = {
+        name: {"type": ["object", "null"], "properties": params, "additionalProperties": False}
+        for name, params in entries.items()
+    }
+    obj = {"type": "object", "properties": props, "additionalProperties": False,
+           "minProperties": 1, "maxProperties": 1, "description": description}
+    if not shorthand:
+        return obj
+    return {"if": {"type": "string"}, "then": {"enum": sorted(entries)}, "else": obj,
+            "description": description}
+
+
+def _layer_value(ldef) -> dict:
+    obj = {"type": "object" if ldef.required else ["object", "null"],
+           "properties": ldef.params, "additionalProperties": False,
+           "required": list(ldef.required)}
+    if ldef.primary is None:
+        return obj
+    return {"if": {"type": ["object", "null"]}, "then": obj, "else": ldef.params[ldef.primary]}
+
+
+def _layers_defs() -> dict:
+    from ganbuilder.layers import LAYERS
+
+    layer_props: dict[str, Any] = {name: _layer_value(d) for name, d in LAYERS.items()}
+    layer_props["residual"] = {"$ref": "#/$defs/layers",
+                               "description": "x + layers(x) (ResNet block)"}
+    layer_props["repeat"] = {
+        "type": "object",
+        "properties": {"times": {"type": "integer", "minimum": 1, "description": "repetitions"},
+                       "layers": {"$ref": "#/$defs/layers"}},
+        "required": ["times", "layers"], "additionalProperties": False,
+        "description": "the layers, `times` times in a row",
+    }
+    layer_props["id"] = {**_NAME, "description": "name to refer to this layer's output"}
+    layer_props["from"] = {**_NAME, "description": "input: an earlier id or a network input"}
+    bare = sorted(n for n, d in LAYERS.items() if not d.required)
+    layer = {
+        "if": {"type": "string"},
+        "then": {"enum": bare},
+        "else": {"type": "object", "properties": layer_props, "additionalProperties": False,
+                 "minProperties": 1},
+    }
+    return {"layer": layer, "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}}}
+
+
+def _loss_term() -> dict:
+    from ganbuilder.losses import LOSSES
+
+    return _one_of_keys(
+        {name: d.params for name, d in LOSSES.items()}, "a weighted loss term", shorthand=False
+    ) | {"required": []}
+
+
+def _required_loss_params() -> dict:
+    from ganbuilder.losses import LOSSES
+
+    return {name: list(d.required) for name, d in LOSSES.items()}
+
+
+@cache
+def spec_schema() -> dict:
+    """The full JSON Schema (draft 2020-12) of a resolved spec."""
+    from ganbuilder.data import data_schema
+    from ganbuilder.losses import GAN_LOSSES
+    from ganbuilder.train.optim import OPTIMIZERS, SCHEDULES
+
+    term = _loss_term()
+    for name, req in _required_loss_params().items():
+        term["properties"][name]["required"] = req
+        term["properties"][name]["type"] = "object"
+    every = {"type": "integer", "minimum": 1}
+    network = {
+        "type": "object",
+        "properties": {
+            "description": {"type": "string"},
+            "inputs": {"type": "array", "items": _NAME, "minItems": 1, "uniqueItems": True,
+                       "description": "names of the inputs, in call order (default: [input])"},
+            "init": {"type": "object", "minProperties": 1, "maxProperties": 1,
+                     "additionalProperties": False,
+                     "properties": {
+                         "normal": {"type": "number", "minimum": 0,
+                                    "description": "N(0, std) weights (DCGAN: 0.02)"},
+                         "xavier": {"type": "number", "minimum": 0, "description": "gain"},
+                         "kaiming": {"type": "number", "minimum": 0,
+                                     "description": "negative slope a"},
+                         "orthogonal": {"type": "number", "minimum": 0, "description": "gain"}},
+                     "description": "weight initialisation; PyTorch's defaults when left out"},
+            "layers": {"$ref": "#/$defs/layers"},
+        },
+        "required": ["layers"],
+        "additionalProperties": False,
+    }
+    latent = {
+        "type": "object",
+        "properties": {
+            "dist": {"enum": ["normal", "uniform", "categorical"], "default": "normal",
+                     "description": "normal N(0,1), uniform U(-1,1) or categorical labels"},
+            "shape": {"type": "array", "items": {"type": "integer", "minimum": 1},
+                      "description": "per-sample shape (normal, uniform)"},
+            "classes": {"type": "integer", "minimum": 1,
+                        "description": "number of labels (categorical)"},
+        },
+        "additionalProperties": False,
+    }
+    objective = {
+        "type": "object",
+        "properties": {
+            "updates": {"type": "array", "items": _NAME, "minItems": 1, "uniqueItems": True,
+                        "description": "networks whose parameters this objective trains"},
+            "loss": {"type": "array", "items": {"$ref": "#/$defs/loss_term"}, "minItems": 1},
+            "repeat": {**every, "default": 1,
+                       "description": "optimizer steps per iteration (WGAN's n_critic)"},
+            "optimizer": {"$ref": "#/$defs/optimizer"},
+        },
+        "required": ["updates", "loss"],
+        "additionalProperties": False,
+    }
+    training = {
+        "type": "object",
+        "properties": {
+            "steps": {**every, "description": "training iterations"},
+            "order": {"type": "array", "items": _NAME, "uniqueItems": True,
+                      "description": "objective order within an iteration (default: declared)"},
+            "optimizer": {"$ref": "#/$defs/optimizer"},
+            "schedule": _one_of_keys(dict(SCHEDULES.items()), "learning-rate schedule"),
+            "seed": {"type": "integer", "minimum": 0, "default": 0},
+            "device": {"enum": ["auto", "cpu", "cuda", "mps"], "default": "auto"},
+            "log_every": {**every, "default": 10},
+            "sample_every": {**every, "default": 500},
+            "checkpoint_every": {**every, "default": 1000},
+        },
+        "required": ["steps"],
+        "additionalProperties": False,
+    }
+    sampling = {
+        "type": "object",
+        "properties": {
+            "tensors": {"type": "array", "items": _NAME, "minItems": 1,
+                        "description": "tensors drawn in the grid, one group of rows each"},
+            "n": {"type": "integer", "minimum": 1, "maximum": 1024, "default": 64},
+            "nrow": {"type": "integer", "minimum": 1, "default": 8},
+            "rows_by": {**_NAME, "description": "a categorical latent: one row per label"},
+        },
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://ganbuilder.dev/schema/spec-v1.json",
+        "title": "ganbuilder spec v1",
+        "type": "object",
+        "properties": {
+            "version": {"const": 1},
+            "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"},
+            "description": {"type": "string"},
+            "params": {"type": "object", "propertyNames": {"pattern": IDENT},
+                       "additionalProperties": {"type": ["number", "string", "boolean"]}},
+            "data": data_schema(),
+            "latent": {"type": "object", "propertyNames": {"pattern": IDENT},
+                       "additionalProperties": latent},
+            "blocks": {"type": "object"},
+            "networks": {"type": "object", "propertyNames": {"pattern": IDENT},
+                         "additionalProperties": network, "minProperties": 1},
+            "forward": {"type": "object", "propertyNames": {"pattern": IDENT},
+                        "additionalProperties": {"type": "string"}},
+            "objectives": {"type": "object", "propertyNames": {"pattern": IDENT},
+                           "additionalProperties": objective, "minProperties": 1},
+            "gan_loss": {"enum": GAN_LOSSES.names(), "default": "bce"},
+            "training": training,
+            "sampling": sampling,
+        },
+        "required": ["version", "name", "data", "networks", "objectives", "training"],
+        "additionalProperties": False,
+        "$defs": {
+            **_layers_defs(),
+            "loss_term": term,
+            "optimizer": _one_of_keys({n: d.params for n, d in OPTIMIZERS.items()}, "optimizer"),
+        },
+    }
+
+
+def schema_problems(tree: dict, locations: Locations) -> list[Problem]:
+    """Validate a resolved tree; one Problem per error, located and phrased for people."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(spec_schema())
+    problems = []
+    for error in validator.iter_errors(tree):
+        for leaf in _leaves(error):
+            problems.append(_problem(leaf, locations))
+    unique = {(p.path, p.message): p for p in problems}
+    return list(unique.values())
+
+
+def _leaves(error) -> list:
+    """jsonschema nests branch errors under if/then/anyOf; report the most specific ones."""
+    if error.context:
+        best = [e for e in error.context if e.validator not in ("if",)]
+        deepest = max(len(e.absolute_path) for e in best) if best else 0
+        return [leaf for e in best if len(e.absolute_path) == deepest for leaf in _leaves(e)]
+    return [error]
+
+
+def _problem(error, locations: Locations) -> Problem:
+    path = list(error.absolute_path)
+    validator, value = error.validator, error.validator_value
+    message = error.message
+    key_loc = False
+    if validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - allowed)
+        name = extra[0]
+        in_layer = len(path) >= 2 and isinstance(path[-1], int) and path[-2] in (
+            "layers", "residual")
+        what = "layer" if in_layer and name not in ("id", "from") else "key"
+        message = f"unknown {what} '{name}'{did_you_mean(name, allowed)}"
+        if what == "key":
+            message += f"; expected one of: {', '.join(sorted(allowed))}"
+        path.append(name)
+        key_loc = True
+    elif validator == "enum" and isinstance(error.instance, str):
+        message = f"unknown value '{error.instance}'{did_you_mean(error.instance, set(value))}"
+        message += f"; expected one of: {', '.join(map(str, value))}"
+    elif validator == "required":
+        missing = [k for k in value if k not in error.instance]
+        message = f"missing required key{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
+    elif validator == "type":
+        types = value if isinstance(value, list) else [value]
+        message = f"must be {' or '.join(types)}, got {_describe(error.instance)}"
+    elif validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        sign = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=",
+                "exclusiveMaximum": "<"}[validator]
+        message = f"must be {sign} {value}, got {error.instance}"
+    elif validator == "pattern":
+        message = f"'{error.instance}' is not a valid name (letters, digits and _ only)"
+    elif validator in ("minProperties", "maxProperties") and value == 1:
+        message = "must name exactly one kind" if validator == "maxProperties" else "is empty"
+    return Problem(format_path(path), message, locations.find(path, key=key_loc))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return f"the string '{value}'"
+    if value is None:
+        return "nothing (null)"
+    kind = {bool: "boolean", int: "integer", float: "number", list: "a list", dict: "a mapping"}
+    return f"{kind.get(type(value), type(value).__name__)} {value!r}" if not isinstance(
+        value, list | dict) else kind[list if isinstance(value, list) else dict]

@@ -1,0 +1,217 @@
+"""Checks the schema cannot express: references between sections, cycles and shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ganbuilder.spec.shapes import NetworkPlan, plan_network
+from ganbuilder.errors import DataError, Problem
+from ganbuilder.layers.registry import Shape, format_shape
+from ganbuilder.registry import did_you_mean
+from ganbuilder.spec.expr import Call, ExprError, parse_forward
+from ganbuilder.spec.paths import Locations, format_path
+
+BUILTINS = ("concat",)
+
+
+@dataclass
+class Analysis:
+    """What the spec computes: tensor shapes, network plans and the forward graph."""
+
+    tensor_shapes: dict[str, Shape] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # tensor -> "data" | "latent" | "forward"
+    forward: dict[str, Call | str] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # forward tensors in dependency order
+    networks: dict[str, NetworkPlan] = field(default_factory=dict)
+    producers: dict[str, set[str]] = field(default_factory=dict)  # tensor -> networks it used
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _Checker:
+    def __init__(self, tree: dict, locations: Locations, base_dir: Path):
+        self.tree, self.locations, self.base_dir = tree, locations, base_dir
+        self.a = Analysis()
+
+    def problem(self, path: tuple, message: str) -> None:
+        self.a.problems.append(Problem(format_path(path), message, self.locations.find(path)))
+
+    def run(self) -> Analysis:
+        self.inputs()
+        self.forward()
+        self.losses()
+        self.training()
+        for name in self.tree["networks"]:
+            if name not in self.a.networks:
+                self.problem(("networks", name), f"network '{name}' is never called in forward "
+                             "or by a loss term, so its input shape is unknown")
+        return self.a
+
+    def inputs(self) -> None:
+        from ganbuilder.data import tensor_shapes
+
+        try:
+            shapes = tensor_shapes(self.tree["data"], self.base_dir)
+        except DataError as exc:
+            for p in exc.problems:
+                self.problem(tuple(p.path.split(".")) if p.path else ("data",), p.message)
+            shapes = {}
+        for name, shape in shapes.items():
+            self.define(name, tuple(shape), "data", ("data",))
+        for name, cfg in (self.tree.get("latent") or {}).items():
+            path = ("latent", name)
+            dist = cfg.get("dist", "normal")
+            if dist == "categorical":
+                if "classes" not in cfg:
+                    self.problem(path, "a categorical latent needs 'classes'")
+                self.define(name, (), "latent", path)
+            elif "shape" not in cfg:
+                self.problem(path, f"a {dist} latent needs 'shape'")
+            else:
+                self.define(name, tuple(cfg["shape"]), "latent", path)
+
+    def define(self, name: str, shape: Shape | None, kind: str, path: tuple) -> None:
+        if name in self.a.sources:
+            self.problem(path, f"'{name}' is already defined by {self.a.sources[name]}")
+            return
+        if name in self.tree["networks"] or name in BUILTINS:
+            self.problem(path, f"'{name}' is a network name; tensors need their own names")
+            return
+        self.a.sources[name] = kind
+        if shape is not None:
+            self.a.tensor_shapes[name] = shape
+        self.a.producers.setdefault(name, set())
+
+    def forward(self) -> None:
+        forward = self.tree.get("forward") or {}
+        for name, text in forward.items():
+            try:
+                self.a.forward[name] = parse_forward(text)
+            except ExprError as exc:
+                self.problem(("forward", name), str(exc))
+                continue
+            self.define(name, None, "forward", ("forward", name))
+        deps = {n: (e.names() if isinstance(e, Call) else {e}) for n, e in self.a.forward.items()}
+        state: dict[str, int] = {}
+
+        def visit(name: str, trail: list[str]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = " -> ".join([*trail[trail.index(name):], name])
+                self.problem(("forward", name), f"cycle in forward: {cycle}")
+                return
+            state[name] = 1
+            for dep in sorted(deps.get(name, ())):
+                if dep in deps:
+                    visit(dep, [*trail, name])
+            state[name] = 2
+            self.a.order.append(name)
+
+        for name in self.a.forward:
+            visit(name, [])
+        for name in self.a.order:
+            path = ("forward", name)
+            expr = self.a.forward[name]
+            shape = self.evaluate(expr, path, self.a.producers.setdefault(name, set()))
+            if shape is not None:
+                self.a.tensor_shapes[name] = shape
+
+    def evaluate(self, expr: Call | str, path: tuple, used: set[str]) -> Shape | None:
+        """The shape of an expression; records which networks it runs through in `used`."""
+        if isinstance(expr, str):
+            if expr not in self.a.sources:
+                known = set(self.a.sources)
+                self.problem(path, f"unknown tensor '{expr}'{did_you_mean(expr, known)}")
+                return None
+            used |= self.a.producers.get(expr, set())
+            return self.a.tensor_shapes.get(expr)
+        args = [self.evaluate(arg, path, used) for arg in expr.args]
+        if any(a is None for a in args):
+            return None
+        if expr.fn == "concat":
+            first = args[0]
+            if not first or any(a[1:] != first[1:] or len(a) != len(first) for a in args):
+                self.problem(path, "concat: inputs differ beyond the channel dimension: "
+                             + ", ".join(format_shape(a) for a in args))
+                return None
+            return (sum(a[0] for a in args), *first[1:])
+        if expr.fn not in self.tree["networks"]:
+            choices = set(self.tree["networks"]) | set(BUILTINS)
+            self.problem(path, f"unknown network '{expr.fn}'{did_you_mean(expr.fn, choices)}")
+            return None
+        used.add(expr.fn)
+        return self.call(expr.fn, args, path)
+
+    def call(self, net: str, shapes: list[Shape], path: tuple) -> Shape | None:
+        plan = self.a.networks.get(net)
+        if plan is None:
+            plan = plan_network(net, self.tree["networks"][net], shapes)
+            self.a.networks[net] = plan
+            if plan.error:
+                self.problem(*plan.error)
+        elif plan.input_shapes != shapes:
+            built = ", ".join(format_shape(s) for s in plan.input_shapes)
+            self.problem(path, f"{net} is called with {', '.join(format_shape(s) for s in shapes)}"
+                         f" here but was built for {built}")
+            return None
+        return plan.output_shape
+
+    def losses(self) -> None:
+        from ganbuilder.losses import LOSSES
+
+        objectives = self.tree["objectives"]
+        for oname, obj in objectives.items():
+            for net in obj["updates"]:
+                if net not in self.tree["networks"]:
+                    msg = f"unknown network '{net}'{did_you_mean(net, set(self.tree['networks']))}"
+                    self.problem(("objectives", oname, "updates"), msg)
+            for i, term in enumerate(obj["loss"]):
+                kind, params = next(iter(term.items()))
+                self.term(("objectives", oname, "loss", i, kind), LOSSES.get(kind), params,
+                          set(obj["updates"]))
+
+    def term(self, path: tuple, ldef, params: dict, updates: set[str]) -> None:
+        shapes: dict[str, list[Shape] | None] = {}
+        for key in ldef.tensors:
+            if key not in params:
+                continue
+            names = [params[key]] if isinstance(params[key], str) else params[key]
+            got = [self.evaluate(n, (*path, key), set()) for n in names]
+            shapes[key] = None if any(g is None for g in got) else got
+        for key in ldef.networks:
+            net = params[key]
+            if net not in self.tree["networks"]:
+                choices = set(self.tree["networks"])
+                self.problem((*path, key), f"unknown network '{net}'{did_you_mean(net, choices)}")
+                return
+            for tkey in ("fake", "real"):
+                if shapes.get(tkey):
+                    self.call(net, shapes[tkey], (*path, tkey))
+            if ldef.name == "adversarial" and net in updates and "real" not in params:
+                self.problem(path, f"this objective updates the critic {net}, so the term needs "
+                             "'real' as well as 'fake'")
+        if "pred" in shapes and "target" in shapes and shapes["pred"] and shapes["target"]:
+            pred, target = shapes["pred"][0], shapes["target"][0]
+            if pred != target:
+                self.problem(path, f"{ldef.name}: pred {params['pred']} {format_shape(pred)} and "
+                             f"target {params['target']} {format_shape(target)} differ in shape")
+
+    def training(self) -> None:
+        objectives = self.tree["objectives"]
+        for i, name in enumerate(self.tree["training"].get("order") or []):
+            if name not in objectives:
+                msg = f"unknown objective '{name}'{did_you_mean(name, set(objectives))}"
+                self.problem(("training", "order", i), msg)
+        sampling = self.tree.get("sampling") or {}
+        for i, name in enumerate(sampling.get("tensors") or []):
+            self.evaluate(name, ("sampling", "tensors", i), set())
+        rows_by = sampling.get("rows_by")
+        latent = self.tree.get("latent") or {}
+        if rows_by and latent.get(rows_by, {}).get("dist") != "categorical":
+            self.problem(("sampling", "rows_by"), f"'{rows_by}' is not a categorical latent")
+
+
+def analyse(tree: dict, locations: Locations, base_dir: Path) -> Analysis:
+    """Run every semantic check on a schema-valid tree; problems land in `.problems`."""
+    return _Checker(tree, locations, base_dir).run()

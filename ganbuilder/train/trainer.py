@@ -1,0 +1,275 @@
+"""The training loop: objectives in order each iteration, metrics, samples and checkpoints.
+
+The trainer knows nothing of terminals or windows: it writes the run folder and emits events;
+the CLI and the GUI decide what to show.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from ganbuilder.compile.model import GAN, TensorCache
+from ganbuilder.data import open_source
+from ganbuilder.errors import CheckpointError
+from ganbuilder.losses import GAN_LOSSES, LOSSES
+from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint, save_checkpoint
+from ganbuilder.runs.grid import save_png
+from ganbuilder.runs.samples import render_samples
+from ganbuilder.spec import Spec
+from ganbuilder.train.control import Control
+from ganbuilder.train.events import (
+    CheckpointSaved,
+    Event,
+    Failed,
+    Finished,
+    SampleGrid,
+    Started,
+    StepMetrics,
+)
+from ganbuilder.train.latent import sample_latent
+from ganbuilder.train.optim import build_optimizer, lr_factor
+from ganbuilder.train.pool import HistoryPool
+
+
+class DivergenceError(RuntimeError):
+    """A loss became NaN or infinite."""
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+class _Objective:
+    """One optimizer step kind: which networks it trains and with which weighted terms."""
+
+    def __init__(self, name: str, cfg: dict, gan: GAN, training: dict):
+        self.name = name
+        self.updates = frozenset(cfg["updates"])
+        self.repeat = cfg.get("repeat", 1)
+        self.terms = []
+        seen: set[str] = set()
+        for term in cfg["loss"]:
+            (kind, params), = term.items()
+            ldef = LOSSES.get(kind)
+            params = {**{k: v["default"] for k, v in ldef.params.items() if "default" in v},
+                      **params}
+            label = params.get("name") or (
+                f"adv_{params['critic']}" if kind == "adversarial" else kind)
+            if label in seen:
+                label = f"{label}_{params.get('pred') or params.get('fake') or len(seen)}"
+            seen.add(label)
+            self.terms.append((label, ldef, params))
+        parameters = [p for n in sorted(self.updates) for p in gan.nets[n].parameters()]
+        self.optimizer = build_optimizer(cfg.get("optimizer") or training.get("optimizer"),
+                                         parameters)
+        self.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
+
+
+class _TermContext:
+    """What a loss term sees: tensors (detached unless trained through), networks, the GAN loss."""
+
+    def __init__(self, trainer: Trainer, cache: TensorCache, objective: _Objective):
+        self.trainer, self.cache, self.updates = trainer, cache, objective.updates
+        self.objective = objective
+        self.gan = trainer.gan_loss
+
+    def tensor(self, name: str) -> torch.Tensor:
+        return self.cache.get(name, self.updates)
+
+    def network(self, name: str) -> torch.nn.Module:
+        return self.trainer.gan.nets[name]
+
+    def history(self, critic: str, size: int) -> HistoryPool:
+        key = f"{self.objective.name}/{critic}"
+        if key not in self.trainer.pools:
+            self.trainer.pools[key] = HistoryPool(size, self.trainer.pool_generator)
+        return self.trainer.pools[key]
+
+
+class Trainer:
+    """Trains a Spec, writing `run_dir` (spec.yaml, metrics.jsonl, samples/, checkpoints/)."""
+
+    def __init__(self, spec: Spec, run_dir: Path, device: str | None = None,
+                 control: Control | None = None, resume: Path | None = None,
+                 steps: int | None = None):
+        self.spec = spec
+        self.run_dir = Path(run_dir)
+        self.control = control or Control()
+        training = spec.training
+        self.total_steps = steps or training["steps"]
+        self.device = pick_device(device or training["device"])
+        seed = training["seed"]
+        torch.manual_seed(seed)
+        self.data = open_source(spec.tree["data"], spec.base_dir)
+        batch_size = spec.tree["data"].get("batch_size", 64)
+        self.sampler = self.data.sampler(batch_size, seed)
+        self.batch_size = batch_size
+        self.gan = GAN(spec).to(self.device)
+        self.gan_loss = GAN_LOSSES.get(spec.gan_loss)
+        self.objectives = [_Objective(n, spec.tree["objectives"][n], self.gan, training)
+                           for n in spec.objective_order]
+        self.lr_factor = lr_factor(training.get("schedule"), self.total_steps)
+        self.latent_generator = torch.Generator().manual_seed(seed + 1)
+        self.pool_generator = torch.Generator().manual_seed(seed + 3)
+        self.pools: dict[str, HistoryPool] = {}
+        self.step = 0
+        self.last_checkpoint: Path | None = None
+        if resume is not None:
+            self._restore(Path(resume))
+
+    # -- state -------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {
+            "spec_name": self.spec.name,
+            "spec_text": self.spec.text(),
+            "step": self.step,
+            "networks": {n: net.state_dict() for n, net in self.gan.nets.items()},
+            "optimizers": {o.name: o.optimizer.state_dict() for o in self.objectives},
+            "rng": {"torch": torch.get_rng_state(),
+                    "latent": self.latent_generator.get_state(),
+                    "pool": self.pool_generator.get_state()},
+            "sampler": self.sampler.state_dict(),
+            "pools": {k: p.state_dict() for k, p in self.pools.items()},
+        }
+
+    def _restore(self, path: Path) -> None:
+        state = load_checkpoint(path)
+        check_compatible(state, dict(self.gan.nets), path)
+        if set(state["optimizers"]) != {o.name for o in self.objectives}:
+            raise CheckpointError(f"{path}: objectives {sorted(state['optimizers'])} differ "
+                                  "from the spec's")
+        for name, net in self.gan.nets.items():
+            net.load_state_dict(state["networks"][name])
+        for o in self.objectives:
+            o.optimizer.load_state_dict(state["optimizers"][o.name])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.latent_generator.set_state(state["rng"]["latent"])
+        self.pool_generator.set_state(state["rng"]["pool"])
+        self.sampler.load_state_dict(state["sampler"])
+        for key, pool_state in state["pools"].items():
+            self.pools[key] = HistoryPool(int(pool_state["size"]), self.pool_generator)
+            self.pools[key].load_state_dict(pool_state, self.device)
+        self.step = int(state["step"])
+        self.last_checkpoint = path
+
+    def save(self, name: str = "last.pt") -> Path:
+        path = self.run_dir / "checkpoints" / name
+        save_checkpoint(self.state_dict(), path)
+        self.last_checkpoint = path
+        return path
+
+    # -- one iteration -------------------------------------------------------------------------
+    def _draw(self) -> TensorCache:
+        batch = {k: v.to(self.device, non_blocking=True) for k, v in self.sampler.next().items()}
+        latent = sample_latent(self.spec.tree.get("latent") or {}, self.batch_size,
+                               self.latent_generator, self.device)
+        return TensorCache(self.gan, {**batch, **latent})
+
+    def train_step(self, sums: dict[str, torch.Tensor]) -> None:
+        """One iteration: every objective in order, `repeat` times each."""
+        factor = self.lr_factor(self.step)
+        cache = self._draw()
+        for obj in self.objectives:
+            for group, base in zip(obj.optimizer.param_groups, obj.base_lrs, strict=True):
+                group["lr"] = base * factor
+            for r in range(obj.repeat):
+                if r > 0:
+                    cache = self._draw()
+                ctx = _TermContext(self, cache, obj)
+                total = 0.0
+                for label, ldef, params in obj.terms:
+                    value, extra = ldef.compute(params, ctx)
+                    total = total + params["weight"] * value
+                    _accumulate(sums, f"loss/{obj.name}/{label}", value.detach())
+                    for key, metric in extra.items():
+                        _accumulate(sums, key, metric)
+                obj.optimizer.zero_grad(set_to_none=True)
+                total.backward()
+                obj.optimizer.step()
+                cache.consumed(obj.updates)
+                _accumulate(sums, f"loss/{obj.name}", total.detach())
+        self.step += 1
+
+    # -- the loop ------------------------------------------------------------------------------
+    def run(self, emit: Callable[[Event], None] = lambda e: None) -> Path:
+        """Train to `total_steps` (or until stopped); returns the run folder."""
+        training = self.spec.training
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "spec.yaml").write_text(self.spec.text(), encoding="utf-8")
+        emit(Started(self.run_dir, self.spec.name, self.step, self.total_steps,
+                     str(self.device)))
+        metrics_file = (self.run_dir / "metrics.jsonl").open("a", encoding="utf-8")
+        sums: dict[str, torch.Tensor] = {}
+        counts = 0
+        tick = time.perf_counter()
+        self.gan.train()
+        try:
+            if self.step == 0:
+                self._samples(emit)
+            while self.step < self.total_steps:
+                self.control.wait_while_paused()
+                if self.control.stop_requested:
+                    break
+                self.train_step(sums)
+                counts += 1
+                if self.step % training["log_every"] == 0 or self.step == self.total_steps:
+                    now = time.perf_counter()
+                    metrics = self._metrics(sums, counts, (now - tick) / counts)
+                    metrics_file.write(json.dumps({"step": self.step, **metrics}) + "\n")
+                    metrics_file.flush()
+                    emit(StepMetrics(self.step, metrics))
+                    sums, counts, tick = {}, 0, time.perf_counter()
+                if self.step % training["sample_every"] == 0:
+                    self._samples(emit)
+                if self.step % training["checkpoint_every"] == 0:
+                    self.save(f"step_{self.step:06d}.pt")
+                    emit(CheckpointSaved(self.step, self.save()))
+        except BaseException as exc:
+            metrics_file.close()
+            emit(Failed(self.step, _describe(exc), self.last_checkpoint))
+            raise
+        metrics_file.close()
+        stopped = self.step < self.total_steps
+        if self.step % training["sample_every"] != 0:
+            self._samples(emit)
+        emit(CheckpointSaved(self.step, self.save()))
+        emit(Finished(self.step, self.run_dir, stopped))
+        return self.run_dir
+
+    def _metrics(self, sums: dict, counts: int, step_time: float) -> dict[str, float]:
+        metrics = {k: float(v) / counts for k, v in sums.items()}
+        for key, value in metrics.items():
+            if not math.isfinite(value):
+                raise DivergenceError(f"{key} is {value} at step {self.step}; training diverged")
+        for obj in self.objectives:
+            metrics[f"lr/{obj.name}"] = obj.optimizer.param_groups[0]["lr"]
+        metrics["time/step"] = step_time
+        return metrics
+
+    def _samples(self, emit: Callable[[Event], None]) -> None:
+        image = render_samples(self.gan, self.data, self.spec, self.device)
+        path = self.run_dir / "samples" / f"step_{self.step:06d}.png"
+        save_png(image, path)
+        emit(SampleGrid(self.step, image, path))
+
+
+def _accumulate(sums: dict[str, torch.Tensor], key: str, value: torch.Tensor) -> None:
+    sums[key] = sums[key] + value if key in sums else value
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return str(exc) or type(exc).__name__
