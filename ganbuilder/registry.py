@@ -25,7 +25,8 @@ class Registry(Generic[T]):
 
     def add(self, name: str, entry: T) -> T:
         if name in self._entries:
-            warnings.warn(f"{self.kind} '{name}' registered twice; the later one wins", stacklevel=3)
+            warnings.warn(f"{self.kind} '{name}' registered twice; the later one wins",
+                          stacklevel=3)
         self._entries[name] = entry
         return entry
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganbuilder.spec.shapes import LayerPlan, NetworkPlan
 from ganbuilder.layers import LAYERS
 from ganbuilder.layers.modules import Residual
+from ganbuilder.spec.shapes import LayerPlan, NetworkPlan
 
 
 class GraphNetwork(nn.Module):

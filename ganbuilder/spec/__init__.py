@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from ganbuilder.errors import SpecError
-from ganbuilder.spec.paths import Locations, plain
+from ganbuilder.errors import Problem, SpecError, UserError
+from ganbuilder.spec.paths import Locations, parse_path, plain
 from ganbuilder.spec.resolve import (
     apply_overrides,
     expand_blocks,
@@ -46,7 +46,8 @@ class Spec:
     @property
     def sampling(self) -> dict:
         default_tensors = [self.analysis.order[0]] if self.analysis.order else []
-        return {**SAMPLING_DEFAULTS, "tensors": default_tensors, **(self.tree.get("sampling") or {})}
+        given = self.tree.get("sampling") or {}
+        return {**SAMPLING_DEFAULTS, "tensors": default_tensors, **given}
 
     @property
     def objective_order(self) -> list[str]:
@@ -55,6 +56,18 @@ class Spec:
     @property
     def gan_loss(self) -> str:
         return self.tree.get("gan_loss", "bce")
+
+    def locate(self, error: UserError) -> UserError:
+        """Fill in file:line:col for problems that name a spec path but no location."""
+        for i, problem in enumerate(error.problems):
+            if problem.location is None and problem.path:
+                try:
+                    where = self.locations.find(parse_path(problem.path))
+                except ValueError:
+                    continue
+                error.problems[i] = Problem(problem.path, problem.message, where)
+        error.args = ("\n".join(str(p) for p in error.problems),)
+        return error
 
     def text(self) -> str:
         """The resolved spec as YAML: no extends, params substituted, blocks expanded."""

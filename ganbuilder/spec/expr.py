@@ -106,7 +106,9 @@ def parse_forward(text: str) -> Call | str:
     try:
         tree = ast.parse(str(text).strip(), mode="eval")
     except SyntaxError:
-        raise ExprError(f"cannot parse '{text}'; expected e.g. 'G(z)' or 'D(concat(a, b))'") from None
+        raise ExprError(
+            f"cannot parse '{text}'; expected e.g. 'G(z)' or 'D(concat(a, b))'"
+        ) from None
     return _forward(tree.body, text)
 
 

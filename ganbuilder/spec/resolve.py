@@ -46,7 +46,8 @@ def tree_from_text(
     if base_name is None:
         return tree
     if not isinstance(base_name, str):
-        raise SpecError([Problem("extends", "must be a relative file name", tree.val_locs["extends"])])
+        where = tree.val_locs["extends"]
+        raise SpecError([Problem("extends", "must be a relative file name", where)])
     base_file = base_dir / base_name
     if not base_file.exists():
         raise SpecError(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ganbuilder.spec.shapes import NetworkPlan, plan_network
 from ganbuilder.errors import DataError, Problem
 from ganbuilder.layers.registry import Shape, format_shape
 from ganbuilder.registry import did_you_mean
 from ganbuilder.spec.expr import Call, ExprError, parse_forward
 from ganbuilder.spec.paths import Locations, format_path
+from ganbuilder.spec.shapes import NetworkPlan, plan_network
 
 BUILTINS = ("concat",)
 
@@ -42,7 +42,8 @@ class _Checker:
         self.losses()
         self.training()
         for name in self.tree["networks"]:
-            if name not in self.a.networks:
+            # Only worth saying when nothing else explains it (a broken forward would).
+            if name not in self.a.networks and not self.a.problems:
                 self.problem(("networks", name), f"network '{name}' is never called in forward "
                              "or by a loss term, so its input shape is unknown")
         return self.a

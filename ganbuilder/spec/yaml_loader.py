@@ -58,7 +58,9 @@ _Resolver.add_implicit_resolver(
     ),
     list("-+.0123456789"),
 )
-_Resolver.add_implicit_resolver(_STD + "null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Resolver.add_implicit_resolver(
+    _STD + "null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
 _Resolver.add_implicit_resolver(_STD + "merge", re.compile(r"^(?:<<)$"), ["<"])
 
 

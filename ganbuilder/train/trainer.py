@@ -16,7 +16,7 @@ import torch
 
 from ganbuilder.compile.model import GAN, TensorCache
 from ganbuilder.data import open_source
-from ganbuilder.errors import CheckpointError
+from ganbuilder.errors import CheckpointError, DataError
 from ganbuilder.losses import GAN_LOSSES, LOSSES
 from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint, save_checkpoint
 from ganbuilder.runs.grid import save_png
@@ -112,7 +112,10 @@ class Trainer:
         self.device = pick_device(device or training["device"])
         seed = training["seed"]
         torch.manual_seed(seed)
-        self.data = open_source(spec.tree["data"], spec.base_dir)
+        try:
+            self.data = open_source(spec.tree["data"], spec.base_dir)
+        except DataError as exc:
+            raise spec.locate(exc) from None
         batch_size = spec.tree["data"].get("batch_size", 64)
         self.sampler = self.data.sampler(batch_size, seed)
         self.batch_size = batch_size

@@ -1,0 +1,94 @@
+"""Every registered layer: its shape rule agrees with the module it builds, on real tensors."""
+
+import math
+
+import pytest
+import torch
+
+from ganbuilder.layers import LAYERS
+from ganbuilder.layers.registry import ShapeError
+
+# (params as written in YAML, input shapes per sample) for each layer; a new layer must add one.
+CASES = {
+    "linear": ({"out": 5}, [(7,)]),
+    "conv": ({"out": 4, "kernel": 3, "stride": 2, "padding": 1, "spectral_norm": True},
+             [(3, 9, 9)]),
+    "conv_transpose": ({"out": 2, "kernel": 4, "stride": 2, "padding": 1}, [(3, 5, 5)]),
+    "batch_norm": (None, [(3, 4, 4)]),
+    "instance_norm": ({"affine": True}, [(3, 4, 4)]),
+    "layer_norm": (None, [(6,)]),
+    "dropout": (0.3, [(6,)]),
+    "relu": (None, [(3, 2, 2)]),
+    "leaky_relu": (0.1, [(4,)]),
+    "tanh": (None, [(4,)]),
+    "sigmoid": (None, [(4,)]),
+    "reshape": ([2, -1, 2], [(12,)]),
+    "flatten": (None, [(2, 3, 4)]),
+    "upsample": ({"scale": 2, "mode": "bilinear"}, [(3, 4, 5)]),
+    "reflection_pad": (2, [(3, 5, 5)]),
+    "avg_pool": (2, [(3, 6, 6)]),
+    "embedding": ({"classes": 10, "dim": 6}, [()]),
+    "one_hot": (10, [()]),
+    "concat": ("other", [(3, 4, 4), (2, 4, 4)]),
+    "add": ("other", [(3, 4, 4), (3, 4, 4)]),
+}
+
+
+def test_every_layer_has_a_case():
+    assert set(CASES) == set(LAYERS.names())
+
+
+def _input(shape: tuple) -> torch.Tensor:
+    if shape == ():
+        return torch.randint(0, 10, (3,))
+    return torch.randn(3, *shape)
+
+
+@pytest.mark.parametrize("name", LAYERS.names())
+def test_shape_rule_matches_module(name):
+    ldef = LAYERS.get(name)
+    value, shapes = CASES[name]
+    params = ldef.normalize(value)
+    expected = ldef.shape(params, shapes)
+    module = ldef.build(params, shapes)
+    module.train()
+    out = module(*[_input(s) for s in shapes])
+    assert tuple(out.shape) == (3, *expected)
+    assert torch.isfinite(out.float()).all()
+    assert ldef.doc, f"layer {name} needs a docstring: it is shown in the GUI palette"
+
+
+@pytest.mark.parametrize("name", LAYERS.names())
+def test_params_have_descriptions(name):
+    for key, schema in LAYERS.get(name).params.items():
+        assert schema.get("description"), f"{name}.{key} needs a description for the GUI form"
+
+
+def test_linear_parameter_count():
+    ldef = LAYERS.get("linear")
+    module = ldef.build(ldef.normalize(5), [(7,)])
+    assert sum(p.numel() for p in module.parameters()) == 7 * 5 + 5
+
+
+@pytest.mark.parametrize(("name", "value", "shapes", "message"), [
+    ("conv", {"out": 4, "kernel": 5}, [(3, 3, 3)], "too small for kernel 5"),
+    ("conv", {"out": 4, "kernel": 3}, [(8,)], "expects a (C, H, W) input, got (8)"),
+    ("reshape", [5, -1], [(12,)], "cannot reshape (12) to [5, -1]"),
+    ("reshape", [5, 3], [(12,)], "(12 values) to (5, 3) (15 values)"),
+    ("concat", "x", [(3, 4, 4), (2, 5, 4)], "inputs differ beyond the channel dimension"),
+    ("add", "x", [(3, 4, 4), (2, 4, 4)], "inputs must have the same shape"),
+    ("reflection_pad", 5, [(3, 4, 4)], "must be smaller than the input size"),
+    ("embedding", {"classes": 3, "dim": 2}, [(4,)], "expects one integer label per sample"),
+])
+def test_shape_errors(name, value, shapes, message):
+    ldef = LAYERS.get(name)
+    with pytest.raises(ShapeError, match=None) as err:
+        ldef.shape(ldef.normalize(value), shapes)
+    assert message in str(err.value)
+
+
+def test_spectral_norm_is_applied():
+    ldef = LAYERS.get("linear")
+    module = ldef.build(ldef.normalize({"out": 3, "spectral_norm": True}), [(4,)])
+    assert hasattr(module, "parametrizations")
+    assert math.isclose(torch.linalg.matrix_norm(module.weight, 2).item(), 1.0, rel_tol=0.2)

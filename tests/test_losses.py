@@ -1,0 +1,100 @@
+"""Every registered GAN loss and loss term behaves as its paper says."""
+
+import pytest
+import torch
+
+from ganbuilder.losses import GAN_LOSSES, LOSSES
+
+GOOD_D = (torch.full((8, 1), 5.0), torch.full((8, 1), -5.0))  # confident and right
+BAD_D = (torch.full((8, 1), -5.0), torch.full((8, 1), 5.0))  # confident and wrong
+
+
+@pytest.mark.parametrize("name", GAN_LOSSES.names())
+def test_critic_loss_rewards_a_correct_critic(name):
+    kind = GAN_LOSSES.get(name)
+    assert kind.d_loss(*GOOD_D) < kind.d_loss(*BAD_D)
+    assert kind.doc
+
+
+@pytest.mark.parametrize("name", GAN_LOSSES.names())
+def test_generator_loss_rewards_fooling_the_critic(name):
+    kind = GAN_LOSSES.get(name)
+    fooled, caught = torch.full((8, 1), 5.0), torch.full((8, 1), -5.0)
+    if name == "lsgan":
+        fooled, caught = torch.ones(8, 1), torch.zeros(8, 1)
+    assert kind.g_loss(fooled) < kind.g_loss(caught)
+    fake = torch.zeros(8, 1, requires_grad=True)
+    kind.g_loss(fake).backward()
+    assert fake.grad is not None and torch.isfinite(fake.grad).all()
+
+
+class _Ctx:
+    """A minimal stand-in for the trainer's term context."""
+
+    def __init__(self, tensors, nets, updates, gan="bce"):
+        self.tensors, self.nets, self.updates = tensors, nets, frozenset(updates)
+        self.gan = GAN_LOSSES.get(gan)
+
+    def tensor(self, name):
+        return self.tensors[name]
+
+    def network(self, name):
+        return self.nets[name]
+
+
+def _params(kind: str, **given) -> dict:
+    ldef = LOSSES.get(kind)
+    return {**{k: v["default"] for k, v in ldef.params.items() if "default" in v}, **given}
+
+
+CASES = {
+    "adversarial": dict(critic="D", real="real", fake="fake"),
+    "l1": dict(pred="fake", target="real"),
+    "l2": dict(pred="fake", target="real"),
+    "cycle": dict(pred="fake", target="real"),
+    "identity": dict(pred="fake", target="real"),
+    "gradient_penalty": dict(critic="D", real="real", fake="fake"),
+}
+
+
+def test_every_term_has_a_case():
+    assert set(CASES) == set(LOSSES.names())
+
+
+@pytest.mark.parametrize("kind", LOSSES.names())
+def test_term_is_finite_and_differentiable(kind):
+    torch.manual_seed(0)
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 1))
+    fake = torch.randn(4, 3, 2, 2, requires_grad=True)
+    ctx = _Ctx({"real": torch.randn(4, 3, 2, 2), "fake": fake}, {"D": critic}, {"D"})
+    loss, metrics = LOSSES.get(kind).compute(_params(kind, **CASES[kind]), ctx)
+    assert loss.dim() == 0 and torch.isfinite(loss)
+    loss.backward()
+    assert any(p.grad is not None for p in critic.parameters()) or fake.grad is not None
+    for value in metrics.values():
+        assert 0.0 <= float(value) <= 1.0
+
+
+def test_adversarial_reports_critic_accuracy():
+    critic = torch.nn.Identity()
+    ctx = _Ctx({"real": torch.tensor([[3.0], [-1.0]]), "fake": torch.tensor([[-2.0], [-3.0]])},
+               {"D": critic}, {"D"})
+    _, metrics = LOSSES.get("adversarial").compute(_params("adversarial", **CASES["adversarial"]),
+                                                   ctx)
+    assert metrics == {"acc/D/real": 0.5, "acc/D/fake": 1.0}
+
+
+def test_l1_value():
+    ctx = _Ctx({"a": torch.zeros(2, 2), "b": torch.full((2, 2), 3.0)}, {}, set())
+    loss, _ = LOSSES.get("l1").compute(_params("l1", pred="a", target="b"), ctx)
+    assert loss.item() == pytest.approx(3.0)
+
+
+def test_gradient_penalty_is_zero_for_unit_gradient_critic():
+    critic = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[0.6, 0.8]]))  # |grad| = 1 everywhere
+    ctx = _Ctx({"real": torch.randn(5, 2), "fake": torch.randn(5, 2)}, {"D": critic}, {"D"})
+    loss, _ = LOSSES.get("gradient_penalty").compute(
+        _params("gradient_penalty", **CASES["gradient_penalty"]), ctx)
+    assert loss.item() == pytest.approx(0.0, abs=1e-10)

@@ -1,0 +1,126 @@
+"""The trainer: exact resume, stop/pause control, failures that keep the last checkpoint."""
+
+import json
+import threading
+
+import pytest
+import torch
+
+from ganbuilder.errors import CheckpointError
+from ganbuilder.spec import load_spec
+from ganbuilder.train.control import Control
+from ganbuilder.train.events import CheckpointSaved, Failed, Finished, StepMetrics
+from ganbuilder.train.trainer import DivergenceError, Trainer
+
+DCGAN = ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8",
+         "data.batch_size=16", "training.log_every=5", "training.sample_every=100",
+         "training.checkpoint_every=10"]
+
+
+def weights(trainer: Trainer) -> dict:
+    return {f"{n}.{k}": v.clone() for n, net in trainer.gan.nets.items()
+            for k, v in net.state_dict().items()}
+
+
+def test_resume_is_exact(tmp_path):
+    spec = load_spec("specs/dcgan.yaml", DCGAN)
+    straight = Trainer(spec, tmp_path / "a", steps=20)
+    straight.run()
+    first = Trainer(spec, tmp_path / "b", steps=10)
+    first.run()
+    resumed = Trainer(spec, tmp_path / "b", steps=20,
+                      resume=tmp_path / "b" / "checkpoints" / "last.pt")
+    assert resumed.step == 10
+    resumed.run()
+    a, b = weights(straight), weights(resumed)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    steps = [json.loads(line)["step"] for line in
+             (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [5, 10, 15, 20]
+
+
+def test_events_in_order(tmp_path, minimal_spec):
+    events = []
+    Trainer(load_spec(minimal_spec), tmp_path / "run").run(events.append)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "Started" and kinds[-1] == "Finished"
+    metrics = [e for e in events if isinstance(e, StepMetrics)]
+    assert [m.step for m in metrics] == [2, 4]
+    assert {"loss/D", "loss/G", "loss/D/adv_D", "acc/D/real", "acc/D/fake", "lr/D",
+            "time/step"} <= set(metrics[-1].metrics)
+    assert not events[-1].stopped
+
+
+def test_stop_saves_a_checkpoint(tmp_path, minimal_spec):
+    control = Control()
+    spec = load_spec(minimal_spec, ["training.steps=1000"])
+    trainer = Trainer(spec, tmp_path / "run", control=control)
+
+    def stop_at_step_3(event):
+        if isinstance(event, StepMetrics) and event.step >= 2:
+            control.stop()
+
+    events = []
+    trainer.run(lambda e: (events.append(e), stop_at_step_3(e)))
+    finished = events[-1]
+    assert isinstance(finished, Finished) and finished.stopped
+    assert finished.step < 1000
+    saved = [e for e in events if isinstance(e, CheckpointSaved)]
+    assert saved[-1].step == finished.step
+    assert torch.load(saved[-1].path, weights_only=True)["step"] == finished.step
+
+
+def test_pause_holds_the_step_counter(tmp_path, minimal_spec):
+    control = Control()
+    spec = load_spec(minimal_spec, ["training.steps=100000", "training.log_every=1"])
+    trainer = Trainer(spec, tmp_path / "run", control=control)
+    thread = threading.Thread(target=trainer.run)
+    control.pause()
+    thread.start()
+    threading.Event().wait(0.3)
+    assert trainer.step == 0
+    control.resume()
+    while trainer.step < 5:
+        threading.Event().wait(0.01)
+    control.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_divergence_fails_and_keeps_last_good_checkpoint(tmp_path, minimal_spec):
+    spec = load_spec(minimal_spec, ["training.steps=6"])
+    trainer = Trainer(spec, tmp_path / "run")
+    real_step = trainer.train_step
+
+    def poisoned(sums):
+        real_step(sums)
+        if trainer.step > 2:
+            sums["loss/G"] = sums["loss/G"] * float("nan")
+
+    trainer.train_step = poisoned
+    events = []
+    with pytest.raises(DivergenceError, match="loss/G is nan at step 4"):
+        trainer.run(events.append)
+    failed = events[-1]
+    assert isinstance(failed, Failed)
+    assert failed.last_checkpoint == tmp_path / "run" / "checkpoints" / "last.pt"
+    assert torch.load(failed.last_checkpoint, weights_only=True)["step"] == 2
+
+
+def test_mismatched_checkpoint_is_refused(tmp_path, minimal_spec):
+    spec = load_spec(minimal_spec)
+    Trainer(spec, tmp_path / "run").run()
+    wider = load_spec(minimal_spec, ["networks.G.layers[0].linear=32"])
+    with pytest.raises(CheckpointError, match=r"network G parameter '0.bias' has shape "
+                       r"\(16,\) in the checkpoint, \(32,\) in the spec"):
+        Trainer(wider, tmp_path / "other", resume=tmp_path / "run" / "checkpoints" / "last.pt")
+
+
+def test_corrupt_checkpoint_is_refused(tmp_path, minimal_spec):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        Trainer(load_spec(minimal_spec), tmp_path / "run", resume=bad)
+
