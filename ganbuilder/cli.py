@@ -50,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help="PNG file to write")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
+    p.add_argument("--label", type=int, help="for conditional models: draw this class only")
+
+    p = sub.add_parser("translate", help="translate images with a trained translation model")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--input", type=Path, required=True, help="an image or a folder of images")
+    p.add_argument("--out", type=Path, required=True, help="folder for the translated images")
+    p.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
 
     sub.add_parser("schema", help="print the spec JSON Schema")
 
@@ -133,8 +141,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ganbuilder.sampling import sample_checkpoint
 
     path = sample_checkpoint(args.checkpoint, args.out, n=args.n, seed=args.seed,
-                             device=args.device)
+                             device=args.device, label=args.label)
     print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from ganbuilder.translate import translate_checkpoint
+
+    written = translate_checkpoint(args.checkpoint, args.input, args.out, args.direction,
+                                   args.device)
+    print(f"wrote {len(written)} image(s) to {args.out}")
     return EXIT_OK
 
 
@@ -149,7 +166,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "validate": cmd_validate, "summary": cmd_summary, "sample": cmd_sample,
-    "schema": cmd_schema, "gui": cmd_gui,
+    "translate": cmd_translate, "schema": cmd_schema, "gui": cmd_gui,
 }
 
 

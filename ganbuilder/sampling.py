@@ -7,9 +7,10 @@ from pathlib import Path
 import torch
 
 from ganbuilder.compile.model import GAN
+from ganbuilder.errors import UserError
 from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint
 from ganbuilder.runs.grid import save_png
-from ganbuilder.runs.samples import render_samples
+from ganbuilder.runs.samples import render_samples, sample_groups
 from ganbuilder.spec import Spec, load_spec_text
 
 
@@ -51,17 +52,36 @@ class _NoData:
         return {}
 
 
+def label_latent(spec: Spec) -> tuple[str, int]:
+    """The categorical latent a conditional model takes, and its number of classes."""
+    latent = spec.tree.get("latent") or {}
+    names = [n for n, cfg in latent.items() if cfg.get("dist") == "categorical"]
+    rows_by = spec.sampling.get("rows_by")
+    name = rows_by if rows_by in names else (names[0] if len(names) == 1 else None)
+    if name is None:
+        raise UserError(f"model '{spec.name}' takes no label: it has no categorical latent")
+    return name, latent[name]["classes"]
+
+
 def sample_checkpoint(checkpoint: str | Path, out: str | Path, n: int = 64, seed: int = 0,
-                      device: str = "cpu") -> Path:
-    """Write a sample grid (PNG) drawn from a checkpoint with a given seed."""
+                      device: str = "cpu", label: int | None = None) -> Path:
+    """Write a sample grid (PNG) drawn from a checkpoint with a given seed; `label` asks a
+    conditional model for one class."""
     from ganbuilder.data import open_source
 
     spec, gan, _ = load_model(checkpoint, device)
-    names = spec.sampling["tensors"]
+    fixed_labels = None
+    if label is not None:
+        name, classes = label_latent(spec)
+        if not 0 <= label < classes:
+            raise UserError(f"--label must be in 0..{classes - 1}, got {label}")
+        fixed_labels = {name: label}
+    names = [name for group in sample_groups(spec) for name in group]
     points = spec.analysis.tensor_shapes.get(names[0]) == (2,)
     data = (open_source(spec.tree["data"], spec.base_dir)
             if points or needs_data(spec, names) else _NoData())
-    image = render_samples(gan, data, spec, next(gan.parameters()).device, seed=seed, n=n)
+    image = render_samples(gan, data, spec, next(gan.parameters()).device, seed=seed, n=n,
+                           fixed_labels=fixed_labels)
     out = Path(out)
     save_png(image, out)
     return out

@@ -31,6 +31,7 @@ CASES = {
     "one_hot": (10, [()]),
     "concat": ("other", [(3, 4, 4), (2, 4, 4)]),
     "add": ("other", [(3, 4, 4), (3, 4, 4)]),
+    "projection": ({"classes": 10, "with": "y"}, [(6,), ()]),
 }
 
 

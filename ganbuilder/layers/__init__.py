@@ -1,6 +1,13 @@
 """Registered layers. Importing this package registers the built-in layers (torch-free)."""
 
-from ganbuilder.layers import activation, conv, dense, merge, norm  # noqa: F401  (registration)
+from ganbuilder.layers import (  # noqa: F401  (registration)
+    activation,
+    conditional,
+    conv,
+    dense,
+    merge,
+    norm,
+)
 from ganbuilder.layers.registry import LAYERS, LayerDef, Shape, ShapeError, layer
 
 CONTAINERS = ("residual", "repeat")

@@ -42,3 +42,18 @@ class Residual(nn.Sequential):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + super().forward(x)
+
+
+class Projection(nn.Module):
+    """linear(h) + <embed(y), h> (Miyato & Koyama 2018, cGANs with projection discriminator)."""
+
+    def __init__(self, features: int, classes: int, spectral_norm: bool):
+        super().__init__()
+        self.linear = nn.Linear(features, 1)
+        self.embed = nn.Embedding(classes, features)
+        if spectral_norm:
+            self.linear = nn.utils.parametrizations.spectral_norm(self.linear)
+            self.embed = nn.utils.parametrizations.spectral_norm(self.embed)
+
+    def forward(self, h: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.linear(h) + (self.embed(y) * h).sum(dim=1, keepdim=True)

@@ -157,8 +157,11 @@ def spec_schema() -> dict:
     sampling = {
         "type": "object",
         "properties": {
-            "tensors": {"type": "array", "items": _NAME, "minItems": 1,
-                        "description": "tensors drawn in the grid, one group of rows each"},
+            "tensors": {"type": "array", "minItems": 1,
+                        "items": {"anyOf": [_NAME, {"type": "array", "items": _NAME,
+                                                    "minItems": 1}]},
+                        "description": "tensors drawn in the grid; a list such as [real_A, "
+                                       "fake_B, rec_A] puts them side by side per sample"},
             "n": {"type": "integer", "minimum": 1, "maximum": 1024, "default": 64},
             "nrow": {"type": "integer", "minimum": 1, "default": 8},
             "rows_by": {**_NAME, "description": "a categorical latent: one row per label"},

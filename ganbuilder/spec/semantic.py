@@ -205,8 +205,12 @@ class _Checker:
                 msg = f"unknown objective '{name}'{did_you_mean(name, set(objectives))}"
                 self.problem(("training", "order", i), msg)
         sampling = self.tree.get("sampling") or {}
-        for i, name in enumerate(sampling.get("tensors") or []):
-            self.evaluate(name, ("sampling", "tensors", i), set())
+        for i, group in enumerate(sampling.get("tensors") or []):
+            names = [group] if isinstance(group, str) else group
+            shapes = {self.evaluate(n, ("sampling", "tensors", i), set()) for n in names}
+            if len(shapes) > 1 and None not in shapes:
+                self.problem(("sampling", "tensors", i), "tensors side by side need one shape, "
+                             f"got {', '.join(format_shape(s) for s in shapes)}")
         rows_by = sampling.get("rows_by")
         latent = self.tree.get("latent") or {}
         if rows_by and latent.get(rows_by, {}).get("dist") != "categorical":
