@@ -179,3 +179,9 @@ def test_problem_string_has_file_line_col_and_path(write_spec):
     with pytest.raises(SpecError) as err:
         load_spec(path)
     assert str(err.value).startswith(f"{path}:30:3: training.log_evry: unknown key")
+
+
+def test_unknown_data_key_names_the_source_keys(write_spec):
+    p = only(problems_of(write_spec, MINIMAL.replace("batch_size: 32", "batch_size: 32, sise: 9")))
+    assert p.path == "data.sise"
+    assert p.message.startswith("unknown key 'sise' (did you mean 'size'?)")

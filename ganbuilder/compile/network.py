@@ -40,11 +40,28 @@ def _module(plan: LayerPlan, in_shapes: list[tuple]) -> nn.Module:
     return LAYERS.get(plan.kind).build(plan.params, in_shapes)
 
 
+# Layers whose backward pass needs neither their output nor (for the first two) anything an
+# in-place activation could overwrite: a ReLU right after one may work in place, as
+# hand-written models do, saving an allocation per activation.
+_INPLACE_AFTER = {"conv", "conv_transpose", "linear", "batch_norm", "instance_norm",
+                  "layer_norm", "upsample", "reflection_pad", "concat", "add"}
+
+
+def _maybe_inplace(module: nn.Module, plan: LayerPlan, prev: LayerPlan | None,
+                   shared: bool) -> nn.Module:
+    """Let ReLU/LeakyReLU overwrite their input when nothing else reads it."""
+    if (plan.kind in ("relu", "leaky_relu") and prev is not None
+            and prev.kind in _INPLACE_AFTER and not shared):
+        module.inplace = True
+    return module
+
+
 def _chain(plans: list[LayerPlan], shape: tuple) -> list[nn.Module]:
     out = []
+    prev = None
     for plan in plans:
-        out.append(_module(plan, [shape]))
-        shape = plan.out_shape
+        out.append(_maybe_inplace(_module(plan, [shape]), plan, prev, shared=False))
+        shape, prev = plan.out_shape, plan
     return out
 
 
@@ -56,9 +73,17 @@ def build_network(plan: NetworkPlan) -> nn.Module:
         return nn.Sequential(*_chain(plan.layers, plan.input_shapes[0]))
     index = {name: i for i, name in enumerate(plan.inputs)}
     shapes = dict(zip(plan.inputs, plan.input_shapes, strict=True))
+    readers: dict[str, int] = {}
+    for layer in plan.layers:
+        for source in layer.sources:
+            readers[source] = readers.get(source, 0) + 1
+    by_slot = {layer.slot: layer for layer in plan.layers}
     layers, wiring = [], []
     for k, layer in enumerate(plan.layers):
-        layers.append(_module(layer, [shapes[s] for s in layer.sources]))
+        module = _module(layer, [shapes[s] for s in layer.sources])
+        source = layer.sources[0]
+        shared = readers[source] > 1 or source == plan.output_slot
+        layers.append(_maybe_inplace(module, layer, by_slot.get(source), shared))
         wiring.append([index[s] for s in layer.sources])
         index[layer.slot] = len(plan.inputs) + k
         shapes[layer.slot] = layer.out_shape

@@ -209,9 +209,15 @@ def schema_problems(tree: dict, locations: Locations) -> list[Problem]:
 
     validator = jsonschema.Draft202012Validator(spec_schema())
     problems = []
-    for error in validator.iter_errors(tree):
-        for leaf in _leaves(error):
-            problems.append(_problem(leaf, locations))
+    errors = [leaf for error in validator.iter_errors(tree) for leaf in _leaves(error)]
+    for leaf in errors:
+        if leaf.validator == "unevaluatedProperties" and any(
+            len(e.absolute_path) > len(leaf.absolute_path)
+            and list(e.absolute_path)[: len(leaf.absolute_path)] == list(leaf.absolute_path)
+            for e in errors
+        ):
+            continue  # e.g. an unknown data source makes its keys unevaluated; say the cause
+        problems.append(_problem(leaf, locations))
     unique = {(p.path, p.message): p for p in problems}
     return list(unique.values())
 
@@ -230,8 +236,9 @@ def _problem(error, locations: Locations) -> Problem:
     validator, value = error.validator, error.validator_value
     message = error.message
     key_loc = False
-    if validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+    if validator in ("additionalProperties", "unevaluatedProperties") and isinstance(
+            error.instance, dict):
+        allowed = _allowed_keys(error.schema, error.instance)
         extra = sorted(set(error.instance) - allowed)
         name = extra[0]
         in_layer = len(path) >= 2 and isinstance(path[-1], int) and path[-2] in (
@@ -260,6 +267,16 @@ def _problem(error, locations: Locations) -> Problem:
     elif validator in ("minProperties", "maxProperties") and value == 1:
         message = "must name exactly one kind" if validator == "maxProperties" else "is empty"
     return Problem(format_path(path), message, locations.find(path, key=key_loc))
+
+
+def _allowed_keys(schema: dict, instance: dict) -> set[str]:
+    """Property names a mapping may have, including those of matching if/then branches."""
+    allowed = set(schema.get("properties", {}))
+    for branch in schema.get("allOf", []):
+        condition = branch.get("if", {}).get("properties", {})
+        if all(instance.get(k) == v.get("const") for k, v in condition.items()):
+            allowed |= set(branch.get("then", {}).get("properties", {}))
+    return allowed
 
 
 def _describe(value: Any) -> str:
