@@ -71,7 +71,46 @@ def mnist_dirs(tmp_path_factory) -> Path:
     return base
 
 
-# Each case: (id, cfg with {images}/{mnist} placeholders in root, expected length, classes).
+def write_pair(left: np.ndarray, path: Path) -> None:
+    """An aligned A|B image: A = left, B = its intensity mirror (255 - A)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.concatenate([left, 255 - left], axis=1)).save(path)
+
+
+@pytest.fixture(scope="module")
+def pair_dirs(tmp_path_factory) -> Path:
+    """aligned/{train,test}/ (A|B side by side), folders/{A,B}/ and unpaired/{train,test}{A,B}/.
+
+    Every B image is the intensity mirror of its A image, so real_B == -real_A for pairs; the
+    unpaired images are flat grays 10 * (i + 1) (A) and 100 + 10 * i (B), so values identify them.
+    """
+    base = tmp_path_factory.mktemp("pairs")
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        write_pair(
+            rng.integers(0, 256, (12, 12, 3), dtype=np.uint8),
+            base / "aligned" / "train" / f"p{i}.png",
+        )
+    write_pair(
+        rng.integers(0, 256, (12, 12, 3), dtype=np.uint8), base / "aligned" / "test" / "t.png"
+    )
+    for i in range(4):
+        a = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)
+        (base / "folders" / "A" / "sub").mkdir(parents=True, exist_ok=True)
+        (base / "folders" / "B" / "sub").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(a).save(base / "folders" / "A" / "sub" / f"x{i}.png")
+        Image.fromarray(255 - a).save(base / "folders" / "B" / "sub" / f"x{i}.bmp")
+    sizes = {"trainA": 6, "trainB": 4, "testA": 2, "testB": 3}
+    for folder, n in sizes.items():
+        (base / "unpaired" / folder).mkdir(parents=True)
+        for i in range(n):
+            value = 10 * (i + 1) if folder.endswith("A") else 100 + 10 * i
+            Image.new("RGB", (9, 9), (value,) * 3).save(base / "unpaired" / folder / f"{i}.png")
+    return base
+
+
+# Each case: (id, cfg with {images}/{mnist}/{pairs} placeholders in root, expected length,
+# classes).
 CASES = [
     ("digits", {"source": "digits", "image_size": 16}, 1797, 10),
     ("digits-rgb-subset", {"source": "digits", "channels": 3, "classes": [7, 1]}, 361, 2),
@@ -111,6 +150,59 @@ CASES = [
         10,
     ),
     ("mnist-torchvision", {"source": "mnist", "root": "{mnist}/tv", "image_size": 32}, 25, 10),
+    ("digits-test", {"source": "digits", "split": "test", "image_size": 8}, 359, 10),
+    (
+        "paired-aligned-crop",
+        {"source": "paired", "root": "{pairs}/aligned", "image_size": 8, "load_size": 12},
+        5,
+        None,
+    ),
+    (
+        "paired-folders-gray-BtoA",
+        {
+            "source": "paired",
+            "root": "{pairs}/folders",
+            "image_size": 6,
+            "channels_A": 1,
+            "direction": "BtoA",
+            "flip": False,
+        },
+        4,
+        None,
+    ),
+    (
+        "unpaired",
+        {"source": "unpaired", "root": "{pairs}/unpaired", "image_size": 6, "load_size": 8},
+        6,
+        None,
+    ),
+    (
+        "unpaired-test-serial",
+        {
+            "source": "unpaired",
+            "root": "{pairs}/unpaired",
+            "phase": "test",
+            "serial": True,
+            "image_size": 8,
+            "channels_B": 1,
+        },
+        3,
+        None,
+    ),
+    ("edges2digits", {"source": "edges2digits", "image_size": 16}, 1438, 10),
+    (
+        "edges2digits-test-rgb-BtoA",
+        {"source": "edges2digits", "split": "test", "channels": 3, "direction": "BtoA"},
+        359,
+        10,
+    ),
+    ("digits2negative", {"source": "digits2negative", "image_size": 16}, 719, 10),
+    (
+        "digits2negative-test-rgb",
+        {"source": "digits2negative", "split": "test", "channels": 3},
+        359,
+        10,
+    ),
 ]
 
 
@@ -119,11 +211,11 @@ def test_cases_cover_every_source():
 
 
 @pytest.fixture
-def make_cfg(image_dirs, mnist_dirs):
+def make_cfg(image_dirs, mnist_dirs, pair_dirs):
     def fill(cfg: dict) -> dict:
         out = dict(cfg)
         if "root" in out:
-            out["root"] = out["root"].format(images=image_dirs, mnist=mnist_dirs)
+            out["root"] = out["root"].format(images=image_dirs, mnist=mnist_dirs, pairs=pair_dirs)
         return out
 
     return fill
@@ -138,16 +230,17 @@ def test_batches_match_declared_shapes(make_cfg, cfg, length, classes):
     src = open_source(cfg, Path("."))
     assert len(src) == length
     assert src.num_classes == classes
-    for batch in (src.sampler(4, seed=0).next(), src.fixed_batch(3)):
+    for batch in (src.sampler(min(4, len(src)), seed=0).next(), src.fixed_batch(3)):
         assert set(batch) == set(shapes)
         for name, shape in shapes.items():
             assert list(batch[name].shape[1:]) == shape, name
-        if "label" in batch:
-            assert batch["label"].dtype == torch.int64
-            assert int(batch["label"].min()) >= 0 and int(batch["label"].max()) < classes
-        assert batch["real"].dtype == torch.float32
-        if len(shapes["real"]) == 3:  # images live in [-1, 1]
-            assert batch["real"].min() >= -1.0 and batch["real"].max() <= 1.0
+            if name.startswith("label"):
+                assert batch[name].dtype == torch.int64
+                assert int(batch[name].min()) >= 0 and int(batch[name].max()) < classes
+            else:
+                assert batch[name].dtype == torch.float32
+                if len(shape) == 3:  # images live in [-1, 1]
+                    assert batch[name].min() >= -1.0 and batch[name].max() <= 1.0
 
 
 @pytest.mark.parametrize("cfg", [c[1] for c in CASES], ids=[c[0] for c in CASES])
@@ -367,7 +460,8 @@ def test_every_key_documents_type_default_and_description():
     for name, src in SOURCES.items():
         for key, prop in src.schema.items():
             assert "type" in prop and "description" in prop, (name, key)
-            assert key in src.required or "default" in prop, (name, key)
+            derived = "defaults to" in prop["description"]  # e.g. channels_A from channels
+            assert key in src.required or "default" in prop or derived, (name, key)
 
 
 def test_tensor_shapes_defaults():
@@ -385,6 +479,10 @@ def test_schema_and_shapes_do_not_import_torch(image_dirs):
         "d.tensor_shapes({'source': 'digits', 'image_size': 16})\n"
         f"d.tensor_shapes({{'source': 'folder', 'root': {str(image_dirs / 'classes')!r}}})\n"
         "d.tensor_shapes({'source': 'mnist', 'root': 'x'})\n"
+        "for s in ('edges2digits', 'digits2negative'):\n"
+        "    d.tensor_shapes({'source': s})\n"
+        "for s in ('paired', 'unpaired'):\n"
+        "    d.tensor_shapes({'source': s, 'root': 'x', 'load_size': 300})\n"
         "print(sorted(m for m in ('torch', 'PIL', 'sklearn') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -3,8 +3,17 @@
 Importing this package registers the built-in sources; it does not import torch, PIL or sklearn.
 """
 
-# digits, folder, mnist and toy2d are imported for their side effect: they register sources.
-from ganbuilder.data import digits, folder, mnist, toy2d  # noqa: F401
+# The source modules are imported for their side effect: they register sources.
+from ganbuilder.data import (  # noqa: F401
+    digits,
+    digits2negative,
+    edges2digits,
+    folder,
+    mnist,
+    paired,
+    toy2d,
+    unpaired,
+)
 from ganbuilder.data.registry import SOURCES, SourceDef, data_schema, open_source, tensor_shapes
 from ganbuilder.data.source import BatchSampler, DataSource
 

@@ -1,13 +1,38 @@
-"""The `digits` source: sklearn's 1797 8x8 handwritten digits (bundled, no download)."""
+"""The `digits` source: sklearn's 1797 8x8 handwritten digits (bundled, no download).
+
+Also the digit helpers the built-in translation tasks share: the fixed held-out split and the
+bilinear upsampling to the batch size.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ganbuilder.data import keys
 from ganbuilder.data.images import resize, set_channels, to_signed_unit
 from ganbuilder.data.registry import SOURCES, SourceDef
 from ganbuilder.data.source import Batch, DataSource, TensorSource
+
+NUM_DIGITS = 1797
+TEST_SHARE = 0.2
+SPLIT_SEED = 0
+N_TEST = round(NUM_DIGITS * TEST_SHARE)  # 359 held-out digits; 1438 for training
+CLASS_NAMES = [str(d) for d in range(10)]
+
+
+def split_key(default: str, choices: tuple[str, ...]) -> dict:
+    """The `split` key of the digit sources."""
+    return {
+        "type": "string",
+        "enum": list(choices),
+        "default": default,
+        "description": f"Which digits: 'train' ({NUM_DIGITS - N_TEST}), 'test' ({N_TEST}, a fixed "
+        "held-out 20% never used for training)"
+        + (f" or 'all' ({NUM_DIGITS})" if "all" in choices else "")
+        + ".",
+    }
+
 
 SCHEMA: dict = {
     "image_size": keys.image_size(32),
@@ -21,7 +46,45 @@ SCHEMA: dict = {
         "description": "Digits to keep; labels are renumbered 0..n-1 in the order of the sorted "
         "digits (class_names holds the digits).",
     },
+    "split": split_key("all", ("train", "test", "all")),
 }
+
+
+def split_order() -> Any:
+    """A fixed permutation of the digit indices: the first N_TEST are the held-out test split.
+
+    numpy's legacy RandomState stream is frozen, so the split is the same on every machine and
+    version.
+    """
+    import numpy as np
+
+    return np.random.RandomState(SPLIT_SEED).permutation(NUM_DIGITS)
+
+
+def split_indices(split: str) -> Any:
+    """Sorted int64 tensor of the digit indices in `split` (train, test or all)."""
+    import torch
+
+    order = torch.from_numpy(split_order()).long()
+    if split == "all":
+        return torch.arange(NUM_DIGITS)
+    part = order[:N_TEST] if split == "test" else order[N_TEST:]
+    return part.sort().values
+
+
+def load_raw_digits() -> tuple[Any, Any]:
+    """(images [1797, 1, 8, 8] float32 in 0..16, labels [1797] int64)."""
+    import torch
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    images = torch.from_numpy(data.images).float().unsqueeze(1)
+    return images, torch.from_numpy(data.target).long()
+
+
+def upsample(raw: Any, size: int) -> Any:
+    """Raw 0..16 digits to [-1, 1] at size x size (bilinear), as the `digits` source gives them."""
+    return resize(to_signed_unit(raw, 16.0), size)
 
 
 def shapes(cfg: dict) -> dict[str, list[int]]:
@@ -31,11 +94,10 @@ def shapes(cfg: dict) -> dict[str, list[int]]:
 
 def open_digits(cfg: dict, base_dir: Path) -> DataSource:
     import torch
-    from sklearn.datasets import load_digits
 
-    data = load_digits()
-    images = torch.from_numpy(data.images).float().unsqueeze(1)  # [N, 1, 8, 8], values 0..16
-    digits = torch.from_numpy(data.target).long()
+    images, digits = load_raw_digits()
+    chosen = split_indices(cfg["split"])
+    images, digits = images[chosen], digits[chosen]
     classes = sorted(cfg["classes"])
     keep = torch.isin(digits, torch.tensor(classes))
     # Renumber so that a conditional model's label range matches the kept classes.
@@ -44,7 +106,7 @@ def open_digits(cfg: dict, base_dir: Path) -> DataSource:
     size, channels = cfg["image_size"], cfg["channels"]
 
     def transform(rows: Batch) -> Batch:
-        real = set_channels(resize(to_signed_unit(rows["real"], 16.0), size), channels)
+        real = set_channels(upsample(rows["real"], size), channels)
         return {"real": real, "label": rows["label"]}
 
     return TensorSource(

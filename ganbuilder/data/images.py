@@ -29,3 +29,18 @@ def set_channels(x: Any, channels: int) -> Any:
     if x.shape[1] == channels:
         return x
     return x.expand(-1, channels, -1, -1).contiguous()
+
+
+def stroke_kernel(size: int) -> int:
+    """Odd kernel side for the digit style operations: 3 at 32x32 (a 1-pixel reach), scaled."""
+    return 2 * max(1, round(size / 32)) + 1
+
+
+def dilate(x: Any, kernel: int) -> Any:
+    """Grayscale dilation (max over a kernel x kernel window) of a [B, C, H, W] batch."""
+    return F.max_pool2d(x, kernel, stride=1, padding=kernel // 2)
+
+
+def erode(x: Any, kernel: int) -> Any:
+    """Grayscale erosion (min over a kernel x kernel window) of a [B, C, H, W] batch."""
+    return -F.max_pool2d(-x, kernel, stride=1, padding=kernel // 2)

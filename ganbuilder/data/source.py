@@ -83,13 +83,17 @@ class BatchSampler:
         self._pos = 0
 
     def next(self) -> Batch:
+        return self.source.batch(self._take(), self._gen)
+
+    def _take(self) -> Any:
+        """The next batch_size indices of the epoch, starting a new permutation when needed."""
         if self._pos + self.batch_size > len(self._perm):
             self._perm = torch.randperm(self._size, generator=self._gen)
             self._pos = 0
             self.epoch += 1
         indices = self._perm[self._pos : self._pos + self.batch_size]
         self._pos += self.batch_size
-        return self.source.batch(indices, self._gen)
+        return indices
 
     def __iter__(self) -> BatchSampler:
         return self
