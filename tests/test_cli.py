@@ -139,3 +139,11 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path, write_spec):
     assert "Traceback" not in err
     assert "stopped at step" in err
     assert (out / "checkpoints" / "last.pt").is_file()
+
+
+def test_run_refuses_to_mix_two_runs_in_one_folder(tmp_path, write_spec, capsys):
+    spec = write_spec(MINIMAL)
+    out = tmp_path / "run"
+    assert main(["run", str(spec), "--out", str(out), "--quiet"]) == 0
+    assert main(["run", str(spec), "--out", str(out), "--quiet"]) == 2
+    assert "already holds a run: continue it with --resume" in capsys.readouterr().err

@@ -16,7 +16,7 @@ import torch
 
 from ganbuilder.compile.model import GAN, TensorCache
 from ganbuilder.data import open_source
-from ganbuilder.errors import CheckpointError, DataError
+from ganbuilder.errors import CheckpointError, DataError, UserError
 from ganbuilder.losses import GAN_LOSSES, LOSSES
 from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint, save_checkpoint
 from ganbuilder.runs.grid import save_png
@@ -106,6 +106,10 @@ class Trainer:
                  steps: int | None = None):
         self.spec = spec
         self.run_dir = Path(run_dir)
+        if resume is None and (self.run_dir / "metrics.jsonl").exists():
+            raise UserError(f"{self.run_dir} already holds a run: continue it with --resume "
+                            f"{self.run_dir / 'checkpoints' / 'last.pt'} or choose another --out",
+                            path="")
         self.control = control or Control()
         training = spec.training
         self.total_steps = steps or training["steps"]
