@@ -1,0 +1,33 @@
+"""`ganbuilder gui [SPEC]`: start the designer."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+
+def main(argv: list[str]) -> int:
+    """Open the designer window (with SPEC if given) and run until it closes."""
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    app.setOrganizationName("ganbuilder")
+    app.setApplicationName("ganbuilder")
+    app.setStyle("Fusion")
+
+    from gui.main_window import MainWindow
+    from gui.templates import SPECS_DIR
+
+    window = MainWindow()
+    if argv:
+        path = Path(argv[0])
+        if not path.is_file():
+            print(f"error: {path}: no such file", file=sys.stderr)
+            return 2
+        window.open_file(path, ask=False)
+    else:
+        default = SPECS_DIR / "dcgan.yaml"
+        if default.is_file():
+            window.new_from_template(default)
+    window.show()
+    return app.exec()

@@ -1,0 +1,424 @@
+"""The YAML editor: line numbers, highlighting, find, comment toggle, completion, error marks."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QRect, QSize, QStringListModel, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontDatabase,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QShortcut,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+)
+from PySide6.QtWidgets import (
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QToolButton,
+    QToolTip,
+    QWidget,
+)
+
+from gui.highlighter import YamlHighlighter
+
+_WORD = re.compile(r"[A-Za-z_][\w]*$")
+_CURRENT_LINE = QColor("#f3f6fb")
+_ERROR_LINE = QColor("#fde8e8")
+_ERROR_WAVE = QColor("#d32f2f")
+
+
+def schema_words(schema: dict) -> list[str]:
+    """Every property name in a JSON Schema (keys, layer and loss names), sorted."""
+    words: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict):
+                words.update(props)
+            for value in node.values():
+                walk(value)
+            enum = node.get("enum")
+            if isinstance(enum, list):
+                words.update(e for e in enum if isinstance(e, str) and e.isidentifier())
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return sorted(words)
+
+
+class _LineNumbers(QWidget):
+    def __init__(self, editor: SpecEditor):
+        super().__init__(editor)
+        self.editor = editor
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.editor.line_number_width(), 0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self.editor.paint_line_numbers(event)
+
+
+class SpecEditor(QPlainTextEdit):
+    """A plain-text YAML editor. Undo/redo is QPlainTextEdit's own stack.
+
+    Signals:
+        cursorLineChanged(int): the 1-based line of the cursor changed.
+    """
+
+    cursorLineChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSize(10)
+        self.setFont(font)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setTabChangesFocus(False)
+        self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 2)
+        self.highlighter = YamlHighlighter(self.document())
+        self._numbers = _LineNumbers(self)
+        self._error_lines: dict[int, list[str]] = {}
+        self._last_line = 0
+        self.blockCountChanged.connect(self._update_margin)
+        self.updateRequest.connect(self._update_numbers)
+        self.cursorPositionChanged.connect(self._cursor_moved)
+        self._update_margin()
+        self._refresh_selections()
+        self.completer = QCompleter(self)
+        self.completer.setWidget(self)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.completer.activated.connect(self._insert_completion)
+        QShortcut(QKeySequence("Ctrl+/"), self, self.toggle_comment,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+
+    # -- completion ------------------------------------------------------------------------
+    def set_completion_words(self, words: list[str]) -> None:
+        self.completer.setModel(QStringListModel(words, self.completer))
+
+    def _word_before_cursor(self) -> str:
+        cursor = self.textCursor()
+        line = cursor.block().text()[: cursor.positionInBlock()]
+        match = _WORD.search(line)
+        return match.group(0) if match else ""
+
+    def _insert_completion(self, word: str) -> None:
+        cursor = self.textCursor()
+        prefix = self._word_before_cursor()
+        cursor.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor,
+                            len(prefix))
+        cursor.insertText(word)
+        self.setTextCursor(cursor)
+
+    def complete(self, force: bool = False) -> None:
+        """Offer schema names matching the word before the cursor (2+ letters, or forced)."""
+        prefix = self._word_before_cursor()
+        if not force and len(prefix) < 2:
+            self.completer.popup().hide()
+            return
+        self.completer.setCompletionPrefix(prefix)
+        if self.completer.completionCount() == 0 or (
+            self.completer.completionCount() == 1 and self.completer.currentCompletion() == prefix
+        ):
+            self.completer.popup().hide()
+            return
+        rect = self.cursorRect()
+        rect.setWidth(self.completer.popup().sizeHintForColumn(0)
+                      + self.completer.popup().verticalScrollBar().sizeHint().width() + 8)
+        self.completer.complete(rect)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        popup = self.completer.popup()
+        if popup.isVisible() and event.key() in (
+            Qt.Key.Key_Enter, Qt.Key.Key_Return, Qt.Key.Key_Escape, Qt.Key.Key_Tab,
+        ):
+            event.ignore()
+            return
+        ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        if event.key() == Qt.Key.Key_Space and ctrl:
+            self.complete(force=True)
+            return
+        if event.key() == Qt.Key.Key_Tab:
+            self.insertPlainText("  ")
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            indent = re.match(r"\s*(?:- )?", self.textCursor().block().text()).group(0)
+            super().keyPressEvent(event)
+            self.insertPlainText(" " * len(indent))
+            return
+        super().keyPressEvent(event)
+        if event.text() and (event.text().isalnum() or event.text() == "_"):
+            self.complete()
+        else:
+            popup.hide()
+
+    # -- editing commands ------------------------------------------------------------------
+    def toggle_comment(self) -> None:
+        """Comment or uncomment the selected lines (or the cursor's line), as one undo step."""
+        cursor = self.textCursor()
+        doc = self.document()
+        first = doc.findBlock(cursor.selectionStart()).blockNumber()
+        end = cursor.selectionEnd()
+        last_block = doc.findBlock(end)
+        if (cursor.hasSelection() and end == last_block.position()
+                and last_block.blockNumber() > first):
+            last_block = last_block.previous()
+        last = last_block.blockNumber()
+        blocks = [doc.findBlockByNumber(n) for n in range(first, last + 1)]
+        texts = [b.text() for b in blocks]
+        filled = [t for t in texts if t.strip()]
+        uncomment = bool(filled) and all(t.lstrip().startswith("#") for t in filled)
+        indent = min((len(t) - len(t.lstrip()) for t in filled), default=0)
+        edit = QTextCursor(doc)
+        edit.beginEditBlock()
+        for block, text in zip(blocks, texts, strict=True):
+            if not text.strip():
+                continue
+            if uncomment:
+                at = text.index("#")
+                width = 2 if text[at + 1 : at + 2] == " " else 1
+                edit.setPosition(block.position() + at)
+                edit.setPosition(block.position() + at + width, QTextCursor.MoveMode.KeepAnchor)
+                edit.removeSelectedText()
+            else:
+                edit.setPosition(block.position() + indent)
+                edit.insertText("# ")
+        edit.endEditBlock()
+
+    def apply_edit(self, line: int, start: int, end: int, text: str) -> None:
+        """Replace columns start..end (0-based) of 1-based `line` with `text`: one undo step."""
+        block = self.document().findBlockByNumber(line - 1)
+        cursor = QTextCursor(block)
+        cursor.beginEditBlock()
+        cursor.setPosition(block.position() + start)
+        cursor.setPosition(block.position() + end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(text)
+        cursor.endEditBlock()
+
+    def insert_line_after(self, line: int, text: str) -> None:
+        """Insert `text` as a new line after 1-based `line`: one undo step."""
+        block = self.document().findBlockByNumber(line - 1)
+        cursor = QTextCursor(block)
+        cursor.beginEditBlock()
+        cursor.setPosition(block.position() + len(block.text()))
+        cursor.insertText("\n" + text)
+        cursor.endEditBlock()
+        self.setTextCursor(cursor)
+
+    def select_lines(self, first: int, last: int | None = None, col: int = 1) -> None:
+        """Select 1-based lines first..last (whole lines) and scroll to them; col places the
+        cursor when only a position is wanted (last is None)."""
+        doc = self.document()
+        start = doc.findBlockByNumber(max(first - 1, 0))
+        cursor = QTextCursor(start)
+        if last is None:
+            cursor.setPosition(start.position() + min(max(col - 1, 0), len(start.text())))
+        else:
+            end = doc.findBlockByNumber(max(last - 1, 0))
+            cursor.setPosition(end.position() + len(end.text()))
+            cursor.setPosition(start.position(), QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+        self.centerCursor()
+
+    def item_span(self, line: int) -> int:
+        """The last line of the YAML item starting on 1-based `line` (deeper-indented lines and
+        blank lines inside it belong to it)."""
+        doc = self.document()
+        head = doc.findBlockByNumber(line - 1).text()
+        stripped = head.lstrip()
+        base = len(head) - len(stripped)
+        last = line
+        block = doc.findBlockByNumber(line)
+        while block.isValid():
+            text = block.text()
+            if text.strip() and not text.lstrip().startswith("#"):
+                if len(text) - len(text.lstrip()) <= base:
+                    break
+                last = block.blockNumber() + 1
+            block = block.next()
+        return last
+
+    # -- problem marks ---------------------------------------------------------------------
+    def set_problem_marks(self, marks: dict[int, list[str]]) -> None:
+        """Mark 1-based lines with problems (messages show as tool tips)."""
+        self._error_lines = marks
+        self._refresh_selections()
+        self._numbers.update()
+
+    def _refresh_selections(self) -> None:
+        selections = []
+        current = QTextEdit.ExtraSelection()
+        current.format.setBackground(_CURRENT_LINE)
+        current.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+        current.cursor = self.textCursor()
+        current.cursor.clearSelection()
+        selections.append(current)
+        doc = self.document()
+        for line in self._error_lines:
+            block = doc.findBlockByNumber(line - 1)
+            if not block.isValid():
+                continue
+            background = QTextEdit.ExtraSelection()
+            background.format.setBackground(_ERROR_LINE)
+            background.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+            background.cursor = QTextCursor(block)
+            selections.append(background)
+            text = block.text()
+            indent = len(text) - len(text.lstrip())
+            wave = QTextEdit.ExtraSelection()
+            wave.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+            wave.format.setUnderlineColor(_ERROR_WAVE)
+            wave.cursor = QTextCursor(block)
+            wave.cursor.setPosition(block.position() + indent)
+            wave.cursor.setPosition(block.position() + len(text.rstrip()),
+                                    QTextCursor.MoveMode.KeepAnchor)
+            selections.append(wave)
+        self.setExtraSelections(selections)
+
+    def event(self, event) -> bool:
+        if event.type() == event.Type.ToolTip:
+            cursor = self.cursorForPosition(event.pos())
+            messages = self._error_lines.get(cursor.blockNumber() + 1)
+            if messages:
+                QToolTip.showText(event.globalPos(), "\n".join(messages), self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+    def _cursor_moved(self) -> None:
+        self._refresh_selections()
+        line = self.textCursor().blockNumber() + 1
+        if line != self._last_line:
+            self._last_line = line
+            self.cursorLineChanged.emit(line)
+
+    # -- line numbers ----------------------------------------------------------------------
+    def line_number_width(self) -> int:
+        digits = max(3, len(str(self.blockCount())))
+        return 16 + self.fontMetrics().horizontalAdvance("9") * digits
+
+    def _update_margin(self) -> None:
+        self.setViewportMargins(self.line_number_width(), 0, 0, 0)
+
+    def _update_numbers(self, rect: QRect, dy: int) -> None:
+        if dy:
+            self._numbers.scroll(0, dy)
+        else:
+            self._numbers.update(0, rect.y(), self._numbers.width(), rect.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        rect = self.contentsRect()
+        self._numbers.setGeometry(QRect(rect.left(), rect.top(), self.line_number_width(),
+                                        rect.height()))
+
+    def paint_line_numbers(self, event: QPaintEvent) -> None:
+        painter = QPainter(self._numbers)
+        painter.fillRect(event.rect(), QColor("#f0f1f4"))
+        current = self.textCursor().blockNumber()
+        block = self.firstVisibleBlock()
+        top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
+        height = self.fontMetrics().height()
+        while block.isValid() and top <= event.rect().bottom():
+            bottom = top + round(self.blockBoundingRect(block).height())
+            if block.isVisible() and bottom >= event.rect().top():
+                number = block.blockNumber()
+                if number + 1 in self._error_lines:
+                    painter.fillRect(0, top, self._numbers.width(), height, QColor("#f6c9c9"))
+                    painter.setPen(QColor("#b71c1c"))
+                elif number == current:
+                    painter.setPen(QColor("#222222"))
+                else:
+                    painter.setPen(QColor("#9aa0a6"))
+                painter.drawText(0, top, self._numbers.width() - 8, height,
+                                 Qt.AlignmentFlag.AlignRight, str(number + 1))
+            block = block.next()
+            top = bottom
+
+
+class FindBar(QWidget):
+    """Ctrl+F search bar for a SpecEditor: Enter finds the next match, Shift+Enter the previous."""
+
+    def __init__(self, editor: SpecEditor, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.editor = editor
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.addWidget(QLabel("Find:"))
+        self.field = QLineEdit()
+        self.field.setPlaceholderText("text in the spec")
+        self.field.returnPressed.connect(self.find_next)
+        self.field.textChanged.connect(lambda _: self.find_next(from_start=True))
+        layout.addWidget(self.field, 1)
+        self.status = QLabel("")
+        self.status.setMinimumWidth(90)
+        layout.addWidget(self.status)
+        for text, slot in (("▲", self.find_previous), ("▼", self.find_next), ("✕", self.close_bar)):
+            button = QToolButton()
+            button.setText(text)
+            button.setAutoRaise(True)
+            button.clicked.connect(slot)
+            layout.addWidget(button)
+        QShortcut(QKeySequence("Escape"), self, self.close_bar,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence("Shift+Return"), self.field, self.find_previous,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        self.hide()
+
+    def open_bar(self) -> None:
+        selected = self.editor.textCursor().selectedText()
+        if selected and "\u2029" not in selected:
+            self.field.setText(selected)
+        self.show()
+        self.field.setFocus()
+        self.field.selectAll()
+
+    def close_bar(self) -> None:
+        self.hide()
+        self.editor.setFocus()
+
+    def find_next(self, from_start: bool = False) -> bool:
+        return self._find(QTextDocument.FindFlag(0), from_start)
+
+    def find_previous(self) -> bool:
+        return self._find(QTextDocument.FindFlag.FindBackward, False)
+
+    def _find(self, flags: QTextDocument.FindFlag, from_start: bool) -> bool:
+        needle = self.field.text()
+        if not needle:
+            self.status.setText("")
+            return False
+        cursor = self.editor.textCursor()
+        if from_start:
+            cursor.setPosition(cursor.selectionStart())
+        found = self.editor.document().find(needle, cursor, flags)
+        if found.isNull():  # wrap around
+            start = QTextCursor(self.editor.document())
+            if flags & QTextDocument.FindFlag.FindBackward:
+                start.movePosition(QTextCursor.MoveOperation.End)
+            found = self.editor.document().find(needle, start, flags)
+        if found.isNull():
+            self.status.setText("no match")
+            self.field.setStyleSheet("background: #fde8e8;")
+            return False
+        self.status.setText(f"line {found.blockNumber() + 1}")
+        self.field.setStyleSheet("")
+        self.editor.setTextCursor(found)
+        return True
+

@@ -1,0 +1,213 @@
+"""The property panel: a form for the selected layer built from its JSON Schema fragment, and a
+palette of registered layers to insert. Every change is a text edit on the YAML (one undo step).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ganbuilder.layers import LAYERS
+from ganbuilder.spec import Spec
+from ganbuilder.spec.shapes import LayerPlan
+from gui._yaml_edit import Edit, format_value, layer_line, plan_edit
+
+_INT_MAX = 1 << 30
+
+
+def _field(schema: dict, value: object) -> QWidget:
+    """An editor widget for one parameter: spin boxes with bounds, combo boxes, check boxes."""
+    kind = schema.get("type")
+    if "enum" in schema:
+        widget = QComboBox()
+        widget.addItems([str(v) for v in schema["enum"]])
+        widget.setCurrentText(str(value))
+    elif kind == "boolean":
+        widget = QCheckBox()
+        widget.setChecked(bool(value))
+    elif kind == "integer" and isinstance(value, int | type(None)):
+        widget = QSpinBox()
+        low = int(schema.get("minimum", -_INT_MAX))
+        if value is None:  # left out, no default: the layer infers it
+            low -= 1
+            widget.setSpecialValueText("inferred")
+        widget.setRange(low, int(schema.get("maximum", _INT_MAX)))
+        widget.setValue(value if isinstance(value, int) else low)
+        widget.setKeyboardTracking(False)
+    elif kind == "number" and isinstance(value, int | float | type(None)):
+        widget = QDoubleSpinBox()
+        widget.setDecimals(6)
+        widget.setRange(float(schema.get("minimum", -1e12)), float(schema.get("maximum", 1e12)))
+        widget.setSingleStep(0.01)
+        widget.setValue(float(value) if value is not None else 0.0)
+        widget.setKeyboardTracking(False)
+    else:
+        widget = QLineEdit("" if value is None else format_value(value))
+        widget.setReadOnly(True)
+    widget.setToolTip(schema.get("description", ""))
+    return widget
+
+
+def _value_of(widget: QWidget) -> object:
+    if isinstance(widget, QSpinBox) and widget.specialValueText() and \
+            widget.value() == widget.minimum():
+        return None
+    if isinstance(widget, QComboBox):
+        return widget.currentText()
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    return widget.value()
+
+
+class PropertyForm(QWidget):
+    """Fields for the selected layer's parameters and a layer palette.
+
+    Signals:
+        editRequested(tuple): (line, start column, end column, replacement) to apply to the text.
+        insertRequested(int, str): insert an item line after 1-based line (text with indentation).
+    """
+
+    editRequested = Signal(tuple)
+    insertRequested = Signal(int, str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        self.title = QLabel("Select a layer in the text or the architecture panel.")
+        self.title.setWordWrap(True)
+        self.title.setStyleSheet("font-weight: bold; padding: 4px 0;")
+        outer.addWidget(self.title)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #666;")
+        outer.addWidget(self.note)
+        self.box = QGroupBox("Parameters")
+        self.form = QFormLayout(self.box)
+        outer.addWidget(self.box)
+        palette = QHBoxLayout()
+        self.palette = QComboBox()
+        for name, ldef in LAYERS.items():
+            self.palette.addItem(name)
+            self.palette.setItemData(self.palette.count() - 1, ldef.doc, 3)  # ToolTipRole
+        self.insert_button = QPushButton("Insert after")
+        self.insert_button.clicked.connect(self._insert)
+        palette.addWidget(QLabel("Layer:"))
+        palette.addWidget(self.palette, 1)
+        palette.addWidget(self.insert_button)
+        outer.addLayout(palette)
+        outer.addStretch(1)
+        self.fields: dict[str, QWidget] = {}
+        self.spec: Spec | None = None
+        self.layer: LayerPlan | None = None
+        self.lines: list[str] = []
+        self.file = ""
+        self.box.hide()
+        self.insert_button.setEnabled(False)
+
+    def show_layer(self, spec: Spec | None, layer: LayerPlan | None, text: str, file: str,
+                   span_end: int = 0) -> None:
+        """Build the form for `layer` of `spec` (None clears it)."""
+        self.spec, self.layer, self.file = spec, layer, file
+        self.lines = text.split("\n")
+        self._span_end = span_end
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.fields = {}
+        self.insert_button.setEnabled(layer is not None)
+        if spec is None or layer is None or layer.kind not in LAYERS:
+            self.title.setText("Select a layer in the text or the architecture panel."
+                               if layer is None else f"{layer.kind}: edit it in the text")
+            self.note.setText("")
+            self.box.hide()
+            return
+        ldef = LAYERS.get(layer.kind)
+        self.title.setText(f"{layer.kind}   ({'.'.join(map(str, layer.path[1:]))})")
+        where = spec.locations.find(layer.path)
+        uses = sum(spec.locations.find(other.path) == where for other in _all_layers(spec))
+        shared = f"\nIts text is shared by {uses} layers (a block): edits apply to all of them."
+        self.note.setText((ldef.doc.split("\n")[0] if ldef.doc else "")
+                          + (shared if uses > 1 else ""))
+        for key, schema in ldef.params.items():
+            schema = _scalar_schema(schema)
+            widget = _field(schema, layer.params.get(key))
+            edit = plan_edit(self.lines, spec.locations, file, tuple(layer.path), layer.kind, key,
+                             ldef.primary, layer.params.get(key, 0))
+            if edit is None or isinstance(widget, QLineEdit):
+                widget.setEnabled(False)
+                widget.setToolTip("set by an expression or a layout the form cannot edit; "
+                                  "change it in the text")
+            else:
+                _connect(widget, lambda _=None, k=key: self._changed(k))
+            self.form.addRow(key, widget)
+            self.fields[key] = widget
+        self.box.setVisible(bool(self.fields))
+
+    def _changed(self, key: str) -> None:
+        if self.spec is None or self.layer is None:
+            return
+        ldef = LAYERS.get(self.layer.kind)
+        value = _value_of(self.fields[key])
+        if value is None or value == self.layer.params.get(key):
+            return
+        edit: Edit | None = plan_edit(self.lines, self.spec.locations, self.file,
+                                      tuple(self.layer.path), self.layer.kind, key, ldef.primary,
+                                      value)
+        if edit is not None:
+            self.editRequested.emit(edit)
+
+    def _insert(self) -> None:
+        if self.layer is None or self.spec is None:
+            return
+        where = self.spec.locations.find(self.layer.path)
+        if where is None or where.file != self.file:
+            return
+        head = self.lines[where.line - 1]
+        indent = head[: max(where.col - 3, 0)]
+        kind = self.palette.currentText()
+        ldef = LAYERS.get(kind)
+        params = {}
+        for key in ldef.required:
+            schema = _scalar_schema(ldef.params.get(key, {}))
+            params[key] = schema.get("default", schema.get("minimum", 1))
+        self.insertRequested.emit(self._span_end, f"{indent}- {layer_line(kind, params)}")
+
+
+def _connect(widget: QWidget, slot) -> None:
+    if isinstance(widget, QComboBox):
+        widget.currentTextChanged.connect(slot)
+    elif isinstance(widget, QCheckBox):
+        widget.toggled.connect(slot)
+    else:
+        widget.valueChanged.connect(slot)
+
+
+def _scalar_schema(schema: dict) -> dict:
+    """The object-form schema of a parameter (some are wrapped in if/then/else)."""
+    return schema.get("then", schema) if "if" in schema else schema
+
+
+
+def _all_layers(spec: Spec) -> list[LayerPlan]:
+    out: list[LayerPlan] = []
+
+    def walk(layers: list[LayerPlan]) -> None:
+        for layer in layers:
+            out.append(layer)
+            walk(layer.children)
+
+    for plan in spec.analysis.networks.values():
+        walk(plan.layers)
+    return out

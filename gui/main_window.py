@@ -1,0 +1,448 @@
+"""The designer window: YAML editor, problems, architecture and data-flow views, files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ganbuilder.errors import Problem
+from ganbuilder.spec import Spec, spec_schema
+from ganbuilder.spec.shapes import LayerPlan
+from gui.architecture import ArchitecturePanel
+from gui.editor import FindBar, SpecEditor, schema_words
+from gui.forms import PropertyForm
+from gui.graph_view import FlowGraphView
+from gui.problems import ProblemsList
+from gui.templates import SPECS_DIR, templates
+from gui.validation import ValidationResult, Validator
+
+MAX_RECENT = 8
+UNSAVED = "<unsaved>"
+
+
+class MainWindow(QMainWindow):
+    """One spec, edited as text; every view is derived from the text and nothing else."""
+
+    def __init__(self, settings: QSettings | None = None, delay_ms: int = 300):
+        super().__init__()
+        self.settings = settings or QSettings("ganbuilder", "ganbuilder")
+        self.path: Path | None = None
+        self.base_dir = SPECS_DIR
+        self._saved_bytes = b""
+        self._saved_text = ""
+        self._newline = "\n"
+        self.spec: Spec | None = None
+        self.problems: list[Problem] = []
+        self._syncing = False
+
+        self.editor = SpecEditor()
+        self.editor.set_completion_words(schema_words(spec_schema()))
+        self.find_bar = FindBar(self.editor)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.editor)
+        layout.addWidget(self.find_bar)
+        self.setCentralWidget(central)
+
+        self.problems_list = ProblemsList()
+        self.architecture = ArchitecturePanel()
+        self.graph = FlowGraphView()
+        self.form = PropertyForm()
+        self.selected: tuple | None = None
+        self.problems_dock = self._dock("Problems", self.problems_list,
+                                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.architecture_dock = self._dock("Architecture", self.architecture,
+                                            Qt.DockWidgetArea.RightDockWidgetArea)
+        self.graph_dock = self._dock("Data flow", self.graph,
+                                     Qt.DockWidgetArea.RightDockWidgetArea)
+        self.form_dock = self._dock("Properties", self.form, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.graph_dock, self.form_dock)
+        self.graph_dock.raise_()
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.architecture_dock], [620], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.architecture_dock, self.graph_dock], [560, 340],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
+
+        self.status = QLabel()
+        self.position = QLabel()
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(self.position)
+
+        self.validator = Validator(delay_ms, self)
+        self.validator.checked.connect(self._on_checked)
+        self.validator.summarized.connect(self._on_summarized)
+        self.validator.busyChanged.connect(self._on_busy)
+        self.watcher = QFileSystemWatcher(self)
+        self.watcher.fileChanged.connect(self._on_file_changed)
+
+        self.editor.textChanged.connect(self._on_text_changed)
+        self.editor.document().modificationChanged.connect(lambda _: self._update_title())
+        self.editor.cursorLineChanged.connect(self._on_cursor_line)
+        self.editor.cursorPositionChanged.connect(self._show_position)
+        self.problems_list.problemActivated.connect(self.goto)
+        self.architecture.layerActivated.connect(self.select_path)
+        self.graph.nodeActivated.connect(self.select_path)
+        self.form.editRequested.connect(lambda edit: self.editor.apply_edit(*edit))
+        self.form.insertRequested.connect(self.editor.insert_line_after)
+
+        self._build_menus()
+        self.resize(1400, 900)
+        self._update_title()
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # -- menus -----------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.template_menu = file_menu.addMenu("&New from template")
+        for template in templates():
+            text = template.name + (f" — {_shorten(template.description)}"
+                                    if template.description else "")
+            action = self.template_menu.addAction(text)
+            action.setToolTip(template.description)
+            action.setStatusTip(template.description)
+            action.triggered.connect(lambda _=False, p=template.path: self.new_from_template(p))
+        self.template_menu.setToolTipsVisible(True)
+        self._action(file_menu, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self._fill_recent()
+        file_menu.addSeparator()
+        self._action(file_menu, "&Save", QKeySequence.StandardKey.Save, self.save)
+        self._action(file_menu, "Save &as…", QKeySequence.StandardKey.SaveAs, self.save_as)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+
+        edit = self.menuBar().addMenu("&Edit")
+        self._action(edit, "&Undo", QKeySequence.StandardKey.Undo, self.editor.undo)
+        self._action(edit, "&Redo", QKeySequence.StandardKey.Redo, self.editor.redo)
+        edit.addSeparator()
+        self._action(edit, "&Find…", QKeySequence.StandardKey.Find, self.find_bar.open_bar)
+        self._action(edit, "Toggle &comment", QKeySequence("Ctrl+/"), self.editor.toggle_comment)
+        self._action(edit, "Complete", QKeySequence("Ctrl+Space"),
+                     lambda: self.editor.complete(force=True))
+
+        view = self.menuBar().addMenu("&View")
+        for dock in (self.problems_dock, self.architecture_dock, self.graph_dock, self.form_dock):
+            view.addAction(dock.toggleViewAction())
+        self._action(view, "Fit graph", QKeySequence("Ctrl+0"), self.graph.fit)
+
+    def _action(self, menu, text: str, shortcut, slot) -> QAction:
+        action = menu.addAction(text)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        return action
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for name in self.recent_files():
+            action = self.recent_menu.addAction(name)
+            action.triggered.connect(lambda _=False, n=name: self.open_file(Path(n)))
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [v for v in (value or []) if Path(v).is_file()]
+
+    def _remember(self, path: Path) -> None:
+        name = str(path.resolve())
+        recent = [name] + [r for r in self.recent_files() if r != name]
+        self.settings.setValue("recent_files", recent[:MAX_RECENT])
+        self._fill_recent()
+
+    # -- files -----------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        start = str(self.path.parent if self.path else SPECS_DIR)
+        name, _ = QFileDialog.getOpenFileName(self, "Open spec", start, "Specs (*.yaml *.yml)")
+        if name:
+            self.open_file(Path(name), ask=False)
+
+    def open_file(self, path: Path, ask: bool = True) -> bool:
+        """Load a spec file into the editor; False if the user cancelled or it is unreadable."""
+        if ask and not self.maybe_save():
+            return False
+        try:
+            data = path.read_bytes()
+            text = _decode(data)
+        except (OSError, UnicodeDecodeError) as exc:
+            QMessageBox.warning(self, "Cannot open", f"{path}: {exc}")
+            return False
+        if self.path is not None:
+            self.watcher.removePath(str(self.path))
+        self.path = path.resolve()
+        self.base_dir = self.path.parent
+        self._saved_bytes = data
+        self._newline = "\r\n" if b"\r\n" in data else "\n"
+        self._set_text(text.replace("\r\n", "\n"))
+        self._saved_text = self.editor.toPlainText()
+        self.watcher.addPath(str(self.path))
+        self._remember(self.path)
+        return True
+
+    def new_from_template(self, template: Path) -> None:
+        """A new unsaved spec with a template's text (Save asks where to put it)."""
+        if not self.maybe_save():
+            return
+        if self.path is not None:
+            self.watcher.removePath(str(self.path))
+        self.path = None
+        self.base_dir = template.parent
+        self._saved_bytes = b""
+        self._saved_text = ""
+        self._newline = "\n"
+        self._set_text(template.read_text(encoding="utf-8"))
+        self.editor.document().setModified(True)
+
+    def _set_text(self, text: str) -> None:
+        self.validator.file = str(self.path) if self.path else UNSAVED
+        self.validator.base_dir = self.base_dir
+        self.problems_list.file = self.validator.file
+        self.spec = None
+        self.editor.setPlainText(text)
+        self.editor.document().setModified(False)
+        self._update_title()
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self._write(self.path)
+
+    def save_as(self) -> bool:
+        start = str(self.path or (Path.cwd() / f"{self.spec.name if self.spec else 'spec'}.yaml"))
+        name, _ = QFileDialog.getSaveFileName(self, "Save spec as", start, "Specs (*.yaml *.yml)")
+        if not name:
+            return False
+        return self._write(Path(name))
+
+    def _write(self, path: Path) -> bool:
+        text = self.editor.toPlainText()
+        # Unchanged text is written back as the bytes that were read (line endings, BOM...).
+        if text == self._saved_text and self._saved_bytes:
+            data = self._saved_bytes
+        else:
+            data = text.replace("\n", self._newline).encode("utf-8")
+        watching = self.path is not None
+        if watching:
+            self.watcher.removePath(str(self.path))
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot save", f"{path}: {exc}")
+            if watching:
+                self.watcher.addPath(str(self.path))
+            return False
+        moved = self.path != path.resolve()
+        self.path = path.resolve()
+        self.base_dir = self.path.parent
+        self._saved_bytes, self._saved_text = data, text
+        self.watcher.addPath(str(self.path))
+        self.editor.document().setModified(False)
+        self._remember(self.path)
+        if moved:
+            self.validator.file = self.problems_list.file = str(self.path)
+            self.validator.base_dir = self.base_dir
+            self.validator.request(text, immediately=True)
+        self._update_title()
+        return True
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; True when it is fine to drop the current text."""
+        if not self.editor.document().isModified():
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self._display_name()}?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _on_file_changed(self, name: str) -> None:
+        if self.path is None or Path(name) != self.path:
+            return
+        if not self.path.exists():  # replaced by an editor's atomic save: look again shortly
+            QTimer.singleShot(200, lambda: self._on_file_changed(name))
+            return
+        self.watcher.addPath(name)
+        data = self.path.read_bytes()
+        if data == self._saved_bytes:
+            return
+        if self.editor.document().isModified():
+            answer = QMessageBox.question(
+                self, "File changed on disk",
+                f"{self.path.name} changed on disk. Reload it and lose your edits?")
+            if answer != QMessageBox.StandardButton.Yes:
+                self._saved_bytes = data
+                return
+        self.reload(data)
+
+    def reload(self, data: bytes) -> None:
+        """Replace the text with the file's new content as one undoable edit."""
+        line = self.editor.textCursor().blockNumber() + 1
+        text = _decode(data).replace("\r\n", "\n")
+        cursor = self.editor.textCursor()
+        cursor.beginEditBlock()
+        cursor.select(cursor.SelectionType.Document)
+        cursor.insertText(text)
+        cursor.endEditBlock()
+        self._saved_bytes, self._saved_text = data, text
+        self.editor.document().setModified(False)
+        self.editor.select_lines(min(line, self.editor.blockCount()))
+        self.statusBar().showMessage(f"Reloaded {self.path.name}: it changed on disk", 5000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.maybe_save():
+            self.validator.wait(5000)
+            event.accept()
+        else:
+            event.ignore()
+
+    def _display_name(self) -> str:
+        return self.path.name if self.path else "untitled spec"
+
+    def _update_title(self) -> None:
+        star = "*" if self.editor.document().isModified() else ""
+        self.setWindowTitle(f"{self._display_name()}{star} — ganbuilder designer")
+
+    # -- validation results ----------------------------------------------------------------
+    def _on_text_changed(self) -> None:
+        # Form edits are planned against the last valid text's locations: wait for the new ones.
+        self.form.setEnabled(False)
+        self.validator.request(self.editor.toPlainText())
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self.status.setText("checking…")
+
+    def _on_checked(self, result: ValidationResult) -> None:
+        self.problems = result.problems
+        self.problems_list.set_problems(result.problems)
+        marks: dict[int, list[str]] = {}
+        for problem in result.problems:
+            loc = problem.location
+            if loc is not None and loc.file == self.validator.file:
+                marks.setdefault(loc.line, []).append(
+                    f"{problem.path}: {problem.message}" if problem.path else problem.message)
+        self.editor.set_problem_marks(marks)
+        count = len(result.problems)
+        self.problems_dock.setWindowTitle(f"Problems ({count})" if count else "Problems")
+        if result.spec is None:
+            self.architecture.show_problems(result.problems)
+            self.status.setText(f"<span style='color:#c62828'>✗ {count} problem"
+                                f"{'s' * (count != 1)}</span>")
+        else:
+            self.spec = result.spec
+            self.graph.show_spec(result.spec)
+
+    def _on_summarized(self, result: ValidationResult) -> None:
+        self.spec = result.spec
+        self.architecture.show_spec(result.spec, result.summary)
+        self.status.setText(f"<span style='color:#2e7d32'>✓ valid</span> · {result.spec.name} · "
+                            f"{result.summary['params']:,} parameters")
+        self.form.setEnabled(True)
+        self._on_cursor_line(self.editor.textCursor().blockNumber() + 1)
+        self._show_form(self.selected)
+
+    # -- navigation ------------------------------------------------------------------------
+    def goto(self, line: int, col: int) -> None:
+        """Put the cursor at a 1-based line:col and focus the editor."""
+        self.editor.select_lines(line, None, col)
+        self.editor.setFocus()
+
+    def select_path(self, path: tuple) -> None:
+        """Select the YAML lines of a spec path (a layer, network, tensor or loss term)."""
+        if self.spec is None:
+            return
+        where = self.spec.locations.keys.get(tuple(path)) or self.spec.locations.find(path)
+        if where is None or where.file != self.validator.file:
+            return
+        self._syncing = True
+        self.editor.select_lines(where.line, self.editor.item_span(where.line))
+        self.architecture.select_path(path)
+        self._syncing = False
+        self._show_form(tuple(path))
+
+    def _layer_lines(self) -> list[tuple[int, tuple]]:
+        """(line, path) of every network and layer of the last valid spec in this file."""
+        if self.spec is None:
+            return []
+        paths = [("networks", name) for name in self.spec.analysis.networks]
+        out = []
+        for path in [*paths, *self._layers()]:
+            where = self.spec.locations.keys.get(path) or self.spec.locations.find(path)
+            if where is not None and where.file == self.validator.file:
+                out.append((where.line, path))
+        return out
+
+    def layer_at(self, line: int) -> tuple | None:
+        """The layer (or network) whose YAML item holds 1-based `line`."""
+        best: tuple[int, tuple] | None = None
+        for start, path in self._layer_lines():
+            if start == line:
+                return path
+            if start < line <= self.editor.item_span(start) and (best is None or start > best[0]):
+                best = (start, path)
+        return best[1] if best else None
+
+    def _on_cursor_line(self, line: int) -> None:
+        if not self._syncing:
+            path = self.layer_at(line)
+            self.architecture.select_path(path)
+            if path != self.selected:
+                self._show_form(path)
+
+    def _show_form(self, path: tuple | None) -> None:
+        self.selected = path
+        layer = self._layers().get(path) if path else None
+        where = self.spec.locations.find(path) if (self.spec and layer) else None
+        span_end = self.editor.item_span(where.line) if where else 0
+        self.form.show_layer(self.spec, layer, self.editor.toPlainText(), self.validator.file,
+                             span_end)
+
+    def _layers(self) -> dict[tuple, LayerPlan]:
+        """Every layer of the last valid spec by path."""
+        out: dict[tuple, LayerPlan] = {}
+
+        def walk(layers: list[LayerPlan]) -> None:
+            for layer in layers:
+                out[tuple(layer.path)] = layer
+                walk(layer.children)
+
+        for plan in (self.spec.analysis.networks.values() if self.spec else ()):
+            walk(plan.layers)
+        return out
+
+    def _show_position(self) -> None:
+        cursor = self.editor.textCursor()
+        self.position.setText(f"Ln {cursor.blockNumber() + 1}, Col {cursor.positionInBlock() + 1}")
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8-sig")
+
+
+def _shorten(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"

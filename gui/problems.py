@@ -1,0 +1,85 @@
+"""The problems list: every error of the current text with line:col, spec path and message."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from ganbuilder.errors import Problem
+
+_LOCATION = Qt.ItemDataRole.UserRole
+
+
+def _dot(color: str) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(color))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(1, 1, 10, 10)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class ProblemsList(QTreeWidget):
+    """One row per problem; activating a row asks to jump to its text.
+
+    Signals:
+        problemActivated(int, int): the 1-based line and column of the chosen problem.
+    """
+
+    problemActivated = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setHeaderLabels(["Where", "Spec path", "Problem"])
+        self.setRootIsDecorated(False)
+        self.setAlternatingRowColors(True)
+        self.setUniformRowHeights(True)
+        self.setWordWrap(False)
+        header = self.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self._icon = _dot("#d32f2f")
+        self.itemClicked.connect(self._activate)
+        self.itemActivated.connect(self._activate)
+        self.file = ""
+        self.problems: list[Problem] = []
+
+    def set_problems(self, problems: list[Problem]) -> None:
+        self.clear()
+        self.problems = list(problems)
+        if not problems:
+            placeholder = QTreeWidgetItem(["", "", "No problems: the spec is valid"])
+            placeholder.setForeground(2, QColor("#2e7d32"))
+            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.addTopLevelItem(placeholder)
+        for problem in problems:
+            loc = problem.location
+            if loc is None:
+                where = "—"
+            elif loc.file == self.file:
+                where = f"{loc.line}:{loc.col}"
+            else:
+                where = f"{loc.file}:{loc.line}:{loc.col}"
+            item = QTreeWidgetItem([where, problem.path or "—", problem.message])
+            item.setIcon(0, self._icon)
+            item.setToolTip(2, problem.message)
+            if loc is not None and loc.file == self.file:
+                item.setData(0, _LOCATION, (loc.line, loc.col))
+            self.addTopLevelItem(item)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(where, path, message) per row, as shown."""
+        if not self.problems:
+            return []
+        return [tuple(self.topLevelItem(i).text(c) for c in range(3))
+                for i in range(self.topLevelItemCount())]
+
+    def _activate(self, item: QTreeWidgetItem) -> None:
+        where = item.data(0, _LOCATION)
+        if where:
+            self.problemActivated.emit(*where)

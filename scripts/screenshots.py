@@ -1,0 +1,77 @@
+"""Render the designer offscreen with specs/dcgan.yaml into docs/screenshots/*.png.
+
+Usage: QT_QPA_PLATFORM=offscreen python scripts/screenshots.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from gui.main_window import MainWindow  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+# A shape error: D's last convolution gets a kernel larger than its 4x4 input.
+ERROR = ("- conv: {out: 1, kernel: 4, stride: 1, padding: 0, bias: false}",
+         "- conv: {out: 1, kernel: 8, stride: 1, padding: 0, bias: false}")
+
+
+def settle(app: QApplication, window: MainWindow, timeout: float = 60.0) -> None:
+    """Process events until the newest text has been checked and summarized."""
+    end = time.monotonic() + timeout
+    while not window.validator.is_idle() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+    for _ in range(20):
+        app.processEvents()
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication([])
+    app.setStyle("Fusion")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings, delay_ms=0)
+        window.resize(1400, 900)
+        window.show()
+        window.open_file(ROOT / "specs" / "dcgan.yaml", ask=False)
+        settle(app, window)
+        window.select_path(("networks", "G", "layers", 3))
+        settle(app, window, 1)
+        window.grab().save(str(OUT / "designer.png"))
+        window.graph_dock.grab().save(str(OUT / "graph.png"))
+        window.select_path(("networks", "D", "layers", 0))
+        window.form_dock.raise_()
+        settle(app, window, 1)
+        window.form_dock.grab().save(str(OUT / "properties.png"))
+        window.graph_dock.raise_()
+
+        text = window.editor.toPlainText()
+        line = text[: text.index(ERROR[0])].count("\n") + 1
+        cursor = window.editor.textCursor()
+        start = text.index(ERROR[0])
+        cursor.setPosition(start)
+        cursor.setPosition(start + len(ERROR[0]), cursor.MoveMode.KeepAnchor)
+        cursor.insertText(ERROR[1])
+        window.goto(line, 1)
+        settle(app, window)
+        window.grab().save(str(OUT / "designer-error.png"))
+        window.editor.document().setModified(False)
+        window.close()
+    print(f"wrote {', '.join(p.name for p in sorted(OUT.glob('*.png')))} to {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Form edits change the YAML text in place, keep comments, and undo in one step."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QSpinBox
+
+from ganbuilder.spec.paths import Locations
+from ganbuilder.spec.yaml_loader import load_yaml
+from gui._yaml_edit import plan_edit, scalar_span
+from tests.gui.conftest import settled
+
+
+def _select(qtbot, window, path):
+    window.select_path(path)
+    assert window.form.layer is not None and tuple(window.form.layer.path) == path
+
+
+def test_a_form_edit_changes_the_yaml_and_undo_restores_it(qtbot, window, dcgan):
+    window.open_file(dcgan, ask=False)
+    settled(qtbot, window)
+    original = window.editor.toPlainText()
+    _select(qtbot, window, ("networks", "D", "layers", 0))
+    kernel = window.form.fields["kernel"]
+    assert isinstance(kernel, QSpinBox) and kernel.isEnabled() and kernel.minimum() == 1
+    assert not window.form.fields["out"].isEnabled()  # "${ndf}" is an expression
+    kernel.setValue(3)
+    text = window.editor.toPlainText()
+    assert '- conv: {out: "${ndf}", kernel: 3, stride: 2, padding: 1, bias: false}' in text
+    assert text.replace("kernel: 3, stride: 2, padding: 1, bias: false}\n      - leaky", "") == \
+        original.replace("kernel: 4, stride: 2, padding: 1, bias: false}\n      - leaky", "")
+    settled(qtbot, window)
+    assert "kernel=3" in window.architecture._items[("networks", "D", "layers", 0)].text(0)
+    window.editor.undo()
+    assert window.editor.toPlainText() == original
+
+
+def test_form_edits_on_shorthand_and_bare_layers(qtbot, window, dcgan):
+    window.open_file(dcgan, ask=False)
+    settled(qtbot, window)
+    original = window.editor.toPlainText()
+    _select(qtbot, window, ("networks", "D", "layers", 1))  # - leaky_relu: 0.2
+    window.form.fields["slope"].setValue(0.3)
+    assert "      - leaky_relu: 0.3\n      - repeat" in window.editor.toPlainText()
+    settled(qtbot, window)
+    _select(qtbot, window, ("networks", "G", "layers", 1))  # - batch_norm
+    window.form.fields["affine"].setChecked(False)
+    assert "      - batch_norm: {affine: false}\n      - relu" in window.editor.toPlainText()
+    window.editor.undo()
+    window.editor.undo()
+    assert window.editor.toPlainText() == original
+
+
+def test_the_palette_inserts_a_layer_after_the_selection(qtbot, window, dcgan):
+    window.open_file(dcgan, ask=False)
+    settled(qtbot, window)
+    _select(qtbot, window, ("networks", "G", "layers", 10))  # - tanh
+    window.form.palette.setCurrentText("conv")
+    window.form.insert_button.click()
+    assert "      - tanh\n      - conv: {out: 1, kernel: 1}\n  D:" in window.editor.toPlainText()
+    settled(qtbot, window)
+    assert window.problems_list.rows() == []
+    window.editor.undo()
+    assert "      - tanh\n  D:" in window.editor.toPlainText()
+
+
+@pytest.mark.parametrize(("line", "start", "span"), [
+    ("a: {kernel: 4, stride: 2}", 12, (12, 13)),
+    ("slope: 0.2   # comment", 7, (7, 10)),
+    ('x: "${ch}"', 3, None),
+    ("x: 'abc', y", 3, (3, 8)),
+])
+def test_scalar_span(line, start, span):
+    assert scalar_span(line, start) == span
+
+
+def test_plan_edit_adds_a_key_to_a_flow_mapping():
+    text = "layers:\n  - conv: {out: 8, kernel: 3}  # keep me\n"
+    tree = load_yaml(text, "f.yaml")
+    edit = plan_edit(text.split("\n"), Locations(tree), "f.yaml", ("layers", 0), "conv",
+                     "stride", None, 2)
+    line, start, end, new = edit
+    lines = text.split("\n")
+    lines[line - 1] = lines[line - 1][:start] + new + lines[line - 1][end:]
+    assert lines[1] == "  - conv: {out: 8, kernel: 3, stride: 2}  # keep me"
