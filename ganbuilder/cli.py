@@ -1,4 +1,4 @@
-"""`ganbuilder` command line: run, validate, summary, sample, schema, gui.
+"""`ganbuilder` command line: run, validate, summary, sample, translate, evaluate, schema, gui.
 
 Exit codes: 0 ok, 2 user error (spec, data, checkpoint, flags), 1 internal failure. Heavy
 imports happen inside commands, so `ganbuilder validate` never imports torch.
@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--input", type=Path, required=True, help="an image or a folder of images")
     p.add_argument("--out", type=Path, required=True, help="folder for the translated images")
     p.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
+
+    p = sub.add_parser("evaluate", help="score a checkpoint with the project's offline metrics")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--n", type=int, default=1000, help="samples to score")
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
 
     sub.add_parser("schema", help="print the spec JSON Schema")
@@ -146,6 +152,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ganbuilder.evaluate import evaluate_checkpoint
+
+    result = evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed, device=args.device)
+    print(json.dumps(result, indent=2))
+    return EXIT_OK
+
+
 def cmd_translate(args: argparse.Namespace) -> int:
     from ganbuilder.translate import translate_checkpoint
 
@@ -166,7 +180,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "validate": cmd_validate, "summary": cmd_summary, "sample": cmd_sample,
-    "translate": cmd_translate, "schema": cmd_schema, "gui": cmd_gui,
+    "translate": cmd_translate, "evaluate": cmd_evaluate, "schema": cmd_schema,
+    "gui": cmd_gui,
 }
 
 

@@ -147,3 +147,16 @@ def test_run_refuses_to_mix_two_runs_in_one_folder(tmp_path, write_spec, capsys)
     assert main(["run", str(spec), "--out", str(out), "--quiet"]) == 0
     assert main(["run", str(spec), "--out", str(out), "--quiet"]) == 2
     assert "already holds a run: continue it with --resume" in capsys.readouterr().err
+
+
+def test_evaluate_a_ring_checkpoint(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GANBUILDER_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "run"
+    assert main(["run", "specs/gan_ring8.yaml", "--steps", "3", "--out", str(out),
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "checkpoints" / "last.pt"), "--n", "200"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["kind"] == "toy2d"
+    assert result["modes_total"] == 8
+    assert 0 <= result["modes_covered"] <= 8
