@@ -21,21 +21,29 @@ def summarize(spec: Spec) -> dict:
         with torch.device("meta"):
             module = build_network(plan)
         children = list(module.layers if hasattr(module, "layers") else module)
-        layers = []
-        for layer, child in zip(plan.layers, children, strict=True):
-            layers.append({
-                "path": format_path(layer.path),
-                "kind": layer.kind,
-                "output_shape": list(layer.out_shape),
-                "params": sum(p.numel() for p in child.parameters()),
-            })
         networks[name] = {
             "params": sum(p.numel() for p in module.parameters()),
             "input_shapes": [list(s) for s in plan.input_shapes],
             "output_shape": list(plan.output_shape or ()),
-            "layers": layers,
+            "layers": _rows(plan.layers, children),
         }
     return {"networks": networks, "params": sum(n["params"] for n in networks.values())}
+
+
+def _rows(plans: list, modules: list) -> list[dict]:
+    """One entry per layer; containers (residual, repeat) list theirs under `children`."""
+    rows = []
+    for plan, module in zip(plans, modules, strict=True):
+        row = {
+            "path": format_path(plan.path),
+            "kind": plan.kind,
+            "output_shape": list(plan.out_shape),
+            "params": sum(p.numel() for p in module.parameters()),
+        }
+        if plan.children:
+            row["children"] = _rows(plan.children, list(module))
+        rows.append(row)
+    return rows
 
 
 def format_summary(spec: Spec, summary: dict) -> str:

@@ -111,9 +111,9 @@ class ArchitecturePanel(QWidget):
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
             self.tree.addTopLevelItem(item)
             self._items[("networks", name)] = item
-            rows = {tuple(parse_path(r["path"])): r["params"] for r in counts.get("layers", [])}
-            for index, layer in enumerate(plan.layers):
-                self._add_layer(item, layer, str(index), rows.get(tuple(layer.path)))
+            rows = counts.get("layers") or [None] * len(plan.layers)
+            for index, (layer, row) in enumerate(zip(plan.layers, rows, strict=False)):
+                self._add_layer(item, layer, str(index), row)
             item.setExpanded(name not in expanded)
         self.total.setText(f"Total: {_count((summary or {}).get('params'))} parameters"
                            if summary else "Total: counting…")
@@ -121,9 +121,10 @@ class ArchitecturePanel(QWidget):
         self._quiet = False
 
     def _add_layer(self, parent: QTreeWidgetItem, layer: LayerPlan, label: str,
-                   params: int | None) -> None:
+                   row: dict | None) -> None:
         brief = _brief(layer)
         text = f"{label}  {layer.kind}" + (f"   {brief}" if brief else "")
+        params = row["params"] if row else None
         item = QTreeWidgetItem([text, format_shape(layer.out_shape), _count(params)])
         item.setData(0, _PATH, tuple(layer.path))
         item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
@@ -131,8 +132,9 @@ class ArchitecturePanel(QWidget):
         item.setForeground(2, QBrush(QColor("#555555")))
         parent.addChild(item)
         self._items[tuple(layer.path)] = item
-        for i, child in enumerate(layer.children):
-            self._add_layer(item, child, f"{label}.{i}", None)
+        child_rows = (row or {}).get("children") or [None] * len(layer.children)
+        for i, (child, child_row) in enumerate(zip(layer.children, child_rows, strict=False)):
+            self._add_layer(item, child, f"{label}.{i}", child_row)
 
     def show_problems(self, problems: list[Problem]) -> None:
         """Keep the last valid architecture, marking the layers the problems point at in red."""

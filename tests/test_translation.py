@@ -109,3 +109,12 @@ def test_conditional_sample_by_label(tmp_path, capsys):
     assert main(["sample", str(run / "checkpoints" / "last.pt"), "--label", "12",
                  "--out", str(out)]) == 2
     assert "--label must be in 0..9, got 12" in capsys.readouterr().err
+
+
+def test_summary_counts_layers_inside_residual_blocks():
+    nets = summarize(load_spec("specs/cyclegan.yaml"))["networks"]
+    blocks = [row for row in nets["G_AB"]["layers"] if row["kind"] == "residual"]
+    assert len(blocks) == 9
+    for block in blocks:
+        assert [c["kind"] for c in block["children"]][:2] == ["reflection_pad", "conv"]
+        assert sum(c["params"] for c in block["children"]) == block["params"] > 0
