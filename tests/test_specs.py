@@ -41,8 +41,10 @@ def test_spec_trains_a_few_steps(path, tmp_path):
     run = Trainer(spec, tmp_path / "run", steps=3).run()
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
-    for objective in spec.tree["objectives"]:
+    for objective, cfg in spec.tree["objectives"].items():
         assert math.isfinite(rows[-1][f"loss/{objective}"])
+        terms = [k for k in rows[-1] if k.startswith(f"loss/{objective}/")]
+        assert len(terms) == len(cfg["loss"]), terms  # every term recorded on its own
     assert all(math.isfinite(v) for v in rows[-1].values())
     assert (run / "checkpoints" / "last.pt").is_file()
     assert sorted(p.name for p in (run / "samples").iterdir())[-1] == "step_000003.png"
