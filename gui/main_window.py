@@ -1,4 +1,5 @@
-"""The designer window: YAML editor, problems, architecture and data-flow views, files."""
+"""The designer window: YAML editor, problems, architecture and data-flow views, files,
+and training with live plots, sample grids and the latent explorer."""
 
 from __future__ import annotations
 
@@ -12,19 +13,32 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from ganbuilder.errors import Problem
-from ganbuilder.spec import Spec, spec_schema
+from ganbuilder.errors import Problem, UserError
+from ganbuilder.spec import Spec, load_spec_text, spec_schema
 from ganbuilder.spec.shapes import LayerPlan
 from gui.architecture import ArchitecturePanel
 from gui.editor import FindBar, SpecEditor, schema_words
 from gui.forms import PropertyForm
 from gui.graph_view import FlowGraphView
+from gui.latent_explorer import LatentExplorer
+from gui.plots import MetricsPlots
 from gui.problems import ProblemsList
+from gui.samples_view import SamplesView
 from gui.templates import SPECS_DIR, templates
+from gui.training import (
+    IDLE,
+    PAUSED,
+    RUNNING,
+    STARTING,
+    STOPPING,
+    TrainingController,
+    new_run_dir,
+)
 from gui.validation import ValidationResult, Validator
 
 MAX_RECENT = 8
@@ -71,6 +85,14 @@ class MainWindow(QMainWindow):
         self.form_dock = self._dock("Properties", self.form, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.graph_dock, self.form_dock)
         self.graph_dock.raise_()
+        self.training = TrainingController(parent=self)
+        self.plots = MetricsPlots()
+        self.samples = SamplesView()
+        self.explorer = LatentExplorer()
+        self.training_dock = self._dock("Training", self._training_panel(),
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.architecture_dock, self.training_dock)
+        self.architecture_dock.raise_()
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.architecture_dock], [620], Qt.Orientation.Horizontal)
         self.resizeDocks([self.architecture_dock, self.graph_dock], [560, 340],
@@ -98,8 +120,16 @@ class MainWindow(QMainWindow):
         self.graph.nodeActivated.connect(self.select_path)
         self.form.editRequested.connect(lambda edit: self.editor.apply_edit(*edit))
         self.form.insertRequested.connect(self.editor.insert_line_after)
+        self.training.stateChanged.connect(self._on_train_state)
+        self.training.started.connect(self._on_train_started)
+        self.training.metrics.connect(self._on_train_metrics)
+        self.training.sample.connect(self.samples.add)
+        self.training.checkpoint.connect(lambda e: self.explorer.set_checkpoint(e.path))
+        self.training.finished.connect(self._on_train_finished)
+        self.training.failed.connect(self._on_train_failed)
 
         self._build_menus()
+        self._on_train_state(IDLE)
         self.resize(1400, 900)
         self._update_title()
 
@@ -109,6 +139,23 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    def _training_panel(self) -> QWidget:
+        self.train_banner = QLabel()
+        self.train_banner.setWordWrap(True)
+        self.train_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.train_banner.setContentsMargins(6, 4, 6, 4)
+        self.train_tabs = QTabWidget()
+        self.train_tabs.addTab(self.plots, "Plots")
+        self.train_tabs.addTab(self.samples, "Samples")
+        self.train_tabs.addTab(self.explorer, "Latent explorer")
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.train_banner)
+        layout.addWidget(self.train_tabs, 1)
+        return panel
 
     # -- menus -----------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -143,7 +190,26 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         for dock in (self.problems_dock, self.architecture_dock, self.graph_dock, self.form_dock):
             view.addAction(dock.toggleViewAction())
+        view.addAction(self.training_dock.toggleViewAction())
         self._action(view, "Fit graph", QKeySequence("Ctrl+0"), self.graph.fit)
+
+        train = self.menuBar().addMenu("&Train")
+        self.start_action = self._action(train, "&Start", QKeySequence("F5"),
+                                         lambda: self.start_training())
+        self.pause_action = self._action(train, "&Pause", QKeySequence("F6"),
+                                         self.training.pause)
+        self.resume_action = self._action(train, "&Resume", QKeySequence("F7"),
+                                          self.training.resume)
+        self.stop_action = self._action(train, "S&top", QKeySequence("Shift+F5"),
+                                        self.training.stop)
+        train.addSeparator()
+        self.continue_action = self._action(train, "&Continue from checkpoint…", QKeySequence(),
+                                            self._continue_dialog)
+        toolbar = self.addToolBar("Training")
+        toolbar.setObjectName("Training")
+        for action in (self.start_action, self.pause_action, self.resume_action,
+                       self.stop_action):
+            toolbar.addAction(action)
 
     def _action(self, menu, text: str, shortcut, slot) -> QAction:
         action = menu.addAction(text)
@@ -315,6 +381,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.maybe_save():
+            self.training.shutdown()
             self.validator.wait(5000)
             event.accept()
         else:
@@ -326,6 +393,82 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         star = "*" if self.editor.document().isModified() else ""
         self.setWindowTitle(f"{self._display_name()}{star} — ganbuilder designer")
+
+    # -- training --------------------------------------------------------------------------
+    def start_training(self, resume: Path | None = None) -> bool:
+        """Train the editor's spec (continuing `resume`, a checkpoint, if given); False with
+        the problems shown when the spec is invalid."""
+        if self.training.active:
+            return False
+        text = self.editor.toPlainText()
+        try:
+            spec = load_spec_text(text, self.validator.file, self.base_dir)
+        except UserError as exc:
+            self._on_checked(ValidationResult(self.validator.generation, text, None,
+                                              list(exc.problems)))
+            self.problems_dock.raise_()
+            count = len(exc.problems)
+            self._banner(f"Cannot start: the spec has {count} problem{'s' * (count != 1)} "
+                         "(see Problems).", error=True)
+            return False
+        run_dir = resume.resolve().parent.parent if resume else new_run_dir(spec, self.path)
+        self.plots.clear()
+        self.samples.clear()
+        self._banner(f"Starting {spec.name} in {run_dir}…")
+        self.training_dock.show()
+        self.training_dock.raise_()
+        self.training.start(spec, run_dir, resume=resume)
+        return True
+
+    def _continue_dialog(self) -> None:
+        start = str(self.path.parent / "runs" if self.path else Path.cwd())
+        name, _ = QFileDialog.getOpenFileName(self, "Continue from checkpoint", start,
+                                              "Checkpoints (*.pt)")
+        if name:
+            self.start_training(Path(name))
+
+    def _banner(self, text: str, error: bool = False) -> None:
+        colour = "background:#fdecea;color:#b71c1c" if error else "background:#eef4fb"
+        self.train_banner.setStyleSheet(colour)
+        self.train_banner.setText(text)
+        self.statusBar().showMessage(text.splitlines()[0] if text else "", 10000)
+
+    def _on_train_state(self, state: str) -> None:
+        active = state != IDLE
+        self.start_action.setEnabled(not active)
+        self.continue_action.setEnabled(not active)
+        self.pause_action.setEnabled(state in (STARTING, RUNNING))
+        self.resume_action.setEnabled(state == PAUSED)
+        self.stop_action.setEnabled(active and state != STOPPING)
+        if state == PAUSED:
+            self._banner(f"Paused at step {self.training.step} in {self.training.run_dir}.")
+        elif state == RUNNING and self.training.step:
+            self._banner(f"Training… step {self.training.step}")
+        elif state == STOPPING:
+            self._banner("Stopping after this step and saving a checkpoint…")
+
+    def _on_train_started(self, event) -> None:
+        self._banner(f"Training {event.spec_name} on {event.device} in {event.run_dir}")
+
+    def _on_train_metrics(self, records: list) -> None:
+        self.plots.add(records)
+        if self.training.state == RUNNING:
+            last = records[-1]
+            step_time = last.metrics.get("time/step")
+            speed = f" · {1 / step_time:.1f} steps/s" if step_time else ""
+            self._banner(f"Training in {self.training.run_dir}: step {last.step}{speed}")
+
+    def _on_train_finished(self, event) -> None:
+        how = "Stopped" if event.stopped else "Finished"
+        self._banner(f"{how} at step {event.step}; checkpoint in {event.run_dir / 'checkpoints'}")
+
+    def _on_train_failed(self, event) -> None:
+        kept = (f"The last checkpoint is {event.last_checkpoint}." if event.last_checkpoint
+                else "No checkpoint was saved.")
+        self._banner(f"Training failed at step {event.step}: {event.message}\n{kept}",
+                     error=True)
+        self.training_dock.show()
+        self.training_dock.raise_()
 
     # -- validation results ----------------------------------------------------------------
     def _on_text_changed(self) -> None:

@@ -1,0 +1,252 @@
+"""Training from the window: start, pause/resume, stop, failures, samples and the explorer."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ganbuilder.runs.samples import generate
+from ganbuilder.train.events import SampleGrid
+from ganbuilder.train.trainer import Trainer
+from gui.latent_explorer import Model
+from gui.training import IDLE, PAUSED
+
+from .conftest import SPECS
+
+TINY = {
+    "  nz: 100 ": "  nz: 8 ",
+    "  ngf: 64 ": "  ngf: 8 ",
+    "  ndf: 64 ": "  ndf: 8 ",
+    "  image_size: 32 ": "  image_size: 16 ",
+    "  batch_size: 64": "  batch_size: 16",
+    "  log_every: 25": "  log_every: 2",
+    "  sample_every: 250": "  sample_every: 10",
+    "  checkpoint_every: 500": "  checkpoint_every: 1000",
+    "  n: 64\n  nrow: 8": "  n: 16\n  nrow: 4",
+}
+
+
+def tiny_dcgan(steps: int) -> str:
+    text = (SPECS / "dcgan.yaml").read_text(encoding="utf-8")
+    for old, new in {**TINY, "  steps: 1500": f"  steps: {steps}"}.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    # Two cores shared with other jobs: a second intra-op thread makes tiny steps 50x slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    def make(steps: int = 30) -> Path:
+        path = tmp_path / "tiny.yaml"
+        path.write_text(tiny_dcgan(steps), encoding="utf-8")
+        return path
+    return make
+
+
+def train(qtbot, window, spec: Path) -> None:
+    window.open_file(spec, ask=False)
+    assert window.start_training()
+
+
+def finished(qtbot, window, timeout: int = 20000) -> None:
+    qtbot.waitUntil(lambda: window.training.state == IDLE, timeout=timeout)
+
+
+def test_start_trains_and_metrics_reach_the_plots(qtbot, window, tiny):
+    train(qtbot, window, tiny(20))
+    with qtbot.waitSignal(window.training.metrics, timeout=15000):
+        pass
+    finished(qtbot, window)
+    curve = window.plots.curve("loss/D")
+    assert curve is not None and len(curve.getData()[0]) == 10
+    assert window.plots.curve("acc/D/real") is not None
+    assert window.plots.curve("lr/G") is not None
+    run_dir = window.training.run_dir
+    assert run_dir.parent == tiny(20).parent / "runs" / "dcgan"
+    assert (run_dir / "metrics.jsonl").read_text().count("\n") == 10
+    assert "Finished at step 20" in window.train_banner.text()
+
+    csv = run_dir.parent / "metrics.csv"
+    window.plots.export_csv(csv)
+    header, *rows = csv.read_text().splitlines()
+    assert header.startswith("step,") and "loss/D/adv_D" in header and len(rows) == 10
+
+
+def test_smoothing_and_log_scale_change_the_view_not_the_data(qtbot, window):
+    from ganbuilder.train.events import StepMetrics
+
+    window.plots.add([StepMetrics(s, {"loss/D": float(s % 2)}) for s in range(1, 11)])
+    raw = window.plots.curve("loss/D").getData()[1].copy()
+    window.plots.set_smoothing(0.9)
+    smooth = window.plots.curve("loss/D").getData()[1]
+    assert np.ptp(smooth[2:]) < np.ptp(raw[2:])
+    assert window.plots.values["loss/D"] == [float(s % 2) for s in range(1, 11)]
+    window.plots.set_log_scale(True)
+    assert window.plots.plots["loss/"].ctrl.logYCheck.isChecked()
+
+
+def test_metrics_are_coalesced(qtbot, window, tiny):
+    batches = []
+    window.training.metrics.connect(batches.append)
+    train(qtbot, window, tiny(40))
+    finished(qtbot, window)
+    assert sum(len(b) for b in batches) == 20
+    assert len(batches) < 20  # at most one redraw per 100 ms: logged steps arrive faster
+
+
+def test_pause_stops_the_step_counter_and_resume_continues(qtbot, window, tiny):
+    train(qtbot, window, tiny(100000))
+    qtbot.waitUntil(lambda: window.training.step >= 4, timeout=15000)
+    window.pause_action.trigger()
+    assert window.training.state == PAUSED and window.resume_action.isEnabled()
+    qtbot.wait(300)  # the step in flight ends and its metrics arrive
+    paused_at = window.training.step
+    qtbot.wait(500)
+    assert window.training.step == paused_at
+    assert "Paused" in window.train_banner.text()
+    window.resume_action.trigger()
+    qtbot.waitUntil(lambda: window.training.step > paused_at, timeout=15000)
+    window.stop_action.trigger()
+    finished(qtbot, window)
+
+
+def test_stop_leaves_a_checkpoint(qtbot, window, tiny):
+    train(qtbot, window, tiny(100000))
+    qtbot.waitUntil(lambda: window.training.step >= 2, timeout=15000)
+    window.stop_action.trigger()
+    finished(qtbot, window)
+    checkpoint = window.training.run_dir / "checkpoints" / "last.pt"
+    assert checkpoint.is_file()
+    assert "Stopped at step" in window.train_banner.text()
+    assert window.start_action.isEnabled() and not window.stop_action.isEnabled()
+    assert window.explorer.checkpoint == checkpoint
+
+
+def test_invalid_spec_shows_problems_instead_of_starting(qtbot, window, tiny):
+    path = tiny()
+    path.write_text(path.read_text().replace("kernel: 4, stride: 1", "kernel: 9, stride: 1"))
+    window.open_file(path, ask=False)
+    assert not window.start_training()
+    assert window.training.state == IDLE
+    assert window.problems and "Cannot start" in window.train_banner.text()
+    assert not (path.parent / "runs").exists()
+
+
+def test_missing_data_is_shown_and_the_app_stays_usable(qtbot, window, tiny):
+    path = tiny(4)
+    good = path.read_text()
+    path.write_text(good.replace("source: digits", "source: folder\n  root: no_such_folder"))
+    with qtbot.waitSignal(window.training.failed, timeout=15000):
+        train(qtbot, window, path)
+    finished(qtbot, window)
+    assert "Training failed" in window.train_banner.text()
+    assert "no_such_folder" in window.train_banner.text()
+
+    path.write_text(good)
+    window.open_file(path, ask=False)
+    with qtbot.waitSignal(window.training.finished, timeout=15000):
+        assert window.start_training()
+    finished(qtbot, window)
+
+
+def test_error_during_training_keeps_the_last_checkpoint(qtbot, window, tiny, monkeypatch):
+    path = tiny(100000)
+    path.write_text(path.read_text().replace("checkpoint_every: 1000", "checkpoint_every: 2"))
+    original = Trainer.train_step
+
+    def flaky(self, sums):
+        if self.step == 3:
+            raise RuntimeError("boom at step 3")
+        original(self, sums)
+
+    monkeypatch.setattr(Trainer, "train_step", flaky)
+    with qtbot.waitSignal(window.training.failed, timeout=15000) as blocker:
+        train(qtbot, window, path)
+    finished(qtbot, window)
+    failed = blocker.args[0]
+    assert failed.step == 3 and failed.last_checkpoint.name == "last.pt"
+    assert failed.last_checkpoint.is_file()
+    assert "boom at step 3" in window.train_banner.text()
+    assert str(failed.last_checkpoint) in window.train_banner.text()
+    assert window.start_action.isEnabled()
+
+
+def test_closing_the_window_stops_the_worker(qtbot, window, tiny):
+    train(qtbot, window, tiny(100000))
+    qtbot.waitUntil(lambda: window.training.step >= 2, timeout=15000)
+    thread = window.training._thread
+    window.close()
+    assert thread.isFinished()
+    assert (window.training.run_dir / "checkpoints" / "last.pt").is_file()
+
+
+def test_sample_slider_shows_an_earlier_grid(qtbot, window):
+    view = window.samples
+    for step in (0, 10, 20):
+        view.add(SampleGrid(step, np.full((8, 8, 3), step, np.uint8)))
+    assert view.current.step == 20
+    shown = []
+    view.shown.connect(shown.append)
+    view.slider.setValue(1)
+    assert shown == [10] and "step 10" in view.step_label.text()
+    view.add(SampleGrid(30, np.zeros((8, 8, 3), np.uint8)))
+    assert view.current.step == 10  # looking back: a new grid does not jump the view
+    view.slider.setValue(3)
+    view.add(SampleGrid(40, np.zeros((8, 8, 3), np.uint8)))
+    assert view.current.step == 40  # following the newest
+
+
+def test_samples_of_a_run_reach_the_slider_and_save(qtbot, window, tiny, tmp_path):
+    train(qtbot, window, tiny(20))
+    finished(qtbot, window)
+    view = window.samples
+    assert [g.step for g in view.grids] == [0, 10, 20]
+    view.slider.setValue(0)
+    assert view.current.path.name == "step_000000.png"
+    view.save_png(tmp_path / "grid.png")
+    assert (tmp_path / "grid.png").stat().st_size > 0
+
+
+def test_interpolation_endpoints_are_the_two_samples(qtbot, window, tiny):
+    train(qtbot, window, tiny(4))
+    finished(qtbot, window)
+    explorer = window.explorer
+    explorer.seed_a.setValue(3)
+    explorer.seed_b.setValue(7)
+    explorer.frames.setValue(5)
+    for mode in ("linear", "slerp"):
+        explorer.mode.setCurrentText(mode)
+        with qtbot.waitSignal(explorer.framesShown):
+            frames = explorer.interpolate()
+        assert frames.shape == (5, 1, 16, 16)
+        model = explorer.model
+        for end, seed in ((0, 3), (-1, 7)):
+            alone = generate(model.gan, {k: v[None] for k, v in model.latents(seed).items()},
+                             [model.output])[0][0]
+            assert torch.allclose(frames[end], alone, atol=1e-5)
+        assert not torch.allclose(frames[0], frames[-1])
+    assert explorer.image.pixmap() is not None and not explorer.image.pixmap().isNull()
+
+    assert explorer.arithmetic().shape == (4, 1, 16, 16)
+    assert not explorer.sweep_button.isEnabled()  # dcgan takes no label
+
+
+def test_class_sweep_draws_one_frame_per_class(tmp_path):
+    from ganbuilder.compile.model import GAN
+    from ganbuilder.spec import load_spec
+
+    spec = load_spec(SPECS / "cgan.yaml", ["params.nz=8"])
+    model = Model(spec, GAN(spec))
+    frames = model.sweep(seed=1)
+    assert frames.shape == (10, 1, 16, 16)
+    assert not torch.allclose(frames[0], frames[1])
