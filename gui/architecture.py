@@ -84,6 +84,10 @@ class ArchitecturePanel(QWidget):
         self.spec: Spec | None = None
         self.summary: dict | None = None
         self._items: dict[tuple, QTreeWidgetItem] = {}
+        # what show_problems changed, to undo it without rebuilding the tree:
+        # (item, its texts, brushes and expanded state, its note row) and the rows it added
+        self._marked: list[tuple[QTreeWidgetItem, list, bool, QTreeWidgetItem]] = []
+        self._added: list[QTreeWidgetItem] = []
         self._quiet = False
 
     # -- content ---------------------------------------------------------------------------
@@ -96,6 +100,8 @@ class ArchitecturePanel(QWidget):
         self._quiet = True
         self.tree.clear()
         self._items.clear()
+        self._marked.clear()
+        self._added.clear()
         nets = (summary or {}).get("networks", {})
         bold = QFont(self.font())
         bold.setBold(True)
@@ -139,7 +145,7 @@ class ArchitecturePanel(QWidget):
     def show_problems(self, problems: list[Problem]) -> None:
         """Keep the last valid architecture, marking the layers the problems point at in red."""
         self._clear_marks()
-        if self.spec is None and not problems:
+        if not problems:
             return
         count = len(problems)
         self.banner.setText(f"{count} problem{'s' * (count != 1)}: showing the last valid "
@@ -168,6 +174,7 @@ class ArchitecturePanel(QWidget):
         label = ".".join(str(p) for p in path[2:]) or path[1]
         item = QTreeWidgetItem([label, "", ""])
         item.setData(0, _PATH, path)
+        self._added.append(item)
         if parent is None:
             self.tree.addTopLevelItem(item)
         else:
@@ -176,6 +183,10 @@ class ArchitecturePanel(QWidget):
         return item
 
     def _mark(self, item: QTreeWidgetItem, message: str) -> None:
+        if not item.data(0, _MARKED) and item not in self._added:
+            saved = [(item.text(col), item.foreground(col), item.background(col))
+                     for col in range(3)]
+            self._marked.append((item, saved, item.isExpanded(), []))
         for col in range(3):
             item.setForeground(col, QBrush(_RED))
             item.setBackground(col, QBrush(_RED_BG))
@@ -188,13 +199,33 @@ class ArchitecturePanel(QWidget):
         note.setFlags(Qt.ItemFlag.ItemIsEnabled)
         note.setData(0, _PATH, item.data(0, _PATH))
         item.insertChild(0, note)
+        for marked in self._marked:
+            if marked[0] is item:
+                marked[3].append(note)
         note.setFirstColumnSpanned(True)
         item.setExpanded(True)
         self.tree.scrollToItem(note)
 
     def _clear_marks(self) -> None:
-        if self.spec is not None and self.summary is not None:
-            self.show_spec(self.spec, self.summary)
+        """Undo what show_problems changed: only the marked rows are touched."""
+        self.banner.hide()
+        for item in reversed(self._added):
+            parent = item.parent()
+            if parent is not None:
+                parent.removeChild(item)
+            else:
+                self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        for item, saved, expanded, notes in self._marked:
+            for note in notes:
+                item.removeChild(note)
+            for col, (text, foreground, background) in enumerate(saved):
+                item.setText(col, text)
+                item.setForeground(col, foreground)
+                item.setBackground(col, background)
+            item.setData(0, _MARKED, False)
+            item.setExpanded(expanded)
+        self._added.clear()
+        self._marked.clear()
 
     def marked_items(self) -> list[QTreeWidgetItem]:
         """Rows shown in red."""

@@ -210,6 +210,30 @@ class SpecEditor(QPlainTextEdit):
         cursor.insertText(text)
         cursor.endEditBlock()
 
+    def replace_lines(self, first: int, last: int, lines: list[str], cursor_line: int = 0
+                      ) -> None:
+        """Replace 1-based lines first..last with `lines` (none: remove them), one undo step;
+        then put the cursor at the start of `cursor_line` if given."""
+        doc = self.document()
+        start, end = doc.findBlockByNumber(first - 1), doc.findBlockByNumber(last - 1)
+        cursor = QTextCursor(doc)
+        cursor.beginEditBlock()
+        begin, finish = start.position(), end.position() + len(end.text())
+        if lines:
+            text = "\n".join(lines)
+        elif end.next().isValid():
+            finish, text = end.next().position(), ""
+        else:
+            begin, text = max(begin - 1, 0), ""
+        cursor.setPosition(begin)
+        cursor.setPosition(finish, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(text)
+        cursor.endEditBlock()
+        if cursor_line:
+            block = doc.findBlockByNumber(max(min(cursor_line, doc.blockCount()), 1) - 1)
+            self.setTextCursor(QTextCursor(block))
+            self.centerCursor()
+
     def insert_line_after(self, line: int, text: str) -> None:
         """Insert `text` as a new line after 1-based `line`: one undo step."""
         block = self.document().findBlockByNumber(line - 1)

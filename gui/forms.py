@@ -21,9 +21,18 @@ from PySide6.QtWidgets import (
 )
 
 from ganbuilder.layers import LAYERS
+from ganbuilder.losses import LOSSES
 from ganbuilder.spec import Spec
 from ganbuilder.spec.shapes import LayerPlan
-from gui._yaml_edit import Edit, format_value, layer_line, plan_edit
+from gui._yaml_edit import (
+    Edit,
+    format_value,
+    layer_item,
+    layer_line,
+    plan_delete,
+    plan_edit,
+    plan_move,
+)
 
 _INT_MAX = 1 << 30
 
@@ -78,10 +87,13 @@ class PropertyForm(QWidget):
     Signals:
         editRequested(tuple): (line, start column, end column, replacement) to apply to the text.
         insertRequested(int, str): insert an item line after 1-based line (text with indentation).
+        linesRequested(tuple): (first, last, new lines, cursor line): replace whole lines
+            (delete, move up, move down of the selected layer).
     """
 
     editRequested = Signal(tuple)
     insertRequested = Signal(int, str)
+    linesRequested = Signal(tuple)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -108,7 +120,22 @@ class PropertyForm(QWidget):
         palette.addWidget(self.palette, 1)
         palette.addWidget(self.insert_button)
         outer.addLayout(palette)
+        moves = QHBoxLayout()
+        self.delete_button = QPushButton("Delete")
+        self.up_button = QPushButton("Move up")
+        self.down_button = QPushButton("Move down")
+        for button, slot, keys in ((self.delete_button, self.delete_layer, "Alt+Delete"),
+                                   (self.up_button, lambda: self.move_layer(-1), "Alt+Up"),
+                                   (self.down_button, lambda: self.move_layer(1), "Alt+Down")):
+            button.clicked.connect(slot)
+            button.setEnabled(False)
+            button.setProperty("keys", keys)
+            moves.addWidget(button)
+        moves.addStretch(1)
+        outer.addLayout(moves)
         outer.addStretch(1)
+        self._item: tuple[int, int] | str = "no layer selected"
+        self.term: tuple | None = None
         self.fields: dict[str, QWidget] = {}
         self.spec: Spec | None = None
         self.layer: LayerPlan | None = None
@@ -121,12 +148,14 @@ class PropertyForm(QWidget):
                    span_end: int = 0) -> None:
         """Build the form for `layer` of `spec` (None clears it)."""
         self.spec, self.layer, self.file = spec, layer, file
+        self.term = None
         self.lines = text.split("\n")
         self._span_end = span_end
         while self.form.rowCount():
             self.form.removeRow(0)
         self.fields = {}
         self.insert_button.setEnabled(layer is not None)
+        self._update_moves()
         if spec is None or layer is None or layer.kind not in LAYERS:
             self.title.setText("Select a layer in the text or the architecture panel."
                                if layer is None else f"{layer.kind}: edit it in the text")
@@ -135,8 +164,7 @@ class PropertyForm(QWidget):
             return
         ldef = LAYERS.get(layer.kind)
         self.title.setText(f"{layer.kind}   ({'.'.join(map(str, layer.path[1:]))})")
-        where = spec.locations.find(layer.path)
-        uses = sum(spec.locations.find(other.path) == where for other in _all_layers(spec))
+        uses = self._uses
         shared = f"\nIts text is shared by {uses} layers (a block): edits apply to all of them."
         self.note.setText((ldef.doc.split("\n")[0] if ldef.doc else "")
                           + (shared if uses > 1 else ""))
@@ -155,16 +183,114 @@ class PropertyForm(QWidget):
             self.fields[key] = widget
         self.box.setVisible(bool(self.fields))
 
+    def _update_moves(self) -> None:
+        """Enable delete/move for a layer written as one item of its network's layers list."""
+        spec, layer = self.spec, self.layer
+        self._uses = 0
+        if spec is None or layer is None:
+            self._item = "select a layer"
+        else:
+            where = spec.locations.find(layer.path)
+            self._uses = sum(spec.locations.find(other.path) == where
+                             for other in _all_layers(spec))
+            self._item = layer_item(self.lines, spec.locations, self.file, tuple(layer.path),
+                                    self._uses)
+        ok = not isinstance(self._item, str)
+        moves = {self.up_button: plan_move(self.lines, *self._item, -1) if ok else None,
+                 self.down_button: plan_move(self.lines, *self._item, 1) if ok else None,
+                 self.delete_button: plan_delete(self.lines, *self._item) if ok else None}
+        names = {self.delete_button: "Delete the layer", self.up_button: "Move the layer up",
+                 self.down_button: "Move the layer down"}
+        for button, edit in moves.items():
+            button.setEnabled(edit is not None)
+            keys = button.property("keys")
+            if ok and edit is None:
+                why = "it is already at that end of the list"
+            else:
+                why = self._item if not ok else ""
+            button.setToolTip(f"{names[button]} ({keys})" + (f": not possible, {why}"
+                                                             if why else ""))
+
+    def delete_layer(self) -> None:
+        """Remove the selected layer's lines (one undo step)."""
+        if self.isEnabled() and not isinstance(self._item, str):
+            self.linesRequested.emit(plan_delete(self.lines, *self._item))
+
+    def move_layer(self, step: int) -> None:
+        """Swap the selected layer's lines with the previous (-1) or next (1) layer item."""
+        if self.isEnabled() and not isinstance(self._item, str):
+            edit = plan_move(self.lines, *self._item, step)
+            if edit is not None:
+                self.linesRequested.emit(edit)
+
+    def show_loss(self, spec: Spec | None, path: tuple | None, text: str, file: str) -> None:
+        """Build the form for the loss term at `path` (objectives, name, loss, index)."""
+        self.spec, self.layer, self.file = spec, None, file
+        self.lines = text.split("\n")
+        self.term = None
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.fields = {}
+        self.insert_button.setEnabled(False)
+        self._update_moves()
+        try:
+            term = spec.tree["objectives"][path[1]]["loss"][path[3]]
+            kind, params = next(iter(term.items()))
+            ldef = LOSSES.get(kind)
+        except (AttributeError, KeyError, IndexError, TypeError, StopIteration):
+            self.title.setText("Select a layer or a loss term.")
+            self.note.setText("")
+            self.box.hide()
+            return
+        params = params if isinstance(params, dict) else {}
+        self.term = (tuple(path), kind, dict(params))
+        self.title.setText(f"loss term {kind}   (objective {path[1]}, term {path[3]})")
+        self.note.setText(ldef.doc.split("\n")[0] if getattr(ldef, "doc", "") else "")
+        networks = list(spec.tree["networks"])
+        tensors = list(dict.fromkeys([*spec.analysis.tensor_shapes, *spec.analysis.sources]))
+        for key, schema in ldef.params.items():
+            value = params.get(key, schema.get("default"))
+            if key in ldef.networks:
+                widget = _choice(networks, value)
+            elif key in ldef.tensors:
+                widget = _choice(tensors, value) if not isinstance(value, list) else \
+                    _field({}, value)
+            elif schema.get("type") == "string":
+                widget = QLineEdit("" if value is None else str(value))
+                widget.setPlaceholderText("default")
+                widget.setToolTip(schema.get("description", ""))
+            else:
+                widget = _field(schema, value)
+            edit = plan_edit(self.lines, spec.locations, file, tuple(path), kind, key, None,
+                             value if value is not None else "x")
+            if edit is None or (isinstance(widget, QLineEdit) and widget.isReadOnly()):
+                widget.setEnabled(False)
+                widget.setToolTip("set by an expression or a layout the form cannot edit; "
+                                  "change it in the text")
+            elif isinstance(widget, QLineEdit):
+                widget.editingFinished.connect(lambda k=key: self._changed(k))
+            else:
+                _connect(widget, lambda _=None, k=key: self._changed(k))
+            self.form.addRow(key, widget)
+            self.fields[key] = widget
+        self.box.setVisible(bool(self.fields))
+
     def _changed(self, key: str) -> None:
-        if self.spec is None or self.layer is None:
+        if self.spec is None:
             return
-        ldef = LAYERS.get(self.layer.kind)
-        value = _value_of(self.fields[key])
-        if value is None or value == self.layer.params.get(key):
+        if self.layer is not None:
+            path, kind = tuple(self.layer.path), self.layer.kind
+            primary, params = LAYERS.get(kind).primary, self.layer.params
+        elif self.term is not None:
+            (path, kind, params), primary = self.term, None
+        else:
             return
-        edit: Edit | None = plan_edit(self.lines, self.spec.locations, self.file,
-                                      tuple(self.layer.path), self.layer.kind, key, ldef.primary,
-                                      value)
+        widget = self.fields[key]
+        value = widget.text().strip() if isinstance(widget, QLineEdit) else _value_of(widget)
+        if value in (None, "") or value == params.get(key):
+            return
+        edit: Edit | None = plan_edit(self.lines, self.spec.locations, self.file, path, kind,
+                                      key, primary, value)
         if edit is not None:
             self.editRequested.emit(edit)
 
@@ -183,6 +309,18 @@ class PropertyForm(QWidget):
             schema = _scalar_schema(ldef.params.get(key, {}))
             params[key] = schema.get("default", schema.get("minimum", 1))
         self.insertRequested.emit(self._span_end, f"{indent}- {layer_line(kind, params)}")
+
+
+def _choice(names: list[str], value: object) -> QComboBox:
+    """A combo box of names (tensors or networks); an unset optional value shows as empty."""
+    widget = QComboBox()
+    if value is None:
+        widget.addItem("")
+    widget.addItems(names)
+    if value is not None and str(value) not in names:
+        widget.addItem(str(value))
+    widget.setCurrentText("" if value is None else str(value))
+    return widget
 
 
 def _connect(widget: QWidget, slot) -> None:

@@ -44,6 +44,8 @@ STYLES = {
     "tensor": ("#e8f5e9", "#43a047"),
     "loss": ("#fce4ec", "#d81b60"),
     "objective": ("#eceff1", "#455a64"),
+    "layer": ("#fff3e0", "#fb8c00"),
+    "merge": ("#f3e5f5", "#8e24aa"),
 }
 
 

@@ -3,6 +3,7 @@ and training with live plots, sample grids and the latent explorer."""
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer
@@ -26,6 +27,7 @@ from gui.editor import FindBar, SpecEditor, schema_words
 from gui.forms import PropertyForm
 from gui.graph_view import FlowGraphView
 from gui.latent_explorer import LatentExplorer
+from gui.layer_graph import LayerGraphPanel
 from gui.plots import MetricsPlots
 from gui.problems import ProblemsList
 from gui.samples_view import SamplesView
@@ -59,6 +61,7 @@ class MainWindow(QMainWindow):
         self.spec: Spec | None = None
         self.problems: list[Problem] = []
         self._syncing = False
+        self._lines_cache: tuple[Spec, list] | None = None
 
         self.editor = SpecEditor()
         self.editor.set_completion_words(schema_words(spec_schema()))
@@ -74,6 +77,7 @@ class MainWindow(QMainWindow):
         self.problems_list = ProblemsList()
         self.architecture = ArchitecturePanel()
         self.graph = FlowGraphView()
+        self.layer_graph = LayerGraphPanel()
         self.form = PropertyForm()
         self.selected: tuple | None = None
         self.problems_dock = self._dock("Problems", self.problems_list,
@@ -82,7 +86,10 @@ class MainWindow(QMainWindow):
                                             Qt.DockWidgetArea.RightDockWidgetArea)
         self.graph_dock = self._dock("Data flow", self.graph,
                                      Qt.DockWidgetArea.RightDockWidgetArea)
+        self.layer_graph_dock = self._dock("Layer graph", self.layer_graph,
+                                           Qt.DockWidgetArea.RightDockWidgetArea)
         self.form_dock = self._dock("Properties", self.form, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.graph_dock, self.layer_graph_dock)
         self.tabifyDockWidget(self.graph_dock, self.form_dock)
         self.graph_dock.raise_()
         self.training = TrainingController(parent=self)
@@ -118,8 +125,10 @@ class MainWindow(QMainWindow):
         self.problems_list.problemActivated.connect(self.goto)
         self.architecture.layerActivated.connect(self.select_path)
         self.graph.nodeActivated.connect(self.select_path)
+        self.layer_graph.nodeActivated.connect(self.select_path)
         self.form.editRequested.connect(lambda edit: self.editor.apply_edit(*edit))
         self.form.insertRequested.connect(self.editor.insert_line_after)
+        self.form.linesRequested.connect(lambda edit: self.editor.replace_lines(*edit))
         self.training.stateChanged.connect(self._on_train_state)
         self.training.started.connect(self._on_train_started)
         self.training.metrics.connect(self._on_train_metrics)
@@ -187,8 +196,16 @@ class MainWindow(QMainWindow):
         self._action(edit, "Complete", QKeySequence("Ctrl+Space"),
                      lambda: self.editor.complete(force=True))
 
+        layer = self.menuBar().addMenu("&Layer")
+        self._action(layer, "&Delete layer", QKeySequence("Alt+Delete"), self.form.delete_layer)
+        self._action(layer, "Move layer &up", QKeySequence("Alt+Up"),
+                     lambda: self.form.move_layer(-1))
+        self._action(layer, "Move layer do&wn", QKeySequence("Alt+Down"),
+                     lambda: self.form.move_layer(1))
+
         view = self.menuBar().addMenu("&View")
-        for dock in (self.problems_dock, self.architecture_dock, self.graph_dock, self.form_dock):
+        for dock in (self.problems_dock, self.architecture_dock, self.graph_dock,
+                     self.layer_graph_dock, self.form_dock):
             view.addAction(dock.toggleViewAction())
         view.addAction(self.training_dock.toggleViewAction())
         self._action(view, "Fit graph", QKeySequence("Ctrl+0"), self.graph.fit)
@@ -499,6 +516,7 @@ class MainWindow(QMainWindow):
         else:
             self.spec = result.spec
             self.graph.show_spec(result.spec)
+            self.layer_graph.show_spec(result.spec)
 
     def _on_summarized(self, result: ValidationResult) -> None:
         self.spec = result.spec
@@ -525,40 +543,62 @@ class MainWindow(QMainWindow):
         self._syncing = True
         self.editor.select_lines(where.line, self.editor.item_span(where.line))
         self.architecture.select_path(path)
+        self.layer_graph.select_path(tuple(path))
         self._syncing = False
         self._show_form(tuple(path))
 
-    def _layer_lines(self) -> list[tuple[int, tuple]]:
-        """(line, path) of every network and layer of the last valid spec in this file."""
+    def _item_lines(self) -> list[tuple[int, int, tuple]]:
+        """(first line, last line, path) of every network, layer and loss term of the last
+        valid spec written in this file, sorted; cached per spec (the spans are measured once,
+        once per distinct line: layers expanded from one block share their lines)."""
         if self.spec is None:
             return []
-        paths = [("networks", name) for name in self.spec.analysis.networks]
-        out = []
-        for path in [*paths, *self._layers()]:
-            where = self.spec.locations.keys.get(path) or self.spec.locations.find(path)
-            if where is not None and where.file == self.validator.file:
-                out.append((where.line, path))
+        if self._lines_cache is not None and self._lines_cache[0] is self.spec:
+            return self._lines_cache[1]
+        spec = self.spec
+        paths: list[tuple] = [("networks", name) for name in spec.analysis.networks]
+        paths += self._layers()
+        for oname, objective in spec.tree["objectives"].items():
+            paths += [("objectives", oname, "loss", i) for i in range(len(objective["loss"]))]
+        spans: dict[int, int] = {}
+        out: list[tuple[int, int, tuple]] = []
+        seen: set[int] = set()
+        for path in paths:
+            where = spec.locations.keys.get(path) or spec.locations.find(path)
+            if where is None or where.file != self.validator.file or where.line in seen:
+                continue
+            seen.add(where.line)  # the first path written on a line wins
+            if where.line not in spans:
+                spans[where.line] = self.editor.item_span(where.line)
+            out.append((where.line, spans[where.line], path))
+        out.sort(key=lambda entry: entry[0])
+        self._lines_cache = (spec, out)
         return out
 
     def layer_at(self, line: int) -> tuple | None:
-        """The layer (or network) whose YAML item holds 1-based `line`."""
-        best: tuple[int, tuple] | None = None
-        for start, path in self._layer_lines():
-            if start == line:
+        """The innermost layer, loss term or network whose YAML item holds 1-based `line`."""
+        entries = self._item_lines()
+        index = bisect.bisect_right(entries, line, key=lambda entry: entry[0]) - 1
+        while index >= 0:
+            start, end, path = entries[index]
+            if start == line or start < line <= end:
                 return path
-            if start < line <= self.editor.item_span(start) and (best is None or start > best[0]):
-                best = (start, path)
-        return best[1] if best else None
+            index -= 1
+        return None
 
     def _on_cursor_line(self, line: int) -> None:
         if not self._syncing:
             path = self.layer_at(line)
             self.architecture.select_path(path)
+            self.layer_graph.select_path(path)
             if path != self.selected:
                 self._show_form(path)
 
     def _show_form(self, path: tuple | None) -> None:
         self.selected = path
+        if path and len(path) == 4 and path[0] == "objectives" and path[2] == "loss":
+            self.form.show_loss(self.spec, path, self.editor.toPlainText(), self.validator.file)
+            return
         layer = self._layers().get(path) if path else None
         where = self.spec.locations.find(path) if (self.spec and layer) else None
         span_end = self.editor.item_span(where.line) if where else 0

@@ -1,5 +1,5 @@
-"""Render the designer offscreen with specs/dcgan.yaml into docs/screenshots/*.png,
-including a short real training run (training*.png).
+"""Render the designer offscreen with specs/dcgan.yaml into docs/screenshots/*.png, the
+layer graph of specs/pix2pix.yaml (layers.png) and a short real training run (training*.png).
 
 Usage: QT_QPA_PLATFORM=offscreen python scripts/screenshots.py
 """
@@ -86,6 +86,23 @@ def train(app: QApplication, window: MainWindow, tmp: Path) -> None:
     window.training_dock.grab().save(str(OUT / "training-explorer.png"))
 
 
+def layer_graph(app: QApplication, window: MainWindow) -> None:
+    """pix2pix's U-Net generator in the layer graph: its skip connections arc on the right."""
+    window.open_file(ROOT / "specs" / "pix2pix.yaml", ask=False)
+    settle(app, window)
+    dock = window.layer_graph_dock
+    dock.setFloating(True)  # tall enough for the whole U-Net
+    dock.resize(620, 1250)
+    dock.show()
+    window.select_path(("networks", "G", "layers", 27))
+    settle(app, window, 1)
+    window.layer_graph.view.fit()
+    settle(app, window, 1)
+    dock.grab().save(str(OUT / "layers.png"))
+    dock.setFloating(False)
+    window.graph_dock.raise_()
+
+
 def main() -> int:
     app = QApplication.instance() or QApplication([])
     app.setStyle("Fusion")
@@ -118,6 +135,7 @@ def main() -> int:
         settle(app, window)
         window.grab().save(str(OUT / "designer-error.png"))
         window.editor.document().setModified(False)
+        layer_graph(app, window)
         train(app, window, Path(tmp))
         window.close()
     print(f"wrote {', '.join(p.name for p in sorted(OUT.glob('*.png')))} to {OUT}")

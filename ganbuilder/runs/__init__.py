@@ -1,0 +1,1 @@
+"""Run folders: checkpoints, metrics and sample grids."""
