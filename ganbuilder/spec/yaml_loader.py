@@ -79,14 +79,16 @@ class _Composer(
         _Resolver.__init__(self)
 
 
-if hasattr(yaml, "CParser"):
+try:
+    from yaml.cyaml import CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _FastComposer: type = _Composer
+else:
     # libyaml's parser and composer in C (10x faster on big specs), our resolver in Python.
-    class _FastComposer(yaml.CParser, _Resolver):
+    class _FastComposer(CParser, _Resolver):  # type: ignore[no-redef]
         def __init__(self, stream: str):
-            yaml.CParser.__init__(self, stream)
+            CParser.__init__(self, stream)
             _Resolver.__init__(self)
-else:  # pragma: no cover - PyYAML built without libyaml
-    _FastComposer = _Composer
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
