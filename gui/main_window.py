@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         self.training.metrics.connect(self._on_train_metrics)
         self.training.sample.connect(self.samples.add)
         self.training.checkpoint.connect(lambda e: self.explorer.set_checkpoint(e.path))
+        self.training.paused.connect(self._on_train_paused)
         self.training.finished.connect(self._on_train_finished)
         self.training.failed.connect(self._on_train_failed)
 
@@ -458,7 +459,7 @@ class MainWindow(QMainWindow):
         self.resume_action.setEnabled(state == PAUSED)
         self.stop_action.setEnabled(active and state != STOPPING)
         if state == PAUSED:
-            self._banner(f"Paused at step {self.training.step} in {self.training.run_dir}.")
+            self._banner(f"Pausing after step {self.training.step}…")
         elif state == RUNNING and self.training.step:
             self._banner(f"Training… step {self.training.step}")
         elif state == STOPPING:
@@ -474,6 +475,12 @@ class MainWindow(QMainWindow):
             step_time = last.metrics.get("time/step")
             speed = f" · {1 / step_time:.1f} steps/s" if step_time else ""
             self._banner(f"Training in {self.training.run_dir}: step {last.step}{speed}")
+
+    def _on_train_paused(self, event) -> None:
+        self.explorer.set_checkpoint(event.checkpoint)
+        if self.training.state == PAUSED:
+            self._banner(f"Paused at step {event.step}; the model is saved in "
+                         f"{event.checkpoint}. Resume (F7) continues, Stop ends the run.")
 
     def _on_train_finished(self, event) -> None:
         how = "Stopped" if event.stopped else "Finished"

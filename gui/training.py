@@ -21,6 +21,7 @@ from ganbuilder.train.events import (
     Event,
     Failed,
     Finished,
+    Paused,
     SampleGrid,
     Started,
     StepMetrics,
@@ -94,6 +95,7 @@ class TrainingController(QObject):
             most every `interval_ms` (and flushed before finished/failed).
         sample(SampleGrid): a new sample grid.
         checkpoint(CheckpointSaved): a checkpoint was written.
+        paused(Paused): the trainer is waiting between steps, its model saved.
         finished(Finished): the run ended (done or stopped on request).
         failed(Failed): the run ended with an error; the last checkpoint stays on disk.
     """
@@ -103,6 +105,7 @@ class TrainingController(QObject):
     metrics = Signal(list)
     sample = Signal(object)
     checkpoint = Signal(object)
+    paused = Signal(object)
     finished = Signal(object)
     failed = Signal(object)
 
@@ -192,6 +195,11 @@ class TrainingController(QObject):
         elif isinstance(event, CheckpointSaved):
             self.last_checkpoint = event.path
             self.checkpoint.emit(event)
+        elif isinstance(event, Paused):
+            self._flush()
+            self.step = event.step
+            self.last_checkpoint = event.checkpoint
+            self.paused.emit(event)
         elif isinstance(event, Finished):
             self._flush()
             self.step = event.step

@@ -9,7 +9,14 @@ import torch
 from ganbuilder.errors import CheckpointError
 from ganbuilder.spec import load_spec
 from ganbuilder.train.control import Control
-from ganbuilder.train.events import CheckpointSaved, Failed, Finished, StepMetrics
+from ganbuilder.train.events import (
+    CheckpointSaved,
+    Failed,
+    Finished,
+    Paused,
+    Resumed,
+    StepMetrics,
+)
 from ganbuilder.train.trainer import DivergenceError, Trainer
 
 DCGAN = ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8",
@@ -76,17 +83,21 @@ def test_pause_holds_the_step_counter(tmp_path, minimal_spec):
     control = Control()
     spec = load_spec(minimal_spec, ["training.steps=100000", "training.log_every=1"])
     trainer = Trainer(spec, tmp_path / "run", control=control)
-    thread = threading.Thread(target=trainer.run)
+    events = []
+    thread = threading.Thread(target=trainer.run, args=(events.append,))
     control.pause()
     thread.start()
     threading.Event().wait(0.3)
     assert trainer.step == 0
+    paused = [e for e in events if isinstance(e, Paused)]
+    assert len(paused) == 1 and paused[0].checkpoint.is_file()  # saved while waiting
     control.resume()
     while trainer.step < 5:
         threading.Event().wait(0.01)
     control.stop()
     thread.join(10)
     assert not thread.is_alive()
+    assert any(isinstance(e, Resumed) and e.step == 0 for e in events)
 
 
 def test_divergence_fails_and_keeps_last_good_checkpoint(tmp_path, minimal_spec):

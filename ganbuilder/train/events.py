@@ -39,6 +39,19 @@ class CheckpointSaved:
 
 
 @dataclass(frozen=True)
+class Paused:
+    """The trainer stopped between steps on request; `checkpoint` holds the model as it is."""
+
+    step: int
+    checkpoint: Path
+
+
+@dataclass(frozen=True)
+class Resumed:
+    step: int
+
+
+@dataclass(frozen=True)
 class Finished:
     step: int
     run_dir: Path
@@ -52,4 +65,5 @@ class Failed:
     last_checkpoint: Path | None
 
 
-Event = Started | StepMetrics | SampleGrid | CheckpointSaved | Finished | Failed
+Event = (Started | StepMetrics | SampleGrid | CheckpointSaved | Paused | Resumed | Finished
+         | Failed)

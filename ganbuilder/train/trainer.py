@@ -28,6 +28,8 @@ from ganbuilder.train.events import (
     Event,
     Failed,
     Finished,
+    Paused,
+    Resumed,
     SampleGrid,
     Started,
     StepMetrics,
@@ -226,7 +228,8 @@ class Trainer:
             if self.step == 0:
                 self._samples(emit)
             while self.step < self.total_steps:
-                self.control.wait_while_paused()
+                if self.control.paused:
+                    self._pause(emit)
                 if self.control.stop_requested:
                     break
                 self.train_step(sums)
@@ -254,6 +257,13 @@ class Trainer:
         emit(CheckpointSaved(self.step, self.save()))
         emit(Finished(self.step, self.run_dir, stopped))
         return self.run_dir
+
+    def _pause(self, emit: Callable[[Event], None]) -> None:
+        """Save the model as it is, then wait: a paused run can be closed without loss."""
+        emit(Paused(self.step, self.save()))
+        self.control.wait_while_paused()
+        if not self.control.stop_requested:
+            emit(Resumed(self.step))
 
     def _metrics(self, sums: dict, counts: int, step_time: float) -> dict[str, float]:
         metrics = {k: float(v) / counts for k, v in sums.items()}

@@ -110,11 +110,15 @@ def test_pause_stops_the_step_counter_and_resume_continues(qtbot, window, tiny):
     qtbot.waitUntil(lambda: window.training.step >= 4, timeout=15000)
     window.pause_action.trigger()
     assert window.training.state == PAUSED and window.resume_action.isEnabled()
-    qtbot.wait(300)  # the step in flight ends and its metrics arrive
+    with qtbot.waitSignal(window.training.paused, timeout=15000) as blocker:
+        pass  # the step in flight ends, then the trainer saves and waits
     paused_at = window.training.step
+    assert blocker.args[0].step == paused_at
     qtbot.wait(500)
     assert window.training.step == paused_at
-    assert "Paused" in window.train_banner.text()
+    assert f"Paused at step {paused_at}" in window.train_banner.text()
+    saved = torch.load(blocker.args[0].checkpoint, weights_only=False)
+    assert saved["step"] == paused_at  # pausing never risks the model
     window.resume_action.trigger()
     qtbot.waitUntil(lambda: window.training.step > paused_at, timeout=15000)
     window.stop_action.trigger()
