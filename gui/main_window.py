@@ -30,6 +30,7 @@ from gui.latent_explorer import LatentExplorer
 from gui.layer_graph import LayerGraphPanel
 from gui.plots import MetricsPlots
 from gui.problems import ProblemsList
+from gui.runs_view import RunsView
 from gui.samples_view import SamplesView
 from gui.templates import SPECS_DIR, templates
 from gui.training import (
@@ -96,6 +97,9 @@ class MainWindow(QMainWindow):
         self.plots = MetricsPlots()
         self.samples = SamplesView()
         self.explorer = LatentExplorer()
+        self.runs = RunsView()
+        self.runs.failed.connect(lambda message: QMessageBox.warning(self, "Cannot open run",
+                                                                     message))
         self.training_dock = self._dock("Training", self._training_panel(),
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.architecture_dock, self.training_dock)
@@ -159,6 +163,7 @@ class MainWindow(QMainWindow):
         self.train_tabs.addTab(self.plots, "Plots")
         self.train_tabs.addTab(self.samples, "Samples")
         self.train_tabs.addTab(self.explorer, "Latent explorer")
+        self.train_tabs.addTab(self.runs, "Runs")
         panel = QWidget()
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -185,6 +190,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Save", QKeySequence.StandardKey.Save, self.save)
         self._action(file_menu, "Save &as…", QKeySequence.StandardKey.SaveAs, self.save_as)
+        file_menu.addSeparator()
+        self._action(file_menu, "Compare r&un folder…", QKeySequence(), self._open_run_dialog)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
@@ -445,6 +452,17 @@ class MainWindow(QMainWindow):
         if name:
             self.start_training(Path(name))
 
+    def _open_run_dialog(self) -> None:
+        start = str(self.path.parent / "runs" if self.path else Path.cwd())
+        name = QFileDialog.getExistingDirectory(self, "Compare run folder", start)
+        if name and self.runs.add_run(Path(name)):
+            self.show_runs()
+
+    def show_runs(self) -> None:
+        self.training_dock.show()
+        self.training_dock.raise_()
+        self.train_tabs.setCurrentWidget(self.runs)
+
     def _banner(self, text: str, error: bool = False) -> None:
         colour = "background:#fdecea;color:#b71c1c" if error else "background:#eef4fb"
         self.train_banner.setStyleSheet(colour)
@@ -483,10 +501,13 @@ class MainWindow(QMainWindow):
                          f"{event.checkpoint}. Resume (F7) continues, Stop ends the run.")
 
     def _on_train_finished(self, event) -> None:
+        self.plots.flush()
+        self.runs.add_run(event.run_dir)  # ready to compare with the next run
         how = "Stopped" if event.stopped else "Finished"
         self._banner(f"{how} at step {event.step}; checkpoint in {event.run_dir / 'checkpoints'}")
 
     def _on_train_failed(self, event) -> None:
+        self.plots.flush()
         kept = (f"The last checkpoint is {event.last_checkpoint}." if event.last_checkpoint
                 else "No checkpoint was saved.")
         self._banner(f"Training failed at step {event.step}: {event.message}\n{kept}",

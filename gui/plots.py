@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -25,26 +26,44 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganbuilder.runs.history import MetricTable
 from ganbuilder.train.events import StepMetrics
 
+# A redraw of a long run costs tens of ms on the GUI thread, which shares the CPU with training:
+# redraws are spaced so they take at most 1/REDRAW_SHARE of the time, and at least MIN_REDRAW_MS.
+REDRAW_SHARE = 10
+MIN_REDRAW_MS, MAX_REDRAW_MS = 100, 3000
 GROUPS = (("loss/", "Losses"), ("acc/", "D accuracy"), ("lr/", "Learning rate"))
 # Tableau 10: neighbouring curves stay apart in hue and lightness.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 
 
-def ema(values: np.ndarray, weight: float) -> np.ndarray:
-    """Exponential moving average, TensorBoard style (debiased so it starts at the data)."""
-    if weight <= 0 or len(values) == 0:
-        return values
-    out = np.empty_like(values)
-    last, norm = 0.0, 0.0
-    for i, v in enumerate(values):
-        if math.isfinite(v):
-            last = last * weight + (1 - weight) * v
-            norm = norm * weight + (1 - weight)
-        out[i] = last / norm if norm else math.nan
-    return out
+class Smoother:
+    """Exponential moving average of a growing column, TensorBoard style (debiased so it
+    starts at the data). Only values not seen before are processed, so a redraw of a long run
+    costs what was logged since the last one."""
+
+    def __init__(self, weight: float):
+        self.weight = weight
+        self.out: list[float] = []
+        self._last = self._norm = 0.0
+
+    def extend(self, values: list[float]) -> list[float]:
+        w = self.weight
+        for v in values[len(self.out):]:
+            if math.isfinite(v):
+                self._last = self._last * w + (1 - w) * v
+                self._norm = self._norm * w + (1 - w)
+            self.out.append(self._last / self._norm if self._norm else math.nan)
+        return self.out
+
+
+def ema(values: list[float], weight: float) -> np.ndarray:
+    """The smoothed copy of `values` (unchanged when `weight` is 0)."""
+    if weight <= 0:
+        return np.asarray(values, dtype=float)
+    return np.asarray(Smoother(weight).extend(list(values)), dtype=float)
 
 
 class MetricsPlots(QWidget):
@@ -58,8 +77,8 @@ class MetricsPlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.steps: list[int] = []
-        self.values: dict[str, list[float]] = {}
+        self.table = MetricTable()
+        self._smoothers: dict[str, Smoother] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.smoothing = 0.0
 
@@ -85,7 +104,7 @@ class MetricsPlots(QWidget):
         bar.addWidget(csv_button)
         bar.addWidget(png_button)
 
-        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas = _TimedCanvas()
         self.canvas.setBackground("w")
         self.plots: dict[str, pg.PlotItem] = {}
         for row, (prefix, title) in enumerate(GROUPS):
@@ -109,11 +128,27 @@ class MetricsPlots(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.canvas, 1)
         self._update_smooth_label()
+        self._last_redraw = -math.inf
+        self.redraw_interval_ms = MIN_REDRAW_MS
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.timeout.connect(self.flush)
+
+    @property
+    def steps(self) -> list[int]:
+        return self.table.steps
+
+    @property
+    def values(self) -> dict[str, list[float]]:
+        """Raw logged values by metric key, NaN where a key was not logged."""
+        return self.table.columns
 
     def clear(self) -> None:
         """Forget every curve (a new run)."""
-        self.steps.clear()
-        self.values.clear()
+        self.table.clear()
+        self._smoothers.clear()
+        self._redraw_timer.stop()
+        self._last_redraw, self.redraw_interval_ms = -math.inf, MIN_REDRAW_MS
         for key, curve in self.curves.items():
             plot = self.plots[_group(key)]
             plot.removeItem(curve)
@@ -121,19 +156,23 @@ class MetricsPlots(QWidget):
         self.curves.clear()
 
     def add(self, records: list[StepMetrics]) -> None:
-        """Append logged steps and redraw once."""
+        """Append logged steps; redraw now, or once the redraw interval has passed."""
         for record in records:
-            n = len(self.steps)
-            self.steps.append(record.step)
-            for key, value in record.metrics.items():
-                column = self.values.get(key)
-                if column is None:
-                    column = self.values[key] = [math.nan] * n
-                column.append(float(value))
-            for column in self.values.values():
-                if len(column) == n:
-                    column.append(math.nan)
+            self.table.append(record.step, record.metrics)
+        wait_ms = self.redraw_interval_ms - (time.perf_counter() - self._last_redraw) * 1000
+        if wait_ms <= 0:
+            self.flush()
+        elif not self._redraw_timer.isActive():
+            self._redraw_timer.start(int(wait_ms))
+
+    def flush(self) -> None:
+        """Redraw and paint now; the time it took sets the interval to the next redraw."""
+        self._redraw_timer.stop()
+        start = time.perf_counter()
         self._redraw()
+        self._last_redraw = time.perf_counter()
+        cost_ms = (self._last_redraw - start) * 1000 + self.canvas.paint_ms
+        self.redraw_interval_ms = min(MAX_REDRAW_MS, max(MIN_REDRAW_MS, cost_ms * REDRAW_SHARE))
 
     def curve(self, key: str) -> pg.PlotDataItem | None:
         """The curve showing metric `key`, if it is plotted."""
@@ -141,6 +180,7 @@ class MetricsPlots(QWidget):
 
     def set_smoothing(self, weight: float) -> None:
         self.smoothing = weight
+        self._smoothers.clear()
         if self.smooth_slider.value() != round(weight * 100):
             self.smooth_slider.setValue(round(weight * 100))
         self._update_smooth_label()
@@ -163,12 +203,15 @@ class MetricsPlots(QWidget):
             curve = self.curves.get(key)
             if curve is None:
                 curve = self._new_curve(key, group)
+            if group != "lr/" and self.smoothing > 0:  # a schedule is exact, not noisy
+                smoother = self._smoothers.get(key)
+                if smoother is None:
+                    smoother = self._smoothers[key] = Smoother(self.smoothing)
+                column = smoother.extend(column)
             values = np.asarray(column, dtype=float)
-            if group != "lr/":  # a schedule is exact, not noisy
-                values = ema(values, self.smoothing)
             curve.setData(steps, values, connect="finite")
-        rates = [v for k, c in self.values.items() if k.startswith("lr/") for v in c
-                 if math.isfinite(v)]
+        rates = [np.nanmax(c) for k, c in self.values.items()
+                 if k.startswith("lr/") and not np.isnan(c).all()]
         if rates:
             self.plots["lr/"].setYRange(0, max(rates) * 1.1 or 1, padding=0)
 
@@ -208,6 +251,17 @@ class MetricsPlots(QWidget):
         name, _ = QFileDialog.getSaveFileName(self, "Export plots", "plots.png", "PNG (*.png)")
         if name:
             self.export_png(Path(name))
+
+
+class _TimedCanvas(pg.GraphicsLayoutWidget):
+    """Remembers how long its last paint took (painting happens later, in the event loop)."""
+
+    paint_ms = 0.0
+
+    def paintEvent(self, event) -> None:
+        start = time.perf_counter()
+        super().paintEvent(event)
+        self.paint_ms = (time.perf_counter() - start) * 1000
 
 
 def _group(key: str) -> str | None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganbuilder.runs.grid import save_gif
 from ganbuilder.train.events import SampleGrid
 
 
@@ -78,10 +79,15 @@ class SamplesView(QWidget):
         self.save_button = QPushButton("Save PNG…")
         self.save_button.setEnabled(False)
         self.save_button.clicked.connect(self._save_dialog)
+        self.gif_button = QPushButton("Save GIF…")
+        self.gif_button.setToolTip("Every grid up to the one shown, as an animation")
+        self.gif_button.setEnabled(False)
+        self.gif_button.clicked.connect(self._save_gif_dialog)
         bar = QHBoxLayout()
         bar.addWidget(self.slider, 1)
         bar.addWidget(self.step_label)
         bar.addWidget(self.save_button)
+        bar.addWidget(self.gif_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.image, 1)
@@ -102,6 +108,7 @@ class SamplesView(QWidget):
         self.slider.blockSignals(False)
         self.slider.setEnabled(False)
         self.save_button.setEnabled(False)
+        self.gif_button.setEnabled(False)
         self.image.set_image(None)
         self.step_label.setText("no samples yet")
 
@@ -114,6 +121,7 @@ class SamplesView(QWidget):
         self.slider.blockSignals(False)
         self.slider.setEnabled(len(self.grids) > 1)
         self.save_button.setEnabled(True)
+        self.gif_button.setEnabled(len(self.grids) > 1)
         if following:
             self.slider.blockSignals(True)
             self.slider.setValue(len(self.grids) - 1)
@@ -153,3 +161,18 @@ class SamplesView(QWidget):
                                               "PNG (*.png)")
         if name:
             self.save_png(Path(name))
+
+    def save_gif(self, path: Path, frame_ms: int = 250) -> None:
+        """Write the grids from the first up to the one shown as a looping animation."""
+        if self.grids:
+            save_gif([g.image for g in self.grids[: self.index + 1]], path, frame_ms)
+
+    def _save_gif_dialog(self) -> None:
+        grid = self.current
+        if grid is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save animation",
+                                              f"samples_to_step_{grid.step:06d}.gif",
+                                              "GIF (*.gif)")
+        if name:
+            self.save_gif(Path(name))

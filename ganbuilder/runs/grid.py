@@ -66,3 +66,33 @@ def save_png(image: np.ndarray, path: Path) -> None:
     tmp = path.with_suffix(".tmp.png")
     Image.fromarray(image).save(tmp)
     tmp.replace(path)
+
+
+def save_gif(images: list[np.ndarray], path: Path, frame_ms: int = 250) -> None:
+    """An animated GIF of sample grids (uint8 H x W x 3), looping, the last frame held longer.
+
+    Grids of different sizes are padded to the largest with white; every frame gets its own
+    palette, so colour grids stay faithful."""
+    from PIL import Image
+
+    if not images:
+        raise ValueError("an animation needs at least one image")
+    h = max(im.shape[0] for im in images)
+    w = max(im.shape[1] for im in images)
+    frames = []
+    for im in images:
+        canvas = np.full((h, w, 3), 255, dtype=np.uint8)
+        canvas[: im.shape[0], : im.shape[1]] = im
+        frames.append(Image.fromarray(canvas).quantize(256, dither=Image.Dither.NONE))
+    durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 4]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0,
+                   optimize=False, disposal=1)
+
+
+def load_png(path: Path) -> np.ndarray:
+    """A saved grid back as uint8 H x W x 3."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))

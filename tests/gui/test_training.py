@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import shiboken6
 import torch
+from PIL import Image
 
 from ganbuilder.runs.samples import generate
 from ganbuilder.train.events import SampleGrid
@@ -221,6 +222,13 @@ def test_samples_of_a_run_reach_the_slider_and_save(qtbot, window, tiny, tmp_pat
     assert view.current.path.name == "step_000000.png"
     view.save_png(tmp_path / "grid.png")
     assert (tmp_path / "grid.png").stat().st_size > 0
+    view.slider.setValue(1)
+    view.save_gif(tmp_path / "grids.gif")
+    with Image.open(tmp_path / "grids.gif") as gif:
+        assert gif.n_frames == 2  # the first grid up to the one shown
+        gif.seek(1)
+        assert (np.asarray(gif.convert("RGB")) == view.grids[1].image).all()
+    assert window.runs.checked()[0].run_dir == window.training.run_dir.resolve()
 
 
 def test_interpolation_endpoints_are_the_two_samples(qtbot, window, tiny):

@@ -1,0 +1,271 @@
+"""Past runs compared: their curves overlaid in one plot, their sample grids side by side at
+one step. Runs are read from their folders (metrics.jsonl, samples/), so runs trained headless
+on a server compare as well as the app's own."""
+
+from __future__ import annotations
+
+import bisect
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ganbuilder.errors import UserError
+from ganbuilder.runs.grid import load_png
+from ganbuilder.runs.history import RunHistory, read_run
+from gui.plots import PALETTE, ema
+from gui.samples_view import ImageLabel
+
+MAX_SIDE_BY_SIDE = 4
+
+
+class RunsView(QWidget):
+    """The runs the user opened; the checked ones are overlaid and compared.
+
+    Signals:
+        runsChanged(): a run was added, removed, reloaded, checked or unchecked.
+        failed(str): a folder could not be read (the message says why).
+    """
+
+    runsChanged = Signal()
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.runs: list[RunHistory] = []
+        self._images: dict[Path, np.ndarray] = {}
+        self._sample_steps: list[int] = []
+
+        self.run_list = QListWidget()
+        self.run_list.itemChanged.connect(lambda _: self._update())
+        add = QPushButton("Add run…")
+        add.setToolTip("Add a run folder (one with metrics.jsonl and samples/)")
+        add.clicked.connect(self._add_dialog)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(self._remove_selected)
+        reload = QPushButton("Reload")
+        reload.setToolTip("Read every run's folder again (a run in progress grows)")
+        reload.clicked.connect(self.reload)
+        buttons = QHBoxLayout()
+        for button in (add, remove, reload):
+            buttons.addWidget(button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(QLabel("Runs (checked ones are compared)"))
+        left_layout.addWidget(self.run_list, 1)
+        left_layout.addLayout(buttons)
+
+        self.metric_box = QComboBox()
+        self.metric_box.setMinimumContentsLength(18)
+        self.metric_box.currentTextChanged.connect(lambda _: self._draw_curves())
+        self.smooth_slider = QSlider(Qt.Orientation.Horizontal)
+        self.smooth_slider.setRange(0, 99)
+        self.smooth_slider.setMaximumWidth(120)
+        self.smooth_slider.setToolTip("Exponential moving average weight (display only)")
+        self.smooth_slider.valueChanged.connect(lambda _: self._draw_curves())
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Metric"))
+        bar.addWidget(self.metric_box, 1)
+        bar.addWidget(QLabel("Smoothing"))
+        bar.addWidget(self.smooth_slider)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.addLegend(offset=(-5, 5), labelTextSize="8pt", brush=(255, 255, 255, 210))
+        self.plot.setLabel("bottom", "step")
+        self.plot.getPlotItem().setDownsampling(auto=True, mode="peak")
+        self.plot.getPlotItem().setClipToView(True)
+        curves = QWidget()
+        curves_layout = QVBoxLayout(curves)
+        curves_layout.setContentsMargins(0, 0, 0, 0)
+        curves_layout.addLayout(bar)
+        curves_layout.addWidget(self.plot, 1)
+
+        self.step_slider = QSlider(Qt.Orientation.Horizontal)
+        self.step_slider.setEnabled(False)
+        self.step_slider.valueChanged.connect(self._show_samples)
+        self.step_label = QLabel("no samples")
+        self.step_label.setMinimumWidth(90)
+        self.sample_grid = QGridLayout()
+        self.sample_cells: list[tuple[QLabel, ImageLabel]] = []
+        for i in range(MAX_SIDE_BY_SIDE):
+            caption, image = QLabel(), ImageLabel()
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.sample_grid.addWidget(caption, 0, i)
+            self.sample_grid.addWidget(image, 1, i)
+            self.sample_grid.setRowStretch(1, 1)
+            self.sample_cells.append((caption, image))
+        step_bar = QHBoxLayout()
+        step_bar.addWidget(QLabel("Samples at"))
+        step_bar.addWidget(self.step_slider, 1)
+        step_bar.addWidget(self.step_label)
+        samples = QWidget()
+        samples_layout = QVBoxLayout(samples)
+        samples_layout.setContentsMargins(0, 0, 0, 0)
+        samples_layout.addLayout(step_bar)
+        samples_layout.addLayout(self.sample_grid, 1)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(curves)
+        right.addWidget(samples)
+        right.setSizes([380, 320])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([220, 700])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
+        self._update()
+
+    # -- the list of runs --------------------------------------------------------------------
+    def add_run(self, run_dir: Path) -> RunHistory | None:
+        """Open a run folder (checked); an already open one is read again. None, with
+        `failed` emitted, when the folder is not a readable run."""
+        run_dir = Path(run_dir).resolve()
+        try:
+            history = read_run(run_dir)
+        except UserError as exc:
+            self.failed.emit(str(exc))
+            return None
+        for i, run in enumerate(self.runs):
+            if run.run_dir == run_dir:
+                self.runs[i] = history
+                self._update()
+                return history
+        self.runs.append(history)
+        item = QListWidgetItem(history.label)
+        item.setToolTip(str(run_dir))
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        self.run_list.blockSignals(True)
+        self.run_list.addItem(item)
+        item.setCheckState(Qt.CheckState.Checked)
+        self.run_list.blockSignals(False)
+        self._update()
+        return history
+
+    def remove_run(self, index: int) -> None:
+        del self.runs[index]
+        self.run_list.takeItem(index)
+        self._update()
+
+    def reload(self) -> None:
+        """Read every open run again."""
+        self._images.clear()
+        for run in list(self.runs):
+            self.add_run(run.run_dir)
+
+    def checked(self) -> list[RunHistory]:
+        """The runs being compared, in list order."""
+        return [run for i, run in enumerate(self.runs)
+                if self.run_list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def _add_dialog(self) -> None:
+        start = str(self.runs[-1].run_dir.parent if self.runs else Path.cwd())
+        name = QFileDialog.getExistingDirectory(self, "Add run folder", start)
+        if name:
+            self.add_run(Path(name))
+
+    def _remove_selected(self) -> None:
+        row = self.run_list.currentRow()
+        if row >= 0:
+            self.remove_run(row)
+
+    # -- views -------------------------------------------------------------------------------
+    def _update(self) -> None:
+        keys = sorted({k for run in self.runs for k in run.metrics.columns if k != "time/step"},
+                      key=lambda k: (not k.startswith("loss/"), k.count("/"), k))
+        current = self.metric_box.currentText()
+        self.metric_box.blockSignals(True)
+        self.metric_box.clear()
+        self.metric_box.addItems(keys)
+        if current in keys:
+            self.metric_box.setCurrentText(current)
+        self.metric_box.blockSignals(False)
+        self._draw_curves()
+        previous = self.step
+        following = previous is None or self.step_slider.value() == self.step_slider.maximum()
+        self._sample_steps = sorted({s for run in self.checked() for s, _ in run.samples})
+        last = max(0, len(self._sample_steps) - 1)
+        self.step_slider.blockSignals(True)
+        self.step_slider.setRange(0, last)
+        self.step_slider.setValue(last if following else max(0, bisect.bisect_right(
+            self._sample_steps, previous) - 1))
+        self.step_slider.blockSignals(False)
+        self.step_slider.setEnabled(len(self._sample_steps) > 1)
+        self._show_samples()
+        self.runsChanged.emit()
+
+    def set_metric(self, key: str) -> None:
+        self.metric_box.setCurrentText(key)
+
+    def _draw_curves(self) -> None:
+        self.plot.clear()
+        key = self.metric_box.currentText()
+        weight = self.smooth_slider.value() / 100
+        for i, run in enumerate(self.checked()):
+            column = run.metrics.columns.get(key)
+            if column is None:
+                continue
+            values = column if key.startswith("lr/") else ema(column, weight)
+            pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=1.6)
+            self.plot.plot(np.asarray(run.metrics.steps, dtype=float),
+                           np.asarray(values, dtype=float), pen=pen, name=run.label,
+                           connect="finite")
+        self.plot.setTitle(key or "no runs")
+
+    def curve_count(self) -> int:
+        return len(self.plot.getPlotItem().listDataItems())
+
+    def set_step(self, step: int) -> None:
+        """Show every compared run's grid at `step` (each its newest at or before it)."""
+        if self._sample_steps:
+            index = max(0, min(range(len(self._sample_steps)),
+                               key=lambda i: abs(self._sample_steps[i] - step)))
+            self.step_slider.setValue(index)
+
+    @property
+    def step(self) -> int | None:
+        return self._sample_steps[self.step_slider.value()] if self._sample_steps else None
+
+    def _show_samples(self) -> None:
+        step = self.step
+        runs = self.checked()[:MAX_SIDE_BY_SIDE]
+        self.step_label.setText("no samples" if step is None else f"step {step}")
+        for i, (caption, image) in enumerate(self.sample_cells):
+            entry = runs[i].sample_at(step) if i < len(runs) and step is not None else None
+            caption.setVisible(i < len(runs))
+            image.setVisible(i < len(runs))
+            if i < len(runs):
+                caption.setText(runs[i].label + (f"\nstep {entry[0]}" if entry else "\nno samples"))
+            image.set_image(self._image(entry[1]) if entry else None)
+
+    def shown_steps(self) -> list[int | None]:
+        """The step of the grid each compared run shows (None where it has none)."""
+        step = self.step
+        return [(run.sample_at(step) or (None,))[0] if step is not None else None
+                for run in self.checked()[:MAX_SIDE_BY_SIDE]]
+
+    def _image(self, path: Path) -> np.ndarray | None:
+        if path not in self._images:
+            try:
+                self._images[path] = load_png(path)
+            except OSError:  # deleted or half written: show nothing rather than fail
+                return None
+        return self._images[path]
