@@ -135,3 +135,16 @@ def test_corrupt_checkpoint_is_refused(tmp_path, minimal_spec):
     with pytest.raises(CheckpointError, match="cannot read checkpoint"):
         Trainer(load_spec(minimal_spec), tmp_path / "run", resume=bad)
 
+
+
+def test_a_repeated_objective_logs_its_mean(tmp_path, minimal_spec):
+    # WGAN's five critic steps per iteration: D accuracy is still a fraction, the loss a mean.
+    spec = load_spec(minimal_spec, ["objectives.D.repeat=5", "training.steps=4",
+                                    "training.log_every=2"])
+    Trainer(spec, tmp_path / "run").run()
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    assert len(records) == 2
+    for record in records:
+        for key in ("acc/D/real", "acc/D/fake"):
+            assert 0.0 <= record[key] <= 1.0 + 1e-6
+        assert 0.0 < record["loss/D"] < 5.0  # BCE of a fresh critic is about 2 ln 2, not 5x

@@ -198,17 +198,18 @@ class Trainer:
                     cache = self._draw()
                 ctx = _TermContext(self, cache, obj)
                 total = 0.0
+                share = 1.0 / obj.repeat  # metrics of a repeated objective are its mean
                 for label, ldef, params in obj.terms:
                     value, extra = ldef.compute(params, ctx)
                     total = total + params["weight"] * value
-                    _accumulate(sums, f"loss/{obj.name}/{label}", value.detach())
+                    _accumulate(sums, f"loss/{obj.name}/{label}", value.detach(), share)
                     for key, metric in extra.items():
-                        _accumulate(sums, key, metric)
+                        _accumulate(sums, key, metric, share)
                 obj.optimizer.zero_grad(set_to_none=True)
                 total.backward()
                 obj.optimizer.step()
                 cache.consumed(obj.updates)
-                _accumulate(sums, f"loss/{obj.name}", total.detach())
+                _accumulate(sums, f"loss/{obj.name}", total.detach(), share)
         self.step += 1
 
     # -- the loop ------------------------------------------------------------------------------
@@ -282,7 +283,10 @@ class Trainer:
         emit(SampleGrid(self.step, image, path))
 
 
-def _accumulate(sums: dict[str, torch.Tensor], key: str, value: torch.Tensor) -> None:
+def _accumulate(sums: dict[str, torch.Tensor], key: str, value: torch.Tensor,
+                share: float = 1.0) -> None:
+    if share != 1.0:
+        value = value * share
     sums[key] = sums[key] + value if key in sums else value
 
 
