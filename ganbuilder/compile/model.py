@@ -29,41 +29,61 @@ class GAN(nn.Module):
 class TensorCache:
     """Named tensors of one draw (a data batch and latent samples), computed on demand.
 
-    An entry computed with its autograd graph can feed one backward pass of an objective that
-    updates one of its producers; after that (the graph is freed, or the producer has changed)
-    that use recomputes it, while detached uses keep the value, as reference trainers do.
+    A tensor comes back with its autograd graph only to an objective that updates one of the
+    networks that produced it; otherwise it comes back detached, and what it is computed from
+    is taken detached too, so a critic's backward pass stops at its own inputs even when they
+    pass through shared layers (`h_fake: body(fake)`). An entry's graph can feed one backward
+    pass: after it (the graph is freed, or a producer has changed) the next use that needs the
+    graph recomputes it, while detached uses keep the value, as reference trainers do.
     """
 
     def __init__(self, gan: GAN, inputs: dict[str, torch.Tensor]):
         self.gan = gan
         self.analysis = gan.spec.analysis
         self.values: dict[str, torch.Tensor] = dict(inputs)
-        self.graph_ok: dict[str, bool] = {}
+        # Per entry: the networks its live graph runs through (empty: detached use only), and
+        # the entries whose graphs it contains.
+        self.through: dict[str, frozenset[str]] = {}
+        self.parts: dict[str, frozenset[str]] = {}
+        self.handed_out: set[str] = set()  # entries given with a graph since the last backward
 
     def get(self, name: str, updates: frozenset[str] = frozenset()) -> torch.Tensor:
         """The tensor `name`; detached unless it was produced by a network in `updates`."""
-        needs_graph = bool(self.analysis.producers.get(name, set()) & updates)
-        if name not in self.values or (needs_graph and not self.graph_ok.get(name, False)):
-            expr = self.analysis.forward[name]
-            self.values[name] = self._eval(expr, updates)
-            self.graph_ok[name] = True
-        value = self.values[name]
-        return value if needs_graph else value.detach()
+        wanted = self.analysis.producers.get(name, set()) & updates
+        if name not in self.values or not wanted <= self.through.get(name, frozenset()):
+            through: set[str] = set()
+            parts: set[str] = set()
+            self.values[name] = self._eval(self.analysis.forward[name], updates, through, parts)
+            self.through[name], self.parts[name] = frozenset(through), frozenset(parts)
+        if not wanted:
+            return self.values[name].detach()
+        self.handed_out.add(name)
+        return self.values[name]
 
-    def _eval(self, expr: Call | str, updates: frozenset[str]) -> torch.Tensor:
+    def _eval(self, expr: Call | str, updates: frozenset[str], through: set[str],
+              parts: set[str]) -> torch.Tensor:
         if isinstance(expr, str):
-            return self.get(expr, updates | self._all_producers(expr))
-        args = [self._eval(a, updates) for a in expr.args]
+            value = self.get(expr, updates)
+            if value.requires_grad:
+                through |= self.through.get(expr, frozenset())
+                parts.add(expr)
+            return value
+        args = [self._eval(a, updates, through, parts) for a in expr.args]
         if expr.fn == "concat":
             return torch.cat(args, dim=1)
+        through.add(expr.fn)
         return self.gan.nets[expr.fn](*args)
 
-    def _all_producers(self, name: str) -> frozenset[str]:
-        # While computing a tensor, keep the graph through everything that made it.
-        return frozenset(self.analysis.producers.get(name, set()))
-
     def consumed(self, updates: frozenset[str]) -> None:
-        """After an objective's backward: graphs through `updates` are spent or stale."""
-        for name in self.graph_ok:
-            if self.analysis.producers.get(name, set()) & updates:
-                self.graph_ok[name] = False
+        """After an objective's backward: graphs it ran through are freed, and graphs through
+        `updates` are stale; either way only detached uses remain."""
+        spent, todo = set(), list(self.handed_out)
+        while todo:
+            name = todo.pop()
+            if name not in spent:
+                spent.add(name)
+                todo += self.parts.get(name, ())
+        spent |= {name for name, nets in self.through.items() if nets & updates}
+        for name in spent:
+            self.through[name] = frozenset()
+        self.handed_out.clear()
