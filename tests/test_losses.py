@@ -1,5 +1,7 @@
 """Every registered GAN loss and loss term behaves as its paper says."""
 
+import math
+
 import pytest
 import torch
 
@@ -54,6 +56,7 @@ CASES = {
     "cycle": dict(pred="fake", target="real"),
     "identity": dict(pred="fake", target="real"),
     "gradient_penalty": dict(critic="D", real="real", fake="fake"),
+    "mutual_info": dict(q="D", fake="fake", continuous="u"),
 }
 
 
@@ -66,13 +69,15 @@ def test_term_is_finite_and_differentiable(kind):
     torch.manual_seed(0)
     critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 1))
     fake = torch.randn(4, 3, 2, 2, requires_grad=True)
-    ctx = _Ctx({"real": torch.randn(4, 3, 2, 2), "fake": fake}, {"D": critic}, {"D"})
+    tensors = {"real": torch.randn(4, 3, 2, 2), "fake": fake, "u": torch.rand(4, 1) * 2 - 1}
+    ctx = _Ctx(tensors, {"D": critic}, {"D"})
     loss, metrics = LOSSES.get(kind).compute(_params(kind, **CASES[kind]), ctx)
     assert loss.dim() == 0 and torch.isfinite(loss)
     loss.backward()
     assert any(p.grad is not None for p in critic.parameters()) or fake.grad is not None
-    for value in metrics.values():
-        assert 0.0 <= float(value) <= 1.0
+    for key, value in metrics.items():
+        assert math.isfinite(float(value))
+        assert not key.startswith("acc/") or 0.0 <= float(value) <= 1.0
 
 
 def test_adversarial_reports_critic_accuracy():
@@ -98,3 +103,47 @@ def test_gradient_penalty_is_zero_for_unit_gradient_critic():
     loss, _ = LOSSES.get("gradient_penalty").compute(
         _params("gradient_penalty", **CASES["gradient_penalty"]), ctx)
     assert loss.item() == pytest.approx(0.0, abs=1e-10)
+
+
+def test_mutual_info_value_and_metrics():
+    # Q outputs 3 logits for c, then the means of u's two values.
+    out = torch.tensor([[2.0, 0.0, 0.0, 0.5, -0.5],
+                        [0.0, 1.0, 0.0, 0.0, 0.0]])
+    c, u = torch.tensor([0, 2]), torch.tensor([[0.5, 0.5], [1.0, 0.0]])
+    ctx = _Ctx({"h": out, "c": c, "u": u}, {"Q": torch.nn.Identity()}, {"G", "Q"})
+    params = _params("mutual_info", q="Q", fake="h", categorical="c", continuous="u",
+                     continuous_weight=0.5)
+    loss, metrics = LOSSES.get("mutual_info").compute(params, ctx)
+    cross_entropy = (-torch.log_softmax(out[:, :3], 1)[[0, 1], [0, 2]]).mean()
+    nll = 0.5 * ((0.0 ** 2 + 1.0 ** 2) + (1.0 ** 2 + 0.0 ** 2)) / 2  # summed per sample
+    assert loss.item() == pytest.approx(cross_entropy.item() + 0.5 * nll)
+    assert metrics["acc/Q/c"] == pytest.approx(0.5) and metrics["mse/Q/u"] == pytest.approx(0.5)
+    only_c = _params("mutual_info", q="Q", fake="h3", categorical="c")
+    ctx.tensors["h3"] = out[:, :3]
+    assert LOSSES.get("mutual_info").compute(only_c, ctx)[0].item() == pytest.approx(
+        cross_entropy.item())
+    ctx.updates = frozenset({"G"})  # reported by the objective that trains Q only
+    assert LOSSES.get("mutual_info").compute(params, ctx)[1] == {}
+    with pytest.raises(ValueError, match="outputs 5 values"):
+        LOSSES.get("mutual_info").compute(_params("mutual_info", q="Q", fake="h",
+                                                  continuous="u"), ctx)
+
+
+def test_mutual_info_trains_q_to_recover_the_codes():
+    torch.manual_seed(0)
+    c = torch.arange(64) % 4
+    u = torch.rand(64, 1) * 2 - 1
+    x = torch.cat([torch.nn.functional.one_hot(c, 4).float(), u], 1) + 0.1 * torch.randn(64, 5)
+    q = torch.nn.Linear(5, 5)
+    ctx = _Ctx({"x": x, "c": c, "u": u}, {"Q": q}, {"Q"})
+    params = _params("mutual_info", q="Q", fake="x", categorical="c", continuous="u")
+    optimizer = torch.optim.Adam(q.parameters(), lr=0.05)
+    losses = []
+    for _ in range(60):
+        loss, metrics = LOSSES.get("mutual_info").compute(params, ctx)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.2 * losses[0]
+    assert metrics["acc/Q/c"] == 1.0 and metrics["mse/Q/u"] < 0.05

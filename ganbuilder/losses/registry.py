@@ -6,13 +6,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ganbuilder.layers.registry import Shape
 from ganbuilder.registry import Registry
+
+ShapeCheck = Callable[[dict, dict[str, list[Shape]], dict], list[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
 class LossDef:
     """A loss term kind. `tensors` name parameters that hold forward-tensor names, `networks`
-    parameters that hold network names; `compute(params, ctx)` returns (loss, metrics)."""
+    parameters that hold network names; `compute(params, ctx)` returns (loss, metrics).
+
+    `check(params, shapes, latent)`, when given, is a torch-free rule run while validating:
+    `shapes` maps each tensor parameter to the shapes of its tensors and each network parameter
+    to the network's output shape (keys whose shapes are unknown are left out), `latent` is
+    the spec's latent section; it returns (parameter, message) pairs, "" for the term itself.
+    """
 
     name: str
     compute: Callable[[dict, Any], tuple[Any, dict]]
@@ -20,6 +29,7 @@ class LossDef:
     required: tuple[str, ...] = ()
     tensors: tuple[str, ...] = ()
     networks: tuple[str, ...] = ()
+    check: ShapeCheck | None = None
     doc: str = ""
 
 

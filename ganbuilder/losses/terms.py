@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from ganbuilder._lazy import F, torch
+from ganbuilder.layers.registry import format_shape
 from ganbuilder.losses.registry import loss_term
 
 _TENSOR = {"type": "string", "description": "name of a forward or data tensor"}
@@ -95,3 +98,83 @@ def gradient_penalty(p: dict, ctx):
     (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
     norms = grad.flatten(1).norm(dim=1)
     return ((norms - p["target"]) ** 2).mean(), {}
+
+
+def _mutual_info_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:
+    """Q's output must hold the categorical code's logits, then one mean per continuous value."""
+    categorical, continuous = p.get("categorical"), _as_list(p.get("continuous") or [])
+    if categorical is None and not continuous:
+        return [("", "mutual_info needs a 'categorical' code, 'continuous' codes or both")]
+    problems = []
+    classes = dims = 0
+    if "categorical" in shapes:
+        cfg = latent.get(categorical) or {}
+        if cfg.get("dist") != "categorical":
+            problems.append(("categorical", f"'{categorical}' is not a categorical latent (Q's "
+                             "logits are read against its classes)"))
+        classes = cfg.get("classes", 0)
+    for name, shape in zip(continuous, shapes.get("continuous", []), strict=False):
+        if shape == ():
+            problems.append(("continuous", f"'{name}' holds one label per sample; a categorical "
+                             "code goes under 'categorical'"))
+        dims += math.prod(shape)
+    given = [key for key in ("q", "categorical", "continuous") if p.get(key) is not None]
+    if problems or any(key not in shapes for key in given):
+        return problems  # unknown tensors and networks are reported where they are named
+    if shapes["q"][0] != (classes + dims,):
+        parts = ([f"{classes} logits for {categorical}"] if categorical else []) + (
+            [f"{dims} means for {', '.join(continuous)}"] if continuous else [])
+        problems.append(("q", f"{p['q']} outputs {format_shape(shapes['q'][0])} but mutual_info "
+                         f"reads {classes + dims} values from it: {' and '.join(parts)}"))
+    return problems
+
+
+@loss_term(
+    "mutual_info",
+    {
+        "q": {"type": "string", "description": "the network that recovers the codes (InfoGAN's "
+              "Q); it outputs the categorical code's logits, then the continuous codes' means"},
+        "fake": {**_TENSORS, "description": "Q's input: generated samples, or the features a "
+                 "shared body computes from them"},
+        "categorical": {"type": "string", "description": "a categorical latent code"},
+        "continuous": {**_TENSORS, "description": "continuous latent code(s)"},
+        "continuous_weight": {"type": "number", "default": 1.0, "minimum": 0,
+                              "description": "scales the continuous codes' part"},
+    },
+    required=("q", "fake"),
+    tensors=("fake", "categorical", "continuous"),
+    networks=("q",),
+    check=_mutual_info_check,
+)
+def mutual_info(p: dict, ctx):
+    """InfoGAN's variational bound on I(c; G(z, c)) (Chen et al. 2016), as a loss to minimise:
+    the cross-entropy of Q's logits against the categorical code, plus `continuous_weight` times
+    the Gaussian negative log-likelihood of the continuous codes under Q's means with unit
+    variance (half the squared error, summed over code values, without the constant), as in
+    the reference implementation. Where the objective trains Q, records `acc/<Q>/<code>` (how
+    often Q's top logit is the categorical code) and `mse/<Q>/<code>` per continuous code."""
+    out = ctx.network(p["q"])(*_critic_inputs(ctx, p["fake"])).flatten(1)
+    continuous = {n: ctx.tensor(n).flatten(1) for n in _as_list(p.get("continuous") or [])}
+    logits = out.shape[1] - sum(c.shape[1] for c in continuous.values())
+    if logits < 0 or (logits == 0) != (p.get("categorical") is None):
+        raise ValueError(f"{p['q']} outputs {out.shape[1]} values; mutual_info reads the "
+                         "categorical code's logits, then one mean per continuous value")
+    # Reported where Q is trained, once per step, as `adversarial` reports its critic.
+    report = p["q"] in ctx.updates
+    metrics: dict = {}
+    loss = out.new_zeros(())
+    if logits:
+        code = ctx.tensor(p["categorical"])
+        loss = loss + F.cross_entropy(out[:, :logits], code)
+        if report:
+            with torch.no_grad():
+                accuracy = (out[:, :logits].argmax(1) == code).float().mean()
+            metrics[f"acc/{p['q']}/{p['categorical']}"] = accuracy
+    start = logits
+    for name, code in continuous.items():
+        squared = (out[:, start:start + code.shape[1]] - code) ** 2
+        start += code.shape[1]
+        loss = loss + p["continuous_weight"] * 0.5 * squared.sum(1).mean()
+        if report:
+            metrics[f"mse/{p['q']}/{name}"] = squared.detach().mean()
+    return loss, metrics

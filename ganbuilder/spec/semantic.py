@@ -188,10 +188,15 @@ class _Checker:
                 return
             for tkey in ("fake", "real"):
                 if shapes.get(tkey):
-                    self.call(net, shapes[tkey], (*path, tkey))
+                    out = self.call(net, shapes[tkey], (*path, tkey))
+                    shapes[key] = None if out is None else [out]
             if ldef.name == "adversarial" and net in updates and "real" not in params:
                 self.problem(path, f"this objective updates the critic {net}, so the term needs "
                              "'real' as well as 'fake'")
+        if ldef.check is not None:
+            known = {k: v for k, v in shapes.items() if v is not None}
+            for key, message in ldef.check(params, known, self.tree.get("latent") or {}):
+                self.problem((*path, key) if key else path, message)
         if "pred" in shapes and "target" in shapes and shapes["pred"] and shapes["target"]:
             pred, target = shapes["pred"][0], shapes["target"][0]
             if pred != target:
