@@ -1,10 +1,13 @@
-"""Walks and arithmetic in latent space: interpolation, vector arithmetic, class sweeps.
+"""Walks and arithmetic in latent space: interpolation, vector arithmetic, class sweeps and
+InfoGAN code traversals.
 
 Pure tensor functions; the GUI's latent explorer and scripts build inputs with them and hand
 them to `ganbuilder.runs.samples.generate`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import torch
 
@@ -63,3 +66,45 @@ def class_sweep(latent: torch.Tensor, classes: int) -> tuple[torch.Tensor, torch
         raise ValueError(f"a class sweep needs at least one class, got {classes}")
     repeated = latent.unsqueeze(0).expand(classes, *latent.shape).clone()
     return repeated, torch.arange(classes, dtype=torch.long, device=latent.device)
+
+
+def code_traversal(latents: Mapping[str, torch.Tensor], code: str, *, classes: int | None = None,
+                   dim: int = 0, steps: int = 5, lo: float = -2.0, hi: float = 2.0
+                   ) -> dict[str, torch.Tensor]:
+    """Inputs for an InfoGAN traversal grid: one row per sample in `latents`, one column per
+    value of `code`, everything else fixed along a row.
+
+    `latents` maps input names to R samples each (first dimension R). A categorical `code`
+    (integer labels) takes `classes` columns, the values 0..classes-1. A continuous `code` has
+    element `dim` of its flattened per-sample shape set to `steps` evenly spaced values from
+    `lo` to `hi` (the paper's figures go beyond the U(-1, 1) prior, to -2..2); its other
+    elements stay fixed. Returns every entry with R * columns samples, row by row (row r,
+    column j at r * columns + j), ready for `ganbuilder.runs.samples.generate` and a grid with
+    `columns` images per row.
+    """
+    if code not in latents:
+        raise ValueError(f"no input '{code}' among {sorted(latents)}")
+    rows = {len(v) for v in latents.values()}
+    if len(rows) != 1:
+        raise ValueError(f"inputs hold different numbers of samples: {sorted(rows)}")
+    base = latents[code]
+    if base.dtype.is_floating_point:
+        if classes is not None:
+            raise ValueError(f"'{code}' is continuous; 'classes' is for categorical codes")
+        if steps < 2:
+            raise ValueError(f"a traversal needs at least 2 steps, got {steps}")
+        size = base[0].numel()
+        if not 0 <= dim < size:
+            raise ValueError(f"dim must be in 0..{size - 1} for '{code}', got {dim}")
+        columns = steps
+        values = base.flatten(1).repeat_interleave(columns, dim=0)
+        values[:, dim] = torch.linspace(lo, hi, steps, dtype=base.dtype,
+                                        device=base.device).repeat(len(base))
+        varied = values.reshape(len(values), *base.shape[1:])
+    else:
+        if classes is None or classes < 1:
+            raise ValueError(f"'{code}' is categorical: give its number of classes")
+        columns = classes
+        varied = torch.arange(classes, dtype=base.dtype, device=base.device).repeat(len(base))
+    return {k: varied if k == code else v.repeat_interleave(columns, dim=0)
+            for k, v in latents.items()}

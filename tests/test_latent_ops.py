@@ -3,7 +3,14 @@ import math
 import pytest
 import torch
 
-from ganbuilder.latent_ops import arithmetic, class_sweep, interpolate, lerp, slerp
+from ganbuilder.latent_ops import (
+    arithmetic,
+    class_sweep,
+    code_traversal,
+    interpolate,
+    lerp,
+    slerp,
+)
 
 
 @pytest.fixture
@@ -68,3 +75,55 @@ def test_class_sweep_repeats_the_latent_per_label():
     latents, labels = class_sweep(z, 10)
     assert latents.shape == (10, 8) and all(torch.equal(row, z) for row in latents)
     assert labels.tolist() == list(range(10))
+
+
+@pytest.fixture
+def rows() -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(1)
+    return {"z": torch.randn(3, 4, generator=g), "c": torch.tensor([7, 2, 5]),
+            "u": torch.rand(3, 2, generator=g) * 2 - 1}
+
+
+def test_categorical_traversal_has_one_column_per_class(rows):
+    out = code_traversal(rows, "c", classes=10)
+    assert list(out) == ["z", "c", "u"]
+    assert out["z"].shape == (30, 4) and out["u"].shape == (30, 2) and out["c"].shape == (30,)
+    assert out["c"].dtype == torch.long
+    assert out["c"].reshape(3, 10).tolist() == [list(range(10))] * 3
+    for r in range(3):  # noise and the other code stay fixed along each row
+        assert all(torch.equal(v, rows["z"][r]) for v in out["z"][r * 10:(r + 1) * 10])
+        assert all(torch.equal(v, rows["u"][r]) for v in out["u"][r * 10:(r + 1) * 10])
+
+
+def test_continuous_traversal_sweeps_one_dimension(rows):
+    out = code_traversal(rows, "u", dim=1, steps=5)
+    assert out["u"].shape == (15, 2) and out["c"].tolist() == [7] * 5 + [2] * 5 + [5] * 5
+    grid = out["u"].reshape(3, 5, 2)
+    assert torch.allclose(grid[:, :, 1], torch.tensor([-2.0, -1.0, 0.0, 1.0, 2.0]).expand(3, 5))
+    assert torch.equal(grid[:, :, 0], rows["u"][:, 0:1].expand(3, 5))  # the other dimension
+    assert torch.equal(out["z"].reshape(3, 5, 4), rows["z"].unsqueeze(1).expand(3, 5, 4))
+    assert torch.equal(rows["u"], rows["u"].clone())  # the input is left alone
+    ends = code_traversal(rows, "u", steps=2, lo=-1.0, hi=1.0)["u"][:, 0]
+    assert ends.tolist() == [-1.0, 1.0] * 3
+
+
+def test_continuous_traversal_keeps_the_code_shape():
+    out = code_traversal({"u": torch.zeros(2, 1, 3)}, "u", dim=2, steps=3)
+    assert out["u"].shape == (6, 1, 3) and out["u"][:, 0, 2].tolist() == [-2.0, 0.0, 2.0] * 2
+
+
+@pytest.mark.parametrize(("code", "kwargs", "message"), [
+    ("w", {}, "no input 'w'"),
+    ("c", {}, "number of classes"),
+    ("u", {"classes": 10}, "continuous"),
+    ("u", {"dim": 2}, r"dim must be in 0\.\.1"),
+    ("u", {"steps": 1}, "at least 2 steps"),
+])
+def test_code_traversal_rejects_bad_arguments(rows, code, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        code_traversal(rows, code, **kwargs)
+
+
+def test_code_traversal_needs_one_row_count(rows):
+    with pytest.raises(ValueError, match="different numbers of samples"):
+        code_traversal({**rows, "z": rows["z"][:2]}, "c", classes=10)
