@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -61,6 +63,36 @@ def label_latent(spec: Spec) -> tuple[str, int]:
     if name is None:
         raise UserError(f"model '{spec.name}' takes no label: it has no categorical latent")
     return name, latent[name]["classes"]
+
+
+@dataclass(frozen=True)
+class LatentCode:
+    """A latent input that a `mutual_info` term has Q recover (an InfoGAN code); `size` is the
+    number of classes of a categorical code, or of values per sample of a continuous one."""
+
+    name: str
+    categorical: bool
+    size: int
+
+
+def latent_codes(spec: Spec) -> list[LatentCode]:
+    """The spec's InfoGAN codes: every latent a `mutual_info` term names, once, in spec order."""
+    latent = spec.tree.get("latent") or {}
+    named: set[str] = set()
+    for objective in spec.tree["objectives"].values():
+        for term in objective["loss"]:
+            (kind, params), = term.items()
+            if kind == "mutual_info":
+                continuous = params.get("continuous") or []
+                named |= {params.get("categorical"),
+                          *([continuous] if isinstance(continuous, str) else continuous)}
+    codes = []
+    for name, cfg in latent.items():
+        if name in named:
+            categorical = cfg.get("dist") == "categorical"
+            size = cfg["classes"] if categorical else math.prod(cfg["shape"])
+            codes.append(LatentCode(name, categorical, size))
+    return codes
 
 
 def sample_checkpoint(checkpoint: str | Path, out: str | Path, n: int = 64, seed: int = 0,
