@@ -3,7 +3,9 @@
 Samples are named by seed: seed s draws the spec's latents as `ganbuilder sample --seed s` draws
 its first sample. Interpolation walks every continuous latent (linear or spherical) and keeps
 categorical ones at sample A's label; a class sweep keeps A's noise and runs the label through
-every class; arithmetic takes mean(A) - mean(B) + mean(C) over groups of seeds.
+every class; arithmetic takes mean(A) - mean(B) + mean(C) over groups of seeds. For InfoGAN,
+a code traversal varies one code (every value of a categorical code, or one continuous code
+from -2 to 2) along each row, with the rest of a row's latents fixed.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from ganbuilder.compile.model import GAN
 from ganbuilder.errors import UserError
-from ganbuilder.latent_ops import MODES, arithmetic, class_sweep, interpolate
+from ganbuilder.latent_ops import MODES, arithmetic, class_sweep, code_traversal, interpolate
 from ganbuilder.runs.grid import image_grid
 from ganbuilder.runs.samples import generate, sample_groups
 from ganbuilder.spec import Spec
@@ -72,6 +74,20 @@ class Model:
         except UserError:
             return None
 
+    @property
+    def codes(self) -> list[tuple[str, str, int]]:
+        """(label, latent name, element) of every InfoGAN code one can traverse: a categorical
+        code once, a continuous one per element."""
+        from ganbuilder.sampling import latent_codes
+
+        out = []
+        for code in latent_codes(self.spec):
+            if code.categorical:
+                out.append((f"{code.name} ({code.size} values)", code.name, 0))
+            else:
+                out += [(f"{code.name}[{i}] (-2 … 2)", code.name, i) for i in range(code.size)]
+        return out
+
     def latents(self, seed: int) -> dict[str, torch.Tensor]:
         """Sample `seed`'s latents, without the batch dimension."""
         drawn = sample_latent(self.latent, 1, torch.Generator().manual_seed(seed), self.device)
@@ -106,6 +122,21 @@ class Model:
                 inputs[key] = class_sweep(value, classes)[0]
         return self.render(inputs)
 
+    def traversal(self, seed: int, rows: int, code: str, element: int, steps: int
+                  ) -> tuple[torch.Tensor, int]:
+        """Rows for samples seed .. seed + rows - 1, each varying `code` (its `element` if
+        continuous) across the columns; returns the frames and the number of columns."""
+        known = self.latent
+        if code not in known:
+            raise UserError(f"model '{self.spec.name}' has no latent '{code}'")
+        drawn = [self.latents(seed + r) for r in range(rows)]
+        stacked = {name: torch.stack([d[name] for d in drawn]) for name in known}
+        categorical = known[code].get("dist") == "categorical"
+        inputs = code_traversal(stacked, code, classes=known[code]["classes"] if categorical
+                                else None, dim=element, steps=steps)
+        columns = known[code]["classes"] if categorical else steps
+        return self.render(inputs), columns
+
     def arithmetic(self, a: list[int], b: list[int], c: list[int]) -> torch.Tensor:
         """Four frames: mean of A, of B, of C, and mean(A) - mean(B) + mean(C)."""
         groups = [[self.latents(s) for s in seeds] for seeds in (a, b, c)]
@@ -122,9 +153,10 @@ class Model:
         return self.render(inputs)
 
 
-def frames_image(frames: torch.Tensor) -> np.ndarray:
-    """Frames (N, C, H, W) in [-1, 1] side by side, as a uint8 image."""
-    return image_grid(frames.float().cpu().numpy(), len(frames))
+def frames_image(frames: torch.Tensor, columns: int | None = None) -> np.ndarray:
+    """Frames (N, C, H, W) in [-1, 1] as a uint8 image: side by side, or in rows of
+    `columns`."""
+    return image_grid(frames.float().cpu().numpy(), columns or len(frames))
 
 
 def _seeds(text: str) -> list[int]:
@@ -172,6 +204,15 @@ class LatentExplorer(QWidget):
                                                     QLineEdit("6 7 8"))
         arithmetic_button = QPushButton("A − B + C")
         arithmetic_button.clicked.connect(self.arithmetic)
+        self.code_box = QComboBox()
+        self.code_box.setToolTip("InfoGAN code to vary; train or open an InfoGAN checkpoint")
+        self.code_rows = QSpinBox()
+        self.code_rows.setRange(1, 10)
+        self.code_rows.setValue(4)
+        self.code_rows.setToolTip("Rows: samples A, A + 1, ... each with its own noise")
+        self.traverse_button = QPushButton("Code traversal")
+        self.traverse_button.setToolTip("Vary one InfoGAN code along each row, the rest fixed")
+        self.traverse_button.clicked.connect(self.traverse)
 
         grid = QGridLayout()
         walk = QFormLayout()
@@ -185,11 +226,16 @@ class LatentExplorer(QWidget):
         sums.addRow("Group B seeds", self.group_b)
         sums.addRow("Group C seeds", self.group_c)
         grid.addLayout(sums, 0, 1)
+        codes = QFormLayout()
+        codes.addRow("InfoGAN code", self.code_box)
+        codes.addRow("Rows", self.code_rows)
+        grid.addLayout(codes, 0, 2)
         buttons = QHBoxLayout()
         buttons.addWidget(interpolate_button)
         buttons.addWidget(self.sweep_button)
         buttons.addStretch(1)
         buttons.addWidget(arithmetic_button)
+        buttons.addWidget(self.traverse_button)
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -217,7 +263,17 @@ class LatentExplorer(QWidget):
             self._loaded = stamp
             self.source.setText(f"model: {self.checkpoint} (step {self.model.step})")
             self.sweep_button.setEnabled(self.model.labels is not None)
+            self._fill_codes()
         return self.model
+
+    def _fill_codes(self) -> None:
+        current = self.code_box.currentText()
+        self.code_box.clear()
+        for label, name, element in self.model.codes:
+            self.code_box.addItem(label, (name, element))
+        if current:
+            self.code_box.setCurrentText(current)
+        self.traverse_button.setEnabled(self.code_box.count() > 0)
 
     def _show(self, make) -> torch.Tensor | None:
         try:
@@ -225,8 +281,9 @@ class LatentExplorer(QWidget):
         except (UserError, OSError) as exc:
             self.message.setText(f"<span style='color:#c62828'>{exc}</span>")
             return None
+        frames, columns = frames if isinstance(frames, tuple) else (frames, None)
         self.message.clear()
-        self.image.set_image(frames_image(frames))
+        self.image.set_image(frames_image(frames, columns))
         self.framesShown.emit(frames)
         return frames
 
@@ -244,6 +301,18 @@ class LatentExplorer(QWidget):
         return self._show(lambda m: m.arithmetic(_seeds(self.group_a.text()),
                                                  _seeds(self.group_b.text()),
                                                  _seeds(self.group_c.text())))
+
+    def traverse(self) -> torch.Tensor | None:
+        """Show the chosen InfoGAN code varied along rows of samples A, A + 1, ..."""
+        def make(model: Model):
+            if self.code_box.count() == 0:
+                raise UserError(f"model '{model.spec.name}' has no InfoGAN code (no "
+                                "mutual_info term names a latent)")
+            name, element = self.code_box.currentData()
+            return model.traversal(self.seed_a.value(), self.code_rows.value(), name, element,
+                                   self.frames.value())
+
+        return self._show(make)
 
     def _open_dialog(self) -> None:
         start = str(self.checkpoint.parent if self.checkpoint else Path.cwd())

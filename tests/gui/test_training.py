@@ -264,3 +264,39 @@ def test_class_sweep_draws_one_frame_per_class(tmp_path):
     frames = model.sweep(seed=1)
     assert frames.shape == (10, 1, 16, 16)
     assert not torch.allclose(frames[0], frames[1])
+
+
+def test_infogan_code_traversal_varies_one_code_along_each_row(qtbot, tmp_path):
+    from ganbuilder.spec import load_spec
+    from gui.latent_explorer import LatentExplorer
+
+    spec = load_spec(SPECS / "infogan.yaml", ["params.ngf=8", "params.ndf=8", "params.nz=8",
+                                              "params.hidden=16", "data.batch_size=8"])
+    Trainer(spec, tmp_path / "run", steps=2).run()
+    explorer = LatentExplorer()
+    qtbot.addWidget(explorer)
+    explorer.set_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    explorer.seed_a.setValue(5)
+    explorer.code_rows.setValue(2)
+    with qtbot.waitSignal(explorer.framesShown):
+        shown = explorer.traverse()  # loads the model, lists its codes, traverses the first
+    assert shown.shape == (20, 1, 16, 16)
+    assert [explorer.code_box.itemText(i) for i in range(explorer.code_box.count())] == [
+        "c (10 values)", "u[0] (-2 … 2)", "u[1] (-2 … 2)"]
+    model = explorer.model
+
+    def alone(seed: int, **pinned) -> torch.Tensor:
+        latents = {k: v[None].clone() for k, v in model.latents(seed).items()}
+        for name, value in pinned.items():
+            latents[name] = value[None]
+        return model.render(latents)[0]
+
+    assert torch.allclose(shown[13], alone(6, c=torch.tensor(3)), atol=1e-5)  # row 1, c = 3
+    explorer.code_box.setCurrentIndex(2)
+    explorer.frames.setValue(5)
+    frames = explorer.traverse()
+    assert frames.shape == (10, 1, 16, 16)
+    u = model.latents(5)["u"].clone()
+    u[1] = 2.0
+    assert torch.allclose(frames[4], alone(5, u=u), atol=1e-5)  # row 0, last column: u[1] = 2
+    assert not torch.allclose(frames[0], frames[4])
