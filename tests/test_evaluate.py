@@ -21,6 +21,7 @@ from ganbuilder.evaluate.frechet import (
 )
 from ganbuilder.evaluate.images import (
     class_histogram_metrics,
+    code_purity,
     conditional_accuracy,
     label_kept,
     paired_metrics,
@@ -175,6 +176,19 @@ def test_histogram_accuracy_and_translation_metrics(clf32):
     assert flipped["l1"] > 0.1 and flipped["psnr"] < 20
 
 
+def test_code_purity_finds_each_codes_digit(clf32):
+    data = digit_data(32)
+    codes = (data.test_labels + 3) % 10  # code k draws digit k - 3
+    result = code_purity(data.test_images, codes, clf32)
+    assert result["code_digits"] == [(k - 3) % 10 for k in range(10)]
+    assert result["distinct_digits"] == 10
+    assert result["code_purity"] == pytest.approx(clf32.accuracy, abs=0.01)
+    merged = code_purity(data.test_images, codes // 2, clf32)  # 5 codes, two digits each
+    assert merged["distinct_digits"] == 5 and 0.4 < merged["code_purity"] < 0.6
+    assert set(merged) == {"code_purity", "code_digits", "distinct_digits"} | {
+        f"code_purity/{k}" for k in range(5)}
+
+
 def test_translation_tensors_are_found_in_shipped_specs():
     for name, expected in [("pix2pix", {"AB": "fake_B"}),
                            ("cyclegan", {"AB": "fake_B", "BA": "fake_A"})]:
@@ -234,3 +248,9 @@ def test_evaluate_digit_generators(tmp_path, write_spec, clf32):
     assert cgan["kind"] == "conditional_digits" and cgan["label"] == "y"
     assert {f"class_accuracy/{d}" for d in range(10)} | {"class_accuracy", "fd"} <= set(cgan)
     json.dumps(cgan, allow_nan=False)
+    tiny = ["params.ngf=8", "params.ndf=8", "params.hidden=16", *small]
+    info = evaluate_checkpoint(train(tmp_path, "infogan", tiny, steps=2), n=100)
+    assert info["kind"] == "infogan_digits" and info["code"] == "c"
+    assert len(info["code_digits"]) == 10 and 1 <= info["distinct_digits"] <= 10
+    assert "class_accuracy" not in info and {"code_purity", "fd"} <= set(info)
+    json.dumps(info, allow_nan=False)

@@ -10,6 +10,10 @@ whichever metrics apply, returning a flat JSON-able dict whose `kind` says which
   score, class coverage (`ganbuilder.evaluate.images`).
 - `conditional_digits`: the same, plus per-class accuracy of samples generated for each label of
   the categorical latent the generator consumes.
+- `infogan_digits`: the `digits` metrics for a generator whose categorical latent is an InfoGAN
+  code (named by a `mutual_info` term) rather than a label, plus, from samples spread evenly
+  over the code's values, code purity, the digit each value draws and how many distinct
+  digits the values cover.
 - `paired_translation`: L1 and PSNR of G(A) against B on held-out pairs, and `label_kept/AB`
   when the data carries labels.
 - `unpaired_translation`: `label_kept/AB` (and `label_kept/BA` when the spec has both
@@ -30,6 +34,7 @@ from ganbuilder.errors import UserError
 from ganbuilder.evaluate.classifier import Classifier, digit_classifier, digit_data
 from ganbuilder.evaluate.frechet import frechet_distance
 from ganbuilder.evaluate.images import (
+    code_purity,
     conditional_accuracy,
     label_kept,
     paired_metrics,
@@ -236,12 +241,22 @@ def _evaluate_digits(spec: Spec, gan, cfg: dict, tensor: str, n: int, seed: int)
     out.update(sample_metrics(fake, clf, test_images, expected))
     out["fd_real"] = frechet_distance(clf.features(real.train_images[keep_train]),
                                       clf.features(test_images))
-    if conditional is not None:
+    if conditional is not None and conditional[0] in _categorical_codes(spec):
+        out["kind"] = "infogan_digits"
+        out["code"] = conditional[0]
+        out.update(code_purity(fake, requested, clf))
+    elif conditional is not None:
         out["kind"] = "conditional_digits"
         out["label"] = conditional[0]
         digit_of = [expected[i] if i < len(expected) else -1 for i in range(conditional[1])]
         out.update(conditional_accuracy(fake, requested, clf, digit_of))
     return out
+
+
+def _categorical_codes(spec: Spec) -> set[str]:
+    from ganbuilder.sampling import latent_codes
+
+    return {code.name for code in latent_codes(spec) if code.categorical}
 
 
 # --- translation --------------------------------------------------------------------------

@@ -14,6 +14,11 @@ produce them.
   outside the expected classes.
 - `conditional_accuracy` (conditional generators): for each requested label, the share of its
   samples that the classifier recognises as that digit (`class_accuracy/<digit>`), and their mean.
+- `code_purity` (InfoGAN's categorical code, learned without labels): the classifier's
+  majority digit among the samples of each code value (`code_digits`, indexed by value), the
+  share of samples agreeing with their value's majority digit (`code_purity`, cluster purity;
+  `code_purity/<value>` per value), and how many different digits the values map to
+  (`distinct_digits`; 10 when the code has found every digit).
 - `paired_metrics` (paired translation): `l1` = mean |G(A) - B| on the [-1, 1] scale; `psnr` =
   mean over images of 10 log10(1 / MSE) with both images mapped to [0, 1] (capped at 100 dB).
 - `label_kept` (translation with labels): the share of translated images that a classifier
@@ -91,6 +96,23 @@ def conditional_accuracy(fake: Any, requested: Any, classifier: Classifier,
         name = label if digit_of is None else digit_of[label]
         out[f"class_accuracy/{name}"] = float((pred[rows] == target[rows]).float().mean())
     out["class_accuracy"] = float(np.mean(list(out.values()))) if out else float("nan")
+    return out
+
+
+def code_purity(fake: Any, codes: Any, classifier: Classifier) -> dict[str, Any]:
+    """How well an unsupervised categorical code captures digit identity (see module doc)."""
+    pred = classifier.predict(_tensor(fake))
+    codes = torch.as_tensor(codes).long().reshape(-1)
+    out: dict[str, Any] = {}
+    digits, agree = [], 0
+    for value in sorted(set(codes.tolist())):
+        counts = torch.bincount(pred[codes == value], minlength=classifier.classes)
+        digits.append(int(counts.argmax()))
+        agree += int(counts.max())
+        out[f"code_purity/{value}"] = float(counts.max() / counts.sum())
+    out["code_purity"] = agree / max(1, len(codes))
+    out["code_digits"] = digits
+    out["distinct_digits"] = len(set(digits))
     return out
 
 
