@@ -420,9 +420,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self._display_name()}{star} — ganbuilder designer")
 
     # -- training --------------------------------------------------------------------------
-    def start_training(self, resume: Path | None = None) -> bool:
-        """Train the editor's spec (continuing `resume`, a checkpoint, if given); False with
-        the problems shown when the spec is invalid."""
+    def start_training(self, resume: Path | None = None, run_dir: Path | None = None) -> bool:
+        """Train the editor's spec (continuing `resume`, a checkpoint, if given) into `run_dir`
+        (default: the checkpoint's run, or runs/<name>/<timestamp> next to the spec); False
+        with the problems shown when the spec is invalid."""
         if self.training.active:
             return False
         text = self.editor.toPlainText()
@@ -436,7 +437,9 @@ class MainWindow(QMainWindow):
             self._banner(f"Cannot start: the spec has {count} problem{'s' * (count != 1)} "
                          "(see Problems).", error=True)
             return False
-        run_dir = resume.resolve().parent.parent if resume else new_run_dir(spec, self.path)
+        if run_dir is None:
+            run_dir = (resume.resolve().parent.parent if resume
+                       else new_run_dir(spec, self.path))
         self.plots.clear()
         self.samples.clear()
         self._banner(f"Starting {spec.name} in {run_dir}…")

@@ -1,7 +1,8 @@
 """Live training curves: losses, discriminator accuracy and learning rates (pyqtgraph).
 
 One curve per metric key, grouped by prefix: `loss/...` (every term and each objective's total,
-totals drawn thicker), `acc/...` (each critic on real and on fake) and `lr/...`. Curves are
+totals drawn thicker, with any other family a loss term logs, such as InfoGAN's `mse/Q/u`),
+`acc/...` (each critic on real and on fake, InfoGAN's Q on its code) and `lr/...`. Curves are
 smoothed with an exponential moving average on display only; the CSV export holds the raw values.
 """
 
@@ -33,7 +34,8 @@ from ganbuilder.train.events import StepMetrics
 # redraws are spaced so they take at most 1/REDRAW_SHARE of the time, and at least MIN_REDRAW_MS.
 REDRAW_SHARE = 10
 MIN_REDRAW_MS, MAX_REDRAW_MS = 100, 3000
-GROUPS = (("loss/", "Losses"), ("acc/", "D accuracy"), ("lr/", "Learning rate"))
+GROUPS = (("loss/", "Losses"), ("acc/", "Accuracy"), ("lr/", "Learning rate"))
+HIDDEN = ("time/",)  # logged for the progress line, not plotted
 # Tableau 10: neighbouring curves stay apart in hue and lightness.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
@@ -219,7 +221,8 @@ class MetricsPlots(QWidget):
         index = sum(_group(k) == group for k in self.curves)
         total = key.count("/") == 1 and group == "loss/"
         pen = pg.mkPen(PALETTE[index % len(PALETTE)], width=2.5 if total else 1.3)
-        curve = self.plots[group].plot(name=key[len(group):], pen=pen)
+        name = key[len(group):] if key.startswith(group) else key
+        curve = self.plots[group].plot(name=name, pen=pen)
         curve.setDownsampling(auto=True, method="peak")
         curve.setClipToView(True)
         self.curves[key] = curve
@@ -265,4 +268,8 @@ class _TimedCanvas(pg.GraphicsLayoutWidget):
 
 
 def _group(key: str) -> str | None:
-    return next((prefix for prefix, _ in GROUPS if key.startswith(prefix)), None)
+    """The plot a metric goes to; other families a loss term logs (`mse/Q/u`) join the
+    losses."""
+    if key.startswith(HIDDEN):
+        return None
+    return next((prefix for prefix, _ in GROUPS if key.startswith(prefix)), GROUPS[0][0])

@@ -1,5 +1,6 @@
 """Render the designer offscreen with specs/dcgan.yaml into docs/screenshots/*.png, the
-layer graph of specs/pix2pix.yaml (layers.png) and a short real training run (training*.png).
+layer graph of specs/pix2pix.yaml (layers.png), two short real training runs compared in the
+Runs view (training*.png) and an InfoGAN code traversal (training-infogan.png).
 
 Usage: QT_QPA_PLATFORM=offscreen python scripts/screenshots.py
 """
@@ -84,6 +85,44 @@ def train(app: QApplication, window: MainWindow, tmp: Path) -> None:
     window.explorer.interpolate()
     settle(app, window, 1)
     window.training_dock.grab().save(str(OUT / "training-explorer.png"))
+    compare_runs(app, window)
+
+
+def compare_runs(app: QApplication, window: MainWindow) -> None:
+    """The same DCGAN again with least-squares losses, then both runs in the Runs view."""
+    text = window.editor.toPlainText().replace("gan_loss: bce", "gan_loss: lsgan")
+    window.editor.setPlainText(text)
+    settle(app, window)
+    window.start_training()
+    wait_for(app, lambda: window.training.step >= 600, 300)
+    window.training.stop()
+    wait_for(app, lambda: not window.training.active, 60)
+    window.editor.document().setModified(False)
+    window.show_runs()
+    window.runs.set_metric("acc/D/real")
+    window.runs.smooth_slider.setValue(60)
+    window.runs.set_step(300)
+    settle(app, window, 1)
+    window.training_dock.grab().save(str(OUT / "training-runs.png"))
+
+
+def infogan(app: QApplication, window: MainWindow, tmp: Path) -> None:
+    """specs/infogan.yaml trained in full, then its categorical code traversed: each column
+    one value of c, each row one noise."""
+    spec = tmp / "infogan.yaml"
+    spec.write_text((ROOT / "specs" / "infogan.yaml").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    window.open_file(spec, ask=False)
+    settle(app, window)
+    window.start_training()
+    wait_for(app, lambda: not window.training.active, 900)
+    window.train_tabs.setCurrentWidget(window.explorer)
+    window.explorer.set_checkpoint(window.training.last_checkpoint)
+    window.explorer.seed_a.setValue(0)
+    window.explorer.code_rows.setValue(6)
+    window.explorer.traverse()
+    settle(app, window, 1)
+    window.training_dock.grab().save(str(OUT / "training-infogan.png"))
 
 
 def layer_graph(app: QApplication, window: MainWindow) -> None:
@@ -137,6 +176,7 @@ def main() -> int:
         window.editor.document().setModified(False)
         layer_graph(app, window)
         train(app, window, Path(tmp))
+        infogan(app, window, Path(tmp))
         window.close()
     print(f"wrote {', '.join(p.name for p in sorted(OUT.glob('*.png')))} to {OUT}")
     return 0

@@ -300,3 +300,13 @@ def test_infogan_code_traversal_varies_one_code_along_each_row(qtbot, tmp_path):
     u[1] = 2.0
     assert torch.allclose(frames[4], alone(5, u=u), atol=1e-5)  # row 0, last column: u[1] = 2
     assert not torch.allclose(frames[0], frames[4])
+
+
+def test_every_metric_family_finds_a_plot(qtbot, window):
+    from ganbuilder.train.events import StepMetrics
+
+    window.plots.add([StepMetrics(s, {"loss/G/mutual_info": 1.0, "acc/Q/c": 0.5,
+                                      "mse/Q/u": 0.2, "time/step": 0.01}) for s in (1, 2)])
+    assert window.plots.curve("acc/Q/c") in window.plots.plots["acc/"].listDataItems()
+    assert window.plots.curve("mse/Q/u") in window.plots.plots["loss/"].listDataItems()
+    assert window.plots.curve("time/step") is None
