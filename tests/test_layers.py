@@ -32,6 +32,11 @@ CASES = {
     "concat": ("other", [(3, 4, 4), (2, 4, 4)]),
     "add": ("other", [(3, 4, 4), (3, 4, 4)]),
     "projection": ({"classes": 10, "with": "y"}, [(6,), ()]),
+    "pixel_norm": (None, [(3, 4, 4)]),
+    "constant": ([5, 4, 4], [(6,)]),
+    "noise": (None, [(3, 4, 4)]),
+    "adain": ("w", [(3, 4, 4), (6,)]),
+    "minibatch_std": (4, [(3, 4, 4)]),
 }
 
 
@@ -80,6 +85,10 @@ def test_linear_parameter_count():
     ("add", "x", [(3, 4, 4), (2, 4, 4)], "inputs must have the same shape"),
     ("reflection_pad", 5, [(3, 4, 4)], "must be smaller than the input size"),
     ("embedding", {"classes": 3, "dim": 2}, [(4,)], "expects one integer label per sample"),
+    ("linear", {"out": 3, "equalized_lr": True, "spectral_norm": True}, [(4,)],
+     "choose one of equalized_lr and spectral_norm"),
+    ("conv", {"out": 3, "kernel": 1, "lr_mul": 0.01}, [(2, 4, 4)], "lr_mul needs equalized_lr"),
+    ("adain", "w", [(3, 4, 4), (2, 4, 4)], "'with' must name a style vector"),
 ])
 def test_shape_errors(name, value, shapes, message):
     ldef = LAYERS.get(name)

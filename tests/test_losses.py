@@ -56,6 +56,7 @@ CASES = {
     "cycle": dict(pred="fake", target="real"),
     "identity": dict(pred="fake", target="real"),
     "gradient_penalty": dict(critic="D", real="real", fake="fake"),
+    "r1_penalty": dict(critic="D", real="real"),
     "mutual_info": dict(q="D", fake="fake", continuous="u"),
 }
 
@@ -103,6 +104,17 @@ def test_gradient_penalty_is_zero_for_unit_gradient_critic():
     loss, _ = LOSSES.get("gradient_penalty").compute(
         _params("gradient_penalty", **CASES["gradient_penalty"]), ctx)
     assert loss.item() == pytest.approx(0.0, abs=1e-10)
+
+
+def test_r1_penalty_is_half_the_squared_gradient_norm():
+    critic = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[3.0, 4.0]]))  # |grad| = 5 everywhere
+    ctx = _Ctx({"real": torch.randn(5, 2)}, {"D": critic}, {"D"})
+    loss, _ = LOSSES.get("r1_penalty").compute(_params("r1_penalty", **CASES["r1_penalty"]), ctx)
+    assert loss.item() == pytest.approx(12.5)
+    loss.backward()
+    assert critic.weight.grad.abs().sum() > 0  # the penalty trains the critic
 
 
 def test_mutual_info_value_and_metrics():

@@ -7,6 +7,7 @@ from torch import nn
 
 from ganbuilder.layers import LAYERS
 from ganbuilder.layers.modules import Residual
+from ganbuilder.layers.style_modules import is_equalized
 from ganbuilder.spec.shapes import LayerPlan, NetworkPlan
 
 
@@ -96,6 +97,8 @@ def initialize(module: nn.Module, init: dict | None) -> None:
         return
     (kind, value), = init.items()
     for m in module.modules():
+        if is_equalized(m):
+            continue  # its N(0, 1) weights and runtime scale are its initialisation
         if isinstance(m, nn.modules.conv._ConvNd | nn.Linear | nn.Embedding):
             weight = m.parametrizations.weight.original if hasattr(
                 m, "parametrizations") else m.weight

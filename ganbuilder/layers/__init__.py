@@ -7,6 +7,7 @@ from ganbuilder.layers import (  # noqa: F401  (registration)
     dense,
     merge,
     norm,
+    style,
 )
 from ganbuilder.layers.registry import LAYERS, LayerDef, Shape, ShapeError, layer
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ganbuilder._lazy import nn
+from ganbuilder.layers.equalized_lr import EQUALIZED_LR, check_equalized, maybe_equalize
 from ganbuilder.layers.registry import (
     Shape,
     ShapeError,
@@ -50,12 +51,17 @@ def _maybe_sn(module, p: dict):
     return nn.utils.parametrizations.spectral_norm(module) if p["spectral_norm"] else module
 
 
-@layer("conv", _conv_shape, _CONV, required=("out", "kernel"))
+def _equalizable_conv_shape(p: dict, inputs: list[Shape]) -> Shape:
+    check_equalized("conv", p)
+    return _conv_shape(p, inputs)
+
+
+@layer("conv", _equalizable_conv_shape, {**_CONV, **EQUALIZED_LR}, required=("out", "kernel"))
 def conv(p: dict, inputs: list[Shape]):
     """2D convolution (nn.Conv2d)."""
     module = nn.Conv2d(inputs[0][0], p["out"], p["kernel"], p["stride"], p["padding"],
                        dilation=p["dilation"], bias=p["bias"])
-    return _maybe_sn(module, p)
+    return maybe_equalize(_maybe_sn(module, p), p)
 
 
 @layer(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ganbuilder._lazy import LazyModule, nn
+from ganbuilder.layers.equalized_lr import EQUALIZED_LR, check_equalized, maybe_equalize
 from ganbuilder.layers.registry import (
     Shape,
     ShapeError,
@@ -23,6 +24,7 @@ def _linear_shape(p: dict, inputs: list[Shape]) -> Shape:
         raise ShapeError("linear: expects a feature vector, got a scalar per sample")
     if p.get("in") is not None and p["in"] != x[-1]:
         raise ShapeError(f"linear: expects {p['in']} input features, got {x[-1]}")
+    check_equalized("linear", p)
     return (*x[:-1], p["out"])
 
 
@@ -34,6 +36,7 @@ def _linear_shape(p: dict, inputs: list[Shape]) -> Shape:
         "in": int_param("input features; inferred when left out, checked when given", minimum=1),
         "bias": bool_param("learn an additive bias", True),
         "spectral_norm": bool_param("wrap in spectral normalization (Miyato et al. 2018)", False),
+        **EQUALIZED_LR,
     },
     required=("out",),
     primary="out",
@@ -43,7 +46,7 @@ def linear(p: dict, inputs: list[Shape]):
     module = nn.Linear(inputs[0][-1], p["out"], bias=p["bias"])
     if p["spectral_norm"]:
         module = nn.utils.parametrizations.spectral_norm(module)
-    return module
+    return maybe_equalize(module, p)
 
 
 def _label_shape(name: str):

@@ -100,6 +100,22 @@ def gradient_penalty(p: dict, ctx):
     return ((norms - p["target"]) ** 2).mean(), {}
 
 
+@loss_term(
+    "r1_penalty",
+    {"critic": _CRITIC, "real": _TENSOR},
+    required=("critic", "real"),
+    tensors=("real",),
+    networks=("critic",),
+)
+def r1_penalty(p: dict, ctx):
+    """R1 (Mescheder et al. 2018; StyleGAN): 0.5 * E ||grad D(x)||^2 on real samples, so
+    `weight` is the paper's gamma (StyleGAN: 10). Add it to the critic's objective."""
+    real = ctx.tensor(p["real"]).detach().requires_grad_(True)
+    out = ctx.network(p["critic"])(real)
+    (grad,) = torch.autograd.grad(out.sum(), real, create_graph=True)
+    return 0.5 * grad.flatten(1).pow(2).sum(1).mean(), {}
+
+
 def _mutual_info_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:
     """Q's output must hold the categorical code's logits, then one mean per continuous value."""
     categorical, continuous = p.get("categorical"), _as_list(p.get("continuous") or [])

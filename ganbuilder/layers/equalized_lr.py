@@ -1,0 +1,33 @@
+"""The `equalized_lr` and `lr_mul` options of `linear` and `conv` (torch-free until built)."""
+
+from __future__ import annotations
+
+from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.registry import ShapeError, bool_param, num_param
+
+style_modules = LazyModule("ganbuilder.layers.style_modules")
+
+EQUALIZED_LR = {
+    "equalized_lr": bool_param(
+        "equalized learning rate (ProGAN, StyleGAN): weights stored as N(0, 1) and scaled at run "
+        "time by He's constant sqrt(2 / fan_in); biases start at 0", False),
+    "lr_mul": num_param("with equalized_lr: multiplies the layer's effective learning rate "
+                        "(StyleGAN's mapping network: 0.01)", 1.0, minimum=0),
+}
+
+
+def check_equalized(name: str, p: dict) -> None:
+    """The options' combinations that make no sense, as shape errors."""
+    if p["equalized_lr"] and p["spectral_norm"]:
+        raise ShapeError(f"{name}: choose one of equalized_lr and spectral_norm")
+    if p["lr_mul"] != 1.0 and not p["equalized_lr"]:
+        raise ShapeError(f"{name}: lr_mul needs equalized_lr: true")
+    if p["lr_mul"] <= 0:
+        raise ShapeError(f"{name}: lr_mul must be positive")
+
+
+def maybe_equalize(module, p: dict):
+    """The module with equalized learning rate when the layer asks for it."""
+    if not p["equalized_lr"]:
+        return module
+    return style_modules.equalize(module, lr_mul=p["lr_mul"])
