@@ -7,6 +7,9 @@ import torch
 
 from ganbuilder.compile.network import initialize
 from ganbuilder.layers import LAYERS
+from ganbuilder.spec import load_spec
+
+from .conftest import ROOT
 
 
 def _build(name: str, value, shapes: list[tuple]):
@@ -99,3 +102,14 @@ def test_minibatch_std_appends_the_group_std():
     assert out.shape == (4, 4, 2, 2) and torch.equal(out[:, :3], x)
     assert torch.allclose(out[:, 3].mean(dim=(1, 2)), torch.tensor([1.0, 0.0, 1.0, 0.0]),
                           atol=1e-3)
+
+
+def test_stylegan_styles_every_synthesis_layer_with_w():
+    plan = load_spec(ROOT / "specs" / "stylegan.yaml").analysis.networks["G"]
+    adains = [layer for layer in plan.layers if layer.kind == "adain"]
+    convs = [layer for layer in plan.layers if layer.kind == "conv"]
+    # One AdaIN after the constant and one after each 3x3 conv; the sixth conv is toRGB.
+    assert len(adains) == len(convs) == 6
+    assert all(layer.sources[1] == "w" for layer in adains)
+    assert all(layer.params["equalized_lr"] for layer in plan.layers
+               if layer.kind in ("conv", "linear"))
