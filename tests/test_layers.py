@@ -20,6 +20,7 @@ CASES = {
     "dropout": (0.3, [(6,)]),
     "relu": (None, [(3, 2, 2)]),
     "leaky_relu": (0.1, [(4,)]),
+    "elu": (0.5, [(3, 2, 2)]),
     "tanh": (None, [(4,)]),
     "sigmoid": (None, [(4,)]),
     "reshape": ([2, -1, 2], [(12,)]),

@@ -2,11 +2,14 @@
 
 from ganbuilder.layers import (  # noqa: F401  (registration)
     activation,
+    attention,
+    chunk,
     conditional,
     conv,
     dense,
     merge,
     norm,
+    pool,
     style,
 )
 from ganbuilder.layers.registry import LAYERS, LayerDef, Shape, ShapeError, layer

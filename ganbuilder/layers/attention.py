@@ -1,0 +1,30 @@
+"""Self-attention over the positions of a feature map (SAGAN, Zhang et al. 2019)."""
+
+from __future__ import annotations
+
+from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.registry import Shape, ShapeError, bool_param, int_param, layer, rank
+
+modules = LazyModule("ganbuilder.layers.modules")
+
+
+def _attention_shape(p: dict, inputs: list[Shape]) -> Shape:
+    x = inputs[0]
+    rank(x, 3, "self_attention", "(C, H, W)")
+    if x[0] < max(2, p["reduction"]):
+        raise ShapeError(f"self_attention: {x[0]} channels are too few for reduction "
+                         f"{p['reduction']}")
+    return x
+
+
+@layer(
+    "self_attention",
+    _attention_shape,
+    {"reduction": int_param("channels / query-key channels (values: channels / 2)", 8,
+                            minimum=1),
+     "spectral_norm": bool_param("spectral normalization on the four 1x1 convolutions",
+                                 False)},
+)
+def self_attention(p: dict, inputs: list[Shape]):
+    """Non-local block x + gamma * attention(x); gamma starts at 0, so it starts as identity."""
+    return modules.SelfAttention(inputs[0][0], p["reduction"], p["spectral_norm"])
