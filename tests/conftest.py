@@ -13,9 +13,10 @@ SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 TINY = {
     "dcgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "infogan": ["params.ngf=8", "params.ndf=8", "params.nz=8", "params.hidden=16"],
+    "stylegan": ["params.ch=8", "params.nz=8", "params.w_dim=8"],
     "wgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "began": ["params.n=8", "params.nz=8"],
-    "stylegan": ["params.ch=8", "params.nz=8", "params.w_dim=8"],
+    "biggan": ["params.ngf=4", "params.ndf=8", "params.chunk=4", "params.shared=8"],
 }
 
 

@@ -36,6 +36,7 @@ class _Ctx:
     def __init__(self, tensors, nets, updates, gan="bce"):
         self.tensors, self.nets, self.updates = tensors, nets, frozenset(updates)
         self.gan = GAN_LOSSES.get(gan)
+        self.state = {}
 
     def tensor(self, name):
         return self.tensors[name]
@@ -58,6 +59,7 @@ CASES = {
     "gradient_penalty": dict(critic="D", real="real", fake="fake"),
     "r1_penalty": dict(critic="D", real="real"),
     "mutual_info": dict(q="D", fake="fake", continuous="u"),
+    "began": dict(autoencoder="AE", real="real", fake="fake"),
 }
 
 
@@ -71,7 +73,7 @@ def test_term_is_finite_and_differentiable(kind):
     critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 1))
     fake = torch.randn(4, 3, 2, 2, requires_grad=True)
     tensors = {"real": torch.randn(4, 3, 2, 2), "fake": fake, "u": torch.rand(4, 1) * 2 - 1}
-    ctx = _Ctx(tensors, {"D": critic}, {"D"})
+    ctx = _Ctx(tensors, {"D": critic, "AE": torch.nn.Conv2d(3, 3, 1)}, {"D", "AE"})
     loss, metrics = LOSSES.get(kind).compute(_params(kind, **CASES[kind]), ctx)
     assert loss.dim() == 0 and torch.isfinite(loss)
     loss.backward()
@@ -159,3 +161,36 @@ def test_mutual_info_trains_q_to_recover_the_codes():
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0]
     assert metrics["acc/Q/c"] == 1.0 and metrics["mse/Q/u"] < 0.05
+
+
+def _began(real: float, fake: float, updates, **given):
+    """BEGAN with an autoencoder that outputs zeros, so L(v) = mean |v|."""
+    ctx = _Ctx({"real": torch.full((2, 1, 2, 2), real), "fake": torch.full((2, 1, 2, 2), fake)},
+               {"AE": torch.zeros_like}, updates)
+    params = _params("began", autoencoder="AE", real="real", fake="fake", **given)
+    return ctx, lambda: LOSSES.get("began").compute(params, ctx)
+
+
+def test_began_critic_loss_and_k_update():
+    ctx, step = _began(0.4, 0.1, {"AE"}, gamma=0.5, lambda_k=0.5, k_init=0.3)
+    loss, metrics = step()
+    assert loss.item() == pytest.approx(0.4 - 0.3 * 0.1)  # L(x) - k_t L(G(z))
+    assert float(metrics["began/k"]) == pytest.approx(0.3)  # k as used in the step
+    assert float(metrics["began/M"]) == pytest.approx(0.4 + abs(0.5 * 0.4 - 0.1))
+    assert float(ctx.state["k"]) == pytest.approx(0.3 + 0.5 * (0.5 * 0.4 - 0.1))
+    loss, metrics = step()  # the next step reads k_{t+1} from the state
+    assert loss.item() == pytest.approx(0.4 - 0.35 * 0.1)
+    assert float(ctx.state["k"]) == pytest.approx(0.40)
+
+
+@pytest.mark.parametrize(("real", "fake", "bound"), [(0.9, 0.0, 1.0), (0.0, 0.9, 0.0)])
+def test_began_k_stays_in_the_unit_interval(real, fake, bound):
+    ctx, step = _began(real, fake, {"AE"}, lambda_k=10.0, k_init=0.5)
+    step()
+    assert float(ctx.state["k"]) == bound
+
+
+def test_began_generator_side_is_the_fake_error_and_leaves_k():
+    ctx, step = _began(0.4, 0.1, {"G"}, k_init=0.3)
+    loss, metrics = step()
+    assert loss.item() == pytest.approx(0.1) and metrics == {} and ctx.state == {}

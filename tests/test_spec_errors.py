@@ -149,6 +149,21 @@ def test_critic_objective_needs_real(write_spec):
     assert "needs 'real' as well as 'fake'" in p.message
 
 
+def test_began_critic_side_needs_real_and_a_reconstruction(write_spec):
+    text = MINIMAL.replace("adversarial: {critic: D, real: real, fake: fake}",
+                           "began: {autoencoder: D, fake: fake}")
+    messages = sorted(p.message for p in problems_of(write_spec, text))
+    assert len(messages) == 2, messages
+    assert "D outputs (1) but BEGAN compares it with its input (2)" in messages[0]
+    assert "updates the critic D, so the term needs 'real' as well as 'fake'" in messages[1]
+
+
+def test_clip_weights_must_be_positive(write_spec):
+    text = MINIMAL.replace("    updates: [D]\n", "    updates: [D]\n    clip_weights: 0\n")
+    p = only(problems_of(write_spec, text))
+    assert p.path == "objectives.D.clip_weights" and p.message == "must be > 0, got 0"
+
+
 def test_pred_target_shapes_must_agree(write_spec):
     text = MINIMAL.replace("      - adversarial: {critic: D, fake: fake}",
                            "      - adversarial: {critic: D, fake: fake}\n"

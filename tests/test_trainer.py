@@ -148,3 +148,37 @@ def test_a_repeated_objective_logs_its_mean(tmp_path, minimal_spec):
         for key in ("acc/D/real", "acc/D/fake"):
             assert 0.0 <= record[key] <= 1.0 + 1e-6
         assert 0.0 < record["loss/D"] < 5.0  # BCE of a fresh critic is about 2 ln 2, not 5x
+
+
+def test_wgan_clips_the_critic_after_each_step(tmp_path):
+    spec = load_spec("specs/wgan.yaml", DCGAN)
+    trainer = Trainer(spec, tmp_path / "run")
+    critic = [p.detach().clone() for p in trainer.gan.nets["D"].parameters()]
+    assert max(p.abs().max() for p in critic) > 0.01  # N(0, 0.02) init, batch norm scales ~1
+    trainer.train_step({})
+    assert all(p.abs().max() <= 0.01 for p in trainer.gan.nets["D"].parameters())
+    # Only the objective that asks for it clips: G keeps weights beyond 0.01.
+    assert max(p.abs().max() for p in trainer.gan.nets["G"].parameters()) > 0.01
+
+
+BEGAN = ["params.n=8", "params.nz=8", "data.batch_size=8", "training.log_every=2",
+         "training.sample_every=100", "training.checkpoint_every=3"]
+
+
+def test_began_k_survives_a_checkpoint(tmp_path):
+    # lambda_k large enough that k moves visibly each step, but stays inside (0, 1).
+    spec = load_spec("specs/began.yaml", [*BEGAN, "objectives.D.loss[0].began.lambda_k=0.5"])
+    straight = Trainer(spec, tmp_path / "a", steps=6)
+    straight.run()
+    Trainer(spec, tmp_path / "b", steps=3).run()
+    resumed = Trainer(spec, tmp_path / "b", steps=6,
+                      resume=tmp_path / "b" / "checkpoints" / "last.pt")
+    k_saved = resumed.term_states["D/began"]["k"]
+    assert 0.0 < float(k_saved) < 1.0
+    resumed.run()
+    k = straight.term_states["D/began"]["k"]
+    assert float(k) != float(k_saved)
+    assert torch.equal(k, resumed.term_states["D/began"]["k"])
+    a, b = weights(straight), weights(resumed)
+    for key in a:
+        assert torch.equal(a[key], b[key]), key

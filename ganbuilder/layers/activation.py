@@ -23,6 +23,14 @@ def leaky_relu(p: dict, inputs: list[Shape]):
     return nn.LeakyReLU(p["slope"])
 
 
+@layer("elu", same, {"alpha": num_param("value approached for large negative x: "
+                                         "alpha * (exp(x) - 1)", 1.0, minimum=0)},
+       primary="alpha")
+def elu(p: dict, inputs: list[Shape]):
+    """ELU (Clevert et al. 2016): x for x > 0, alpha * (exp(x) - 1) below; BEGAN's activation."""
+    return nn.ELU(p["alpha"])
+
+
 @layer("tanh", same)
 def tanh(p: dict, inputs: list[Shape]):
     """tanh: maps generator outputs into [-1, 1], the range of the data."""

@@ -21,6 +21,9 @@ class LossDef:
     `shapes` maps each tensor parameter to the shapes of its tensors and each network parameter
     to the network's output shape (keys whose shapes are unknown are left out), `latent` is
     the spec's latent section; it returns (parameter, message) pairs, "" for the term itself.
+
+    `critic` names the network parameter of a two-sided term (`adversarial`, `began`): when
+    the objective updates that network the term is the critic's loss and needs `real` too.
     """
 
     name: str
@@ -30,6 +33,7 @@ class LossDef:
     tensors: tuple[str, ...] = ()
     networks: tuple[str, ...] = ()
     check: ShapeCheck | None = None
+    critic: str | None = None
     doc: str = ""
 
 

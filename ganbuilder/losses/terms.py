@@ -36,6 +36,7 @@ def _critic_inputs(ctx, names) -> list:
     required=("critic", "fake"),
     tensors=("real", "fake"),
     networks=("critic",),
+    critic="critic",
 )
 def adversarial(p: dict, ctx):
     """The GAN game under `gan_loss`. When the objective updates the critic this is the critic's
@@ -194,3 +195,56 @@ def mutual_info(p: dict, ctx):
         if report:
             metrics[f"mse/{p['q']}/{name}"] = squared.detach().mean()
     return loss, metrics
+
+
+def _began_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:
+    """The autoencoder must give back an image of its input's shape to be scored by its error."""
+    if "autoencoder" in shapes and "fake" in shapes:
+        out, given = shapes["autoencoder"][0], shapes["fake"][0]
+        if out != given:
+            return [("autoencoder", f"{p['autoencoder']} outputs {format_shape(out)} but BEGAN "
+                     f"compares it with its input {format_shape(given)}: it must reconstruct it")]
+    return []
+
+
+@loss_term(
+    "began",
+    {
+        "autoencoder": {"type": "string", "description": "the discriminator: an autoencoder "
+                        "whose reconstruction error scores its input"},
+        "real": _TENSOR,
+        "fake": _TENSOR,
+        "gamma": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5,
+                  "description": "diversity ratio: the balance L(G(z)) = gamma L(x) that k "
+                                 "steers towards (lower: sharper, less varied)"},
+        "lambda_k": {"type": "number", "minimum": 0, "default": 0.001,
+                     "description": "the learning rate of k"},
+        "k_init": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.0,
+                   "description": "k's value before the first step"},
+    },
+    required=("autoencoder", "fake"),
+    tensors=("real", "fake"),
+    networks=("autoencoder",),
+    check=_began_check,
+    critic="autoencoder",
+)
+def began(p: dict, ctx):
+    """BEGAN (Berthelot et al. 2017). L(v) is the autoencoder's mean absolute reconstruction
+    error of v. Where the objective trains the autoencoder the loss is L(real) - k L(fake),
+    after which k = clip(k + lambda_k (gamma L(real) - L(fake)), 0, 1): k is the term's
+    persistent state, saved in checkpoints. Elsewhere (the generator's side) it is L(fake).
+    The critic's side records `began/k` (k as used in the step) and the convergence measure
+    `began/M` = L(real) + |gamma L(real) - L(fake)|."""
+    autoencoder = ctx.network(p["autoencoder"])
+    fake = ctx.tensor(p["fake"])
+    fake_error = (autoencoder(fake) - fake).abs().mean()
+    if p["autoencoder"] not in ctx.updates:
+        return fake_error, {}
+    real = ctx.tensor(p["real"])
+    real_error = (autoencoder(real) - real).abs().mean()
+    k = ctx.state.setdefault("k", torch.tensor(float(p["k_init"]), device=real.device))
+    with torch.no_grad():
+        balance = p["gamma"] * real_error - fake_error
+        ctx.state["k"] = (k + p["lambda_k"] * balance).clamp(0.0, 1.0)
+        metrics = {"began/k": k, "began/M": real_error + balance.abs()}
+    return real_error - k * fake_error, metrics

@@ -133,6 +133,9 @@ def spec_schema() -> dict:
             "repeat": {**every, "default": 1,
                        "description": "optimizer steps per iteration (WGAN's n_critic)"},
             "optimizer": {"$ref": "#/$defs/optimizer"},
+            "clip_weights": {"type": "number", "exclusiveMinimum": 0,
+                             "description": "after each step, clamp every parameter of the "
+                                            "updated networks to [-c, c] (WGAN: 0.01)"},
         },
         "required": ["updates", "loss"],
         "additionalProperties": False,

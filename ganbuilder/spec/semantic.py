@@ -190,7 +190,7 @@ class _Checker:
                 if shapes.get(tkey):
                     out = self.call(net, shapes[tkey], (*path, tkey))
                     shapes[key] = None if out is None else [out]
-            if ldef.name == "adversarial" and net in updates and "real" not in params:
+            if key == ldef.critic and net in updates and "real" not in params:
                 self.problem(path, f"this objective updates the critic {net}, so the term needs "
                              "'real' as well as 'fake'")
         if ldef.check is not None:

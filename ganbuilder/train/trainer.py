@@ -60,6 +60,7 @@ class _Objective:
         self.name = name
         self.updates = frozenset(cfg["updates"])
         self.repeat = cfg.get("repeat", 1)
+        self.clip = cfg.get("clip_weights")
         self.terms = []
         seen: set[str] = set()
         for term in cfg["loss"]:
@@ -73,10 +74,18 @@ class _Objective:
                 label = f"{label}_{params.get('pred') or params.get('fake') or len(seen)}"
             seen.add(label)
             self.terms.append((label, ldef, params))
-        parameters = [p for n in sorted(self.updates) for p in gan.nets[n].parameters()]
+        self.parameters = [p for n in sorted(self.updates) for p in gan.nets[n].parameters()]
         self.optimizer = build_optimizer(cfg.get("optimizer") or training.get("optimizer"),
-                                         parameters)
+                                         self.parameters)
         self.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
+
+    def step(self) -> None:
+        """The optimizer step, then WGAN's weight clipping when the objective asks for it."""
+        self.optimizer.step()
+        if self.clip is not None:
+            with torch.no_grad():
+                for p in self.parameters:
+                    p.clamp_(-self.clip, self.clip)
 
 
 class _TermContext:
@@ -86,6 +95,13 @@ class _TermContext:
         self.trainer, self.cache, self.updates = trainer, cache, objective.updates
         self.objective = objective
         self.gan = trainer.gan_loss
+        self.term = ""  # the label of the term being computed, whose state `state` holds
+
+    @property
+    def state(self) -> dict[str, torch.Tensor]:
+        """The current term's persistent tensors (BEGAN's k): kept across steps and saved in
+        checkpoints, one dict per objective and term."""
+        return self.trainer.term_states.setdefault(f"{self.objective.name}/{self.term}", {})
 
     def tensor(self, name: str) -> torch.Tensor:
         return self.cache.get(name, self.updates)
@@ -133,6 +149,7 @@ class Trainer:
         self.latent_generator = torch.Generator().manual_seed(seed + 1)
         self.pool_generator = torch.Generator().manual_seed(seed + 3)
         self.pools: dict[str, HistoryPool] = {}
+        self.term_states: dict[str, dict[str, torch.Tensor]] = {}
         self.step = 0
         self.last_checkpoint: Path | None = None
         if resume is not None:
@@ -151,6 +168,7 @@ class Trainer:
                     "pool": self.pool_generator.get_state()},
             "sampler": self.sampler.state_dict(),
             "pools": {k: p.state_dict() for k, p in self.pools.items()},
+            "term_states": {k: dict(s) for k, s in self.term_states.items()},
         }
 
     def _restore(self, path: Path) -> None:
@@ -170,6 +188,9 @@ class Trainer:
         for key, pool_state in state["pools"].items():
             self.pools[key] = HistoryPool(int(pool_state["size"]), self.pool_generator)
             self.pools[key].load_state_dict(pool_state, self.device)
+        # Checkpoints written before terms had state have none to restore.
+        self.term_states = {key: {n: v.to(self.device) for n, v in values.items()}
+                            for key, values in state.get("term_states", {}).items()}
         self.step = int(state["step"])
         self.last_checkpoint = path
 
@@ -200,6 +221,7 @@ class Trainer:
                 total = 0.0
                 share = 1.0 / obj.repeat  # metrics of a repeated objective are its mean
                 for label, ldef, params in obj.terms:
+                    ctx.term = label
                     value, extra = ldef.compute(params, ctx)
                     total = total + params["weight"] * value
                     _accumulate(sums, f"loss/{obj.name}/{label}", value.detach(), share)
@@ -207,7 +229,7 @@ class Trainer:
                         _accumulate(sums, key, metric, share)
                 obj.optimizer.zero_grad(set_to_none=True)
                 total.backward()
-                obj.optimizer.step()
+                obj.step()
                 cache.consumed(obj.updates)
                 _accumulate(sums, f"loss/{obj.name}", total.detach(), share)
         self.step += 1
