@@ -205,6 +205,7 @@ class LatentExplorer(QWidget):
         arithmetic_button = QPushButton("A − B + C")
         arithmetic_button.clicked.connect(self.arithmetic)
         self.code_box = QComboBox()
+        self.code_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.code_box.setToolTip("InfoGAN code to vary; train or open an InfoGAN checkpoint")
         self.code_rows = QSpinBox()
         self.code_rows.setRange(1, 10)
