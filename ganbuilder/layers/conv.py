@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ganbuilder._lazy import nn
+from ganbuilder._lazy import LazyModule, nn
 from ganbuilder.layers.equalized_lr import EQUALIZED_LR, check_equalized, maybe_equalize
 from ganbuilder.layers.registry import (
     Shape,
@@ -12,6 +12,8 @@ from ganbuilder.layers.registry import (
     layer,
     rank,
 )
+
+modules = LazyModule("ganbuilder.layers.modules")
 
 _CONV = {
     "out": int_param("output channels", minimum=1),
@@ -47,10 +49,6 @@ def _conv_shape(p: dict, inputs: list[Shape], name: str = "conv") -> Shape:
     return (p["out"], h, w)
 
 
-def _maybe_sn(module, p: dict):
-    return nn.utils.parametrizations.spectral_norm(module) if p["spectral_norm"] else module
-
-
 def _equalizable_conv_shape(p: dict, inputs: list[Shape]) -> Shape:
     check_equalized("conv", p)
     return _conv_shape(p, inputs)
@@ -61,7 +59,7 @@ def conv(p: dict, inputs: list[Shape]):
     """2D convolution (nn.Conv2d)."""
     module = nn.Conv2d(inputs[0][0], p["out"], p["kernel"], p["stride"], p["padding"],
                        dilation=p["dilation"], bias=p["bias"])
-    return maybe_equalize(_maybe_sn(module, p), p)
+    return maybe_equalize(modules.spectral_norm(module, p["spectral_norm"]), p)
 
 
 @layer(
@@ -75,7 +73,7 @@ def conv_transpose(p: dict, inputs: list[Shape]):
     module = nn.ConvTranspose2d(inputs[0][0], p["out"], p["kernel"], p["stride"], p["padding"],
                                 output_padding=p["output_padding"], dilation=p["dilation"],
                                 bias=p["bias"])
-    return _maybe_sn(module, p)
+    return modules.spectral_norm(module, p["spectral_norm"])
 
 
 def _upsample_shape(p: dict, inputs: list[Shape]) -> Shape:

@@ -44,9 +44,7 @@ def _linear_shape(p: dict, inputs: list[Shape]) -> Shape:
 def linear(p: dict, inputs: list[Shape]):
     """Fully connected layer on the last dimension (nn.Linear)."""
     module = nn.Linear(inputs[0][-1], p["out"], bias=p["bias"])
-    if p["spectral_norm"]:
-        module = nn.utils.parametrizations.spectral_norm(module)
-    return maybe_equalize(module, p)
+    return maybe_equalize(modules.spectral_norm(module, p["spectral_norm"]), p)
 
 
 def _label_shape(name: str):
