@@ -6,6 +6,7 @@ import torch
 from ganbuilder.compile.model import GAN
 from ganbuilder.layers import LAYERS
 from ganbuilder.spec import load_spec
+from ganbuilder.summary import summarize
 
 from .conftest import ROOT, TINY
 
@@ -95,3 +96,8 @@ def test_biggan_generator_has_one_z_chunk_per_block():
     assert per_block == [{1}, {1}, {2}, {2}]  # both norms of block k read chunk k only
     first_linear = next(layer for layer in plan.layers if layer.kind == "linear")
     assert chunks_feeding(first_linear.slot) == {0}
+
+
+def test_biggan_parameter_counts_match_its_description():
+    nets = summarize(load_spec(BIGGAN))["networks"]
+    assert (nets["G"]["params"], nets["D"]["params"]) == (158_402, 69_154)
