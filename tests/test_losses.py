@@ -60,6 +60,7 @@ CASES = {
     "r1_penalty": dict(critic="D", real="real"),
     "mutual_info": dict(q="D", fake="fake", continuous="u"),
     "began": dict(autoencoder="AE", real="real", fake="fake"),
+    "orthogonal_reg": dict(network="D"),
 }
 
 
@@ -194,3 +195,16 @@ def test_began_generator_side_is_the_fake_error_and_leaves_k():
     ctx, step = _began(0.4, 0.1, {"G"}, k_init=0.3)
     loss, metrics = step()
     assert loss.item() == pytest.approx(0.1) and metrics == {} and ctx.state == {}
+
+
+def test_orthogonal_reg_is_zero_for_orthogonal_rows_and_ignores_their_norms():
+    ortho = torch.nn.Linear(4, 3, bias=False)
+    with torch.no_grad():
+        ortho.weight.copy_(torch.eye(4)[:3] * torch.tensor([[1.0], [2.0], [3.0]]))
+    ctx = _Ctx({}, {"G": ortho}, {"G"})
+    loss, _ = LOSSES.get("orthogonal_reg").compute(_params("orthogonal_reg", network="G"), ctx)
+    assert loss.item() == 0.0
+    with torch.no_grad():
+        ortho.weight[1] = ortho.weight[0]  # two rows alike: <w0, w1> = 1
+    loss, _ = LOSSES.get("orthogonal_reg").compute(_params("orthogonal_reg", network="G"), ctx)
+    assert loss.item() == pytest.approx(1.0)  # 0.5 * (1² + 1²), both off-diagonal entries

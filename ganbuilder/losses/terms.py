@@ -248,3 +248,29 @@ def began(p: dict, ctx):
         ctx.state["k"] = (k + p["lambda_k"] * balance).clamp(0.0, 1.0)
         metrics = {"began/k": k, "began/M": real_error + balance.abs()}
     return real_error - k * fake_error, metrics
+
+
+def _raw_weights(net) -> list:
+    """The stored weights of a network's convolutions and linear layers (before any spectral
+    norm), each as one row per output unit."""
+    layers = (torch.nn.modules.conv._ConvNd, torch.nn.Linear)
+    return [(m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
+             ).flatten(1) for m in net.modules() if isinstance(m, layers)]
+
+
+@loss_term(
+    "orthogonal_reg",
+    {"network": {"type": "string", "description": "the network whose weights are regularised"}},
+    required=("network",),
+    networks=("network",),
+)
+def orthogonal_reg(p: dict, ctx):
+    """BigGAN's orthogonal regularisation (Brock et al. 2019): 0.5 ||W Wᵀ ⊙ (1 - I)||²_F summed
+    over the network's conv and linear weights W (one row per output): filters are pushed apart
+    without constraining their norms. The gradient is the paper code's, so `weight` is its
+    beta (1e-4 on G)."""
+    total = 0.0
+    for w in _raw_weights(ctx.network(p["network"])):
+        gram = w @ w.t()
+        total = total + 0.5 * (gram - torch.diag(torch.diagonal(gram))).pow(2).sum()
+    return total, {}
