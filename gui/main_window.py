@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ganbuilder.errors import Problem, UserError
 from ganbuilder.spec import Spec, load_spec_text, spec_schema
+from ganbuilder.spec.paths import format_path
 from ganbuilder.spec.shapes import LayerPlan
 from gui.architecture import ArchitecturePanel
 from gui.editor import FindBar, SpecEditor, schema_words
@@ -569,7 +570,12 @@ class MainWindow(QMainWindow):
         if self.spec is None:
             return
         where = self.spec.locations.keys.get(tuple(path)) or self.spec.locations.find(path)
-        if where is None or where.file != self.validator.file:
+        if where is None:
+            return
+        if where.file != self.validator.file:  # inherited through `extends`
+            self.architecture.select_path(path)
+            self.statusBar().showMessage(f"{format_path(path)} is written in "
+                                         f"{Path(where.file).name}:{where.line}", 8000)
             return
         self._syncing = True
         self.editor.select_lines(where.line, self.editor.item_span(where.line))
