@@ -17,6 +17,7 @@ TINY = {
     "wgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "began": ["params.n=8", "params.nz=8"],
     "biggan": ["params.ngf=4", "params.ndf=8", "params.chunk=4", "params.shared=8"],
+    "lapgan": ["params.hidden=16", "params.ngf=8", "params.ndf=8", "params.nz0=8"],
 }
 
 
