@@ -26,7 +26,8 @@ def load_model(checkpoint: str | Path, device: str = "cpu") -> tuple[Spec, GAN, 
     gan = GAN(spec)
     check_compatible(state, dict(gan.nets), checkpoint)
     for name, net in gan.nets.items():
-        net.load_state_dict(state["networks"][name])
+        # A run with `training.ema` samples with its averaged weights, as BigGAN's do.
+        net.load_state_dict(state.get("ema", {}).get(name) or state["networks"][name])
     return spec, gan.to(pick_device(device)), int(state["step"])
 
 

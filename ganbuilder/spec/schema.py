@@ -153,6 +153,23 @@ def spec_schema() -> dict:
             "log_every": {**every, "default": 10},
             "sample_every": {**every, "default": 500},
             "checkpoint_every": {**every, "default": 1000},
+            "ema": {
+                "type": "object",
+                "description": "an exponential moving average of some networks' weights, used "
+                               "for samples, evaluation and `ganbuilder sample` (BigGAN, "
+                               "StyleGAN)",
+                "properties": {
+                    "networks": {"type": "array", "items": _NAME, "minItems": 1,
+                                 "uniqueItems": True},
+                    "decay": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1,
+                              "default": 0.999},
+                    "start": {"type": "integer", "minimum": 0, "default": 0,
+                              "description": "steps before averaging begins (the average "
+                                             "copies the weights until then)"},
+                },
+                "required": ["networks"],
+                "additionalProperties": False,
+            },
         },
         "required": ["steps"],
         "additionalProperties": False,

@@ -209,6 +209,11 @@ class _Checker:
             if name not in objectives:
                 msg = f"unknown objective '{name}'{did_you_mean(name, set(objectives))}"
                 self.problem(("training", "order", i), msg)
+        networks = self.tree["networks"]
+        for i, name in enumerate((self.tree["training"].get("ema") or {}).get("networks", [])):
+            if name not in networks:
+                msg = f"unknown network '{name}'{did_you_mean(name, set(networks))}"
+                self.problem(("training", "ema", "networks", i), msg)
         sampling = self.tree.get("sampling") or {}
         for i, group in enumerate(sampling.get("tensors") or []):
             names = [group] if isinstance(group, str) else group

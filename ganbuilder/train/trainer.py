@@ -10,6 +10,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -23,6 +24,7 @@ from ganbuilder.runs.grid import save_png
 from ganbuilder.runs.samples import render_samples
 from ganbuilder.spec import Spec
 from ganbuilder.train.control import Control
+from ganbuilder.train.ema import WeightAverage
 from ganbuilder.train.events import (
     CheckpointSaved,
     Event,
@@ -150,6 +152,8 @@ class Trainer:
         self.pool_generator = torch.Generator().manual_seed(seed + 3)
         self.pools: dict[str, HistoryPool] = {}
         self.term_states: dict[str, dict[str, torch.Tensor]] = {}
+        ema = training.get("ema")
+        self.ema = WeightAverage(self.gan, ema) if ema else None
         self.step = 0
         self.last_checkpoint: Path | None = None
         if resume is not None:
@@ -169,6 +173,7 @@ class Trainer:
             "sampler": self.sampler.state_dict(),
             "pools": {k: p.state_dict() for k, p in self.pools.items()},
             "term_states": {k: dict(s) for k, s in self.term_states.items()},
+            **({"ema": self.ema.state_dict()} if self.ema else {}),
         }
 
     def _restore(self, path: Path) -> None:
@@ -191,6 +196,8 @@ class Trainer:
         # Checkpoints written before terms had state have none to restore.
         self.term_states = {key: {n: v.to(self.device) for n, v in values.items()}
                             for key, values in state.get("term_states", {}).items()}
+        if self.ema is not None:
+            self.ema.load_state_dict(state.get("ema", {}), self.device)
         self.step = int(state["step"])
         self.last_checkpoint = path
 
@@ -233,6 +240,8 @@ class Trainer:
                 cache.consumed(obj.updates)
                 _accumulate(sums, f"loss/{obj.name}", total.detach(), share)
         self.step += 1
+        if self.ema is not None:
+            self.ema.update(self.gan, self.step)
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, emit: Callable[[Event], None] = lambda e: None) -> Path:
@@ -299,7 +308,8 @@ class Trainer:
         return metrics
 
     def _samples(self, emit: Callable[[Event], None]) -> None:
-        image = render_samples(self.gan, self.data, self.spec, self.device)
+        with self.ema.applied(self.gan) if self.ema else nullcontext(self.gan) as gan:
+            image = render_samples(gan, self.data, self.spec, self.device)
         path = self.run_dir / "samples" / f"step_{self.step:06d}.png"
         save_png(image, path)
         emit(SampleGrid(self.step, image, path))

@@ -1,0 +1,60 @@
+"""An exponential moving average of some networks' weights (BigGAN, StyleGAN, StudioGAN's
+`ema`): the averaged generator draws better samples than the last step's weights."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+from ganbuilder.compile.model import GAN
+
+
+class WeightAverage:
+    """Shadow copies of the `networks` named in `training.ema`, updated after every step.
+
+    Parameters are averaged with `decay` (copied outright until `start`); buffers such as
+    batch norm's running statistics are copied, as StyleGAN's reference code does.
+    """
+
+    def __init__(self, gan: GAN, cfg: dict):
+        self.names: list[str] = list(cfg["networks"])
+        self.decay = float(cfg.get("decay", 0.999))
+        self.start = int(cfg.get("start", 0))
+        self.shadow = {n: {k: v.detach().clone() for k, v in gan.nets[n].state_dict().items()}
+                       for n in self.names}
+
+    @torch.no_grad()
+    def update(self, gan: GAN, step: int) -> None:
+        """Fold the weights after `step` into the average."""
+        weight = 1.0 if step <= self.start else 1.0 - self.decay
+        for name in self.names:
+            shadow = self.shadow[name]
+            params = dict(gan.nets[name].named_parameters())
+            averaged = [shadow[k] for k in params]
+            torch._foreach_lerp_(averaged, [p.detach() for p in params.values()], weight)
+            for key, buffer in gan.nets[name].named_buffers():
+                shadow[key].copy_(buffer)
+
+    @contextmanager
+    @torch.no_grad()
+    def applied(self, gan: GAN) -> Iterator[GAN]:
+        """`gan` with the averaged weights in place of the live ones, restored on exit."""
+        live = {n: {k: v.clone() for k, v in gan.nets[n].state_dict().items()}
+                for n in self.names}
+        try:
+            for name in self.names:
+                gan.nets[name].load_state_dict(self.shadow[name])
+            yield gan
+        finally:
+            for name in self.names:
+                gan.nets[name].load_state_dict(live[name])
+
+    def state_dict(self) -> dict[str, dict[str, torch.Tensor]]:
+        return {n: dict(s) for n, s in self.shadow.items()}
+
+    def load_state_dict(self, state: dict, device: torch.device) -> None:
+        for name in self.names:
+            if name in state:  # a checkpoint from before `ema` was added keeps the live copy
+                self.shadow[name] = {k: v.to(device) for k, v in state[name].items()}
