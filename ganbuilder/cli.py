@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="PNG file to write")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
     p.add_argument("--label", type=int, help="for conditional models: draw this class only")
+    p.add_argument("--live-weights", action="store_true",
+                   help="with training.ema: the last step's weights instead of the average")
 
     p = sub.add_parser("translate", help="translate images with a trained translation model")
     p.add_argument("checkpoint", type=Path)
@@ -64,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=1000, help="samples to score")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
+    p.add_argument("--live-weights", action="store_true",
+                   help="with training.ema: the last step's weights instead of the average")
 
     sub.add_parser("schema", help="print the spec JSON Schema")
 
@@ -147,7 +151,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ganbuilder.sampling import sample_checkpoint
 
     path = sample_checkpoint(args.checkpoint, args.out, n=args.n, seed=args.seed,
-                             device=args.device, label=args.label)
+                             device=args.device, label=args.label, ema=not args.live_weights)
     print(f"wrote {path}")
     return EXIT_OK
 
@@ -155,7 +159,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ganbuilder.evaluate import evaluate_checkpoint
 
-    result = evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed, device=args.device)
+    result = evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed, device=args.device,
+                                 ema=not args.live_weights)
     print(json.dumps(result, indent=2))
     return EXIT_OK
 

@@ -16,8 +16,10 @@ from ganbuilder.runs.samples import render_samples, sample_groups
 from ganbuilder.spec import Spec, load_spec_text
 
 
-def load_model(checkpoint: str | Path, device: str = "cpu") -> tuple[Spec, GAN, int]:
-    """The spec, the trained networks and the step stored in a checkpoint file."""
+def load_model(checkpoint: str | Path, device: str = "cpu", ema: bool = True
+               ) -> tuple[Spec, GAN, int]:
+    """The spec, the trained networks and the step stored in a checkpoint file; the weight
+    averages of a run with `training.ema` unless `ema` is False (the last step's weights)."""
     from ganbuilder.train.trainer import pick_device
 
     checkpoint = Path(checkpoint)
@@ -27,7 +29,8 @@ def load_model(checkpoint: str | Path, device: str = "cpu") -> tuple[Spec, GAN, 
     check_compatible(state, dict(gan.nets), checkpoint)
     for name, net in gan.nets.items():
         # A run with `training.ema` samples with its averaged weights, as BigGAN's do.
-        net.load_state_dict(state.get("ema", {}).get(name) or state["networks"][name])
+        averaged = state.get("ema", {}).get(name) if ema else None
+        net.load_state_dict(averaged or state["networks"][name])
     return spec, gan.to(pick_device(device)), int(state["step"])
 
 
@@ -97,12 +100,13 @@ def latent_codes(spec: Spec) -> list[LatentCode]:
 
 
 def sample_checkpoint(checkpoint: str | Path, out: str | Path, n: int = 64, seed: int = 0,
-                      device: str = "cpu", label: int | None = None) -> Path:
+                      device: str = "cpu", label: int | None = None, ema: bool = True
+                      ) -> Path:
     """Write a sample grid (PNG) drawn from a checkpoint with a given seed; `label` asks a
     conditional model for one class."""
     from ganbuilder.data import open_source
 
-    spec, gan, _ = load_model(checkpoint, device)
+    spec, gan, _ = load_model(checkpoint, device, ema)
     fixed_labels = None
     if label is not None:
         name, classes = label_latent(spec)

@@ -50,6 +50,9 @@ def test_checkpoints_keep_the_average_and_sampling_uses_it(tmp_path, minimal_spe
         assert torch.equal(value, straight.ema.shadow["G"][key])
         if value.is_floating_point() and key.endswith("weight"):
             assert not torch.equal(value, straight.gan.nets["G"].state_dict()[key])
+    _, live, _ = load_model(tmp_path / "a" / "checkpoints" / "last.pt", ema=False)
+    for key, value in live.nets["G"].state_dict().items():  # `--live-weights`
+        assert torch.equal(value, straight.gan.nets["G"].state_dict()[key])
 
 
 def test_an_unknown_network_is_named(minimal_spec):

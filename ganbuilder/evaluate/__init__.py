@@ -49,18 +49,20 @@ MAX_DOMAIN_IMAGES = 5000  # training images read per domain for a target-domain 
 
 
 def evaluate_checkpoint(path: str | Path, n: int = 1000, seed: int = 0,
-                        device: str = "cpu") -> dict[str, Any]:
-    """Metrics for the model in a checkpoint, from `n` samples drawn with `seed`."""
+                        device: str = "cpu", ema: bool = True) -> dict[str, Any]:
+    """Metrics for the model in a checkpoint, from `n` samples drawn with `seed` (with the
+    weight averages of a run with `training.ema`, unless `ema` is False)."""
     from ganbuilder.data.registry import with_defaults
     from ganbuilder.sampling import load_model
 
     if n < 2:
         raise UserError(f"evaluate needs at least 2 samples, got n={n}")
     start = time.perf_counter()
-    spec, gan, step = load_model(path, device)
+    spec, gan, step = load_model(path, device, ema)
     cfg = with_defaults(spec.tree["data"])
     out: dict[str, Any] = {"checkpoint": str(path), "spec": spec.name, "step": step,
-                           "source": cfg["source"], "seed": seed}
+                           "source": cfg["source"], "seed": seed,
+                           "weights": "ema" if ema and "ema" in spec.training else "live"}
     translation = _translation_tensors(spec)
     points = _generated(spec, lambda shape: shape == (2,))
     image = _generated(spec, lambda shape: shape == tuple(_real_shape(spec) or ()))
