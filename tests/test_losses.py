@@ -208,3 +208,9 @@ def test_orthogonal_reg_is_zero_for_orthogonal_rows_and_ignores_their_norms():
         ortho.weight[1] = ortho.weight[0]  # two rows alike: <w0, w1> = 1
     loss, _ = LOSSES.get("orthogonal_reg").compute(_params("orthogonal_reg", network="G"), ctx)
     assert loss.item() == pytest.approx(1.0)  # 0.5 * (1² + 1²), both off-diagonal entries
+
+
+def test_orthogonal_reg_of_a_network_without_weights_is_a_zero_tensor():
+    ctx = _Ctx({}, {"G": torch.nn.Sequential(torch.nn.Tanh())}, {"G"})
+    loss, _ = LOSSES.get("orthogonal_reg").compute(_params("orthogonal_reg", network="G"), ctx)
+    assert isinstance(loss, torch.Tensor) and loss.item() == 0.0  # the trainer can log it

@@ -269,8 +269,10 @@ def orthogonal_reg(p: dict, ctx):
     over the network's conv and linear weights W (one row per output): filters are pushed apart
     without constraining their norms. The gradient is the paper code's, so `weight` is its
     beta (1e-4 on G)."""
-    total = 0.0
-    for w in _raw_weights(ctx.network(p["network"])):
+    net = ctx.network(p["network"])
+    device = next(net.parameters(), torch.zeros(())).device
+    total = torch.zeros((), device=device)  # a network without conv or linear layers adds 0
+    for w in _raw_weights(net):
         gram = w @ w.t()
         total = total + 0.5 * (gram - torch.diag(torch.diagonal(gram))).pow(2).sum()
     return total, {}
