@@ -36,6 +36,7 @@ from ganbuilder.runs.grid import image_grid
 from ganbuilder.runs.samples import generate, sample_groups
 from ganbuilder.spec import Spec
 from ganbuilder.train.latent import sample_latent
+from gui._combo import replace_items
 from gui.samples_view import ImageLabel
 
 
@@ -126,16 +127,14 @@ class Model:
                   ) -> tuple[torch.Tensor, int]:
         """Rows for samples seed .. seed + rows - 1, each varying `code` (its `element` if
         continuous) across the columns; returns the frames and the number of columns."""
-        known = self.latent
-        if code not in known:
+        cfg = self.latent.get(code)
+        if cfg is None:
             raise UserError(f"model '{self.spec.name}' has no latent '{code}'")
         drawn = [self.latents(seed + r) for r in range(rows)]
-        stacked = {name: torch.stack([d[name] for d in drawn]) for name in known}
-        categorical = known[code].get("dist") == "categorical"
-        inputs = code_traversal(stacked, code, classes=known[code]["classes"] if categorical
-                                else None, dim=element, steps=steps)
-        columns = known[code]["classes"] if categorical else steps
-        return self.render(inputs), columns
+        stacked = {name: torch.stack([d[name] for d in drawn]) for name in self.latent}
+        classes = cfg["classes"] if cfg.get("dist") == "categorical" else None
+        inputs = code_traversal(stacked, code, classes=classes, dim=element, steps=steps)
+        return self.render(inputs), len(inputs[code]) // rows
 
     def arithmetic(self, a: list[int], b: list[int], c: list[int]) -> torch.Tensor:
         """Four frames: mean of A, of B, of C, and mean(A) - mean(B) + mean(C)."""
@@ -268,12 +267,9 @@ class LatentExplorer(QWidget):
         return self.model
 
     def _fill_codes(self) -> None:
-        current = self.code_box.currentText()
-        self.code_box.clear()
-        for label, name, element in self.model.codes:
-            self.code_box.addItem(label, (name, element))
-        if current:
-            self.code_box.setCurrentText(current)
+        codes = self.model.codes
+        replace_items(self.code_box, [label for label, _, _ in codes],
+                      [(name, element) for _, name, element in codes])
         self.traverse_button.setEnabled(self.code_box.count() > 0)
 
     def _show(self, make) -> torch.Tensor | None:

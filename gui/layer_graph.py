@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from ganbuilder.layers.registry import format_shape
 from ganbuilder.spec import Spec
 from ganbuilder.spec.shapes import NetworkPlan
+from gui._combo import replace_items
 from gui.graph_view import FlowGraphView, Node, NodeItem
 
 ROW_GAP = 22.0
@@ -211,13 +212,7 @@ class LayerGraphPanel(QWidget):
         self.spec = spec
         names = list(spec.analysis.networks)
         if names != [self.combo.itemText(i) for i in range(self.combo.count())]:
-            current = self.combo.currentText()
-            self.combo.blockSignals(True)
-            self.combo.clear()
-            self.combo.addItems(names)
-            if current in names:
-                self.combo.setCurrentText(current)
-            self.combo.blockSignals(False)
+            replace_items(self.combo, names)
         self._dirty = True
         if self.isVisible():
             self._draw()

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from ganbuilder.errors import UserError
 from ganbuilder.runs.grid import load_png
 from ganbuilder.runs.history import RunHistory, read_run
-from gui.plots import PALETTE, ema
+from gui._combo import replace_items
+from gui.plots import HIDDEN, PALETTE, ema
 from gui.samples_view import ImageLabel
 
 MAX_SIDE_BY_SIDE = 4
@@ -189,15 +190,10 @@ class RunsView(QWidget):
 
     # -- views -------------------------------------------------------------------------------
     def _update(self) -> None:
-        keys = sorted({k for run in self.runs for k in run.metrics.columns if k != "time/step"},
+        keys = sorted({k for run in self.runs for k in run.metrics.columns
+                       if not k.startswith(HIDDEN)},
                       key=lambda k: (not k.startswith("loss/"), k.count("/"), k))
-        current = self.metric_box.currentText()
-        self.metric_box.blockSignals(True)
-        self.metric_box.clear()
-        self.metric_box.addItems(keys)
-        if current in keys:
-            self.metric_box.setCurrentText(current)
-        self.metric_box.blockSignals(False)
+        replace_items(self.metric_box, keys)
         self._draw_curves()
         previous = self.step
         following = previous is None or self.step_slider.value() == self.step_slider.maximum()
