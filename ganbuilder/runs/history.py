@@ -6,6 +6,7 @@ is quick.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -62,12 +63,8 @@ class RunHistory:
         """The newest grid drawn at or before `step` (the first grid if none was)."""
         if not self.samples:
             return None
-        best = self.samples[0]
-        for entry in self.samples:
-            if entry[0] > step:
-                break
-            best = entry
-        return best
+        index = bisect.bisect_right(self.samples, step, key=lambda entry: entry[0])
+        return self.samples[max(0, index - 1)]
 
 
 def read_run(run_dir: Path) -> RunHistory:

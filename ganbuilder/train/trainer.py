@@ -86,8 +86,8 @@ class _Objective:
         self.optimizer.step()
         if self.clip is not None:
             with torch.no_grad():
-                for p in self.parameters:
-                    p.clamp_(-self.clip, self.clip)
+                torch._foreach_clamp_min_(self.parameters, -self.clip)
+                torch._foreach_clamp_max_(self.parameters, self.clip)
 
 
 class _TermContext:
