@@ -94,11 +94,8 @@ def gradient_penalty(p: dict, ctx):
     """WGAN-GP (Gulrajani et al. 2017): (||grad D(x_hat)|| - 1)^2 on real/fake interpolates."""
     real, fake = ctx.tensor(p["real"]), ctx.tensor(p["fake"]).detach()
     alpha = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device)
-    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    out = ctx.network(p["critic"])(mixed)
-    (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
-    norms = grad.flatten(1).norm(dim=1)
-    return ((norms - p["target"]) ** 2).mean(), {}
+    grad = _input_gradient(ctx.network(p["critic"]), alpha * real + (1 - alpha) * fake)
+    return ((grad.norm(dim=1) - p["target"]) ** 2).mean(), {}
 
 
 @loss_term(
@@ -111,10 +108,15 @@ def gradient_penalty(p: dict, ctx):
 def r1_penalty(p: dict, ctx):
     """R1 (Mescheder et al. 2018; StyleGAN): 0.5 * E ||grad D(x)||^2 on real samples, so
     `weight` is the paper's gamma (StyleGAN: 10). Add it to the critic's objective."""
-    real = ctx.tensor(p["real"]).detach().requires_grad_(True)
-    out = ctx.network(p["critic"])(real)
-    (grad,) = torch.autograd.grad(out.sum(), real, create_graph=True)
-    return 0.5 * grad.flatten(1).pow(2).sum(1).mean(), {}
+    grad = _input_gradient(ctx.network(p["critic"]), ctx.tensor(p["real"]).detach())
+    return 0.5 * grad.pow(2).sum(1).mean(), {}
+
+
+def _input_gradient(critic, x):
+    """d critic(x) / dx per sample, flattened, kept differentiable for the penalty's backward."""
+    x = x.requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return grad.flatten(1)
 
 
 def _mutual_info_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:
