@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import warnings
 from collections.abc import Callable, Iterator
@@ -61,3 +62,16 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         return sorted(self._entries)
+
+
+def fill_defaults(properties: dict[str, dict], given: dict | None) -> dict:
+    """`given` over the defaults of a parameter schema (JSON Schema `properties`).
+
+    The schema fragment is the one place a default is written: layers, loss terms, optimizers,
+    schedules, data sources and the training section all fill theirs through here.
+    """
+    out = dict(given or {})
+    for key, prop in properties.items():
+        if key not in out and "default" in prop:
+            out[key] = copy.deepcopy(prop["default"])
+    return out

@@ -9,18 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ganbuilder.errors import DataError
-from ganbuilder.registry import Registry, did_you_mean
+from ganbuilder.registry import Registry, did_you_mean, fill_defaults
 
 if TYPE_CHECKING:
     from ganbuilder.data.source import DataSource
-
-BATCH_SIZE_DEFAULT = 64
 
 COMMON_KEYS: dict[str, dict] = {
     "batch_size": {
         "type": "integer",
         "minimum": 1,
-        "default": BATCH_SIZE_DEFAULT,
+        "default": 64,
         "description": "Number of samples in each training batch.",
     },
 }
@@ -109,12 +107,7 @@ def source_def(cfg: dict) -> SourceDef:
 
 def with_defaults(cfg: dict) -> dict:
     """A copy of cfg with every missing key that has a schema default filled in."""
-    src = source_def(cfg)
-    full = dict(cfg)
-    for key, prop in {**COMMON_KEYS, **src.schema}.items():
-        if key not in full and "default" in prop:
-            full[key] = copy.deepcopy(prop["default"])
-    return full
+    return fill_defaults({**COMMON_KEYS, **source_def(cfg).schema}, cfg)
 
 
 def _prepare(cfg: dict, base_dir: Path | None) -> tuple[SourceDef, dict]:

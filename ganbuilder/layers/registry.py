@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ganbuilder.registry import Registry
+from ganbuilder.registry import Registry, fill_defaults
 
 Shape = tuple[int, ...]
 ShapeRule = Callable[[dict, list[Shape]], Shape]
@@ -36,7 +36,7 @@ class LayerDef:
     doc: str = ""
 
     def defaults(self) -> dict:
-        return {k: v["default"] for k, v in self.params.items() if "default" in v}
+        return fill_defaults(self.params, {})
 
     def normalize(self, value: Any) -> dict:
         """The layer's params from its YAML value (None, a mapping, or a primary shorthand)."""
@@ -46,7 +46,7 @@ class LayerDef:
             given = dict(value)
         else:
             given = {self.primary: value}
-        return {**self.defaults(), **given}
+        return fill_defaults(self.params, given)
 
 
 class _LayerRegistry(Registry[LayerDef]):

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from ganbuilder.errors import Problem, SpecError, UserError
+from ganbuilder.registry import fill_defaults
 from ganbuilder.spec.paths import Locations, parse_path, plain
 from ganbuilder.spec.resolve import (
     apply_overrides,
@@ -19,10 +20,6 @@ from ganbuilder.spec.resolve import (
 )
 from ganbuilder.spec.schema import schema_problems, spec_schema
 from ganbuilder.spec.semantic import Analysis, analyse
-
-TRAINING_DEFAULTS = {"seed": 0, "device": "auto", "log_every": 10, "sample_every": 500,
-                     "checkpoint_every": 1000}
-SAMPLING_DEFAULTS = {"n": 64, "nrow": 8}
 
 
 @dataclass(frozen=True)
@@ -41,13 +38,14 @@ class Spec:
 
     @property
     def training(self) -> dict:
-        return {**TRAINING_DEFAULTS, **self.tree["training"]}
+        """The training section over its schema defaults."""
+        return fill_defaults(_properties("training"), self.tree["training"])
 
     @property
     def sampling(self) -> dict:
         default_tensors = [self.analysis.order[0]] if self.analysis.order else []
-        given = self.tree.get("sampling") or {}
-        return {**SAMPLING_DEFAULTS, "tensors": default_tensors, **given}
+        given = {"tensors": default_tensors, **(self.tree.get("sampling") or {})}
+        return fill_defaults(_properties("sampling"), given)
 
     @property
     def objective_order(self) -> list[str]:
@@ -55,7 +53,7 @@ class Spec:
 
     @property
     def gan_loss(self) -> str:
-        return self.tree.get("gan_loss", "bce")
+        return self.tree.get("gan_loss", spec_schema()["properties"]["gan_loss"]["default"])
 
     def locate(self, error: UserError) -> UserError:
         """Fill in file:line:col for problems that name a spec path but no location."""
@@ -72,6 +70,10 @@ class Spec:
     def text(self) -> str:
         """The resolved spec as YAML: no extends, params substituted, blocks expanded."""
         return dump_yaml(self.tree)
+
+
+def _properties(section: str) -> dict:
+    return spec_schema()["properties"][section]["properties"]
 
 
 def dump_yaml(tree: Any) -> str:

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ganbuilder.errors import DataError, Problem
 from ganbuilder.layers.registry import Shape, format_shape
 from ganbuilder.registry import did_you_mean
+from ganbuilder.spec.analysis import Analysis
 from ganbuilder.spec.expr import Call, ExprError, parse_forward
 from ganbuilder.spec.paths import Locations, format_path
-from ganbuilder.spec.shapes import NetworkPlan, plan_network
+from ganbuilder.spec.shapes import plan_network
+from ganbuilder.spec.terms import Term, spec_terms
 
 BUILTINS = ("concat",)
-
-
-@dataclass
-class Analysis:
-    """What the spec computes: tensor shapes, network plans and the forward graph."""
-
-    tensor_shapes: dict[str, Shape] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)  # tensor -> "data" | "latent" | "forward"
-    forward: dict[str, Call | str] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)  # forward tensors in dependency order
-    networks: dict[str, NetworkPlan] = field(default_factory=dict)
-    producers: dict[str, set[str]] = field(default_factory=dict)  # tensor -> networks it used
-    problems: list[Problem] = field(default_factory=list)
 
 
 class _Checker:
@@ -159,25 +147,22 @@ class _Checker:
         return plan.output_shape
 
     def losses(self) -> None:
-        from ganbuilder.losses import LOSSES
-
-        objectives = self.tree["objectives"]
-        for oname, obj in objectives.items():
+        networks = self.tree["networks"]
+        for oname, obj in self.tree["objectives"].items():
             for net in obj["updates"]:
-                if net not in self.tree["networks"]:
-                    msg = f"unknown network '{net}'{did_you_mean(net, set(self.tree['networks']))}"
+                if net not in networks:
+                    msg = f"unknown network '{net}'{did_you_mean(net, set(networks))}"
                     self.problem(("objectives", oname, "updates"), msg)
-            for i, term in enumerate(obj["loss"]):
-                kind, params = next(iter(term.items()))
-                self.term(("objectives", oname, "loss", i, kind), LOSSES.get(kind), params,
-                          set(obj["updates"]))
+        self.a.terms = spec_terms(self.tree)
+        for term in self.a.terms:
+            self.term(term, set(self.tree["objectives"][term.objective]["updates"]))
 
-    def term(self, path: tuple, ldef, params: dict, updates: set[str]) -> None:
+    def term(self, term: Term, updates: set[str]) -> None:
+        path, ldef, params = (*term.path, term.kind), term.definition, term.written
         shapes: dict[str, list[Shape] | None] = {}
-        for key in ldef.tensors:
+        for key, names in term.tensors.items():
             if key not in params:
                 continue
-            names = [params[key]] if isinstance(params[key], str) else params[key]
             got = [self.evaluate(n, (*path, key), set()) for n in names]
             shapes[key] = None if any(g is None for g in got) else got
         for key in ldef.networks:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ganbuilder._lazy import torch
-from ganbuilder.registry import Registry
+from ganbuilder.registry import Registry, fill_defaults
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,6 @@ SCHEDULES.add("cosine", {
                    "description": "final lr as a fraction of the initial lr"}})
 
 
-def options(schema: dict, given: dict | None) -> dict:
-    """Fill defaults from a parameter schema."""
-    return {**{k: v["default"] for k, v in schema.items() if "default" in v}, **(given or {})}
-
-
 def one_key(section: dict | str | None, fallback: str) -> tuple[str, dict]:
     """`{adam: {lr: ...}}` or `adam` -> ('adam', {...})."""
     if not section:
@@ -75,13 +70,13 @@ def one_key(section: dict | str | None, fallback: str) -> tuple[str, dict]:
 def build_optimizer(section: dict | str | None, parameters) -> torch.optim.Optimizer:
     name, opts = one_key(section, "adam")
     entry = OPTIMIZERS.get(name)
-    return entry.build(parameters, options(entry.params, opts))
+    return entry.build(parameters, fill_defaults(entry.params, opts))
 
 
 def lr_factor(section: dict | str | None, steps: int) -> Callable[[int], float]:
     """The multiplier of the initial lr at a given step."""
     name, opts = one_key(section, "constant")
-    o = options(SCHEDULES.get(name), opts)
+    o = fill_defaults(SCHEDULES.get(name), opts)
     if name == "linear_decay":
         span = max(1, steps - o["start"])
         return lambda t: 1.0 - max(0, t - o["start"]) / span

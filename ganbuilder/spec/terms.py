@@ -1,0 +1,84 @@
+"""One view of a spec's loss terms, shared by the trainer, the checks, evaluate and the app.
+
+Each term is read once: its kind, its parameters over the kind's schema defaults, the metric
+label it logs under, and which parameters name tensors and networks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ganbuilder.losses import LOSSES
+from ganbuilder.losses.registry import LossDef
+from ganbuilder.registry import fill_defaults
+
+
+@dataclass(frozen=True)
+class Term:
+    """One weighted loss term of an objective."""
+
+    objective: str
+    index: int
+    kind: str
+    params: dict  # the written values over the kind's schema defaults
+    label: str  # the metric name (`loss/<objective>/<label>`), unique within the objective
+    tensors: dict[str, tuple[str, ...]]  # tensor parameter -> the tensor names it holds
+    networks: dict[str, str]  # network parameter -> network name
+    written: dict  # the parameters as written, without defaults (what the forms edit)
+
+    @property
+    def path(self) -> tuple:
+        """The term's spec path: ("objectives", objective, "loss", index)."""
+        return ("objectives", self.objective, "loss", self.index)
+
+    @property
+    def weight(self) -> float:
+        return self.params["weight"]
+
+    @property
+    def definition(self) -> LossDef:
+        return LOSSES.get(self.kind)
+
+    @property
+    def critic(self) -> str | None:
+        """The critic network of a two-sided term (adversarial, began), else None."""
+        key = self.definition.critic
+        return self.networks.get(key) if key else None
+
+    def names(self) -> tuple[str, ...]:
+        """Every tensor the term reads, in parameter order."""
+        return tuple(n for names in self.tensors.values() for n in names)
+
+
+def _names(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(v for v in value if isinstance(v, str))
+
+
+def objective_terms(name: str, objective: dict) -> list[Term]:
+    """The terms of one schema-valid objective, labelled as the trainer logs them."""
+    terms: list[Term] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(objective["loss"]):
+        (kind, written), = entry.items()
+        written = dict(written or {})
+        ldef = LOSSES.get(kind)
+        params = fill_defaults(ldef.params, written)
+        label = params.get("name") or (
+            f"adv_{params['critic']}" if kind == "adversarial" else kind)
+        if label in seen:
+            label = f"{label}_{params.get('pred') or params.get('fake') or len(seen)}"
+        seen.add(label)
+        tensors = {key: _names(params.get(key)) for key in ldef.tensors if key in params}
+        networks = {key: params[key] for key in ldef.networks if isinstance(params.get(key), str)}
+        terms.append(Term(name, index, kind, params, label, tensors, networks, written))
+    return terms
+
+
+def spec_terms(tree: dict) -> list[Term]:
+    """Every loss term of every objective, in declaration order."""
+    return [t for name, obj in tree["objectives"].items() for t in objective_terms(name, obj)]
+
+
+__all__ = ["Term", "objective_terms", "spec_terms"]
