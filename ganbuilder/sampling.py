@@ -20,7 +20,7 @@ def load_model(checkpoint: str | Path, device: str = "cpu", ema: bool = True
                ) -> tuple[Spec, GAN, int]:
     """The spec, the trained networks and the step stored in a checkpoint file; the weight
     averages of a run with `training.ema` unless `ema` is False (the last step's weights)."""
-    from ganbuilder.train.trainer import pick_device
+    from ganbuilder.device import pick_device
 
     checkpoint = Path(checkpoint)
     state = load_checkpoint(checkpoint)

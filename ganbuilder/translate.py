@@ -11,19 +11,19 @@ from ganbuilder.errors import UserError
 from ganbuilder.runs.grid import save_png, to_uint8
 from ganbuilder.sampling import load_model
 from ganbuilder.spec import Spec
-from ganbuilder.spec.expr import Call
+from ganbuilder.spec.analysis import DIRECTIONS
 
 _IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 
 
 def find_generator(spec: Spec, direction: str) -> str:
-    """The network that maps real_A to B (AtoB) or real_B to A (BtoA), from the forward plan."""
-    source = "real_A" if direction == "AtoB" else "real_B"
-    for expr in spec.analysis.forward.values():
-        if isinstance(expr, Call) and expr.fn in spec.analysis.networks and expr.args == (source,):
-            return expr.fn
-    raise UserError(f"model '{spec.name}' has no generator for {direction} "
-                    f"(no forward tensor computed as NET({source}))")
+    """The network that maps real_A to B (AtoB) or real_B to A (BtoA), as the analysis says."""
+    net = spec.analysis.generator(direction)
+    if net is None:
+        source = DIRECTIONS[direction][0]
+        raise UserError(f"model '{spec.name}' has no generator for {direction} (no forward "
+                        f"tensor computed as NET({source}) that a loss ties to the other domain)")
+    return net
 
 
 def _inputs(path: Path) -> list[Path]:

@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from ganbuilder.compile.model import GAN
+from ganbuilder.data.latent import sample_latent
 from ganbuilder.errors import UserError
 from ganbuilder.latent_ops import MODES, arithmetic, class_sweep, code_traversal, interpolate
 from ganbuilder.runs.grid import image_grid
 from ganbuilder.runs.samples import generate, sample_groups
 from ganbuilder.spec import Spec
-from ganbuilder.train.latent import sample_latent
 from gui._combo import replace_items
 from gui.samples_view import ImageLabel
 

@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from ganbuilder.compile.model import GAN, TensorCache
+from ganbuilder.data.latent import sample_latent
 from ganbuilder.errors import SpecError
 from ganbuilder.sampling import LatentCode, latent_codes
 from ganbuilder.spec import load_spec
 from ganbuilder.summary import summarize
-from ganbuilder.train.latent import sample_latent
 from ganbuilder.train.trainer import Trainer
 
 from .conftest import TINY

@@ -180,7 +180,7 @@ def _translation_tensors(spec: Spec) -> dict[str, str]:
 # --- drawing samples ----------------------------------------------------------------------
 
 def _latent(spec: Spec, n: int, seed: int, device: torch.device) -> dict[str, torch.Tensor]:
-    from ganbuilder.train.latent import sample_latent
+    from ganbuilder.data.latent import sample_latent
 
     generator = torch.Generator().manual_seed(seed)
     return sample_latent(spec.tree.get("latent") or {}, n, generator, device)

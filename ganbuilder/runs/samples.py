@@ -6,9 +6,9 @@ import numpy as np
 import torch
 
 from ganbuilder.compile.model import GAN, TensorCache
+from ganbuilder.data.latent import sample_latent
 from ganbuilder.runs.grid import image_grid, scatter
 from ganbuilder.spec import Spec
-from ganbuilder.train.latent import sample_latent
 
 _POINTS = 512  # 2D samples are drawn as a scatter plot, which needs more than a grid's 64
 

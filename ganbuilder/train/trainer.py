@@ -17,6 +17,8 @@ import torch
 
 from ganbuilder.compile.model import GAN, TensorCache
 from ganbuilder.data import open_source
+from ganbuilder.data.latent import sample_latent
+from ganbuilder.device import pick_device
 from ganbuilder.errors import CheckpointError, DataError, UserError
 from ganbuilder.losses import GAN_LOSSES, LOSSES
 from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint, save_checkpoint
@@ -36,23 +38,12 @@ from ganbuilder.train.events import (
     Started,
     StepMetrics,
 )
-from ganbuilder.train.latent import sample_latent
 from ganbuilder.train.optim import build_optimizer, lr_factor
 from ganbuilder.train.pool import HistoryPool
 
 
 class DivergenceError(RuntimeError):
     """A loss became NaN or infinite."""
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(name)
 
 
 class _Objective:
