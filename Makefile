@@ -5,7 +5,7 @@ SPEC   ?= specs/dcgan.yaml
 # A narrower DCGAN (32 feature maps instead of 64) so the demo finishes in minutes on 2 cores.
 RUN_ARGS ?= --set params.ngf=32 --set params.ndf=32
 
-.PHONY: install run test lint bench screenshots clean
+.PHONY: install run test lint bench screenshots digits-data clean
 
 install: $(STAMP)
 
@@ -30,6 +30,10 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) scripts/screenshots.py
+
+# ganbuilder/data/digits.npz from scikit-learn's digits (the dev extra); same bytes on a rebuild.
+digits-data: $(STAMP)
+	$(PY) scripts/build_digits.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -1,11 +1,16 @@
 """The `digits` source: sklearn's 1797 8x8 handwritten digits (bundled, no download).
 
+The digits ship with the package as digits.npz (uint8 images 0..16 and labels), written from
+scikit-learn's copy by scripts/build_digits.py, so loading them imports neither scikit-learn
+nor scipy.
+
 Also the digit helpers the built-in translation tasks share: the fixed held-out split and the
 bilinear upsampling to the batch size.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,7 @@ from ganbuilder.data.registry import SOURCES, SourceDef
 from ganbuilder.data.source import Batch, DataSource, TensorSource
 
 NUM_DIGITS = 1797
+DATA_FILE = "digits.npz"  # next to this module; built by scripts/build_digits.py
 TEST_SHARE = 0.2
 SPLIT_SEED = 0
 N_TEST = round(NUM_DIGITS * TEST_SHARE)  # 359 held-out digits; 1438 for training
@@ -74,12 +80,14 @@ def split_indices(split: str) -> Any:
 
 def load_raw_digits() -> tuple[Any, Any]:
     """(images [1797, 1, 8, 8] float32 in 0..16, labels [1797] int64)."""
+    import numpy as np
     import torch
-    from sklearn.datasets import load_digits
 
-    data = load_digits()
-    images = torch.from_numpy(data.images).float().unsqueeze(1)
-    return images, torch.from_numpy(data.target).long()
+    # Through importlib.resources, so the file is found in any installed form of the package.
+    with resources.files(__package__).joinpath(DATA_FILE).open("rb") as f, np.load(f) as data:
+        images, labels = data["images"], data["labels"]
+    # uint8 -> float32 is exact for 0..16: the same tensors as from sklearn's float64 copy.
+    return torch.from_numpy(images).float().unsqueeze(1), torch.from_numpy(labels).long()
 
 
 def upsample(raw: Any, size: int) -> Any:
