@@ -1,49 +1,53 @@
-"""Per-network layer tables: output shapes from shape inference, parameters from real modules."""
+"""Per-network layer tables: output shapes and parameter counts, both from shape inference.
+
+Counts come from each layer's registered `param_count` rule, so `ganbuilder summary` (and the
+GUI's architecture view) need no torch; tests check the rules against built modules.
+"""
 
 from __future__ import annotations
 
+from ganbuilder.layers import CONTAINERS, LAYERS, Shape
 from ganbuilder.layers.registry import format_shape
 from ganbuilder.spec import Spec
 from ganbuilder.spec.paths import format_path
+from ganbuilder.spec.shapes import LayerPlan
 
 
 def summarize(spec: Spec) -> dict:
-    """`{"networks": {name: {"params", "input_shapes", "output_shape", "layers"}}, "params"}`.
-
-    Modules are built on torch's meta device: parameter counts without allocating weights.
-    """
-    import torch
-
-    from ganbuilder.compile.network import build_network
-
+    """`{"networks": {name: {"params", "input_shapes", "output_shape", "layers"}}, "params"}`."""
     networks = {}
     for name, plan in spec.analysis.networks.items():
-        with torch.device("meta"):
-            module = build_network(plan)
-        children = list(module.layers if hasattr(module, "layers") else module)
+        shapes = dict(zip(plan.inputs, plan.input_shapes, strict=True))
+        rows = []
+        for layer in plan.layers:
+            rows.append(_row(layer, [shapes[s] for s in layer.sources]))
+            shapes[layer.slot] = layer.out_shape
         networks[name] = {
-            "params": sum(p.numel() for p in module.parameters()),
+            "params": sum(row["params"] for row in rows),
             "input_shapes": [list(s) for s in plan.input_shapes],
             "output_shape": list(plan.output_shape or ()),
-            "layers": _rows(plan.layers, children),
+            "layers": rows,
         }
     return {"networks": networks, "params": sum(n["params"] for n in networks.values())}
 
 
-def _rows(plans: list, modules: list) -> list[dict]:
-    """One entry per layer; containers (residual, repeat) list theirs under `children`."""
-    rows = []
-    for plan, module in zip(plans, modules, strict=True):
-        row = {
-            "path": format_path(plan.path),
-            "kind": plan.kind,
-            "output_shape": list(plan.out_shape),
-            "params": sum(p.numel() for p in module.parameters()),
-        }
-        if plan.children:
-            row["children"] = _rows(plan.children, list(module))
-        rows.append(row)
-    return rows
+def _row(plan: LayerPlan, in_shapes: list[Shape]) -> dict:
+    """One layer's entry; containers (residual, repeat) list theirs under `children`."""
+    children = []
+    if plan.kind in CONTAINERS:
+        # A container's body is a chain from the container's input, as the compiler builds it.
+        shape = in_shapes[0]
+        for child in plan.children:
+            children.append(_row(child, [shape]))
+            shape = child.out_shape
+        params = sum(child["params"] for child in children)
+    else:
+        params = LAYERS.get(plan.kind).param_count(plan.params, in_shapes)
+    row = {"path": format_path(plan.path), "kind": plan.kind,
+           "output_shape": list(plan.out_shape), "params": params}
+    if children:
+        row["children"] = children
+    return row
 
 
 def format_summary(spec: Spec, summary: dict) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganbuilder.layers import LAYERS
+from ganbuilder.layers import CONTAINERS, LAYERS
 from ganbuilder.layers.modules import Residual
 from ganbuilder.layers.style_modules import is_equalized
 from ganbuilder.spec.shapes import LayerPlan, NetworkPlan
@@ -41,18 +41,14 @@ def _module(plan: LayerPlan, in_shapes: list[tuple]) -> nn.Module:
     return LAYERS.get(plan.kind).build(plan.params, in_shapes)
 
 
-# Layers whose backward pass needs neither their output nor (for the first two) anything an
-# in-place activation could overwrite: a ReLU right after one may work in place, as
-# hand-written models do, saving an allocation per activation.
-_INPLACE_AFTER = {"conv", "conv_transpose", "linear", "batch_norm", "instance_norm",
-                  "layer_norm", "upsample", "reflection_pad", "concat", "add"}
-
-
 def _maybe_inplace(module: nn.Module, plan: LayerPlan, prev: LayerPlan | None,
                    shared: bool) -> nn.Module:
-    """Let ReLU/LeakyReLU overwrite their input when nothing else reads it."""
-    if (plan.kind in ("relu", "leaky_relu") and prev is not None
-            and prev.kind in _INPLACE_AFTER and not shared):
+    """Let an in-place-capable activation overwrite its input when nothing else reads it and
+    its producer allows it (the registry's `inplace` and `output_overwritable`), as
+    hand-written models do, saving an allocation per activation."""
+    if shared or prev is None or plan.kind in CONTAINERS or prev.kind in CONTAINERS:
+        return module
+    if LAYERS.get(plan.kind).inplace and LAYERS.get(prev.kind).output_overwritable:
         module.inplace = True
     return module
 

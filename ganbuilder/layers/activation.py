@@ -10,14 +10,14 @@ def same(p: dict, inputs: list[Shape]) -> Shape:
     return inputs[0]
 
 
-@layer("relu", same)
+@layer("relu", same, inplace=True)
 def relu(p: dict, inputs: list[Shape]):
     """max(0, x)."""
     return nn.ReLU()
 
 
 @layer("leaky_relu", same, {"slope": num_param("slope for x < 0", 0.2, minimum=0)},
-       primary="slope")
+       primary="slope", inplace=True)
 def leaky_relu(p: dict, inputs: list[Shape]):
     """LeakyReLU; DCGAN's discriminators use slope 0.2."""
     return nn.LeakyReLU(p["slope"])

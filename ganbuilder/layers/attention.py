@@ -17,6 +17,13 @@ def _attention_shape(p: dict, inputs: list[Shape]) -> Shape:
     return x
 
 
+def _attention_params(p: dict, inputs: list[Shape]) -> int:
+    # Four bias-free 1x1 convs (query and key to C / reduction, value to C / 2, out back to C)
+    # and the scalar gamma.
+    c = inputs[0][0]
+    return 2 * c * (c // p["reduction"]) + 2 * c * (c // 2) + 1
+
+
 @layer(
     "self_attention",
     _attention_shape,
@@ -24,6 +31,7 @@ def _attention_shape(p: dict, inputs: list[Shape]) -> Shape:
                             minimum=1),
      "spectral_norm": bool_param("spectral normalization on the four 1x1 convolutions",
                                  False)},
+    param_count=_attention_params,
 )
 def self_attention(p: dict, inputs: list[Shape]):
     """Non-local block x + gamma * attention(x); gamma starts at 0, so it starts as identity."""

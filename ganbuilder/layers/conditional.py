@@ -36,6 +36,8 @@ def _projection_shape(p: dict, inputs: list[Shape]) -> Shape:
      "spectral_norm": bool_param("spectral normalization on both parts", False)},
     required=("classes", "with"),
     refs=("with",),
+    # linear(h): features weights and a bias; embed(y): a features-vector per class.
+    param_count=lambda p, inputs: inputs[0][0] + 1 + p["classes"] * inputs[0][0],
 )
 def projection(p: dict, inputs: list[Shape]):
     """Critic output linear(h) + <embed(y), h>: conditions D on a label by projection."""
@@ -64,6 +66,8 @@ def _cond_batch_norm_shape(p: dict, inputs: list[Shape]) -> Shape:
                                  False)},
     required=("with",),
     refs=("with",),
+    # Bias-free gain and bias projections c -> C; the normalization itself is not affine.
+    param_count=lambda p, inputs: 2 * inputs[1][0] * inputs[0][0],
 )
 def cond_batch_norm(p: dict, inputs: list[Shape]):
     """Batch norm with scale 1 + gain(c) and shift bias(c), both linear in a conditioning

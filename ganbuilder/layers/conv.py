@@ -49,12 +49,18 @@ def _conv_shape(p: dict, inputs: list[Shape], name: str = "conv") -> Shape:
     return (p["out"], h, w)
 
 
+def _conv_params(p: dict, inputs: list[Shape]) -> int:
+    # Spectral norm and equalized lr reparametrize the weight: same count, extra buffers only.
+    return inputs[0][0] * p["out"] * p["kernel"] ** 2 + (p["out"] if p["bias"] else 0)
+
+
 def _equalizable_conv_shape(p: dict, inputs: list[Shape]) -> Shape:
     check_equalized("conv", p)
     return _conv_shape(p, inputs)
 
 
-@layer("conv", _equalizable_conv_shape, {**_CONV, **EQUALIZED_LR}, required=("out", "kernel"))
+@layer("conv", _equalizable_conv_shape, {**_CONV, **EQUALIZED_LR}, required=("out", "kernel"),
+       param_count=_conv_params, output_overwritable=True)
 def conv(p: dict, inputs: list[Shape]):
     """2D convolution (nn.Conv2d)."""
     module = nn.Conv2d(inputs[0][0], p["out"], p["kernel"], p["stride"], p["padding"],
@@ -67,6 +73,8 @@ def conv(p: dict, inputs: list[Shape]):
     lambda p, inputs: _conv_shape(p, inputs, "conv_transpose"),
     {**_CONV, "output_padding": int_param("extra size on one side of the output", 0)},
     required=("out", "kernel"),
+    param_count=_conv_params,
+    output_overwritable=True,
 )
 def conv_transpose(p: dict, inputs: list[Shape]):
     """2D transposed convolution (nn.ConvTranspose2d), the DCGAN upsampler."""
@@ -91,6 +99,7 @@ def _upsample_shape(p: dict, inputs: list[Shape]) -> Shape:
                  "description": "interpolation"},
     },
     primary="scale",
+    output_overwritable=True,
 )
 def upsample(p: dict, inputs: list[Shape]):
     """Spatial upsampling by an integer factor."""
@@ -112,6 +121,7 @@ def _pad_shape(p: dict, inputs: list[Shape]) -> Shape:
     {"padding": int_param("pixels mirrored on each side", minimum=1)},
     required=("padding",),
     primary="padding",
+    output_overwritable=True,
 )
 def reflection_pad(p: dict, inputs: list[Shape]):
     """Mirror padding (nn.ReflectionPad2d), used before convs in ResNet generators."""

@@ -28,6 +28,11 @@ def _linear_shape(p: dict, inputs: list[Shape]) -> Shape:
     return (*x[:-1], p["out"])
 
 
+def _linear_params(p: dict, inputs: list[Shape]) -> int:
+    # Spectral norm and equalized lr reparametrize the weight: same count, extra buffers only.
+    return inputs[0][-1] * p["out"] + (p["out"] if p["bias"] else 0)
+
+
 @layer(
     "linear",
     _linear_shape,
@@ -40,6 +45,8 @@ def _linear_shape(p: dict, inputs: list[Shape]) -> Shape:
     },
     required=("out",),
     primary="out",
+    param_count=_linear_params,
+    output_overwritable=True,
 )
 def linear(p: dict, inputs: list[Shape]):
     """Fully connected layer on the last dimension (nn.Linear)."""
@@ -63,6 +70,7 @@ def _label_shape(name: str):
     {"classes": int_param("number of labels", minimum=1),
      "dim": int_param("embedding size", minimum=1)},
     required=("classes", "dim"),
+    param_count=lambda p, inputs: p["classes"] * p["dim"],
 )
 def embedding(p: dict, inputs: list[Shape]):
     """A learned vector per integer label (nn.Embedding)."""

@@ -31,7 +31,8 @@ def _concat_shape(p: dict, inputs: list[Shape]) -> Shape:
     return (sum(s[0] for s in inputs), *first[1:])
 
 
-@layer("concat", _concat_shape, _WITH, required=("with",), primary="with", refs=("with",))
+@layer("concat", _concat_shape, _WITH, required=("with",), primary="with", refs=("with",),
+       output_overwritable=True)
 def concat(p: dict, inputs: list[Shape]):
     """Concatenate along channels with earlier tensors (U-Net skips, label maps)."""
     return modules.Concat()
@@ -43,7 +44,8 @@ def _add_shape(p: dict, inputs: list[Shape]) -> Shape:
     return inputs[0]
 
 
-@layer("add", _add_shape, _WITH, required=("with",), primary="with", refs=("with",))
+@layer("add", _add_shape, _WITH, required=("with",), primary="with", refs=("with",),
+       output_overwritable=True)
 def add(p: dict, inputs: list[Shape]):
     """Element-wise sum with earlier tensors."""
     return modules.Add()

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 from ganbuilder._lazy import nn
 from ganbuilder.layers.registry import Shape, ShapeError, bool_param, layer, num_param, rank
 
 _EPS = num_param("added to the variance for stability", 1e-5, minimum=0)
 _MOMENTUM = num_param("running statistics momentum", 0.1, minimum=0)
+
+
+def _affine_params(p: dict, inputs: list[Shape]) -> int:
+    """Scale and shift per channel when affine; running statistics are buffers."""
+    return 2 * inputs[0][0] if p["affine"] else 0
 
 
 def _batch_norm_shape(p: dict, inputs: list[Shape]) -> Shape:
@@ -19,6 +26,8 @@ def _batch_norm_shape(p: dict, inputs: list[Shape]) -> Shape:
     "batch_norm",
     _batch_norm_shape,
     {"eps": _EPS, "momentum": _MOMENTUM, "affine": bool_param("learn scale and shift", True)},
+    param_count=_affine_params,
+    output_overwritable=True,
 )
 def batch_norm(p: dict, inputs: list[Shape]):
     """Batch normalization over channels (BatchNorm1d or BatchNorm2d by input rank)."""
@@ -36,6 +45,8 @@ def _instance_norm_shape(p: dict, inputs: list[Shape]) -> Shape:
     _instance_norm_shape,
     {"eps": _EPS, "affine": bool_param("learn scale and shift (CycleGAN: no)", False),
      "track_running_stats": bool_param("keep running statistics for eval mode", False)},
+    param_count=_affine_params,
+    output_overwritable=True,
 )
 def instance_norm(p: dict, inputs: list[Shape]):
     """Instance normalization (nn.InstanceNorm2d), as in CycleGAN and pix2pix."""
@@ -47,6 +58,9 @@ def instance_norm(p: dict, inputs: list[Shape]):
     "layer_norm",
     lambda p, inputs: inputs[0],
     {"eps": _EPS, "affine": bool_param("learn scale and shift", True)},
+    # A scale and a shift per element of the normalized shape.
+    param_count=lambda p, inputs: 2 * math.prod(inputs[0]) if p["affine"] else 0,
+    output_overwritable=True,
 )
 def layer_norm(p: dict, inputs: list[Shape]):
     """Layer normalization over all per-sample dimensions (nn.LayerNorm)."""

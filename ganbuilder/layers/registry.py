@@ -1,7 +1,9 @@
-"""The layer registry: each layer's parameter schema, shape rule and torch builder in one place.
+"""The layer registry: each layer's parameter schema, shape and parameter-count rules, compile
+facts and torch builder in one place.
 
-Shape rules are plain Python (no torch), so validation and the GUI infer every layer's output
-shape while the user types. Builders run only when a spec is compiled.
+Shape and parameter-count rules are plain Python (no torch), so validation, `summary` and the
+GUI infer every layer's output shape and size while the user types. Builders run only when a
+spec is compiled.
 """
 
 from __future__ import annotations
@@ -15,16 +17,29 @@ from ganbuilder.registry import Registry, fill_defaults
 Shape = tuple[int, ...]
 ShapeRule = Callable[[dict, list[Shape]], Shape]
 Builder = Callable[[dict, list[Shape]], Any]
+ParamRule = Callable[[dict, list[Shape]], int]
 
 
 class ShapeError(ValueError):
     """The layer cannot take the shape it is given; the message says what it expected."""
 
 
+def no_params(p: dict, inputs: list[Shape]) -> int:
+    """The parameter count of a layer that learns nothing."""
+    return 0
+
+
 @dataclass(frozen=True)
 class LayerDef:
     """One layer kind. `params` are JSON Schema properties; `primary` names the parameter a
-    scalar shorthand sets (`{leaky_relu: 0.2}`); `refs` names parameters holding layer ids."""
+    scalar shorthand sets (`{leaky_relu: 0.2}`); `refs` names parameters holding layer ids.
+
+    `param_count` gives the number of learned values the built module holds (the sum of
+    `numel()` over its `parameters()`), from the same arguments as `shape`. `inplace` marks
+    activations whose module may overwrite its input (`module.inplace = True`);
+    `output_overwritable` marks layers whose backward pass needs neither their output nor
+    anything an in-place activation could overwrite, so such an activation may follow them.
+    """
 
     name: str
     build: Builder
@@ -33,6 +48,9 @@ class LayerDef:
     required: tuple[str, ...] = ()
     primary: str | None = None
     refs: tuple[str, ...] = ()
+    param_count: ParamRule = no_params
+    inplace: bool = False
+    output_overwritable: bool = False
     doc: str = ""
 
     def defaults(self) -> dict:

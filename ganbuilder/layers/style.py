@@ -3,6 +3,8 @@ network's learned constant, noise injection and AdaIN, and the critic's minibatc
 
 from __future__ import annotations
 
+import math
+
 from ganbuilder._lazy import LazyModule
 from ganbuilder.layers.registry import (
     Shape,
@@ -39,6 +41,7 @@ def pixel_norm(p: dict, inputs: list[Shape]):
                "description": "per-sample shape of the learned tensor, e.g. [512, 4, 4]"}},
     required=("shape",),
     primary="shape",
+    param_count=lambda p, inputs: math.prod(p["shape"]),
 )
 def constant(p: dict, inputs: list[Shape]):
     """A learned tensor, N(0, 1) at first, the same for every sample: StyleGAN's synthesis
@@ -51,7 +54,7 @@ def _noise_shape(p: dict, inputs: list[Shape]) -> Shape:
     return inputs[0]
 
 
-@layer("noise", _noise_shape)
+@layer("noise", _noise_shape, param_count=lambda p, inputs: inputs[0][0])
 def noise(p: dict, inputs: list[Shape]):
     """Adds per-pixel N(0, 1) noise, shared by the channels, times a learned per-channel scale
     that starts at 0 (StyleGAN's stochastic variation). Noise is drawn in eval mode too."""
@@ -74,6 +77,8 @@ def _adain_shape(p: dict, inputs: list[Shape]) -> Shape:
     required=("with",),
     primary="with",
     refs=("with",),
+    # The affine map w -> (s, b): a weight and a bias for each of 2C outputs.
+    param_count=lambda p, inputs: (inputs[1][0] + 1) * 2 * inputs[0][0],
 )
 def adain(p: dict, inputs: list[Shape]):
     """Adaptive instance norm: instance_norm(x) * s + b with per-channel (s, b) from an
