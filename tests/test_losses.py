@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from ganbuilder.losses import GAN_LOSSES, LOSSES
+from ganbuilder.losses import GAN_LOSSES, LOSSES, TermContext
+from ganbuilder.registry import fill_defaults
 
 GOOD_D = (torch.full((8, 1), 5.0), torch.full((8, 1), -5.0))  # confident and right
 BAD_D = (torch.full((8, 1), -5.0), torch.full((8, 1), 5.0))  # confident and wrong
@@ -30,24 +31,8 @@ def test_generator_loss_rewards_fooling_the_critic(name):
     assert fake.grad is not None and torch.isfinite(fake.grad).all()
 
 
-class _Ctx:
-    """A minimal stand-in for the trainer's term context."""
-
-    def __init__(self, tensors, nets, updates, gan="bce"):
-        self.tensors, self.nets, self.updates = tensors, nets, frozenset(updates)
-        self.gan = GAN_LOSSES.get(gan)
-        self.state = {}
-
-    def tensor(self, name):
-        return self.tensors[name]
-
-    def network(self, name):
-        return self.nets[name]
-
-
 def _params(kind: str, **given) -> dict:
-    ldef = LOSSES.get(kind)
-    return {**{k: v["default"] for k, v in ldef.params.items() if "default" in v}, **given}
+    return fill_defaults(LOSSES.get(kind).params, given)
 
 
 CASES = {
@@ -74,7 +59,7 @@ def test_term_is_finite_and_differentiable(kind):
     critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 1))
     fake = torch.randn(4, 3, 2, 2, requires_grad=True)
     tensors = {"real": torch.randn(4, 3, 2, 2), "fake": fake, "u": torch.rand(4, 1) * 2 - 1}
-    ctx = _Ctx(tensors, {"D": critic, "AE": torch.nn.Conv2d(3, 3, 1)}, {"D", "AE"})
+    ctx = TermContext(tensors, {"D": critic, "AE": torch.nn.Conv2d(3, 3, 1)}, {"D", "AE"})
     loss, metrics = LOSSES.get(kind).compute(_params(kind, **CASES[kind]), ctx)
     assert loss.dim() == 0 and torch.isfinite(loss)
     loss.backward()
@@ -86,15 +71,15 @@ def test_term_is_finite_and_differentiable(kind):
 
 def test_adversarial_reports_critic_accuracy():
     critic = torch.nn.Identity()
-    ctx = _Ctx({"real": torch.tensor([[3.0], [-1.0]]), "fake": torch.tensor([[-2.0], [-3.0]])},
-               {"D": critic}, {"D"})
+    tensors = {"real": torch.tensor([[3.0], [-1.0]]), "fake": torch.tensor([[-2.0], [-3.0]])}
+    ctx = TermContext(tensors, {"D": critic}, {"D"})
     _, metrics = LOSSES.get("adversarial").compute(_params("adversarial", **CASES["adversarial"]),
                                                    ctx)
     assert metrics == {"acc/D/real": 0.5, "acc/D/fake": 1.0}
 
 
 def test_l1_value():
-    ctx = _Ctx({"a": torch.zeros(2, 2), "b": torch.full((2, 2), 3.0)}, {}, set())
+    ctx = TermContext({"a": torch.zeros(2, 2), "b": torch.full((2, 2), 3.0)}, {}, set())
     loss, _ = LOSSES.get("l1").compute(_params("l1", pred="a", target="b"), ctx)
     assert loss.item() == pytest.approx(3.0)
 
@@ -103,7 +88,7 @@ def test_gradient_penalty_is_zero_for_unit_gradient_critic():
     critic = torch.nn.Linear(2, 1, bias=False)
     with torch.no_grad():
         critic.weight.copy_(torch.tensor([[0.6, 0.8]]))  # |grad| = 1 everywhere
-    ctx = _Ctx({"real": torch.randn(5, 2), "fake": torch.randn(5, 2)}, {"D": critic}, {"D"})
+    ctx = TermContext({"real": torch.randn(5, 2), "fake": torch.randn(5, 2)}, {"D": critic}, {"D"})
     loss, _ = LOSSES.get("gradient_penalty").compute(
         _params("gradient_penalty", **CASES["gradient_penalty"]), ctx)
     assert loss.item() == pytest.approx(0.0, abs=1e-10)
@@ -113,7 +98,7 @@ def test_r1_penalty_is_half_the_squared_gradient_norm():
     critic = torch.nn.Linear(2, 1)
     with torch.no_grad():
         critic.weight.copy_(torch.tensor([[3.0, 4.0]]))  # |grad| = 5 everywhere
-    ctx = _Ctx({"real": torch.randn(5, 2)}, {"D": critic}, {"D"})
+    ctx = TermContext({"real": torch.randn(5, 2)}, {"D": critic}, {"D"})
     loss, _ = LOSSES.get("r1_penalty").compute(_params("r1_penalty", **CASES["r1_penalty"]), ctx)
     assert loss.item() == pytest.approx(12.5)
     loss.backward()
@@ -125,7 +110,8 @@ def test_mutual_info_value_and_metrics():
     out = torch.tensor([[2.0, 0.0, 0.0, 0.5, -0.5],
                         [0.0, 1.0, 0.0, 0.0, 0.0]])
     c, u = torch.tensor([0, 2]), torch.tensor([[0.5, 0.5], [1.0, 0.0]])
-    ctx = _Ctx({"h": out, "c": c, "u": u}, {"Q": torch.nn.Identity()}, {"G", "Q"})
+    tensors = {"h": out, "c": c, "u": u}
+    ctx = TermContext(tensors, {"Q": torch.nn.Identity()}, {"G", "Q"})
     params = _params("mutual_info", q="Q", fake="h", categorical="c", continuous="u",
                      continuous_weight=0.5)
     loss, metrics = LOSSES.get("mutual_info").compute(params, ctx)
@@ -134,7 +120,7 @@ def test_mutual_info_value_and_metrics():
     assert loss.item() == pytest.approx(cross_entropy.item() + 0.5 * nll)
     assert metrics["acc/Q/c"] == pytest.approx(0.5) and metrics["mse/Q/u"] == pytest.approx(0.5)
     only_c = _params("mutual_info", q="Q", fake="h3", categorical="c")
-    ctx.tensors["h3"] = out[:, :3]
+    tensors["h3"] = out[:, :3]
     assert LOSSES.get("mutual_info").compute(only_c, ctx)[0].item() == pytest.approx(
         cross_entropy.item())
     ctx.updates = frozenset({"G"})  # reported by the objective that trains Q only
@@ -150,7 +136,7 @@ def test_mutual_info_trains_q_to_recover_the_codes():
     u = torch.rand(64, 1) * 2 - 1
     x = torch.cat([torch.nn.functional.one_hot(c, 4).float(), u], 1) + 0.1 * torch.randn(64, 5)
     q = torch.nn.Linear(5, 5)
-    ctx = _Ctx({"x": x, "c": c, "u": u}, {"Q": q}, {"Q"})
+    ctx = TermContext({"x": x, "c": c, "u": u}, {"Q": q}, {"Q"})
     params = _params("mutual_info", q="Q", fake="x", categorical="c", continuous="u")
     optimizer = torch.optim.Adam(q.parameters(), lr=0.05)
     losses = []
@@ -166,8 +152,8 @@ def test_mutual_info_trains_q_to_recover_the_codes():
 
 def _began(real: float, fake: float, updates, **given):
     """BEGAN with an autoencoder that outputs zeros, so L(v) = mean |v|."""
-    ctx = _Ctx({"real": torch.full((2, 1, 2, 2), real), "fake": torch.full((2, 1, 2, 2), fake)},
-               {"AE": torch.zeros_like}, updates)
+    tensors = {"real": torch.full((2, 1, 2, 2), real), "fake": torch.full((2, 1, 2, 2), fake)}
+    ctx = TermContext(tensors, {"AE": torch.zeros_like}, updates)
     params = _params("began", autoencoder="AE", real="real", fake="fake", **given)
     return ctx, lambda: LOSSES.get("began").compute(params, ctx)
 
@@ -201,7 +187,7 @@ def test_orthogonal_reg_is_zero_for_orthogonal_rows_and_ignores_their_norms():
     ortho = torch.nn.Linear(4, 3, bias=False)
     with torch.no_grad():
         ortho.weight.copy_(torch.eye(4)[:3] * torch.tensor([[1.0], [2.0], [3.0]]))
-    ctx = _Ctx({}, {"G": ortho}, {"G"})
+    ctx = TermContext({}, {"G": ortho}, {"G"})
     loss, _ = LOSSES.get("orthogonal_reg").compute(_params("orthogonal_reg", network="G"), ctx)
     assert loss.item() == 0.0
     with torch.no_grad():
@@ -211,6 +197,6 @@ def test_orthogonal_reg_is_zero_for_orthogonal_rows_and_ignores_their_norms():
 
 
 def test_orthogonal_reg_of_a_network_without_weights_is_a_zero_tensor():
-    ctx = _Ctx({}, {"G": torch.nn.Sequential(torch.nn.Tanh())}, {"G"})
+    ctx = TermContext({}, {"G": torch.nn.Sequential(torch.nn.Tanh())}, {"G"})
     loss, _ = LOSSES.get("orthogonal_reg").compute(_params("orthogonal_reg", network="G"), ctx)
     assert isinstance(loss, torch.Tensor) and loss.item() == 0.0  # the trainer can log it

@@ -18,9 +18,12 @@ import torch
 from ganbuilder.compile.model import GAN, TensorCache
 from ganbuilder.data import open_source
 from ganbuilder.data.latent import sample_latent
+from ganbuilder.data.registry import with_defaults
 from ganbuilder.device import pick_device
 from ganbuilder.errors import CheckpointError, DataError, UserError
-from ganbuilder.losses import GAN_LOSSES, LOSSES
+from ganbuilder.losses import GAN_LOSSES, TermContext
+from ganbuilder.losses.pool import HistoryPool
+from ganbuilder.optim import build_optimizer, lr_factor
 from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint, save_checkpoint
 from ganbuilder.runs.grid import save_png
 from ganbuilder.runs.samples import render_samples
@@ -38,8 +41,6 @@ from ganbuilder.train.events import (
     Started,
     StepMetrics,
 )
-from ganbuilder.train.optim import build_optimizer, lr_factor
-from ganbuilder.train.pool import HistoryPool
 
 
 class DivergenceError(RuntimeError):
@@ -49,26 +50,15 @@ class DivergenceError(RuntimeError):
 class _Objective:
     """One optimizer step kind: which networks it trains and with which weighted terms."""
 
-    def __init__(self, name: str, cfg: dict, gan: GAN, training: dict):
+    def __init__(self, name: str, spec: Spec, gan: GAN):
+        cfg = spec.tree["objectives"][name]
         self.name = name
         self.updates = frozenset(cfg["updates"])
         self.repeat = cfg.get("repeat", 1)
         self.clip = cfg.get("clip_weights")
-        self.terms = []
-        seen: set[str] = set()
-        for term in cfg["loss"]:
-            (kind, params), = term.items()
-            ldef = LOSSES.get(kind)
-            params = {**{k: v["default"] for k, v in ldef.params.items() if "default" in v},
-                      **params}
-            label = params.get("name") or (
-                f"adv_{params['critic']}" if kind == "adversarial" else kind)
-            if label in seen:
-                label = f"{label}_{params.get('pred') or params.get('fake') or len(seen)}"
-            seen.add(label)
-            self.terms.append((label, ldef, params))
+        self.terms = spec.analysis.objective_terms(name)
         self.parameters = [p for n in sorted(self.updates) for p in gan.nets[n].parameters()]
-        self.optimizer = build_optimizer(cfg.get("optimizer") or training.get("optimizer"),
+        self.optimizer = build_optimizer(cfg.get("optimizer") or spec.training.get("optimizer"),
                                          self.parameters)
         self.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
 
@@ -79,34 +69,6 @@ class _Objective:
             with torch.no_grad():
                 torch._foreach_clamp_min_(self.parameters, -self.clip)
                 torch._foreach_clamp_max_(self.parameters, self.clip)
-
-
-class _TermContext:
-    """What a loss term sees: tensors (detached unless trained through), networks, the GAN loss."""
-
-    def __init__(self, trainer: Trainer, cache: TensorCache, objective: _Objective):
-        self.trainer, self.cache, self.updates = trainer, cache, objective.updates
-        self.objective = objective
-        self.gan = trainer.gan_loss
-        self.term = ""  # the label of the term being computed, whose state `state` holds
-
-    @property
-    def state(self) -> dict[str, torch.Tensor]:
-        """The current term's persistent tensors (BEGAN's k): kept across steps and saved in
-        checkpoints, one dict per objective and term."""
-        return self.trainer.term_states.setdefault(f"{self.objective.name}/{self.term}", {})
-
-    def tensor(self, name: str) -> torch.Tensor:
-        return self.cache.get(name, self.updates)
-
-    def network(self, name: str) -> torch.nn.Module:
-        return self.trainer.gan.nets[name]
-
-    def history(self, critic: str, size: int) -> HistoryPool:
-        key = f"{self.objective.name}/{critic}"
-        if key not in self.trainer.pools:
-            self.trainer.pools[key] = HistoryPool(size, self.trainer.pool_generator)
-        return self.trainer.pools[key]
 
 
 class Trainer:
@@ -131,13 +93,12 @@ class Trainer:
             self.data = open_source(spec.tree["data"], spec.base_dir)
         except DataError as exc:
             raise spec.locate(exc) from None
-        batch_size = spec.tree["data"].get("batch_size", 64)
+        batch_size = with_defaults(spec.tree["data"])["batch_size"]
         self.sampler = self.data.sampler(batch_size, seed)
         self.batch_size = batch_size
         self.gan = GAN(spec).to(self.device)
         self.gan_loss = GAN_LOSSES.get(spec.gan_loss)
-        self.objectives = [_Objective(n, spec.tree["objectives"][n], self.gan, training)
-                           for n in spec.objective_order]
+        self.objectives = [_Objective(n, spec, self.gan) for n in spec.objective_order]
         self.lr_factor = lr_factor(training.get("schedule"), self.total_steps)
         self.latent_generator = torch.Generator().manual_seed(seed + 1)
         self.pool_generator = torch.Generator().manual_seed(seed + 3)
@@ -163,7 +124,7 @@ class Trainer:
                     "pool": self.pool_generator.get_state()},
             "sampler": self.sampler.state_dict(),
             "pools": {k: p.state_dict() for k, p in self.pools.items()},
-            "term_states": {k: dict(s) for k, s in self.term_states.items()},
+            "term_states": {k: dict(s) for k, s in self.term_states.items() if s},
             **({"ema": self.ema.state_dict()} if self.ema else {}),
         }
 
@@ -215,24 +176,41 @@ class Trainer:
             for r in range(obj.repeat):
                 if r > 0:
                     cache = self._draw()
-                ctx = _TermContext(self, cache, obj)
-                total = 0.0
-                share = 1.0 / obj.repeat  # metrics of a repeated objective are its mean
-                for label, ldef, params in obj.terms:
-                    ctx.term = label
-                    value, extra = ldef.compute(params, ctx)
-                    total = total + params["weight"] * value
-                    _accumulate(sums, f"loss/{obj.name}/{label}", value.detach(), share)
-                    for key, metric in extra.items():
-                        _accumulate(sums, key, metric, share)
-                obj.optimizer.zero_grad(set_to_none=True)
-                total.backward()
-                obj.step()
-                cache.consumed(obj.updates)
-                _accumulate(sums, f"loss/{obj.name}", total.detach(), share)
+                self._objective_step(obj, cache, sums)
         self.step += 1
         if self.ema is not None:
             self.ema.update(self.gan, self.step)
+
+    def _objective_step(self, obj: _Objective, cache: TensorCache,
+                        sums: dict[str, torch.Tensor]) -> None:
+        """One optimizer step of one objective: its weighted terms, backward, step."""
+        ctx = TermContext(lambda name: cache.get(name, obj.updates), self.gan.nets,
+                          obj.updates, self.gan_loss,
+                          history=lambda critic, size: self._pool(obj, critic, size))
+        total = 0.0
+        share = 1.0 / obj.repeat  # metrics of a repeated objective are its mean
+        for term in obj.terms:
+            ctx.state = self.term_states.setdefault(f"{obj.name}/{term.label}", {})
+            value, extra = term.definition.compute(term.params, ctx)
+            total = total + term.weight * value
+            _accumulate(sums, f"loss/{obj.name}/{term.label}", value.detach(), share)
+            for key, metric in extra.items():
+                _accumulate(sums, key, metric, share)
+        obj.optimizer.zero_grad(set_to_none=True)
+        # Gradients for the trained networks only: the G step backpropagates through D to G
+        # without computing D's weight gradients, while graphs through networks this
+        # objective does not train stay whole for a later objective to reuse.
+        total.backward(inputs=obj.parameters)
+        obj.step()
+        cache.consumed(obj.updates)
+        _accumulate(sums, f"loss/{obj.name}", total.detach(), share)
+
+    def _pool(self, objective: _Objective, critic: str, size: int) -> HistoryPool:
+        """The history pool of an objective's critic, created on first use."""
+        key = f"{objective.name}/{critic}"
+        if key not in self.pools:
+            self.pools[key] = HistoryPool(size, self.pool_generator)
+        return self.pools[key]
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, emit: Callable[[Event], None] = lambda e: None) -> Path:
