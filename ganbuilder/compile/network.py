@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ganbuilder.layers import CONTAINERS, LAYERS
+from ganbuilder.layers.init import INITS
 from ganbuilder.layers.modules import Residual
 from ganbuilder.layers.style_modules import is_equalized
 from ganbuilder.spec.shapes import LayerPlan, NetworkPlan
@@ -92,23 +93,17 @@ def initialize(module: nn.Module, init: dict | None) -> None:
     if not init:
         return
     (kind, value), = init.items()
+    scheme = INITS.get(kind)
     for m in module.modules():
         if is_equalized(m):
             continue  # its N(0, 1) weights and runtime scale are its initialisation
         if isinstance(m, nn.modules.conv._ConvNd | nn.Linear | nn.Embedding):
             weight = m.parametrizations.weight.original if hasattr(
                 m, "parametrizations") else m.weight
-            if kind == "normal":
-                nn.init.normal_(weight, 0.0, value)
-            elif kind == "xavier":
-                nn.init.xavier_normal_(weight, gain=value)
-            elif kind == "kaiming":
-                nn.init.kaiming_normal_(weight, a=value)
-            elif kind == "orthogonal":
-                nn.init.orthogonal_(weight, gain=value)
+            scheme.weight(weight, value)
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.modules.batchnorm._NormBase) and m.weight is not None:
             # DCGAN's weights_init: BN scale ~ N(1, std), shift 0.
-            nn.init.normal_(m.weight, 1.0, value if kind == "normal" else 0.02)
+            nn.init.normal_(m.weight, 1.0, scheme.norm_std(value))
             nn.init.zeros_(m.bias)

@@ -83,8 +83,9 @@ def _required_loss_params() -> dict:
 def spec_schema() -> dict:
     """The full JSON Schema (draft 2020-12) of a resolved spec."""
     from ganbuilder.data import data_schema
+    from ganbuilder.layers.init import INITS
     from ganbuilder.losses import GAN_LOSSES
-    from ganbuilder.train.optim import OPTIMIZERS, SCHEDULES
+    from ganbuilder.optim import OPTIMIZERS, SCHEDULES
 
     term = _loss_term()
     for name, req in _required_loss_params().items():
@@ -99,13 +100,7 @@ def spec_schema() -> dict:
                        "description": "names of the inputs, in call order (default: [input])"},
             "init": {"type": "object", "minProperties": 1, "maxProperties": 1,
                      "additionalProperties": False,
-                     "properties": {
-                         "normal": {"type": "number", "minimum": 0,
-                                    "description": "N(0, std) weights (DCGAN: 0.02)"},
-                         "xavier": {"type": "number", "minimum": 0, "description": "gain"},
-                         "kaiming": {"type": "number", "minimum": 0,
-                                     "description": "negative slope a"},
-                         "orthogonal": {"type": "number", "minimum": 0, "description": "gain"}},
+                     "properties": {name: d.value for name, d in INITS.items()},
                      "description": "weight initialisation; PyTorch's defaults when left out"},
             "layers": {"$ref": "#/$defs/layers"},
         },
@@ -147,7 +142,8 @@ def spec_schema() -> dict:
             "order": {"type": "array", "items": _NAME, "uniqueItems": True,
                       "description": "objective order within an iteration (default: declared)"},
             "optimizer": {"$ref": "#/$defs/optimizer"},
-            "schedule": _one_of_keys(dict(SCHEDULES.items()), "learning-rate schedule"),
+            "schedule": _one_of_keys({n: d.params for n, d in SCHEDULES.items()},
+                                     "learning-rate schedule"),
             "seed": {"type": "integer", "minimum": 0, "default": 0},
             "device": {"enum": ["auto", "cpu", "cuda", "mps"], "default": "auto"},
             "log_every": {**every, "default": 10},
