@@ -81,6 +81,63 @@ def test_linear_parameter_count():
     assert sum(p.numel() for p in module.parameters()) == 7 * 5 + 5
 
 
+# Variants of the options that change what a layer learns, beyond CASES.
+PARAM_CASES = [
+    ("linear", {"out": 5, "bias": False, "spectral_norm": True}, [(7,)]),
+    ("linear", {"out": 5, "equalized_lr": True, "lr_mul": 0.01}, [(2, 7)]),
+    ("conv", {"out": 4, "kernel": 3, "bias": False}, [(3, 9, 9)]),
+    ("conv", {"out": 4, "kernel": 1, "equalized_lr": True, "lr_mul": 0.5}, [(3, 4, 4)]),
+    ("conv_transpose", {"out": 2, "kernel": 3, "bias": False, "spectral_norm": True},
+     [(3, 5, 5)]),
+    ("batch_norm", {"affine": False}, [(6,)]),
+    ("instance_norm", None, [(3, 4, 4)]),
+    ("instance_norm", {"affine": True, "track_running_stats": True}, [(3, 4, 4)]),
+    ("layer_norm", {"affine": False}, [(3, 4, 4)]),
+    ("layer_norm", None, [(3, 4, 5)]),
+    ("projection", {"classes": 7, "with": "y", "spectral_norm": True}, [(6,), ()]),
+    ("cond_batch_norm", {"with": "c"}, [(3,), (5,)]),
+    ("self_attention", {"reduction": 4}, [(12, 2, 2)]),
+    ("adain", "w", [(5, 2, 2), (3,)]),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "shapes"),
+                         [(name, *CASES[name]) for name in LAYERS.names()] + PARAM_CASES)
+def test_param_count_rule_matches_module(name, value, shapes):
+    ldef = LAYERS.get(name)
+    params = ldef.normalize(value)
+    module = ldef.build(params, shapes)
+    assert ldef.param_count(params, shapes) == sum(p.numel() for p in module.parameters())
+
+
+@pytest.mark.parametrize("name", [n for n in LAYERS.names() if LAYERS.get(n).inplace])
+def test_inplace_layers_build_modules_that_can_run_in_place(name):
+    ldef = LAYERS.get(name)
+    value, shapes = CASES[name]
+    module = ldef.build(ldef.normalize(value), shapes)
+    assert module.inplace is False  # the compiler turns it on where it is safe
+
+
+def _inplace_flags(layers: list, inputs: list[str], shapes: list[tuple]) -> list:
+    from ganbuilder.compile.network import build_network
+    from ganbuilder.spec.shapes import plan_network
+
+    network = build_network(plan_network("N", {"inputs": inputs, "layers": layers}, shapes))
+    return [getattr(m, "inplace", None) for m in getattr(network, "layers", network)]
+
+
+def test_activation_runs_in_place_only_after_a_layer_that_allows_it():
+    layers = [{"linear": 4}, "relu", "sigmoid", "leaky_relu", "batch_norm", "leaky_relu",
+              "elu"]
+    assert _inplace_flags(layers, ["x"], [(3,)]) == [None, True, None, False, None, True,
+                                                     False]
+
+
+def test_activation_does_not_overwrite_a_tensor_read_again():
+    layers = [{"id": "h", "conv": {"out": 2, "kernel": 1}}, "relu", {"concat": "h"}, "relu"]
+    assert _inplace_flags(layers, ["x"], [(1, 2, 2)]) == [None, False, None, True]
+
+
 @pytest.mark.parametrize(("name", "value", "shapes", "message"), [
     ("conv", {"out": 4, "kernel": 5}, [(3, 3, 3)], "too small for kernel 5"),
     ("conv", {"out": 4, "kernel": 3}, [(8,)], "expects a (C, H, W) input, got (8)"),
