@@ -34,23 +34,6 @@ def load_model(checkpoint: str | Path, device: str = "cpu", ema: bool = True
     return spec, gan.to(pick_device(device)), int(state["step"])
 
 
-def needs_data(spec: Spec, names: list[str]) -> bool:
-    """Whether computing `names` reads any data tensor (translation and conditional D inputs)."""
-    a = spec.analysis
-    todo, seen = list(names), set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if a.sources.get(name) == "data":
-            return True
-        expr = a.forward.get(name)
-        if expr is not None:
-            todo += [expr] if isinstance(expr, str) else sorted(expr.names())
-    return False
-
-
 class _NoData:
     """Stands in for the data source when samples need none: an empty fixed batch."""
 
@@ -82,14 +65,8 @@ class LatentCode:
 def latent_codes(spec: Spec) -> list[LatentCode]:
     """The spec's InfoGAN codes: every latent a `mutual_info` term names, once, in spec order."""
     latent = spec.tree.get("latent") or {}
-    named: set[str] = set()
-    for objective in spec.tree["objectives"].values():
-        for term in objective["loss"]:
-            (kind, params), = term.items()
-            if kind == "mutual_info":
-                continuous = params.get("continuous") or []
-                named |= {params.get("categorical"),
-                          *([continuous] if isinstance(continuous, str) else continuous)}
+    named = {name for term in spec.analysis.terms if term.kind == "mutual_info"
+             for key in ("categorical", "continuous") for name in term.tensors.get(key, ())}
     codes = []
     for name, cfg in latent.items():
         if name in named:
@@ -116,7 +93,7 @@ def sample_checkpoint(checkpoint: str | Path, out: str | Path, n: int = 64, seed
     names = [name for group in sample_groups(spec) for name in group]
     points = spec.analysis.tensor_shapes.get(names[0]) == (2,)
     data = (open_source(spec.tree["data"], spec.base_dir)
-            if points or needs_data(spec, names) else _NoData())
+            if points or spec.analysis.needs_data(names) else _NoData())
     image = render_samples(gan, data, spec, next(gan.parameters()).device, seed=seed, n=n,
                            fixed_labels=fixed_labels)
     out = Path(out)

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from ganbuilder.data import SOURCES
-from ganbuilder.evaluate import _translation_tensors, evaluate_checkpoint
 from ganbuilder.evaluate import classifier as clf_module
+from ganbuilder.evaluate import evaluate_checkpoint
 from ganbuilder.evaluate.classifier import digit_classifier, digit_data
 from ganbuilder.evaluate.frechet import (
     frechet_distance,
@@ -28,6 +28,7 @@ from ganbuilder.evaluate.images import (
     sample_metrics,
 )
 from ganbuilder.evaluate.toy2d import mixture, mode_metrics, toy2d_metrics
+from ganbuilder.evaluate.translation import translation_tensors
 from ganbuilder.spec import load_spec
 from ganbuilder.train.trainer import Trainer
 
@@ -195,8 +196,8 @@ def test_translation_tensors_are_found_in_shipped_specs():
         data = load_spec(f"specs/{name}.yaml").tree["data"]["source"]
         if data not in SOURCES:
             pytest.skip(f"data source {data} not available yet")
-        assert _translation_tensors(load_spec(f"specs/{name}.yaml")) == expected
-    assert _translation_tensors(load_spec("specs/gan_ring8.yaml")) == {}
+        assert translation_tensors(load_spec(f"specs/{name}.yaml")) == expected
+    assert translation_tensors(load_spec("specs/gan_ring8.yaml")) == {}
 
 
 # --- evaluate_checkpoint ------------------------------------------------------------------

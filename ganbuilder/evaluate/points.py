@@ -1,0 +1,23 @@
+"""The 2D evaluator: mode coverage and high-quality share of generators on ring8 / grid25."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ganbuilder.evaluate.draw import draw, generated
+from ganbuilder.evaluate.registry import Job, evaluator
+from ganbuilder.evaluate.toy2d import MIXTURES, toy2d_metrics
+
+
+def _points(spec, data: dict) -> str | None:
+    if data["source"] not in MIXTURES:
+        return None
+    return generated(spec, lambda shape: shape == (2,))
+
+
+@evaluator("toy2d", _points, rank=20)
+def evaluate_points(job: Job) -> dict[str, Any]:
+    """Modes covered and % high-quality samples (VEEGAN convention) of a 2D generator."""
+    fake = draw(job.spec, job.gan, job.target, job.n, job.seed)
+    return {"kind": "toy2d", "tensor": job.target, "n": job.n,
+            **toy2d_metrics(fake, job.data["source"])}
