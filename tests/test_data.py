@@ -349,7 +349,7 @@ def test_folder_errors(tmp_path):
     write_png(tmp_path / "bad" / "good.png", 0)
     (tmp_path / "bad" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     expect_data_error(
-        {"source": "folder", "root": "bad"},
+        {"source": "folder", "root": "bad", "bad_images": "fail"},
         tmp_path,
         "data.root",
         "cannot read image",

@@ -12,6 +12,7 @@ from typing import Any
 
 from ganbuilder._lazy import torch
 from ganbuilder.data import keys
+from ganbuilder.data.imagefiles import BAD_IMAGES, BadImages, describe_sizes, read_image, to_tensor
 from ganbuilder.data.registry import SOURCES, SourceDef, resolve_path
 from ganbuilder.data.source import Batch, DataSource
 from ganbuilder.errors import DataError
@@ -42,6 +43,17 @@ SCHEMA: dict = {
         "description": "Where labels come from: 'subfolders' (one class per subfolder), 'none', "
         "or 'auto' (subfolders if the root has subfolders with images).",
     },
+    "classes": {
+        "type": ["array", "null"],
+        "items": {"type": "string", "minLength": 1},
+        "minItems": 1,
+        "uniqueItems": True,
+        "default": None,
+        "description": "The class subfolder names the spec expects, in label order (label i is "
+        "classes[i]); opening the data is an error when the folder's classes differ. If null, "
+        "the sorted subfolder names are the classes.",
+    },
+    "bad_images": BAD_IMAGES,
 }
 
 
@@ -82,12 +94,21 @@ def check_sizes(cfg: dict) -> None:
         )
 
 
+def check_classes(cfg: dict) -> None:
+    """Declared classes need labels to come from subfolders."""
+    if cfg.get("classes") is not None and cfg["labels"] == "none":
+        raise DataError(
+            "classes are listed but labels is 'none'; remove one of them", path="data.classes"
+        )
+
+
 def shapes(cfg: dict) -> dict[str, list[int]]:
     check_sizes(cfg)
+    check_classes(cfg)
     size = cfg["image_size"]
     out = {"real": [cfg["channels"], size, size]}
-    labelled = cfg["labels"] == "subfolders"
-    if cfg["labels"] == "auto":
+    labelled = cfg["labels"] == "subfolders" or cfg["classes"] is not None
+    if cfg["labels"] == "auto" and not labelled:
         # Only a folder that can be looked at tells; a missing one fails later, at open.
         root = Path(cfg["root"]).expanduser()
         labelled = root.is_dir() and bool(class_folders(root))
@@ -103,11 +124,42 @@ def find_root(cfg: dict, base_dir: Path) -> Path:
     return root
 
 
+def ordered_classes(cfg: dict, root: Path) -> list[Path]:
+    """The class subfolders, in the order of `classes` if the spec lists them.
+
+    A listed class without a subfolder, or a subfolder the list lacks, is an error naming both
+    lists: labels would otherwise silently mean something else than the spec says.
+    """
+    found = class_folders(root) if cfg["labels"] != "none" else []
+    wanted = cfg.get("classes")
+    if wanted is None:
+        return found
+    by_name = {p.name: p for p in found}
+    if set(wanted) != set(by_name):
+        missing = [c for c in wanted if c not in by_name]
+        extra = [n for n in by_name if n not in wanted]
+        detail = "; ".join(
+            part
+            for part in (
+                f"no subfolder for {', '.join(missing)}" if missing else "",
+                f"not in the list: {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        raise DataError(
+            f"the spec's classes {list(wanted)} differ from the class subfolders of {root} "
+            f"{list(by_name)} ({detail})",
+            path="data.classes",
+        )
+    return [by_name[c] for c in wanted]
+
+
 def open_folder(cfg: dict, base_dir: Path) -> DataSource:
     check_sizes(cfg)
+    check_classes(cfg)
     root = find_root(cfg, base_dir)
     kinds = ", ".join(e.lstrip(".") for e in IMAGE_EXTENSIONS)
-    classes = class_folders(root) if cfg["labels"] != "none" else []
+    classes = ordered_classes(cfg, root)
     if cfg["labels"] == "subfolders" and not classes:
         raise DataError(f"no class subfolders with images found under {root}", path="data.root")
     if classes:
@@ -134,37 +186,35 @@ class FolderSource(DataSource):
         self.labels = labels
         self.class_names = class_names
         self.num_classes = len(class_names) if class_names else None
+        self.root = Path(cfg["root"])
         self.image_size = cfg["image_size"]
         self.load_size = cfg["load_size"] or cfg["image_size"]
         self.mode = "L" if cfg["channels"] == 1 else "RGB"
         self.flip = cfg["flip"]
+        self.bad = BadImages(cfg["bad_images"], files)
 
     def __len__(self) -> int:
         return len(self.files)
 
+    def describe(self) -> str:
+        """Where the images are, how many, their classes and the range of their sizes."""
+        text = f"{self.root}: {len(self.files)} images"
+        if self.class_names:
+            text += f", {len(self.class_names)} classes ({', '.join(self.class_names)})"
+        return f"{text}, {describe_sizes(self.files)}"
+
     def batch(self, indices: Any, generator: Any | None) -> Batch:
-        images = [self._load(int(i), generator) for i in indices]
-        out = {"real": torch.stack(images)}
+        # A skipped file's stand-in brings its own label, so read before labelling.
+        items = [self.bad.read(int(i), self._decode) for i in indices]
+        out = {"real": torch.stack([self._augment(x, generator) for _, x in items])}
         if self.labels is not None:
-            out["label"] = torch.tensor([self.labels[int(i)] for i in indices], dtype=torch.int64)
+            out["label"] = torch.tensor([self.labels[i] for i, _ in items], dtype=torch.int64)
         return out
 
-    def _load(self, index: int, generator: Any | None) -> Any:
-        import numpy as np
-        from PIL import Image
+    def _decode(self, index: int) -> Any:
+        return to_tensor(read_image(self.files[index]), self.mode, self.load_size)
 
-        path = self.files[index]
-        try:
-            with Image.open(path) as im:
-                im = im.convert(self.mode).resize(
-                    (self.load_size, self.load_size), Image.Resampling.BILINEAR
-                )
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
-            # PIL signals corrupt files with any of these, depending on the format.
-            raise DataError(f"cannot read image {path}: {err}", path="data.root") from err
-        array = np.asarray(im, dtype=np.uint8)
-        x = torch.from_numpy(array.copy()).reshape(self.load_size, self.load_size, -1)
-        x = x.permute(2, 0, 1).float() * (2.0 / 255.0) - 1.0
+    def _augment(self, x: Any, generator: Any | None) -> Any:
         spare = self.load_size - self.image_size
         if generator is None:
             top = left = spare // 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,12 @@ def read_idx(path: Path, magic: int, key: str = "data.root") -> Any:
     if len(raw) < header:
         raise DataError(f"{path} is truncated ({len(raw)} bytes)", path=key)
     dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    count = int(np.prod(dims))
+    # Python ints: a damaged header's product (up to 2**96) must not wrap round as int64 would.
+    count = math.prod(dims)
     if len(raw) < header + count:
         raise DataError(
-            f"{path} is truncated: expected {header + count} bytes for shape "
-            f"{dims}, found {len(raw)}",
+            f"{path} is truncated or its header is damaged: shape {dims} needs "
+            f"{header + count} bytes, found {len(raw)}",
             path=key,
         )
     return np.frombuffer(raw, dtype=np.uint8, count=count, offset=header).reshape(dims)

@@ -65,6 +65,12 @@ def open_mnist(cfg: dict, base_dir: Path) -> DataSource:
             f"{paths[0]} holds {len(images)} images but {paths[1]} holds {len(labels)} labels",
             path="data.root",
         )
+    if 0 in images.shape[1:]:
+        raise DataError(
+            f"{paths[0]} declares images of {images.shape[1]}x{images.shape[2]} pixels; "
+            "its header is damaged",
+            path="data.root",
+        )
     size, channels = cfg["image_size"], cfg["channels"]
 
     def transform(rows: Batch) -> Batch:

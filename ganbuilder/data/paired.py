@@ -17,16 +17,10 @@ from typing import Any
 
 from ganbuilder._lazy import torch
 from ganbuilder.data.folder import IMAGE_EXTENSIONS, check_sizes, find_root, list_images
+from ganbuilder.data.imagefiles import BadImages, describe_sizes, read_image, to_tensor
 from ganbuilder.data.registry import SOURCES, SourceDef
 from ganbuilder.data.source import Batch, DataSource
-from ganbuilder.data.twodomain import (
-    crop_flip,
-    file_schema,
-    file_shapes,
-    read_image,
-    side_modes,
-    to_tensor,
-)
+from ganbuilder.data.twodomain import crop_flip, file_schema, file_shapes, side_modes
 from ganbuilder.errors import DataError
 
 SCHEMA: dict = file_schema(
@@ -109,9 +103,17 @@ class PairedSource(DataSource):
         self.image_size = cfg["image_size"]
         self.load_size = cfg["load_size"] or cfg["image_size"]
         self.flip = cfg["flip"]
+        self.bad = BadImages(cfg["bad_images"], [a for a, _ in pairs])
 
     def __len__(self) -> int:
         return len(self.pairs)
+
+    def describe(self) -> str:
+        """How many pairs, in which layout, and the range of the (A or aligned) image sizes."""
+        aligned = self.pairs[0][1] is None
+        layout = "aligned A|B images" if aligned else "A/ and B/ files"
+        sizes = describe_sizes([a for a, _ in self.pairs])
+        return f"{self.pairs[0][0].parent}: {len(self.pairs)} pairs ({layout}), {sizes}"
 
     def batch(self, indices: Any, generator: Any | None) -> Batch:
         items = [self._load(int(i), generator) for i in indices]
@@ -121,25 +123,33 @@ class PairedSource(DataSource):
         }
 
     def _load(self, index: int, generator: Any | None) -> tuple[Any, Any]:
+        _, (a, b) = self.bad.read(index, self._decode)
+        a, b = crop_flip([a, b], self.image_size, self.flip, generator)
+        return a, b
+
+    def _decode(self, index: int) -> tuple[Any, Any]:
         path_A, path_B = self.pairs[index]
         if path_B is None:
-            im = read_image(path_A)
-            w, h = im.size
-            if w < 2 or w <= h:
-                raise DataError(
-                    f"{path_A} is {w}x{h}; an aligned pair holds A and B side by side, so it "
-                    "should be about twice as wide as high (or use folders A/ and B/)",
-                    path="data.root",
-                )
-            im_A, im_B = im.crop((0, 0, w // 2, h)), im.crop((w // 2, 0, w, h))
+            im_A, im_B = split_aligned(read_image(path_A), path_A)
         else:
             im_A, im_B = read_image(path_A), read_image(path_B)
         if self.swap:
             im_A, im_B = im_B, im_A
-        a = to_tensor(im_A, self.modes[0], self.load_size)
-        b = to_tensor(im_B, self.modes[1], self.load_size)
-        a, b = crop_flip([a, b], self.image_size, self.flip, generator)
-        return a, b
+        return to_tensor(im_A, self.modes[0], self.load_size), to_tensor(
+            im_B, self.modes[1], self.load_size
+        )
+
+
+def split_aligned(im: Any, path: Path, key: str = "data.root") -> tuple[Any, Any]:
+    """The A (left) and B (right) halves of an aligned pair image, or a DataError naming it."""
+    w, h = im.size
+    if w < 2 or w <= h:
+        raise DataError(
+            f"{path} is {w}x{h}; an aligned pair holds A and B side by side, so it "
+            "should be about twice as wide as high (or use folders A/ and B/)",
+            path=key,
+        )
+    return im.crop((0, 0, w // 2, h)), im.crop((w // 2, 0, w, h))
 
 
 SOURCES.add(

@@ -20,6 +20,13 @@ class DataSource:
     def __len__(self) -> int:
         raise NotImplementedError
 
+    def describe(self) -> str | None:
+        """One line on what was found (files, classes, sizes) for the CLI to print at start.
+
+        None for sources with nothing to report beyond their spec (built-in data sets).
+        """
+        return None
+
     def batch(self, indices: Any, generator: Any | None) -> Batch:
         """The items at `indices` (an int64 tensor) as one batch.
 

@@ -10,12 +10,12 @@ independently (or by the same index with `serial: true`).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ganbuilder._lazy import torch
 from ganbuilder.data import keys
 from ganbuilder.data.folder import check_sizes
+from ganbuilder.data.imagefiles import BAD_IMAGES
 from ganbuilder.data.source import Batch, BatchSampler, DataSource
 from ganbuilder.errors import DataError
 
@@ -80,6 +80,7 @@ def file_schema(layout: str) -> dict:
                      "description": "Channels of both sides: 1 for grayscale, 3 for RGB."},
         "channels_A": channels_key("A"),
         "channels_B": channels_key("B"),
+        "bad_images": BAD_IMAGES,
     }
 
 
@@ -94,32 +95,6 @@ def side_modes(cfg: dict) -> tuple[str, str]:
     """PIL modes for real_A and real_B."""
     channels_A, channels_B = side_channels(cfg)
     return ("L" if channels_A == 1 else "RGB"), ("L" if channels_B == 1 else "RGB")
-
-
-def read_image(path: Path) -> Any:
-    """The decoded PIL image at `path`, or a DataError naming it."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return im.copy()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
-        # PIL signals corrupt files with any of these, depending on the format.
-        raise DataError(f"cannot read image {path}: {err}", path="data.root") from err
-
-
-def to_tensor(im: Any, mode: str, size: int) -> Any:
-    """A PIL image as a [C, size, size] float tensor in [-1, 1] (bilinear resize if needed)."""
-    import numpy as np
-    from PIL import Image
-
-    im = im.convert(mode)
-    if im.size != (size, size):
-        im = im.resize((size, size), Image.Resampling.BILINEAR)
-    array = np.asarray(im, dtype=np.uint8)
-    x = torch.from_numpy(array.copy()).reshape(size, size, -1)
-    return x.permute(2, 0, 1).float() * (2.0 / 255.0) - 1.0
 
 
 def crop_flip(images: list[Any], size: int, flip: bool, generator: Any | None) -> list[Any]:

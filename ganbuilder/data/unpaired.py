@@ -12,6 +12,7 @@ from typing import Any
 
 from ganbuilder._lazy import torch
 from ganbuilder.data.folder import IMAGE_EXTENSIONS, check_sizes, find_root, list_images
+from ganbuilder.data.imagefiles import BadImages, describe_sizes, read_image, to_tensor
 from ganbuilder.data.registry import SOURCES, SourceDef
 from ganbuilder.data.source import Batch, DataSource
 from ganbuilder.data.twodomain import (
@@ -19,9 +20,7 @@ from ganbuilder.data.twodomain import (
     crop_flip,
     file_schema,
     file_shapes,
-    read_image,
     side_modes,
-    to_tensor,
 )
 from ganbuilder.errors import DataError
 
@@ -70,19 +69,26 @@ class UnpairedSource(TwoDomainSource):
         self.image_size = cfg["image_size"]
         self.load_size = cfg["load_size"] or cfg["image_size"]
         self.flip = cfg["flip"]
+        self.bad = (BadImages(cfg["bad_images"], files_A), BadImages(cfg["bad_images"], files_B))
+
+    def describe(self) -> str:
+        """How many images each side holds and the range of their sizes."""
+        return "; ".join(
+            f"{files[0].parent}: {len(files)} images, {describe_sizes(files)}"
+            for files in (self.files_A, self.files_B)
+        )
 
     def domain_batch(self, index_A: Any, index_B: Any, generator: Any | None) -> Batch:
         return {
-            "real_A": torch.stack(
-                [self._load(self.files_A[int(i)], self.modes[0], generator) for i in index_A]
-            ),
-            "real_B": torch.stack(
-                [self._load(self.files_B[int(i)], self.modes[1], generator) for i in index_B]
-            ),
+            "real_A": torch.stack([self._load(0, int(i), generator) for i in index_A]),
+            "real_B": torch.stack([self._load(1, int(i), generator) for i in index_B]),
         }
 
-    def _load(self, path: Path, mode: str, generator: Any | None) -> Any:
-        x = to_tensor(read_image(path), mode, self.load_size)
+    def _load(self, side: int, index: int, generator: Any | None) -> Any:
+        files, mode = (self.files_A, self.files_B)[side], self.modes[side]
+        _, x = self.bad[side].read(
+            index, lambda i: to_tensor(read_image(files[i]), mode, self.load_size)
+        )
         return crop_flip([x], self.image_size, self.flip, generator)[0]
 
 
