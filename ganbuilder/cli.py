@@ -54,12 +54,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--live-weights", action="store_true",
                    help="with training.ema: the last step's weights instead of the average")
 
-    p = sub.add_parser("translate", help="translate images with a trained translation model")
+    p = sub.add_parser(
+        "translate", help="translate images with a trained translation model",
+        description="Translate an image or a folder of images; each output is <out>/<input "
+        "stem>.png. Inputs are never overwritten: --out may not be a folder holding inputs, two "
+        "inputs with the same stem (a.png, a.jpg) are refused, and existing files in --out are "
+        "replaced only with --force.")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--input", type=Path, required=True, help="an image or a folder of images")
-    p.add_argument("--out", type=Path, required=True, help="folder for the translated images")
+    p.add_argument("--out", type=Path, required=True,
+                   help="folder for the translated images (not a folder holding the inputs)")
     p.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing files in --out (earlier translations); never inputs")
+    p.add_argument("--aligned", action=argparse.BooleanOptionalAction, default=None,
+                   help="inputs are pix2pix A|B pairs side by side: translate the half the "
+                   "model reads (A for AtoB, B for BtoA). Default: split the images exactly "
+                   "twice as wide as high when the model was trained on the paired source")
 
     p = sub.add_parser("evaluate", help="score a checkpoint with the project's offline metrics")
     p.add_argument("checkpoint", type=Path)
@@ -138,6 +150,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_sigint)
     trainer = Trainer(spec, run_dir, device=args.device, control=control, resume=args.resume,
                       steps=args.steps)
+    found = trainer.data.describe()
+    if found and not args.quiet:
+        print(f"data: {found}", file=sys.stderr)
     progress = Progress(quiet=args.quiet)
     try:
         trainer.run(progress)
@@ -169,7 +184,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     from ganbuilder.translate import translate_checkpoint
 
     written = translate_checkpoint(args.checkpoint, args.input, args.out, args.direction,
-                                   args.device)
+                                   args.device, aligned=args.aligned, force=args.force)
     print(f"wrote {len(written)} image(s) to {args.out}")
     return EXIT_OK
 

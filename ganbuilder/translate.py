@@ -1,14 +1,32 @@
-"""Using a trained translation model (pix2pix, CycleGAN, DiscoGAN) on the user's images."""
+"""Using a trained translation model (pix2pix, CycleGAN, DiscoGAN) on the user's images.
+
+Nothing the user has is written over: every output name is decided and checked before the first
+image is written. The output folder may not be a folder holding inputs, two inputs may not share
+an output name, and an existing file is replaced only with `force`. Images go through the same
+decoder and resizing as the training sources (bilinear to load_size, then a center crop).
+
+Aligned pairs: pix2pix's data sets store A and B side by side (A left, B right), and the
+`paired` source splits them. `translate` takes the half the model reads in the chosen direction
+(A for AtoB, B for BtoA, swapped when the spec's data says `direction: BtoA`), as that source
+does. `aligned=None` (auto) splits images exactly twice as wide as high when the model was
+trained on the `paired` source; True splits every image, False none.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from ganbuilder.data.imagefiles import read_image, to_tensor
+from ganbuilder.data.paired import split_aligned
+from ganbuilder.data.registry import with_defaults
 from ganbuilder.errors import UserError
-from ganbuilder.runs.grid import save_png, to_uint8
+from ganbuilder.runs.grid import to_uint8
 from ganbuilder.sampling import load_model
 from ganbuilder.spec import Spec
 from ganbuilder.spec.analysis import DIRECTIONS
@@ -28,7 +46,8 @@ def find_generator(spec: Spec, direction: str) -> str:
 
 def _inputs(path: Path) -> list[Path]:
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in _IMAGE_TYPES)
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in _IMAGE_TYPES
+                       and p.is_file())
         if not files:
             raise UserError(f"no images (png, jpg, bmp, webp) in {path}")
         return files
@@ -37,35 +56,95 @@ def _inputs(path: Path) -> list[Path]:
     return [path]
 
 
-def _load(path: Path, channels: int, size: int) -> torch.Tensor:
-    from PIL import Image, UnidentifiedImageError
+def plan_outputs(inputs: list[Path], out: Path, force: bool = False) -> list[tuple[Path, Path]]:
+    """(input, output) pairs, each output `out/<input stem>.png`, refused before anything is
+    written when an output would replace an input, collide with another output, or (without
+    `force`) replace an existing file."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file; it must name a folder for the translations")
+    out_dir = out.resolve()
+    holders = {p.resolve().parent for p in inputs}
+    if out_dir in holders:
+        raise UserError(f"--out {out} holds the input images; choose another folder, so that "
+                        "no original is overwritten or mixed with the translations")
+    plan: dict[Path, Path] = {}
+    for path in inputs:
+        target = out / (path.stem + ".png")
+        if target in plan:
+            raise UserError(f"{plan[target]} and {path} would both be written to {target}; "
+                            "rename one of them or translate them separately")
+        plan[target] = path
+    taken = [t for t in plan if t.exists() or t.is_symlink()]
+    folders = [t for t in taken if t.is_dir()]
+    if folders:
+        raise UserError(f"{folders[0]} is a folder; the translation of {plan[folders[0]]} "
+                        "cannot be written there")
+    if taken and not force:
+        names = ", ".join(t.name for t in taken[:3]) + (", ..." if len(taken) > 3 else "")
+        raise UserError(f"{len(taken)} output file(s) already exist in {out} ({names}); "
+                        "choose another --out, or pass --force to replace them")
+    return [(path, target) for target, path in plan.items()]
 
+
+def input_half(data: dict, direction: str) -> int:
+    """Which half of an aligned A|B image the generator for `direction` reads: 0 left, 1 right.
+
+    The stored order is A|B; `direction: BtoA` in the spec's data swaps the sides, as the
+    `paired` source does, so real_A is then the right half.
+    """
+    swapped = data.get("direction") == "BtoA"
+    return int((direction == "BtoA") != swapped)
+
+
+def _to_input(im: Any, mode: str, load_size: int, size: int) -> torch.Tensor:
+    """As the sources prepare a fixed batch: resize to load_size, then a center crop."""
+    x = to_tensor(im, mode, load_size)
+    top = (load_size - size) // 2
+    return x[:, top : top + size, top : top + size]
+
+
+def _write_png(image: np.ndarray, target: Path) -> None:
+    """Write through a uniquely named temporary file, so no other file is ever touched."""
+    from PIL import Image
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".png", dir=target.parent)
     try:
-        with Image.open(path) as img:
-            img = img.convert("L" if channels == 1 else "RGB").resize(
-                (size, size), Image.Resampling.BICUBIC)
-            array = np.asarray(img, dtype=np.float32)
-    except (OSError, UnidentifiedImageError) as exc:
-        raise UserError(f"cannot read image {path}: {exc}") from None
-    array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
-    return torch.from_numpy(array / 127.5 - 1.0)
+        with os.fdopen(fd, "wb") as file:
+            Image.fromarray(image).save(file, format="PNG")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @torch.no_grad()
 def translate_checkpoint(checkpoint: str | Path, source: str | Path, out: str | Path,
-                         direction: str = "AtoB", device: str = "cpu") -> list[Path]:
-    """Translate an image or a folder of images; outputs keep the input file names (as PNG)."""
+                         direction: str = "AtoB", device: str = "cpu",
+                         aligned: bool | None = None, force: bool = False) -> list[Path]:
+    """Translate an image or a folder of images into `out` as `<stem>.png`; returns the files.
+
+    See the module docstring for what is refused and for `aligned` (None: auto).
+    """
+    plan = plan_outputs(_inputs(Path(source)), Path(out), force)
     spec, gan, _ = load_model(checkpoint, device)
     net_name = find_generator(spec, direction)
     net = gan.nets[net_name].eval()
     channels, size, _ = spec.analysis.networks[net_name].input_shapes[0]
-    out = Path(out)
-    written = []
+    data: dict[str, Any] = with_defaults(spec.tree["data"])
+    half = input_half(data, direction)
+    paired_model = data["source"] == "paired"
+    load_size = max(data.get("load_size") or size, size)
+    mode = "L" if channels == 1 else "RGB"
     param = next(net.parameters())
-    for path in _inputs(Path(source)):
-        x = _load(path, channels, size).unsqueeze(0).to(param.device)
-        image = to_uint8(net(x).float().cpu().numpy())[0]
-        target = out / (path.stem + ".png")
-        save_png(image, target)
+    written = []
+    for path, target in plan:
+        im = read_image(path, key="")
+        width, height = im.size
+        if aligned or (aligned is None and paired_model and width == 2 * height):
+            im = split_aligned(im, path, key="")[half]
+        x = _to_input(im, mode, load_size, size)
+        image = to_uint8(net(x.unsqueeze(0).to(param.device)).float().cpu().numpy())[0]
+        _write_png(image, target)
         written.append(target)
     return written
