@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtCore import QRect, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -31,34 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganbuilder.design.completion import word_before
+from ganbuilder.design.text_edits import Edit, next_line_indent, plan_toggle_comment
 from gui.highlighter import YamlHighlighter
 
-_WORD = re.compile(r"[A-Za-z_][\w]*$")
 _CURRENT_LINE = QColor("#f3f6fb")
 _ERROR_LINE = QColor("#fde8e8")
 _ERROR_WAVE = QColor("#d32f2f")
-
-
-def schema_words(schema: dict) -> list[str]:
-    """Every property name in a JSON Schema (keys, layer and loss names), sorted."""
-    words: set[str] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            props = node.get("properties")
-            if isinstance(props, dict):
-                words.update(props)
-            for value in node.values():
-                walk(value)
-            enum = node.get("enum")
-            if isinstance(enum, list):
-                words.update(e for e in enum if isinstance(e, str) and e.isidentifier())
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
-    return sorted(words)
 
 
 class _LineNumbers(QWidget):
@@ -113,9 +90,7 @@ class SpecEditor(QPlainTextEdit):
 
     def _word_before_cursor(self) -> str:
         cursor = self.textCursor()
-        line = cursor.block().text()[: cursor.positionInBlock()]
-        match = _WORD.search(line)
-        return match.group(0) if match else ""
+        return word_before(cursor.block().text()[: cursor.positionInBlock()])
 
     def _insert_completion(self, word: str) -> None:
         cursor = self.textCursor()
@@ -157,9 +132,9 @@ class SpecEditor(QPlainTextEdit):
             self.insertPlainText("  ")
             return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            indent = re.match(r"\s*(?:- )?", self.textCursor().block().text()).group(0)
+            indent = next_line_indent(self.textCursor().block().text())
             super().keyPressEvent(event)
-            self.insertPlainText(" " * len(indent))
+            self.insertPlainText(indent)
             return
         super().keyPressEvent(event)
         if event.text() and (event.text().isalnum() or event.text() == "_"):
@@ -179,35 +154,23 @@ class SpecEditor(QPlainTextEdit):
                 and last_block.blockNumber() > first):
             last_block = last_block.previous()
         last = last_block.blockNumber()
-        blocks = [doc.findBlockByNumber(n) for n in range(first, last + 1)]
-        texts = [b.text() for b in blocks]
-        filled = [t for t in texts if t.strip()]
-        uncomment = bool(filled) and all(t.lstrip().startswith("#") for t in filled)
-        indent = min((len(t) - len(t.lstrip()) for t in filled), default=0)
-        edit = QTextCursor(doc)
-        edit.beginEditBlock()
-        for block, text in zip(blocks, texts, strict=True):
-            if not text.strip():
-                continue
-            if uncomment:
-                at = text.index("#")
-                width = 2 if text[at + 1 : at + 2] == " " else 1
-                edit.setPosition(block.position() + at)
-                edit.setPosition(block.position() + at + width, QTextCursor.MoveMode.KeepAnchor)
-                edit.removeSelectedText()
-            else:
-                edit.setPosition(block.position() + indent)
-                edit.insertText("# ")
-        edit.endEditBlock()
+        lines = [doc.findBlockByNumber(n).text() for n in range(last + 1)]
+        self.apply_edits(plan_toggle_comment(lines, first + 1, last + 1))
 
     def apply_edit(self, line: int, start: int, end: int, text: str) -> None:
         """Replace columns start..end (0-based) of 1-based `line` with `text`: one undo step."""
-        block = self.document().findBlockByNumber(line - 1)
-        cursor = QTextCursor(block)
+        self.apply_edits([(line, start, end, text)])
+
+    def apply_edits(self, edits: list[Edit]) -> None:
+        """Apply column edits (on distinct lines, or left to right on one) as one undo step."""
+        doc = self.document()
+        cursor = QTextCursor(doc)
         cursor.beginEditBlock()
-        cursor.setPosition(block.position() + start)
-        cursor.setPosition(block.position() + end, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertText(text)
+        for line, start, end, text in reversed(edits):
+            block = doc.findBlockByNumber(line - 1)
+            cursor.setPosition(block.position() + start)
+            cursor.setPosition(block.position() + end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.insertText(text)
         cursor.endEditBlock()
 
     def replace_lines(self, first: int, last: int, lines: list[str], cursor_line: int = 0
@@ -258,24 +221,6 @@ class SpecEditor(QPlainTextEdit):
             cursor.setPosition(start.position(), QTextCursor.MoveMode.KeepAnchor)
         self.setTextCursor(cursor)
         self.centerCursor()
-
-    def item_span(self, line: int) -> int:
-        """The last line of the YAML item starting on 1-based `line` (deeper-indented lines and
-        blank lines inside it belong to it)."""
-        doc = self.document()
-        head = doc.findBlockByNumber(line - 1).text()
-        stripped = head.lstrip()
-        base = len(head) - len(stripped)
-        last = line
-        block = doc.findBlockByNumber(line)
-        while block.isValid():
-            text = block.text()
-            if text.strip() and not text.lstrip().startswith("#"):
-                if len(text) - len(text.lstrip()) <= base:
-                    break
-                last = block.blockNumber() + 1
-            block = block.next()
-        return last
 
     # -- problem marks ---------------------------------------------------------------------
     def set_problem_marks(self, marks: dict[int, list[str]]) -> None:

@@ -20,19 +20,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganbuilder.layers import LAYERS
-from ganbuilder.losses import LOSSES
-from ganbuilder.spec import Spec
-from ganbuilder.spec.shapes import LayerPlan
-from gui._yaml_edit import (
-    Edit,
+from ganbuilder.design import (
+    TextIndex,
     format_value,
     layer_item,
-    layer_line,
     plan_delete,
     plan_edit,
+    plan_insert,
     plan_move,
+    scalar_schema,
 )
+from ganbuilder.layers import LAYERS
+from ganbuilder.spec.shapes import LayerPlan
+from ganbuilder.spec.terms import Term
 
 _INT_MAX = 1 << 30
 
@@ -135,28 +135,28 @@ class PropertyForm(QWidget):
         outer.addLayout(moves)
         outer.addStretch(1)
         self._item: tuple[int, int] | str = "no layer selected"
-        self.term: tuple | None = None
-        self.fields: dict[str, QWidget] = {}
-        self.spec: Spec | None = None
+        self._uses = 0
+        self.index: TextIndex | None = None  # the valid spec and the text edits are planned on
         self.layer: LayerPlan | None = None
-        self.lines: list[str] = []
-        self.file = ""
+        self.term: Term | None = None
+        self.fields: dict[str, QWidget] = {}
         self.box.hide()
         self.insert_button.setEnabled(False)
 
-    def show_layer(self, spec: Spec | None, layer: LayerPlan | None, text: str, file: str,
-                   span_end: int = 0) -> None:
-        """Build the form for `layer` of `spec` (None clears it)."""
-        self.spec, self.layer, self.file = spec, layer, file
-        self.term = None
-        self.lines = text.split("\n")
-        self._span_end = span_end
+    def _clear(self, index: TextIndex | None) -> None:
+        self.index, self.layer, self.term = index, None, None
         while self.form.rowCount():
             self.form.removeRow(0)
         self.fields = {}
+
+    def show_layer(self, index: TextIndex | None, path: tuple | None) -> None:
+        """Build the form for the layer at `path` of the index's spec (None clears it)."""
+        self._clear(index)
+        layer = index.spec.analysis.layers.get(tuple(path)) if index and path else None
+        self.layer = layer
         self.insert_button.setEnabled(layer is not None)
         self._update_moves()
-        if spec is None or layer is None or layer.kind not in LAYERS:
+        if layer is None or layer.kind not in LAYERS:
             self.title.setText("Select a layer in the text or the architecture panel."
                                if layer is None else f"{layer.kind}: edit it in the text")
             self.note.setText("")
@@ -169,10 +169,10 @@ class PropertyForm(QWidget):
         self.note.setText((ldef.doc.split("\n")[0] if ldef.doc else "")
                           + (shared if uses > 1 else ""))
         for key, schema in ldef.params.items():
-            schema = _scalar_schema(schema)
+            schema = scalar_schema(schema)
             widget = _field(schema, layer.params.get(key))
-            edit = plan_edit(self.lines, spec.locations, file, tuple(layer.path), layer.kind, key,
-                             ldef.primary, layer.params.get(key, 0))
+            edit = plan_edit(index.lines, index.spec.locations, index.file, tuple(layer.path),
+                             layer.kind, key, ldef.primary, layer.params.get(key, 0))
             if edit is None or isinstance(widget, QLineEdit):
                 widget.setEnabled(False)
                 widget.setToolTip("set by an expression or a layout the form cannot edit; "
@@ -185,20 +185,19 @@ class PropertyForm(QWidget):
 
     def _update_moves(self) -> None:
         """Enable delete/move for a layer written as one item of its network's layers list."""
-        spec, layer = self.spec, self.layer
+        index, layer = self.index, self.layer
         self._uses = 0
-        if spec is None or layer is None:
+        if index is None or layer is None:
             self._item = "select a layer"
         else:
-            where = spec.locations.find(layer.path)
-            self._uses = sum(spec.locations.find(other.path) == where
-                             for other in _all_layers(spec))
-            self._item = layer_item(self.lines, spec.locations, self.file, tuple(layer.path),
-                                    self._uses)
+            self._uses = index.uses(tuple(layer.path))
+            self._item = layer_item(index.lines, index.spec.locations, index.file,
+                                    tuple(layer.path), self._uses)
         ok = not isinstance(self._item, str)
-        moves = {self.up_button: plan_move(self.lines, *self._item, -1) if ok else None,
-                 self.down_button: plan_move(self.lines, *self._item, 1) if ok else None,
-                 self.delete_button: plan_delete(self.lines, *self._item) if ok else None}
+        lines = index.lines if index else []
+        moves = {self.up_button: plan_move(lines, *self._item, -1) if ok else None,
+                 self.down_button: plan_move(lines, *self._item, 1) if ok else None,
+                 self.delete_button: plan_delete(lines, *self._item) if ok else None}
         names = {self.delete_button: "Delete the layer", self.up_button: "Move the layer up",
                  self.down_button: "Move the layer down"}
         for button, edit in moves.items():
@@ -214,42 +213,37 @@ class PropertyForm(QWidget):
     def delete_layer(self) -> None:
         """Remove the selected layer's lines (one undo step)."""
         if self.isEnabled() and not isinstance(self._item, str):
-            self.linesRequested.emit(plan_delete(self.lines, *self._item))
+            self.linesRequested.emit(plan_delete(self.index.lines, *self._item))
 
     def move_layer(self, step: int) -> None:
         """Swap the selected layer's lines with the previous (-1) or next (1) layer item."""
         if self.isEnabled() and not isinstance(self._item, str):
-            edit = plan_move(self.lines, *self._item, step)
+            edit = plan_move(self.index.lines, *self._item, step)
             if edit is not None:
                 self.linesRequested.emit(edit)
 
-    def show_loss(self, spec: Spec | None, path: tuple | None, text: str, file: str) -> None:
+    def show_loss(self, index: TextIndex | None, path: tuple | None) -> None:
         """Build the form for the loss term at `path` (objectives, name, loss, index)."""
-        self.spec, self.layer, self.file = spec, None, file
-        self.lines = text.split("\n")
-        self.term = None
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        self.fields = {}
+        self._clear(index)
         self.insert_button.setEnabled(False)
         self._update_moves()
-        try:
-            term = spec.tree["objectives"][path[1]]["loss"][path[3]]
-            kind, params = next(iter(term.items()))
-            ldef = LOSSES.get(kind)
-        except (AttributeError, KeyError, IndexError, TypeError, StopIteration):
+        terms = index.spec.analysis.terms if index else []
+        term = next((t for t in terms if path and t.path == tuple(path)), None)
+        if term is None:
             self.title.setText("Select a layer or a loss term.")
             self.note.setText("")
             self.box.hide()
             return
-        params = params if isinstance(params, dict) else {}
-        self.term = (tuple(path), kind, dict(params))
-        self.title.setText(f"loss term {kind}   (objective {path[1]}, term {path[3]})")
+        self.term = term
+        ldef = term.definition
+        analysis = index.spec.analysis
+        self.title.setText(f"loss term {term.kind}   (objective {term.objective}, "
+                           f"term {term.index})")
         self.note.setText(ldef.doc.split("\n")[0] if getattr(ldef, "doc", "") else "")
-        networks = list(spec.tree["networks"])
-        tensors = list(dict.fromkeys([*spec.analysis.tensor_shapes, *spec.analysis.sources]))
+        networks = list(analysis.networks)
+        tensors = list(dict.fromkeys([*analysis.tensor_shapes, *analysis.sources]))
         for key, schema in ldef.params.items():
-            value = params.get(key, schema.get("default"))
+            value = term.params.get(key)
             if key in ldef.networks:
                 widget = _choice(networks, value)
             elif key in ldef.tensors:
@@ -261,8 +255,8 @@ class PropertyForm(QWidget):
                 widget.setToolTip(schema.get("description", ""))
             else:
                 widget = _field(schema, value)
-            edit = plan_edit(self.lines, spec.locations, file, tuple(path), kind, key, None,
-                             value if value is not None else "x")
+            edit = plan_edit(index.lines, index.spec.locations, index.file, term.path, term.kind,
+                             key, None, value if value is not None else "x")
             if edit is None or (isinstance(widget, QLineEdit) and widget.isReadOnly()):
                 widget.setEnabled(False)
                 widget.setToolTip("set by an expression or a layout the form cannot edit; "
@@ -276,39 +270,33 @@ class PropertyForm(QWidget):
         self.box.setVisible(bool(self.fields))
 
     def _changed(self, key: str) -> None:
-        if self.spec is None:
+        index = self.index
+        if index is None:
             return
         if self.layer is not None:
             path, kind = tuple(self.layer.path), self.layer.kind
             primary, params = LAYERS.get(kind).primary, self.layer.params
         elif self.term is not None:
-            (path, kind, params), primary = self.term, None
+            path, kind, primary, params = self.term.path, self.term.kind, None, self.term.written
         else:
             return
         widget = self.fields[key]
         value = widget.text().strip() if isinstance(widget, QLineEdit) else _value_of(widget)
         if value in (None, "") or value == params.get(key):
             return
-        edit: Edit | None = plan_edit(self.lines, self.spec.locations, self.file, path, kind,
-                                      key, primary, value)
+        edit = plan_edit(index.lines, index.spec.locations, index.file, path, kind, key, primary,
+                         value)
         if edit is not None:
             self.editRequested.emit(edit)
 
     def _insert(self) -> None:
-        if self.layer is None or self.spec is None:
+        if self.layer is None or self.index is None:
             return
-        where = self.spec.locations.find(self.layer.path)
-        if where is None or where.file != self.file:
-            return
-        head = self.lines[where.line - 1]
-        indent = head[: max(where.col - 3, 0)]
-        kind = self.palette.currentText()
-        ldef = LAYERS.get(kind)
-        params = {}
-        for key in ldef.required:
-            schema = _scalar_schema(ldef.params.get(key, {}))
-            params[key] = schema.get("default", schema.get("minimum", 1))
-        self.insertRequested.emit(self._span_end, f"{indent}- {layer_line(kind, params)}")
+        index = self.index
+        planned = plan_insert(index.lines, index.spec.locations, index.file,
+                              tuple(self.layer.path), self.palette.currentText())
+        if planned is not None:
+            self.insertRequested.emit(*planned)
 
 
 def _choice(names: list[str], value: object) -> QComboBox:
@@ -330,22 +318,3 @@ def _connect(widget: QWidget, slot) -> None:
         widget.toggled.connect(slot)
     else:
         widget.valueChanged.connect(slot)
-
-
-def _scalar_schema(schema: dict) -> dict:
-    """The object-form schema of a parameter (some are wrapped in if/then/else)."""
-    return schema.get("then", schema) if "if" in schema else schema
-
-
-
-def _all_layers(spec: Spec) -> list[LayerPlan]:
-    out: list[LayerPlan] = []
-
-    def walk(layers: list[LayerPlan]) -> None:
-        for layer in layers:
-            out.append(layer)
-            walk(layer.children)
-
-    for plan in spec.analysis.networks.values():
-        walk(plan.layers)
-    return out

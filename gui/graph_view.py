@@ -1,13 +1,7 @@
-"""The data-flow graph of one training iteration, drawn with QGraphicsView.
-
-inputs (data, latent) -> network calls -> named tensors -> loss terms -> objectives. Each
-network call is its own node (a network called twice, as in CycleGAN, appears twice), so the
-graph has no cycles and a layered layout reads left to right.
-"""
+"""The data-flow graph of one training iteration (`ganbuilder.design.graphs.flow_nodes`),
+drawn with QGraphicsView: one column per layer of the graph, read left to right."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -31,11 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganbuilder.layers.registry import format_shape
+from ganbuilder.design.graphs import Node, flow_nodes
 from ganbuilder.spec import Spec
-from ganbuilder.spec.expr import Call
 
-# kind -> (fill, border)
+# node kind (ganbuilder.design.graphs.KINDS) -> (fill, border)
 STYLES = {
     "data": ("#e3f2fd", "#1e88e5"),
     "latent": ("#ede7f6", "#7e57c2"),
@@ -47,106 +40,6 @@ STYLES = {
     "layer": ("#fff3e0", "#fb8c00"),
     "merge": ("#f3e5f5", "#8e24aa"),
 }
-
-
-@dataclass
-class Node:
-    """One box: its key, label lines, kind (STYLES) and the spec path its text is at."""
-
-    key: str
-    lines: list[str]
-    kind: str
-    path: tuple
-    column: int = 0
-    inputs: list[str] = field(default_factory=list)
-
-
-def flow_nodes(spec: Spec) -> dict[str, Node]:
-    """The nodes of a spec's iteration, with their inputs, in insertion order."""
-    a = spec.analysis
-    nodes: dict[str, Node] = {}
-
-    def tensor(name: str) -> str:
-        key = f"t:{name}"
-        if key not in nodes:
-            source = a.sources.get(name, "forward")
-            kind = {"data": "data", "latent": "latent"}.get(source, "tensor")
-            path = ("latent", name) if source == "latent" else (
-                ("data",) if source == "data" else ("forward", name))
-            shape = a.tensor_shapes.get(name)
-            lines = [name] + ([format_shape(shape)] if shape is not None else [])
-            nodes[key] = Node(key, lines, kind, path)
-        return key
-
-    def expr(e: Call | str, owner: str, counter: list[int]) -> str:
-        if isinstance(e, str):
-            return tensor(e)
-        counter[0] += 1
-        key = f"c:{owner}:{counter[0]}"
-        args = [expr(arg, owner, counter) for arg in e.args]
-        is_net = e.fn in spec.tree["networks"]
-        path = ("networks", e.fn) if is_net else ("forward", owner)
-        nodes[key] = Node(key, [e.fn], "network" if is_net else "op", path, inputs=args)
-        return key
-
-    for name in a.order:
-        call = expr(a.forward[name], name, [0])
-        key = tensor(name)
-        nodes[key].inputs.append(call)
-
-    from ganbuilder.losses import LOSSES
-
-    critics: dict[str, str] = {}
-    for oname, objective in spec.tree["objectives"].items():
-        okey = f"o:{oname}"
-        term_keys = []
-        for i, term in enumerate(objective["loss"]):
-            kind, params = next(iter(term.items()))
-            ldef = LOSSES.get(kind)
-            tkey = f"l:{oname}:{i}"
-            weight = params.get("weight")
-            label = [kind] + ([f"× {weight:g}"] if weight not in (None, 1, 1.0) else [])
-            inputs = []
-            for pkey in ldef.tensors:
-                value = params.get(pkey)
-                for name in [value] if isinstance(value, str) else (value or []):
-                    inputs.append(tensor(name))
-            for nkey in ldef.networks:
-                net = params.get(nkey)
-                if net:
-                    if net not in critics:
-                        critics[net] = f"n:{net}"
-                        nodes[critics[net]] = Node(critics[net], [net, "critic"], "network",
-                                                   ("networks", net))
-                    inputs.append(critics[net])
-            nodes[tkey] = Node(tkey, label, "loss", ("objectives", oname, "loss", i),
-                               inputs=list(dict.fromkeys(inputs)))
-            term_keys.append(tkey)
-        updates = ", ".join(objective["updates"])
-        nodes[okey] = Node(okey, [f"objective {oname}", f"updates {updates}"], "objective",
-                           ("objectives", oname), inputs=term_keys)
-    _assign_columns(nodes)
-    return nodes
-
-
-def _assign_columns(nodes: dict[str, Node]) -> None:
-    """Longest path from a source; critics sit in the column just before their loss terms."""
-    done: dict[str, int] = {}
-
-    def column(key: str) -> int:
-        if key not in done:
-            done[key] = 0
-            node = nodes[key]
-            feeds = [column(k) + 1 for k in node.inputs if not k.startswith("n:")]
-            done[key] = max(feeds, default=0)
-        return done[key]
-
-    for key in nodes:
-        nodes[key].column = column(key)
-    for key, node in nodes.items():
-        if key.startswith("n:"):
-            users = [n.column for n in nodes.values() if key in n.inputs]
-            node.column = max(min(users, default=1) - 1, 0)
 
 
 class NodeItem(QGraphicsRectItem):

@@ -1,18 +1,10 @@
-"""The latent explorer: walks between samples of a checkpoint's generator.
-
-Samples are named by seed: seed s draws the spec's latents as `ganbuilder sample --seed s` draws
-its first sample. Interpolation walks every continuous latent (linear or spherical) and keeps
-categorical ones at sample A's label; a class sweep keeps A's noise and runs the label through
-every class; arithmetic takes mean(A) - mean(B) + mean(C) over groups of seeds. For InfoGAN,
-a code traversal varies one code (every value of a categorical code, or one continuous code
-from -2 to 2) along each row, with the rest of a row's latents fixed.
-"""
+"""The latent explorer tab: seeds, frames and buttons over `ganbuilder.design.latent_explorer`
+(interpolation, class sweep, vector arithmetic, InfoGAN code traversal)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -29,140 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganbuilder.compile.model import GAN
-from ganbuilder.data.latent import sample_latent
+from ganbuilder.design.latent_explorer import ExplorerModel, frames_image, parse_seeds
 from ganbuilder.errors import UserError
-from ganbuilder.latent_ops import MODES, arithmetic, class_sweep, code_traversal, interpolate
-from ganbuilder.runs.grid import image_grid
-from ganbuilder.runs.samples import generate, sample_groups
-from ganbuilder.spec import Spec
+from ganbuilder.latent_ops import MODES
 from gui._combo import replace_items
 from gui.samples_view import ImageLabel
-
-
-class Model:
-    """A generator to explore: the spec, its networks, and the tensor the explorer draws."""
-
-    def __init__(self, spec: Spec, gan: GAN, step: int = 0):
-        from ganbuilder.sampling import needs_data
-
-        self.spec, self.gan, self.step = spec, gan, step
-        self.latent: dict = spec.tree.get("latent") or {}
-        self.output = sample_groups(spec)[0][0]
-        shape = spec.analysis.tensor_shapes.get(self.output) or ()
-        if len(shape) != 3 or needs_data(spec, [self.output]) or not self.continuous:
-            raise UserError(f"model '{spec.name}': the explorer needs an image generated from "
-                            "latents alone")
-        self.device = next(gan.parameters()).device
-
-    @classmethod
-    def load(cls, checkpoint: Path) -> Model:
-        from ganbuilder.sampling import load_model
-
-        return cls(*load_model(checkpoint))
-
-    @property
-    def continuous(self) -> list[str]:
-        return [n for n, cfg in self.latent.items() if cfg.get("dist") != "categorical"]
-
-    @property
-    def labels(self) -> tuple[str, int] | None:
-        """The categorical latent and its class count, for conditional models."""
-        from ganbuilder.sampling import label_latent
-
-        try:
-            return label_latent(self.spec)
-        except UserError:
-            return None
-
-    @property
-    def codes(self) -> list[tuple[str, str, int]]:
-        """(label, latent name, element) of every InfoGAN code one can traverse: a categorical
-        code once, a continuous one per element."""
-        from ganbuilder.sampling import latent_codes
-
-        out = []
-        for code in latent_codes(self.spec):
-            if code.categorical:
-                out.append((f"{code.name} ({code.size} values)", code.name, 0))
-            else:
-                out += [(f"{code.name}[{i}] (-2 … 2)", code.name, i) for i in range(code.size)]
-        return out
-
-    def latents(self, seed: int) -> dict[str, torch.Tensor]:
-        """Sample `seed`'s latents, without the batch dimension."""
-        drawn = sample_latent(self.latent, 1, torch.Generator().manual_seed(seed), self.device)
-        return {k: v[0] for k, v in drawn.items()}
-
-    def render(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The output tensor for a batch of latents (eval mode), as floats in [-1, 1]."""
-        return generate(self.gan, inputs, [self.output])[0]
-
-    def interpolation(self, seed_a: int, seed_b: int, steps: int, mode: str) -> torch.Tensor:
-        """`steps` frames from sample A to sample B."""
-        a, b = self.latents(seed_a), self.latents(seed_b)
-        inputs = {}
-        for name, value in a.items():
-            if name in self.continuous:
-                inputs[name] = interpolate(value, b[name], steps, mode)
-            else:
-                inputs[name] = value.expand(steps).clone()
-        return self.render(inputs)
-
-    def sweep(self, seed: int) -> torch.Tensor:
-        """Sample `seed`'s noise drawn once per class."""
-        labels = self.labels
-        if labels is None:
-            raise UserError(f"model '{self.spec.name}' takes no label: no class sweep")
-        name, classes = labels
-        inputs = {}
-        for key, value in self.latents(seed).items():
-            if key == name:
-                inputs[key] = class_sweep(value, classes)[1]
-            else:
-                inputs[key] = class_sweep(value, classes)[0]
-        return self.render(inputs)
-
-    def traversal(self, seed: int, rows: int, code: str, element: int, steps: int
-                  ) -> tuple[torch.Tensor, int]:
-        """Rows for samples seed .. seed + rows - 1, each varying `code` (its `element` if
-        continuous) across the columns; returns the frames and the number of columns."""
-        cfg = self.latent.get(code)
-        if cfg is None:
-            raise UserError(f"model '{self.spec.name}' has no latent '{code}'")
-        drawn = [self.latents(seed + r) for r in range(rows)]
-        stacked = {name: torch.stack([d[name] for d in drawn]) for name in self.latent}
-        classes = cfg["classes"] if cfg.get("dist") == "categorical" else None
-        inputs = code_traversal(stacked, code, classes=classes, dim=element, steps=steps)
-        return self.render(inputs), len(inputs[code]) // rows
-
-    def arithmetic(self, a: list[int], b: list[int], c: list[int]) -> torch.Tensor:
-        """Four frames: mean of A, of B, of C, and mean(A) - mean(B) + mean(C)."""
-        groups = [[self.latents(s) for s in seeds] for seeds in (a, b, c)]
-        if not all(groups):
-            raise UserError("vector arithmetic needs at least one seed in each of A, B and C")
-        inputs = {}
-        for name in self.latent:
-            stacks = [torch.stack([g[name] for g in group]) for group in groups]
-            if name in self.continuous:
-                means = [s.mean(0) for s in stacks]
-                inputs[name] = torch.stack([*means, arithmetic(*stacks)])
-            else:  # a label cannot be averaged: every frame keeps A's first one
-                inputs[name] = stacks[0][0].expand(4).clone()
-        return self.render(inputs)
-
-
-def frames_image(frames: torch.Tensor, columns: int | None = None) -> np.ndarray:
-    """Frames (N, C, H, W) in [-1, 1] as a uint8 image: side by side, or in rows of
-    `columns`."""
-    return image_grid(frames.float().cpu().numpy(), columns or len(frames))
-
-
-def _seeds(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.replace(",", " ").split()]
-    except ValueError:
-        raise UserError(f"seeds must be whole numbers separated by spaces: '{text}'") from None
 
 
 class LatentExplorer(QWidget):
@@ -176,7 +39,7 @@ class LatentExplorer(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.model: Model | None = None
+        self.model: ExplorerModel | None = None
         self.checkpoint: Path | None = None
         self._loaded: tuple[Path, float] | None = None
 
@@ -254,12 +117,12 @@ class LatentExplorer(QWidget):
         self.checkpoint = Path(path)
         self.source.setText(f"model: {self.checkpoint}")
 
-    def _model(self) -> Model:
+    def _model(self) -> ExplorerModel:
         if self.checkpoint is None:
             raise UserError("no model: train, or open a checkpoint")
         stamp = (self.checkpoint, self.checkpoint.stat().st_mtime)
         if self.model is None or self._loaded != stamp:
-            self.model = Model.load(self.checkpoint)
+            self.model = ExplorerModel.load(self.checkpoint)
             self._loaded = stamp
             self.source.setText(f"model: {self.checkpoint} (step {self.model.step})")
             self.sweep_button.setEnabled(self.model.labels is not None)
@@ -295,13 +158,13 @@ class LatentExplorer(QWidget):
 
     def arithmetic(self) -> torch.Tensor | None:
         """Show mean(A), mean(B), mean(C) and mean(A) - mean(B) + mean(C)."""
-        return self._show(lambda m: m.arithmetic(_seeds(self.group_a.text()),
-                                                 _seeds(self.group_b.text()),
-                                                 _seeds(self.group_c.text())))
+        return self._show(lambda m: m.arithmetic(parse_seeds(self.group_a.text()),
+                                                 parse_seeds(self.group_b.text()),
+                                                 parse_seeds(self.group_c.text())))
 
     def traverse(self) -> torch.Tensor | None:
         """Show the chosen InfoGAN code varied along rows of samples A, A + 1, ..."""
-        def make(model: Model):
+        def make(model: ExplorerModel):
             if self.code_box.count() == 0:
                 raise UserError(f"model '{model.spec.name}' has no InfoGAN code (no "
                                 "mutual_info term names a latent)")

@@ -1,5 +1,5 @@
-"""One network's layer graph: a node per top-level layer (kind and output shape), an edge per
-source (`LayerPlan.sources`), so skip connections (a U-Net's concats) show as extra edges.
+"""One network's layer graph (`ganbuilder.design.graphs.layer_graph`): a node per top-level
+layer (kind and output shape), an edge per source, so skip connections show as extra edges.
 
 The layout is vertical: the inputs on top, then the layers in order, one row each. An edge from
 the row just above is a short straight arrow; a skip edge arcs around the right-hand side, the
@@ -19,36 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganbuilder.layers.registry import format_shape
+from ganbuilder.design.graphs import layer_graph, skip_edges
 from ganbuilder.spec import Spec
 from ganbuilder.spec.shapes import NetworkPlan
 from gui._combo import replace_items
-from gui.graph_view import FlowGraphView, Node, NodeItem
+from gui.graph_view import FlowGraphView, NodeItem
 
 ROW_GAP = 22.0
-MERGES = {"concat", "add"}
-
-
-def layer_graph(plan: NetworkPlan) -> tuple[dict[str, Node], list[tuple[str, str]]]:
-    """The nodes (inputs first, then one per top-level layer; key = slot) and the edges
-    (source key, target key) of a network, one edge per entry of each layer's sources."""
-    nodes: dict[str, Node] = {}
-    for i, name in enumerate(plan.inputs):
-        shape = plan.input_shapes[i] if i < len(plan.input_shapes) else None
-        nodes[name] = Node(name, [name] + ([format_shape(shape)] if shape else []), "data",
-                           ("networks", plan.name), column=0)
-    edges: list[tuple[str, str]] = []
-    for row, layer in enumerate(plan.layers, start=1):
-        index = layer.path[-1] if layer.path else row - 1
-        named = "" if layer.slot.startswith("networks.") else f"  ({layer.slot})"
-        extra = f" ×{len(layer.children)}" if layer.children else ""
-        lines = [f"{index}  {layer.kind}{extra}{named}", format_shape(layer.out_shape)]
-        kind = "merge" if layer.kind in MERGES or len(layer.sources) > 1 else "layer"
-        key = layer.slot if layer.slot not in nodes else f"{layer.slot}#{row}"
-        nodes[key] = Node(key, lines, kind, tuple(layer.path), column=row,
-                          inputs=list(layer.sources))
-        edges.extend((source, key) for source in layer.sources)
-    return nodes, edges
 
 
 def _arrow_head(parent: QGraphicsPathItem, tip: QPointF, dx: float, dy: float) -> None:
@@ -143,8 +120,7 @@ class LayerGraphView(FlowGraphView):
 
     def skip_edges(self) -> list[tuple[str, str]]:
         """Edges that do not come from the row just above."""
-        return [(s, t) for s, t in self.edges if s in self.nodes and t in self.nodes
-                and self.nodes[t].column - self.nodes[s].column > 1]
+        return skip_edges(self.nodes, self.edges)
 
     def fit(self) -> None:
         """The whole graph if it stays readable (scale >= 0.45), else its top at that scale."""

@@ -3,7 +3,6 @@ and training with live plots, sample grids and the latent explorer."""
 
 from __future__ import annotations
 
-import bisect
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer
@@ -19,12 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganbuilder.design import TextIndex, schema_words
 from ganbuilder.errors import Problem, UserError
 from ganbuilder.spec import Spec, load_spec_text, spec_schema
 from ganbuilder.spec.paths import format_path
-from ganbuilder.spec.shapes import LayerPlan
 from gui.architecture import ArchitecturePanel
-from gui.editor import FindBar, SpecEditor, schema_words
+from gui.editor import FindBar, SpecEditor
 from gui.forms import PropertyForm
 from gui.graph_view import FlowGraphView
 from gui.latent_explorer import LatentExplorer
@@ -61,9 +60,10 @@ class MainWindow(QMainWindow):
         self._saved_text = ""
         self._newline = "\n"
         self.spec: Spec | None = None
+        self._spec_text = ""  # the text self.spec was checked from
+        self._index: TextIndex | None = None
         self.problems: list[Problem] = []
         self._syncing = False
-        self._lines_cache: tuple[Spec, list] | None = None
 
         self.editor = SpecEditor()
         self.editor.set_completion_words(schema_words(spec_schema()))
@@ -546,12 +546,12 @@ class MainWindow(QMainWindow):
             self.status.setText(f"<span style='color:#c62828'>✗ {count} problem"
                                 f"{'s' * (count != 1)}</span>")
         else:
-            self.spec = result.spec
+            self.spec, self._spec_text = result.spec, result.text
             self.graph.show_spec(result.spec)
             self.layer_graph.show_spec(result.spec)
 
     def _on_summarized(self, result: ValidationResult) -> None:
-        self.spec = result.spec
+        self.spec, self._spec_text = result.spec, result.text
         self.architecture.show_spec(result.spec, result.summary)
         self.status.setText(f"<span style='color:#2e7d32'>✓ valid</span> · {result.spec.name} · "
                             f"{result.summary['params']:,} parameters")
@@ -565,11 +565,19 @@ class MainWindow(QMainWindow):
         self.editor.select_lines(line, None, col)
         self.editor.setFocus()
 
+    @property
+    def text_index(self) -> TextIndex | None:
+        """Lines <-> spec items of the last valid spec, built on first use for each spec."""
+        if self.spec is None:
+            return None
+        if self._index is None or self._index.spec is not self.spec:
+            self._index = TextIndex.of_text(self.spec, self._spec_text, self.validator.file)
+        return self._index
+
     def select_path(self, path: tuple) -> None:
         """Select the YAML lines of a spec path (a layer, network, tensor or loss term)."""
-        if self.spec is None:
-            return
-        where = self.spec.locations.keys.get(tuple(path)) or self.spec.locations.find(path)
+        index = self.text_index
+        where = index.where(path) if index else None
         if where is None:
             return
         if where.file != self.validator.file:  # inherited through `extends`
@@ -577,51 +585,20 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{format_path(path)} is written in "
                                          f"{Path(where.file).name}:{where.line}", 8000)
             return
+        lines = index.lines_of(path)
+        if lines is None:
+            return
         self._syncing = True
-        self.editor.select_lines(where.line, self.editor.item_span(where.line))
+        self.editor.select_lines(*lines)
         self.architecture.select_path(path)
         self.layer_graph.select_path(tuple(path))
         self._syncing = False
         self._show_form(tuple(path))
 
-    def _item_lines(self) -> list[tuple[int, int, tuple]]:
-        """(first line, last line, path) of every network, layer and loss term of the last
-        valid spec written in this file, sorted; cached per spec (the spans are measured once,
-        once per distinct line: layers expanded from one block share their lines)."""
-        if self.spec is None:
-            return []
-        if self._lines_cache is not None and self._lines_cache[0] is self.spec:
-            return self._lines_cache[1]
-        spec = self.spec
-        paths: list[tuple] = [("networks", name) for name in spec.analysis.networks]
-        paths += self._layers()
-        for oname, objective in spec.tree["objectives"].items():
-            paths += [("objectives", oname, "loss", i) for i in range(len(objective["loss"]))]
-        spans: dict[int, int] = {}
-        out: list[tuple[int, int, tuple]] = []
-        seen: set[int] = set()
-        for path in paths:
-            where = spec.locations.keys.get(path) or spec.locations.find(path)
-            if where is None or where.file != self.validator.file or where.line in seen:
-                continue
-            seen.add(where.line)  # the first path written on a line wins
-            if where.line not in spans:
-                spans[where.line] = self.editor.item_span(where.line)
-            out.append((where.line, spans[where.line], path))
-        out.sort(key=lambda entry: entry[0])
-        self._lines_cache = (spec, out)
-        return out
-
     def layer_at(self, line: int) -> tuple | None:
         """The innermost layer, loss term or network whose YAML item holds 1-based `line`."""
-        entries = self._item_lines()
-        index = bisect.bisect_right(entries, line, key=lambda entry: entry[0]) - 1
-        while index >= 0:
-            start, end, path = entries[index]
-            if start == line or start < line <= end:
-                return path
-            index -= 1
-        return None
+        index = self.text_index
+        return index.path_at(line) if index else None
 
     def _on_cursor_line(self, line: int) -> None:
         if not self._syncing:
@@ -634,26 +611,9 @@ class MainWindow(QMainWindow):
     def _show_form(self, path: tuple | None) -> None:
         self.selected = path
         if path and len(path) == 4 and path[0] == "objectives" and path[2] == "loss":
-            self.form.show_loss(self.spec, path, self.editor.toPlainText(), self.validator.file)
-            return
-        layer = self._layers().get(path) if path else None
-        where = self.spec.locations.find(path) if (self.spec and layer) else None
-        span_end = self.editor.item_span(where.line) if where else 0
-        self.form.show_layer(self.spec, layer, self.editor.toPlainText(), self.validator.file,
-                             span_end)
-
-    def _layers(self) -> dict[tuple, LayerPlan]:
-        """Every layer of the last valid spec by path."""
-        out: dict[tuple, LayerPlan] = {}
-
-        def walk(layers: list[LayerPlan]) -> None:
-            for layer in layers:
-                out[tuple(layer.path)] = layer
-                walk(layer.children)
-
-        for plan in (self.spec.analysis.networks.values() if self.spec else ()):
-            walk(plan.layers)
-        return out
+            self.form.show_loss(self.text_index, path)
+        else:
+            self.form.show_layer(self.text_index, path)
 
     def _show_position(self) -> None:
         cursor = self.editor.textCursor()

@@ -1,19 +1,28 @@
-"""Text edits for one layer parameter that keep the rest of the YAML (comments, key order).
+"""Edits of the spec text that keep the rest of the YAML (comments, key order, layout).
 
-An edit is planned against the locations of the last valid spec and returned as
-(line, start column, end column, replacement), 1-based line, 0-based columns, or None where
-the text cannot be changed safely in place (an expression such as `${ch}`, a multi-line flow
-mapping ...); the form then leaves that field to the text editor.
+Every change the designer makes is one of these, planned against the lines of the text and the
+locations of the last valid spec, and applied by the editor as one undo step:
+
+* `Edit` (line, start column, end column, replacement), 1-based line, 0-based columns: one
+  parameter of a layer or loss term (`plan_edit`), a comment mark (`plan_toggle_comment`);
+* `LineEdit` (first, last, new lines, cursor line): whole items deleted or moved;
+* `plan_insert`: a new layer item after a line.
+
+A planner returns None (or a reason) where the text cannot be changed safely in place (an
+expression such as `${ch}`, a multi-line flow mapping, a layer expanded from a block ...); the
+app then leaves that change to the text editor.
 """
 
 from __future__ import annotations
 
 import re
 
+from ganbuilder.layers import LAYERS
 from ganbuilder.spec.paths import Locations
 
 Edit = tuple[int, int, int, str]
 _PLAIN_END = re.compile(r"\s*(?:[,}\]]|\s#|$)")
+_INDENT = re.compile(r"\s*(?:- )?")
 
 
 def format_value(value: object) -> str:
@@ -105,6 +114,59 @@ def layer_line(kind: str, params: dict) -> str:
     return f"{kind}: {{{body}}}"
 
 
+def scalar_schema(schema: dict) -> dict:
+    """The object-form schema of a parameter (some are wrapped in if/then/else)."""
+    return schema.get("then", schema) if "if" in schema else schema
+
+
+def new_layer_params(kind: str) -> dict:
+    """The parameters a new `kind` layer is written with: each required one at its default,
+    else its minimum, else 1, so that the inserted text is valid as it stands."""
+    ldef = LAYERS.get(kind)
+    params = {}
+    for key in ldef.required:
+        schema = scalar_schema(ldef.params.get(key, {}))
+        params[key] = schema.get("default", schema.get("minimum", 1))
+    return params
+
+
+def plan_insert(lines: list[str], locations: Locations, file: str, path: tuple, kind: str
+                ) -> tuple[int, str] | None:
+    """(1-based line to insert after, the new line) for a new `kind` layer right after the
+    layer at `path`, at that layer's indentation; None when its text is not in `file`."""
+    where = locations.find(path)
+    if where is None or where.file != file or where.line > len(lines):
+        return None
+    indent = lines[where.line - 1][: max(where.col - 3, 0)]  # the item's `- ` sits before col
+    return item_end(lines, where.line), f"{indent}- {layer_line(kind, new_layer_params(kind))}"
+
+
+def plan_toggle_comment(lines: list[str], first: int, last: int) -> list[Edit]:
+    """Comment 1-based lines first..last at their common indentation, or uncomment them when
+    every non-blank one is a comment already; blank lines are left alone."""
+    texts = lines[first - 1:last]
+    filled = [t for t in texts if t.strip()]
+    uncomment = bool(filled) and all(t.lstrip().startswith("#") for t in filled)
+    indent = min((_indent(t) for t in filled), default=0)
+    edits: list[Edit] = []
+    for number, text in enumerate(texts, first):
+        if not text.strip():
+            continue
+        if uncomment:
+            at = text.index("#")
+            width = 2 if text[at + 1:at + 2] == " " else 1
+            edits.append((number, at, at + width, ""))
+        else:
+            edits.append((number, indent, indent, "# "))
+    return edits
+
+
+def next_line_indent(line: str) -> str:
+    """The indentation a new line typed after `line` starts with: its own, and past the `- `
+    of a list item, so the next entry of the item lines up."""
+    return " " * len(_INDENT.match(line).group(0))
+
+
 # -- whole-item edits: delete, move up, move down ------------------------------------------
 LineEdit = tuple[int, int, list[str], int]  # first, last (1-based), new lines, cursor line
 _ITEM = re.compile(r"^(\s*)- ")
@@ -120,7 +182,8 @@ def _indent(line: str) -> int:
 
 
 def item_end(lines: list[str], line: int) -> int:
-    """The last line of the YAML item starting on 1-based `line` (as SpecEditor.item_span)."""
+    """The last line of the YAML item starting on 1-based `line`: deeper-indented lines, and
+    blank or comment lines inside it, belong to it."""
     base = _indent(lines[line - 1])
     last = line
     for number in range(line + 1, len(lines) + 1):
@@ -185,6 +248,7 @@ def _sibling(lines: list[str], start: int, step: int, dash: int) -> int | None:
 
 
 def plan_delete(lines: list[str], first: int, last: int) -> LineEdit:
+    """Remove lines first..last; the cursor goes to the line that takes their place."""
     return first, last, [], min(first, len(lines) - (last - first + 1))
 
 

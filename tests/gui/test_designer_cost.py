@@ -1,5 +1,5 @@
 """Cheaper updates: problem marks are cleared without rebuilding the architecture tree, and the
-cursor -> layer lookup uses spans measured once per valid spec."""
+cursor -> layer lookup uses one text index per valid spec."""
 
 from __future__ import annotations
 
@@ -36,17 +36,17 @@ def test_marks_are_cleared_in_place(qtbot, window, dcgan):
     assert _snapshot(panel.tree) == before
 
 
-def test_cursor_lookup_is_cached_per_spec(qtbot, window, dcgan):
+def test_cursor_lookup_uses_one_index_per_spec(qtbot, window, dcgan):
     window.open_file(dcgan, ask=False)
     settled(qtbot, window)
-    entries = window._item_lines()
-    assert window._item_lines() is entries
-    assert [start for start, _, _ in entries] == sorted(start for start, _, _ in entries)
-    text = window.editor.toPlainText().split("\n")
-    for start, end, path in entries:
-        assert window.layer_at(start) == path
-        if path[0] == "networks" and len(path) == 2:
-            assert end > start
-    line = next(i for i, t in enumerate(text, 1) if t.strip() == "- tanh")
+    index = window.text_index
+    assert window.text_index is index and index.spec is window.spec
+    assert index.lines == window.editor.toPlainText().split("\n")
+    line = index.lines.index("      - tanh") + 1
     assert window.layer_at(line) == ("networks", "G", "layers", 10)
     assert window.layer_at(1) is None
+    window.editor.select_lines(1)
+    window.editor.insertPlainText("# a new first line\n")
+    settled(qtbot, window)
+    assert window.text_index is not index
+    assert window.layer_at(line + 1) == ("networks", "G", "layers", 10)

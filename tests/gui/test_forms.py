@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtWidgets import QSpinBox
 
-from ganbuilder.spec.paths import Locations
-from ganbuilder.spec.yaml_loader import load_yaml
-from gui._yaml_edit import plan_edit, scalar_span
 from tests.gui.conftest import settled
 
 
@@ -62,24 +58,3 @@ def test_the_palette_inserts_a_layer_after_the_selection(qtbot, window, dcgan):
     assert window.problems_list.rows() == []
     window.editor.undo()
     assert "      - tanh\n  D:" in window.editor.toPlainText()
-
-
-@pytest.mark.parametrize(("line", "start", "span"), [
-    ("a: {kernel: 4, stride: 2}", 12, (12, 13)),
-    ("slope: 0.2   # comment", 7, (7, 10)),
-    ('x: "${ch}"', 3, None),
-    ("x: 'abc', y", 3, (3, 8)),
-])
-def test_scalar_span(line, start, span):
-    assert scalar_span(line, start) == span
-
-
-def test_plan_edit_adds_a_key_to_a_flow_mapping():
-    text = "layers:\n  - conv: {out: 8, kernel: 3}  # keep me\n"
-    tree = load_yaml(text, "f.yaml")
-    edit = plan_edit(text.split("\n"), Locations(tree), "f.yaml", ("layers", 0), "conv",
-                     "stride", None, 2)
-    line, start, end, new = edit
-    lines = text.split("\n")
-    lines[line - 1] = lines[line - 1][:start] + new + lines[line - 1][end:]
-    assert lines[1] == "  - conv: {out: 8, kernel: 3, stride: 2}  # keep me"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from gui._yaml_edit import item_end, plan_move
 from tests.gui.conftest import SPECS, settled
 
 
@@ -63,13 +62,3 @@ def test_layers_from_blocks_cannot_be_moved(qtbot, window):
         assert "not possible" in button.toolTip()
     _select(window, ("networks", "G", "layers", 11))  # an own item after two repeats
     assert window.form.delete_button.isEnabled() and window.form.up_button.isEnabled()
-
-
-def test_plan_move_keeps_comments_between_items_in_place():
-    lines = ["layers:", "  - a: {x: 1,", "       y: 2}", "  # about b", "  - b", "other: 1"]
-    assert item_end(lines, 2) == 3
-    first, last, new, cursor = plan_move(lines, 2, 3, 1)
-    assert (first, last, cursor) == (2, 5, 4)
-    assert new == ["  - b", "  # about b", "  - a: {x: 1,", "       y: 2}"]
-    assert plan_move(lines, 5, 5, 1) is None
-    assert plan_move(lines, 2, 3, -1) is None

@@ -27,8 +27,8 @@ def test_a_loss_weight_edit_changes_the_yaml_and_undo_restores_it(qtbot, window,
     original = window.editor.toPlainText()
     window.graph.items["l:D:0"].setSelected(True)  # the data-flow graph's loss node
     form = window.form
-    assert form.term is not None and form.term[:2] == (("objectives", "D", "loss", 0),
-                                                       "adversarial")
+    assert form.term is not None and form.term.path == ("objectives", "D", "loss", 0)
+    assert form.term.kind == "adversarial"
     weight, history = form.fields["weight"], form.fields["history"]
     assert isinstance(weight, QDoubleSpinBox) and weight.value() == 0.5
     assert isinstance(history, QSpinBox) and history.value() == 50 and history.minimum() == 0
@@ -51,14 +51,14 @@ def test_the_cursor_on_a_loss_line_shows_its_form(qtbot, window, cyclegan):
     original = window.editor.toPlainText()
     window.goto(_line_of(window, "- cycle: {pred: rec_A"), 5)
     form = window.form
-    assert form.term[0] == ("objectives", "G", "loss", 2)
+    assert form.term.path == ("objectives", "G", "loss", 2)
     assert not form.fields["weight"].isEnabled()  # "${lambda_cycle}" is an expression
     assert form.fields["pred"].currentText() == "rec_A"
     form.fields["target"].setCurrentText("real_B")
     assert "- cycle: {pred: rec_A, target: real_B, weight:" in window.editor.toPlainText()
     window.editor.undo()
     window.goto(_line_of(window, "- adversarial: {critic: D_B, fake: fake_B}"), 5)
-    assert form.term[0] == ("objectives", "G", "loss", 0)
+    assert form.term.path == ("objectives", "G", "loss", 0)
     form.fields["weight"].setValue(2.0)  # not written yet: added to the flow mapping
     assert "- adversarial: {critic: D_B, fake: fake_B, weight: 2.0}" in \
         window.editor.toPlainText()

@@ -11,7 +11,6 @@ from PIL import Image
 from ganbuilder.runs.samples import generate
 from ganbuilder.train.events import SampleGrid
 from ganbuilder.train.trainer import Trainer
-from gui.latent_explorer import Model
 from gui.training import IDLE, PAUSED
 
 from .conftest import SPECS
@@ -253,17 +252,6 @@ def test_interpolation_endpoints_are_the_two_samples(qtbot, window, tiny):
 
     assert explorer.arithmetic().shape == (4, 1, 16, 16)
     assert not explorer.sweep_button.isEnabled()  # dcgan takes no label
-
-
-def test_class_sweep_draws_one_frame_per_class(tmp_path):
-    from ganbuilder.compile.model import GAN
-    from ganbuilder.spec import load_spec
-
-    spec = load_spec(SPECS / "cgan.yaml", ["params.nz=8"])
-    model = Model(spec, GAN(spec))
-    frames = model.sweep(seed=1)
-    assert frames.shape == (10, 1, 16, 16)
-    assert not torch.allclose(frames[0], frames[1])
 
 
 def test_infogan_code_traversal_varies_one_code_along_each_row(qtbot, tmp_path):

@@ -1,0 +1,142 @@
+"""The graphs the designer draws, as plain data: boxes (`Node`) with their inputs and columns.
+
+* `flow_nodes`: one training iteration: inputs (data, latent) -> network calls -> named
+  tensors -> loss terms -> objectives. Each network call is its own node (a network called
+  twice, as in CycleGAN, appears twice), so the graph has no cycles and a layered layout
+  reads left to right.
+* `layer_graph`: one network: a node per top-level layer (kind and output shape), an edge per
+  source (`LayerPlan.sources`), so skip connections (a U-Net's concats) are extra edges.
+
+Every node carries the spec path its text is at: selecting a node selects that text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ganbuilder.layers.registry import format_shape
+from ganbuilder.spec import Spec
+from ganbuilder.spec.expr import Call
+from ganbuilder.spec.shapes import NetworkPlan
+
+KINDS = ("data", "latent", "network", "op", "tensor", "loss", "objective", "layer", "merge")
+MERGES = {"concat", "add"}
+
+
+@dataclass
+class Node:
+    """One box: its key, label lines, kind (one of KINDS) and the spec path its text is at."""
+
+    key: str
+    lines: list[str]
+    kind: str
+    path: tuple
+    column: int = 0
+    inputs: list[str] = field(default_factory=list)
+
+
+def flow_nodes(spec: Spec) -> dict[str, Node]:
+    """The nodes of a spec's iteration, with their inputs, in insertion order."""
+    a = spec.analysis
+    nodes: dict[str, Node] = {}
+
+    def tensor(name: str) -> str:
+        key = f"t:{name}"
+        if key not in nodes:
+            source = a.sources.get(name, "forward")
+            kind = {"data": "data", "latent": "latent"}.get(source, "tensor")
+            path = ("latent", name) if source == "latent" else (
+                ("data",) if source == "data" else ("forward", name))
+            shape = a.tensor_shapes.get(name)
+            lines = [name] + ([format_shape(shape)] if shape is not None else [])
+            nodes[key] = Node(key, lines, kind, path)
+        return key
+
+    def expr(e: Call | str, owner: str, counter: list[int]) -> str:
+        if isinstance(e, str):
+            return tensor(e)
+        counter[0] += 1
+        key = f"c:{owner}:{counter[0]}"
+        args = [expr(arg, owner, counter) for arg in e.args]
+        is_net = e.fn in a.networks
+        path = ("networks", e.fn) if is_net else ("forward", owner)
+        nodes[key] = Node(key, [e.fn], "network" if is_net else "op", path, inputs=args)
+        return key
+
+    for name in a.order:
+        call = expr(a.forward[name], name, [0])
+        key = tensor(name)
+        nodes[key].inputs.append(call)
+
+    critics: dict[str, str] = {}
+    for oname, objective in spec.tree["objectives"].items():
+        term_keys = []
+        for term in a.objective_terms(oname):
+            tkey = f"l:{oname}:{term.index}"
+            label = [term.kind] + ([f"× {term.weight:g}"] if term.weight != 1 else [])
+            inputs = [tensor(name) for name in term.names()]
+            for net in term.networks.values():
+                if net not in critics:
+                    critics[net] = f"n:{net}"
+                    nodes[critics[net]] = Node(critics[net], [net, "critic"], "network",
+                                               ("networks", net))
+                inputs.append(critics[net])
+            nodes[tkey] = Node(tkey, label, "loss", term.path, inputs=list(dict.fromkeys(inputs)))
+            term_keys.append(tkey)
+        updates = ", ".join(objective["updates"])
+        nodes[f"o:{oname}"] = Node(f"o:{oname}", [f"objective {oname}", f"updates {updates}"],
+                                   "objective", ("objectives", oname), inputs=term_keys)
+    _assign_columns(nodes)
+    return nodes
+
+
+def _assign_columns(nodes: dict[str, Node]) -> None:
+    """Longest path from a source; critics sit in the column just before their loss terms."""
+    done: dict[str, int] = {}
+
+    def column(key: str) -> int:
+        if key not in done:
+            done[key] = 0
+            node = nodes[key]
+            feeds = [column(k) + 1 for k in node.inputs if not k.startswith("n:")]
+            done[key] = max(feeds, default=0)
+        return done[key]
+
+    for key in nodes:
+        nodes[key].column = column(key)
+    for key, node in nodes.items():
+        if key.startswith("n:"):
+            users = [n.column for n in nodes.values() if key in n.inputs]
+            node.column = max(min(users, default=1) - 1, 0)
+
+
+def layer_graph(plan: NetworkPlan) -> tuple[dict[str, Node], list[tuple[str, str]]]:
+    """The nodes (inputs first in column 0, then one per top-level layer, one column each;
+    key = slot) and the edges (source key, target key) of a network, one edge per entry of
+    each layer's sources."""
+    nodes: dict[str, Node] = {}
+    for i, name in enumerate(plan.inputs):
+        shape = plan.input_shapes[i] if i < len(plan.input_shapes) else None
+        nodes[name] = Node(name, [name] + ([format_shape(shape)] if shape else []), "data",
+                           ("networks", plan.name), column=0)
+    edges: list[tuple[str, str]] = []
+    for row, layer in enumerate(plan.layers, start=1):
+        index = layer.path[-1] if layer.path else row - 1
+        named = "" if layer.slot.startswith("networks.") else f"  ({layer.slot})"
+        extra = f" ×{len(layer.children)}" if layer.children else ""
+        lines = [f"{index}  {layer.kind}{extra}{named}", format_shape(layer.out_shape)]
+        kind = "merge" if layer.kind in MERGES or len(layer.sources) > 1 else "layer"
+        key = layer.slot if layer.slot not in nodes else f"{layer.slot}#{row}"
+        nodes[key] = Node(key, lines, kind, tuple(layer.path), column=row,
+                          inputs=list(layer.sources))
+        edges.extend((source, key) for source in layer.sources)
+    return nodes, edges
+
+
+def skip_edges(nodes: dict[str, Node], edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The edges of a layer graph that do not come from the row just above."""
+    return [(s, t) for s, t in edges if s in nodes and t in nodes
+            and nodes[t].column - nodes[s].column > 1]
+
+
+__all__ = ["KINDS", "MERGES", "Node", "flow_nodes", "layer_graph", "skip_edges"]
