@@ -22,34 +22,103 @@ _BINOPS = {
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
+_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+            ast.Mod: "%", ast.Pow: "**"}
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+# Every value a spec computes ends up in a tensor size, a count or a hyperparameter, all of
+# which torch keeps in 64 bits; bounding each intermediate value (not only the result) also
+# keeps `2**(2**30)` from taking seconds and gigabytes before failing.
+INT_BITS = 63
+MAX_TEXT = 1000
 
 
 def _log2(x: float) -> float:
     """log2 that stays an integer for powers of two (layer counts from image sizes)."""
-    if isinstance(x, int) and x > 0 and x & (x - 1) == 0:
+    if x <= 0:
+        raise ValueError(f"log2 needs a number > 0, got {x}")
+    if isinstance(x, int) and x & (x - 1) == 0:
         return x.bit_length() - 1
     return math.log2(x)
 
 
-_FUNCS = {"min": min, "max": max, "int": int, "log2": _log2}
+def _int(x: float) -> int:
+    if math.isnan(x) or math.isinf(x):
+        raise ValueError(f"int needs a finite number, got {x}")
+    return int(x)
+
+
+# name -> (function, fewest arguments, most arguments or None for any number)
+_FUNCS = {"min": (lambda *a: min(a), 1, None), "max": (lambda *a: max(a), 1, None),
+          "int": (_int, 1, 1), "log2": (_log2, 1, 1)}
 
 
 class ExprError(ValueError):
     """A malformed or unsafe expression; the message says what is wrong."""
 
 
+def check_number(value: object, text: str) -> object:
+    """`value` unchanged if it is a number a spec may hold: an int within 64 bits, a finite
+    float. Raise ExprError otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and not -(2**INT_BITS) <= value < 2**INT_BITS:
+        raise ExprError(f"'{text}' makes an integer beyond 64 bits ({value.bit_length()} bits)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ExprError(f"'{text}' makes {value}, not a finite number")
+    if isinstance(value, complex):
+        raise ExprError(f"'{text}' makes a complex number")
+    return value
+
+
 def eval_arith(text: str, names: Mapping[str, object]) -> object:
     """Evaluate a `${...}` body against named values."""
+    if len(text) > MAX_TEXT:
+        raise ExprError(f"expression longer than {MAX_TEXT} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: a NUL character in the text
         raise ExprError(f"cannot parse expression '{text}'") from None
-    return _arith(tree.body, names, text)
+    except (RecursionError, MemoryError):
+        raise ExprError(f"expression '{text}' is nested too deeply") from None
+    try:
+        return _arith(tree.body, names, text)
+    except RecursionError:
+        raise ExprError(f"expression '{text}' is nested too deeply") from None
+
+
+def _operand(value: object, symbol: str, text: str) -> int | float:
+    """Operators and functions take numbers only: `'ab' * 10**9` must not build a string."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ExprError(f"cannot evaluate '{text}': {symbol} needs numbers, got {value!r}")
+    return value
+
+
+def _power(base: int | float, exp: int | float, text: str) -> int | float:
+    # Estimate the size before computing: the result has about exp * log2|base| bits.
+    if isinstance(base, int) and isinstance(exp, int) and exp > 0 and abs(base) > 1 and (
+            exp * (abs(base).bit_length() - 1) > INT_BITS):
+        raise ExprError(f"'{text}' makes an integer beyond 64 bits")
+    result = base ** exp
+    if isinstance(result, complex):
+        raise ExprError(f"cannot evaluate '{text}': a negative number to a fractional power")
+    return result
 
 
 def _arith(node: ast.AST, names: Mapping[str, object], text: str) -> object:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+    try:
+        return check_number(_node(node, names, text), text)
+    except ExprError:
+        raise
+    except OverflowError:
+        raise ExprError(f"cannot evaluate '{text}': the result is too large") from None
+    except (ArithmeticError, ValueError, TypeError) as exc:  # 1/0, 0 ** -1
+        raise ExprError(f"cannot evaluate '{text}': {exc}") from None
+
+
+def _node(node: ast.AST, names: Mapping[str, object], text: str) -> object:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(
+            node.value, bool):
         return node.value
     if isinstance(node, ast.Name):
         if node.id not in names:
@@ -58,22 +127,28 @@ def _arith(node: ast.AST, names: Mapping[str, object], text: str) -> object:
             raise ExprError(f"unknown parameter '{node.id}'{did_you_mean(node.id, set(names))}")
         return names[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        left, right = _arith(node.left, names, text), _arith(node.right, names, text)
-        if isinstance(node.op, ast.Pow) and isinstance(right, int | float) and abs(right) > 64:
-            raise ExprError(f"exponent too large in '{text}'")
-        try:
-            return _BINOPS[type(node.op)](left, right)
-        except (TypeError, ZeroDivisionError) as exc:
-            raise ExprError(f"cannot evaluate '{text}': {exc}") from None
+        symbol = _SYMBOLS[type(node.op)]
+        left = _operand(_arith(node.left, names, text), symbol, text)
+        right = _operand(_arith(node.right, names, text), symbol, text)
+        if isinstance(node.op, ast.Pow):
+            return _power(left, right, text)
+        return _BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return _UNARY[type(node.op)](_arith(node.operand, names, text))
+        operand = _operand(_arith(node.operand, names, text), "unary -/+", text)
+        return _UNARY[type(node.op)](operand)
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id in _FUNCS
         and not node.keywords
     ):
-        return _FUNCS[node.func.id](*(_arith(a, names, text) for a in node.args))
+        fn, fewest, most = _FUNCS[node.func.id]
+        if len(node.args) < fewest or (most is not None and len(node.args) > most):
+            count = f"{fewest}" if fewest == most else f"at least {fewest}"
+            raise ExprError(f"cannot evaluate '{text}': {node.func.id} takes {count} "
+                            f"argument{'s' if fewest != 1 else ''}, got {len(node.args)}")
+        args = [_operand(_arith(a, names, text), node.func.id, text) for a in node.args]
+        return fn(*args)
     raise ExprError(f"'{text}' is not allowed: only numbers, parameters, + - * / // % ** "
                     "and min, max, int, log2")
 
@@ -103,13 +178,18 @@ class Call:
 
 def parse_forward(text: str) -> Call | str:
     """Parse `G(z)`, `D(concat(a, b))` or a bare tensor name."""
+    if len(str(text)) > MAX_TEXT:
+        raise ExprError(f"expression longer than {MAX_TEXT} characters")
     try:
-        tree = ast.parse(str(text).strip(), mode="eval")
-    except SyntaxError:
+        return _forward(ast.parse(str(text).strip(), mode="eval").body, text)
+    except (SyntaxError, ValueError) as exc:  # ValueError: a NUL character in the text
+        if isinstance(exc, ExprError):
+            raise
         raise ExprError(
             f"cannot parse '{text}'; expected e.g. 'G(z)' or 'D(concat(a, b))'"
         ) from None
-    return _forward(tree.body, text)
+    except (RecursionError, MemoryError):
+        raise ExprError(f"expression '{text}' is nested too deeply") from None
 
 
 def _forward(node: ast.AST, text: str) -> Call | str:

@@ -49,7 +49,11 @@ def tree_from_text(
         where = tree.val_locs["extends"]
         raise SpecError([Problem("extends", "must be a relative file name", where)])
     base_file = base_dir / base_name
-    if not base_file.exists():
+    try:
+        found = base_file.is_file()
+    except (OSError, ValueError):  # a name too long, or holding a NUL character
+        found = False
+    if not found:
         raise SpecError(
             [Problem("extends", f"base spec not found: {base_file}", tree.val_locs["extends"])]
         )
@@ -171,68 +175,150 @@ def substitute_params(tree: LDict, problems: list[Problem]) -> dict:
     return env
 
 
+# Layers a spec may expand to, nested repeats multiplied out: shipped specs have at most a few
+# hundred, and `repeat: {times: 1000000000}` must fail at once instead of expanding for hours.
+MAX_LAYERS = 10_000
+_BLOCK_KEYS = ("args", "layers")
+
+
 def expand_blocks(tree: LDict, env: dict, problems: list[Problem]) -> None:
     """Replace every `block:` use (and `repeat: {block: ...}`) with the block's layers."""
-    blocks = tree.pop("blocks", None) or {}
-    if not isinstance(blocks, dict):
-        return
+    blocks = tree.pop("blocks", None) or LDict()
+    if not isinstance(blocks, LDict):
+        problems.append(Problem("blocks", "must be a mapping of block names to "
+                                "{args, layers}", tree.val_locs.get("blocks")))
+        blocks = LDict()
     networks = tree.get("networks")
     if not isinstance(networks, dict):
         return
-    expander = _BlockExpander(blocks, env, problems)
+    expander = _BlockExpander(_checked_blocks(blocks, problems), env, problems)
     for name, net in networks.items():
         if isinstance(net, LDict) and isinstance(net.get("layers"), LList):
             net["layers"] = expander.layers(net["layers"], ("networks", name, "layers"), ())
 
 
+def _checked_blocks(blocks: LDict, problems: list[Problem]
+                    ) -> dict[str, tuple[dict, LList] | None]:
+    """Each block as (argument defaults, None where required; layers); None if malformed."""
+    out: dict[str, tuple[dict, LList] | None] = dict.fromkeys(blocks)
+    for name, block in blocks.items():
+        where = blocks.val_locs.get(name)
+        if not isinstance(block, LDict) or not isinstance(block.get("layers"), LList):
+            problems.append(Problem(f"blocks.{name}", "a block is a mapping with a 'layers' "
+                                    "list (and optionally 'args')", where))
+            continue
+        for key in sorted(set(block) - set(_BLOCK_KEYS)):
+            msg = f"unknown key '{key}'{did_you_mean(key, set(_BLOCK_KEYS))}; expected one of: "
+            problems.append(Problem(f"blocks.{name}.{key}", msg + ", ".join(_BLOCK_KEYS),
+                                    block.key_locs.get(key)))
+        declared = block.get("args")
+        if declared is None:
+            defaults: dict = {}
+        elif isinstance(declared, LDict):
+            defaults = dict(declared)
+        elif isinstance(declared, LList) and all(isinstance(a, str) for a in declared):
+            defaults = dict.fromkeys(declared)
+        else:
+            problems.append(Problem(f"blocks.{name}.args", "must be a list of argument names "
+                                    "or a mapping of names to defaults, got "
+                                    f"{_describe(declared)}", block.val_locs.get("args")))
+            continue
+        out[name] = (defaults, block["layers"])
+    return out
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, LList):
+        return "a list holding " + next(_describe(v) for v in value if not isinstance(v, str))
+    if isinstance(value, LDict):
+        return "a mapping"
+    return "nothing (null)" if value is None else f"{type(value).__name__} {value!r}"[:60]
+
+
+def _times(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 class _BlockExpander:
-    def __init__(self, blocks: dict, env: dict, problems: list[Problem]):
+    """Expands block uses in place; `mult` is how many times the layers at hand repeat, so the
+    layer count covers `repeat: {times, layers}` lists that stay unexpanded."""
+
+    def __init__(self, blocks: dict[str, tuple[dict, LList] | None], env: dict,
+                 problems: list[Problem]):
         self.blocks, self.env, self.problems = blocks, env, problems
         self.sub = _Substituter(problems)
+        self.count = 0
+        self.over = False
 
-    def layers(self, items: LList, path: tuple, stack: tuple) -> LList:
+    def grow(self, n: int, path: tuple, loc: Location | None) -> bool:
+        """Count `n` more layers; False (reported once) when the spec goes over MAX_LAYERS."""
+        self.count += n
+        if self.count > MAX_LAYERS and not self.over:
+            self.over = True
+            self.problems.append(Problem(format_path(path), f"the spec expands to more than "
+                                         f"{MAX_LAYERS:,} layers (repeats multiplied out), the "
+                                         "limit per spec", loc))
+        return not self.over
+
+    def layers(self, items: LList, path: tuple, stack: tuple, mult: int = 1) -> LList:
         out = LList()
         out.loc = items.loc
         for i, item in enumerate(items):
+            if self.over:
+                break
             loc = items.item_locs[i]
             rep = item.get("repeat") if isinstance(item, LDict) else None
             if isinstance(item, LDict) and ("block" in item or (
                     isinstance(rep, LDict) and "block" in rep)):
-                expanded = (self.use(item, (*path, i), loc, stack) if "block" in item
-                            else self.repeated(rep, (*path, i, "repeat"), loc, stack))
+                expanded = (self.use(item, (*path, i), loc, stack, mult) if "block" in item
+                            else self.repeated(rep, (*path, i, "repeat"), loc, stack, mult))
                 out.extend(expanded)
                 out.item_locs.extend(expanded.item_locs)
                 continue
+            if not self.grow(mult, (*path, i), loc):
+                break
             if isinstance(item, LDict):
-                self.nested(item, (*path, i), stack)
+                self.nested(item, (*path, i), stack, mult)
             out.append(item)
             out.item_locs.append(loc)
         return out
 
-    def nested(self, item: LDict, path: tuple, stack: tuple) -> None:
+    def nested(self, item: LDict, path: tuple, stack: tuple, mult: int) -> None:
         if isinstance(item.get("residual"), LList):
-            item["residual"] = self.layers(item["residual"], (*path, "residual"), stack)
+            item["residual"] = self.layers(item["residual"], (*path, "residual"), stack, mult)
         rep = item.get("repeat")
         if isinstance(rep, LDict) and isinstance(rep.get("layers"), LList):
-            rep["layers"] = self.layers(rep["layers"], (*path, "repeat", "layers"), stack)
+            times = _times(rep.get("times")) or 1  # a wrong `times` is the schema's to report
+            if times > MAX_LAYERS:
+                self.grow(times, (*path, "repeat", "times"), rep.val_locs.get("times"))
+                return
+            rep["layers"] = self.layers(rep["layers"], (*path, "repeat", "layers"), stack,
+                                        mult * times)
 
-    def repeated(self, rep: LDict, path: tuple, loc: Location | None, stack: tuple) -> LList:
+    def repeated(self, rep: LDict, path: tuple, loc: Location | None, stack: tuple, mult: int
+                 ) -> LList:
         """`repeat: {times, block, args}`: the block once per repetition, `i` = 0, 1, ..."""
         out = LList()
-        times = rep.get("times")
-        if not isinstance(times, int) or times < 0:
-            self.problems.append(Problem(format_path((*path, "times")),
-                                         f"must be a whole number >= 0, got {times!r}", loc))
+        times = _times(rep.get("times"))
+        if times is None or times < 0:
+            self.problems.append(Problem(format_path((*path, "times")), "must be a whole "
+                                         f"number >= 0, got {rep.get('times')!r}"[:200], loc))
+            return out
+        if times > MAX_LAYERS:  # even a block without layers: the loop alone would hang
+            self.grow(times, (*path, "times"), rep.val_locs.get("times", loc))
             return out
         for i in range(times):
+            if self.over:
+                break
             args = copy.deepcopy(rep)
             self.sub.walk(args, {**self.env, "i": i}, path, force=True)
-            body = self.use(args, path, loc, stack)
+            body = self.use(args, path, loc, stack, mult)
             out.extend(body)
             out.item_locs.extend(body.item_locs)
         return out
 
-    def use(self, item: LDict, path: tuple, loc: Location | None, stack: tuple) -> LList:
+    def use(self, item: LDict, path: tuple, loc: Location | None, stack: tuple, mult: int = 1
+            ) -> LList:
         """The layers of the block `item` names, with its arguments substituted."""
         name = item.get("block")
         args = {k: v for k, v in item.items() if k not in ("block", "times")}
@@ -245,11 +331,9 @@ class _BlockExpander:
             self.problems.append(Problem(format_path(path), f"block '{name}' uses itself", where))
             return LList()
         block = self.blocks[name]
-        if not isinstance(block, LDict) or not isinstance(block.get("layers"), LList):
-            self.problems.append(Problem(f"blocks.{name}", "a block needs a 'layers' list", where))
+        if block is None:  # malformed, reported with the block
             return LList()
-        declared = block.get("args") or []
-        defaults = dict(declared) if isinstance(declared, dict) else {a: None for a in declared}
+        defaults, layers = block
         unknown = sorted(set(args) - set(defaults))
         missing = sorted(a for a, d in defaults.items() if d is None and a not in args)
         for a in unknown:
@@ -259,6 +343,6 @@ class _BlockExpander:
             msg = f"block '{name}' needs argument '{a}'"
             self.problems.append(Problem(format_path(path), msg, where))
         env = {**self.env, **{k: v for k, v in defaults.items() if v is not None}, **args}
-        body = copy.deepcopy(block["layers"])
+        body = copy.deepcopy(layers)
         self.sub.walk(body, env, ("blocks", name, "layers"))
-        return self.layers(body, ("blocks", name, "layers"), (*stack, name))
+        return self.layers(body, ("blocks", name, "layers"), (*stack, name), mult)
