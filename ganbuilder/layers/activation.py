@@ -43,7 +43,8 @@ def sigmoid(p: dict, inputs: list[Shape]):
     return nn.Sigmoid()
 
 
-@layer("dropout", same, {"p": num_param("probability of zeroing an element", 0.5, minimum=0)},
+@layer("dropout", same,
+       {"p": {**num_param("probability of zeroing an element", 0.5, minimum=0), "maximum": 1}},
        primary="p")
 def dropout(p: dict, inputs: list[Shape]):
     """Dropout (nn.Dropout)."""
