@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ganbuilder.errors import UserError
@@ -123,6 +125,15 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Inside, a warning (a skipped image, naming its file) prints as one `warning:` line
+    instead of a source location and line of code."""
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda message, *_: print(f"warning: {message}", file=sys.stderr)
+        yield
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import signal
     from datetime import datetime
@@ -155,7 +166,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"data: {found}", file=sys.stderr)
     progress = Progress(quiet=args.quiet)
     try:
-        trainer.run(progress)
+        with _warnings_as_lines():
+            trainer.run(progress)
     except DivergenceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
