@@ -15,8 +15,8 @@ def main(argv: list[str]) -> int:
     app.setApplicationName("ganbuilder")
     app.setStyle("Fusion")
 
+    from ganbuilder.design.templates import SPECS_DIR
     from gui.main_window import MainWindow
-    from gui.templates import SPECS_DIR
 
     window = MainWindow()
     if argv:

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganbuilder.design.labels import layer_brief
 from ganbuilder.errors import Problem
-from ganbuilder.layers import LAYERS
 from ganbuilder.layers.registry import format_shape
 from ganbuilder.spec import Spec
 from ganbuilder.spec.paths import parse_path
@@ -26,26 +26,6 @@ _MARKED = Qt.ItemDataRole.UserRole + 1
 _RED = QColor("#c62828")
 _RED_BG = QColor("#fdecea")
 COLUMNS = ["Layer", "Output", "Parameters"]
-
-
-def _brief(layer: LayerPlan) -> str:
-    """The parameters that differ from their defaults, in schema order: `out=128, kernel=4`."""
-    if layer.kind == "repeat":
-        return f"× {layer.params['times']}"
-    if layer.kind not in LAYERS:
-        return ""
-    ldef = LAYERS.get(layer.kind)
-    defaults = ldef.defaults()
-    order = [*ldef.params, *(k for k in layer.params if k not in ldef.params)]
-    shown = [f"{k}={_yaml_value(layer.params[k])}" for k in order
-             if k in layer.params and defaults.get(k, object()) != layer.params[k]]
-    return ", ".join(shown[:4]) + (", …" if len(shown) > 4 else "")
-
-
-def _yaml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 class ArchitecturePanel(QWidget):
@@ -128,7 +108,7 @@ class ArchitecturePanel(QWidget):
 
     def _add_layer(self, parent: QTreeWidgetItem, layer: LayerPlan, label: str,
                    row: dict | None) -> None:
-        brief = _brief(layer)
+        brief = layer_brief(layer)
         text = f"{label}  {layer.kind}" + (f"   {brief}" if brief else "")
         params = row["params"] if row else None
         item = QTreeWidgetItem([text, format_shape(layer.out_shape), _count(params)])

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ganbuilder.design import TextIndex, schema_words
+from ganbuilder.design.templates import SPECS_DIR, templates
 from ganbuilder.errors import Problem, UserError
 from ganbuilder.spec import Spec, load_spec_text, spec_schema
 from ganbuilder.spec.paths import format_path
@@ -32,7 +33,6 @@ from gui.plots import MetricsPlots
 from gui.problems import ProblemsList
 from gui.runs_view import RunsView
 from gui.samples_view import SamplesView
-from gui.templates import SPECS_DIR, templates
 from gui.training import (
     IDLE,
     PAUSED,

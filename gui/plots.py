@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganbuilder.design.curves import GROUPS, Smoother, is_smoothed, plot_group
 from ganbuilder.runs.history import MetricTable
 from ganbuilder.train.events import StepMetrics
 
@@ -34,38 +35,9 @@ from ganbuilder.train.events import StepMetrics
 # redraws are spaced so they take at most 1/REDRAW_SHARE of the time, and at least MIN_REDRAW_MS.
 REDRAW_SHARE = 10
 MIN_REDRAW_MS, MAX_REDRAW_MS = 100, 3000
-GROUPS = (("loss/", "Losses"), ("acc/", "Accuracy"), ("lr/", "Learning rate"))
-HIDDEN = ("time/",)  # logged for the progress line, not plotted
 # Tableau 10: neighbouring curves stay apart in hue and lightness.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
-
-
-class Smoother:
-    """Exponential moving average of a growing column, TensorBoard style (debiased so it
-    starts at the data). Only values not seen before are processed, so a redraw of a long run
-    costs what was logged since the last one."""
-
-    def __init__(self, weight: float):
-        self.weight = weight
-        self.out: list[float] = []
-        self._last = self._norm = 0.0
-
-    def extend(self, values: list[float]) -> list[float]:
-        w = self.weight
-        for v in values[len(self.out):]:
-            if math.isfinite(v):
-                self._last = self._last * w + (1 - w) * v
-                self._norm = self._norm * w + (1 - w)
-            self.out.append(self._last / self._norm if self._norm else math.nan)
-        return self.out
-
-
-def ema(values: list[float], weight: float) -> np.ndarray:
-    """The smoothed copy of `values` (unchanged when `weight` is 0)."""
-    if weight <= 0:
-        return np.asarray(values, dtype=float)
-    return np.asarray(Smoother(weight).extend(list(values)), dtype=float)
 
 
 class MetricsPlots(QWidget):
@@ -152,7 +124,7 @@ class MetricsPlots(QWidget):
         self._redraw_timer.stop()
         self._last_redraw, self.redraw_interval_ms = -math.inf, MIN_REDRAW_MS
         for key, curve in self.curves.items():
-            plot = self.plots[_group(key)]
+            plot = self.plots[plot_group(key)]
             plot.removeItem(curve)
             plot.legend.removeItem(curve)
         self.curves.clear()
@@ -199,13 +171,13 @@ class MetricsPlots(QWidget):
     def _redraw(self) -> None:
         steps = np.asarray(self.steps, dtype=float)
         for key, column in self.values.items():
-            group = _group(key)
+            group = plot_group(key)
             if group is None:
                 continue
             curve = self.curves.get(key)
             if curve is None:
                 curve = self._new_curve(key, group)
-            if group != "lr/" and self.smoothing > 0:  # a schedule is exact, not noisy
+            if is_smoothed(key) and self.smoothing > 0:
                 smoother = self._smoothers.get(key)
                 if smoother is None:
                     smoother = self._smoothers[key] = Smoother(self.smoothing)
@@ -218,7 +190,7 @@ class MetricsPlots(QWidget):
             self.plots["lr/"].setYRange(0, max(rates) * 1.1 or 1, padding=0)
 
     def _new_curve(self, key: str, group: str) -> pg.PlotDataItem:
-        index = sum(_group(k) == group for k in self.curves)
+        index = sum(plot_group(k) == group for k in self.curves)
         total = key.count("/") == 1 and group == "loss/"
         pen = pg.mkPen(PALETTE[index % len(PALETTE)], width=2.5 if total else 1.3)
         name = key[len(group):] if key.startswith(group) else key
@@ -265,11 +237,3 @@ class _TimedCanvas(pg.GraphicsLayoutWidget):
         start = time.perf_counter()
         super().paintEvent(event)
         self.paint_ms = (time.perf_counter() - start) * 1000
-
-
-def _group(key: str) -> str | None:
-    """The plot a metric goes to; other families a loss term logs (`mse/Q/u`) join the
-    losses."""
-    if key.startswith(HIDDEN):
-        return None
-    return next((prefix for prefix, _ in GROUPS if key.startswith(prefix)), GROUPS[0][0])

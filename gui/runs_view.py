@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganbuilder.design.curves import HIDDEN, ema, is_smoothed
 from ganbuilder.errors import UserError
 from ganbuilder.runs.grid import load_png
 from ganbuilder.runs.history import RunHistory, read_run
 from gui._combo import replace_items
-from gui.plots import HIDDEN, PALETTE, ema
+from gui.plots import PALETTE
 from gui.samples_view import ImageLabel
 
 MAX_SIDE_BY_SIDE = 4
@@ -219,7 +220,7 @@ class RunsView(QWidget):
             column = run.metrics.columns.get(key)
             if column is None:
                 continue
-            values = column if key.startswith("lr/") else ema(column, weight)
+            values = ema(column, weight) if is_smoothed(key) else column
             pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=1.6)
             self.plot.plot(np.asarray(run.metrics.steps, dtype=float),
                            np.asarray(values, dtype=float), pen=pen, name=run.label,

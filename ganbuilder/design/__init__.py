@@ -1,14 +1,20 @@
 """The designer's model, without a screen: everything the app decides that is not a widget.
 
-The spec text is the one model; the designer changes it only through planned text edits
-(`text_edits`), finds which spec item a line holds and back (`text_index`), lays out the
-graphs it draws as plain nodes and edges (`graphs`), and offers the words the format knows
-(`completion`). The latent explorer's model lives in `latent_explorer`;
-it needs torch, so it is imported from there rather than from this package.
+The spec text is the one model. The designer changes it only through planned text edits
+(`text_edits`), finds which spec item a line holds and back (`text_index`), and derives every
+view from it: the graphs it draws as plain nodes and edges (`graphs`), the architecture panel's
+labels (`labels`), the editor's highlighting (`syntax`) and completion words (`completion`),
+File > New's templates (`templates`), and the training curves' grouping and smoothing
+(`curves`). The latent explorer's model lives in `latent_explorer`; it needs torch, so it is
+imported from there rather than from this package, which stays torch-free.
 """
 
 from ganbuilder.design.completion import schema_words, word_before
+from ganbuilder.design.curves import Smoother, ema, is_smoothed, plot_group
 from ganbuilder.design.graphs import Node, flow_nodes, layer_graph, skip_edges
+from ganbuilder.design.labels import layer_brief
+from ganbuilder.design.syntax import find_comment, highlight
+from ganbuilder.design.templates import SPECS_DIR, Template, templates
 from ganbuilder.design.text_edits import (
     Edit,
     LineEdit,
@@ -29,14 +35,22 @@ from ganbuilder.design.text_edits import (
 from ganbuilder.design.text_index import Item, TextIndex
 
 __all__ = [
+    "SPECS_DIR",
     "Edit",
     "Item",
     "LineEdit",
     "Node",
+    "Smoother",
+    "Template",
     "TextIndex",
+    "ema",
+    "find_comment",
     "flow_nodes",
     "format_value",
+    "highlight",
+    "is_smoothed",
     "item_end",
+    "layer_brief",
     "layer_graph",
     "layer_item",
     "layer_line",
@@ -47,9 +61,11 @@ __all__ = [
     "plan_insert",
     "plan_move",
     "plan_toggle_comment",
+    "plot_group",
     "scalar_schema",
     "scalar_span",
     "schema_words",
     "skip_edges",
+    "templates",
     "word_before",
 ]

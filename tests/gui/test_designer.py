@@ -10,7 +10,7 @@ from PySide6.QtGui import QTextCursor
 
 from ganbuilder.spec import load_spec
 from ganbuilder.summary import summarize
-from gui.templates import templates
+from ganbuilder.design.templates import templates
 from tests.gui.conftest import SPECS, settled
 
 

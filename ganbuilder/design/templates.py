@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-SPECS_DIR = Path(__file__).resolve().parents[1] / "specs"
+SPECS_DIR = Path(__file__).resolve().parents[2] / "specs"  # the shipped specs, one per family
 
 
 @dataclass(frozen=True)
