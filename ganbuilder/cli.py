@@ -143,6 +143,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ganbuilder.train.control import Control
     from ganbuilder.train.trainer import DivergenceError, Trainer
 
+    if args.steps is not None and args.steps < 1:
+        raise UserError(f"--steps must be at least 1, got {args.steps}")
     spec = load_spec(args.spec, args.overrides)
     if args.out:
         run_dir = args.out
@@ -161,6 +163,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_sigint)
     trainer = Trainer(spec, run_dir, device=args.device, control=control, resume=args.resume,
                       steps=args.steps)
+    if args.resume and trainer.step >= trainer.total_steps:
+        raise UserError(f"{args.resume} is already at step {trainer.step} of "
+                        f"{trainer.total_steps}: pass --steps above {trainer.step} to train on")
     found = trainer.data.describe()
     if found and not args.quiet:
         print(f"data: {found}", file=sys.stderr)
@@ -169,7 +174,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         with _warnings_as_lines():
             trainer.run(progress)
     except DivergenceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        keep = (f"the last good checkpoint is {trainer.last_checkpoint} (continue with --resume "
+                "and a lower learning rate, or start again)" if trainer.last_checkpoint
+                else "no checkpoint was saved before it")
+        print(f"error: {exc}; {keep}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
 

@@ -24,7 +24,8 @@ def load_model(checkpoint: str | Path, device: str = "cpu", ema: bool = True
 
     checkpoint = Path(checkpoint)
     state = load_checkpoint(checkpoint)
-    spec = load_spec_text(state["spec_text"], f"{checkpoint}#spec", checkpoint.parent)
+    spec = load_spec_text(state["spec_text"], f"{checkpoint}#spec", checkpoint.parent,
+                          resolved=True)
     gan = GAN(spec)
     check_compatible(state, dict(gan.nets), checkpoint)
     for name, net in gan.nets.items():

@@ -20,6 +20,7 @@ from ganbuilder.spec.resolve import (
 )
 from ganbuilder.spec.schema import schema_problems, spec_schema
 from ganbuilder.spec.semantic import Analysis, analyse
+from ganbuilder.spec.yaml_loader import LDict, load_yaml
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,19 @@ def load_spec(file: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
 
 def load_spec_text(
     text: str, file: str = "<spec>", base_dir: Path | None = None,
-    overrides: list[str] | tuple[str, ...] = (),
+    overrides: list[str] | tuple[str, ...] = (), resolved: bool = False,
 ) -> Spec:
-    """Like load_spec, for text that is not (or not yet) saved, as in the editor."""
+    """Like load_spec, for text that is not (or not yet) saved, as in the editor. `resolved`
+    text (a checkpoint's spec, saved fully resolved) is read alone: an `extends` in it is
+    refused, never followed, so a crafted checkpoint cannot make the loader read other files."""
     base = base_dir or Path.cwd()
-    return _finish(tree_from_text(text, file, base), file, base, overrides)
+    tree = load_yaml(text, file) if resolved else None
+    if isinstance(tree, LDict) and "extends" in tree:
+        raise SpecError([Problem("extends", "a checkpoint's spec is resolved and cannot "
+                                 "extend another file", tree.val_locs["extends"])])
+    if not isinstance(tree, LDict):  # not resolved, or not a mapping: the usual path and errors
+        tree = tree_from_text(text, file, base)
+    return _finish(tree, file, base, overrides)
 
 
 def _finish(tree, file: str, base_dir: Path, overrides) -> Spec:

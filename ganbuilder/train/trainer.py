@@ -24,7 +24,16 @@ from ganbuilder.errors import CheckpointError, DataError, UserError
 from ganbuilder.losses import GAN_LOSSES, TermContext
 from ganbuilder.losses.pool import HistoryPool
 from ganbuilder.optim import build_optimizer, lr_factor
-from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint, save_checkpoint
+from ganbuilder.runs.checkpoint import (
+    check_compatible,
+    check_optimizers,
+    checkpoint_step,
+    first_nonfinite,
+    load_checkpoint,
+    optimizer_types,
+    save_checkpoint,
+)
+from ganbuilder.runs.folder import later_checkpoints, latest_checkpoint, truncate_metrics
 from ganbuilder.runs.grid import save_png
 from ganbuilder.runs.samples import render_samples
 from ganbuilder.spec import Spec
@@ -79,10 +88,7 @@ class Trainer:
                  steps: int | None = None):
         self.spec = spec
         self.run_dir = Path(run_dir)
-        if resume is None and (self.run_dir / "metrics.jsonl").exists():
-            raise UserError(f"{self.run_dir} already holds a run: continue it with --resume "
-                            f"{self.run_dir / 'checkpoints' / 'last.pt'} or choose another --out",
-                            path="")
+        self._check_run_folder(None if resume is None else Path(resume))
         self.control = control or Control()
         training = spec.training
         self.total_steps = steps or training["steps"]
@@ -111,6 +117,40 @@ class Trainer:
         if resume is not None:
             self._restore(Path(resume))
 
+    def _check_run_folder(self, resume: Path | None) -> None:
+        """Refuse a start that would overwrite a checkpoint (or mix two runs in one log). A run
+        stopped before its first checkpoint has nothing to continue: the same command starts
+        it again, unless the folder's spec.yaml is another spec's."""
+        run_dir, logged = self.run_dir, (self.run_dir / "metrics.jsonl").exists()
+        latest = latest_checkpoint(run_dir)
+        if resume is None:
+            if latest is not None:
+                raise UserError(f"{run_dir} already holds a run: continue it with --resume "
+                                f"{latest} or choose another --out")
+            saved = run_dir / "spec.yaml"
+            if logged and saved.is_file() and saved.read_text(encoding="utf-8") != self.spec.text():
+                raise UserError(f"{run_dir} holds a run of another spec that stopped before its "
+                                "first checkpoint: choose another --out, or delete the folder "
+                                "to start over in it")
+            return
+        if resume.resolve().parent.parent != run_dir.resolve():
+            if latest is not None or logged:
+                raise UserError(f"{run_dir} already holds another run: continue {resume} in "
+                                "its own run folder or choose an empty --out")
+            return
+        step = checkpoint_step(resume)
+        if step is None:
+            return  # _restore says what is wrong with the file
+        later = later_checkpoints(run_dir, step)
+        last = run_dir / "checkpoints" / "last.pt"
+        if last.is_file() and not last.samefile(resume) and (checkpoint_step(last) or 0) > step:
+            later.append(last)
+        if later:
+            raise UserError(f"{run_dir} holds checkpoints after step {step} "
+                            f"({', '.join(p.name for p in later)}) that continuing from "
+                            f"{resume.name} there would overwrite: continue it with --out "
+                            "<a new folder>")
+
     # -- state -------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         return {
@@ -119,6 +159,7 @@ class Trainer:
             "step": self.step,
             "networks": {n: net.state_dict() for n, net in self.gan.nets.items()},
             "optimizers": {o.name: o.optimizer.state_dict() for o in self.objectives},
+            "optimizer_types": optimizer_types({o.name: o.optimizer for o in self.objectives}),
             "rng": {"torch": torch.get_rng_state(),
                     "latent": self.latent_generator.get_state(),
                     "pool": self.pool_generator.get_state()},
@@ -131,31 +172,56 @@ class Trainer:
     def _restore(self, path: Path) -> None:
         state = load_checkpoint(path)
         check_compatible(state, dict(self.gan.nets), path)
-        if set(state["optimizers"]) != {o.name for o in self.objectives}:
-            raise CheckpointError(f"{path}: objectives {sorted(state['optimizers'])} differ "
-                                  "from the spec's")
-        for name, net in self.gan.nets.items():
-            net.load_state_dict(state["networks"][name])
-        for o in self.objectives:
-            o.optimizer.load_state_dict(state["optimizers"][o.name])
-        torch.set_rng_state(state["rng"]["torch"])
-        self.latent_generator.set_state(state["rng"]["latent"])
-        self.pool_generator.set_state(state["rng"]["pool"])
-        self.sampler.load_state_dict(state["sampler"])
-        for key, pool_state in state["pools"].items():
-            self.pools[key] = HistoryPool(int(pool_state["size"]), self.pool_generator)
-            self.pools[key].load_state_dict(pool_state, self.device)
-        # Checkpoints written before terms had state have none to restore.
-        self.term_states = {key: {n: v.to(self.device) for n, v in values.items()}
-                            for key, values in state.get("term_states", {}).items()}
-        if self.ema is not None:
-            self.ema.load_state_dict(state.get("ema", {}), self.device)
+        check_optimizers(state, {o.name: o.optimizer for o in self.objectives}, path)
+        try:
+            for name, net in self.gan.nets.items():
+                net.load_state_dict(state["networks"][name])
+            for o in self.objectives:
+                o.optimizer.load_state_dict(state["optimizers"][o.name])
+            torch.set_rng_state(state["rng"]["torch"])
+            self.latent_generator.set_state(state["rng"]["latent"])
+            self.pool_generator.set_state(state["rng"]["pool"])
+            self.sampler.load_state_dict(state["sampler"])
+            for key, pool_state in state["pools"].items():
+                self.pools[key] = HistoryPool(int(pool_state["size"]), self.pool_generator)
+                self.pools[key].load_state_dict(pool_state, self.device)
+            # Checkpoints written before terms had state have none to restore.
+            self.term_states = {key: {n: v.to(self.device) for n, v in values.items()}
+                                for key, values in state.get("term_states", {}).items()}
+            if self.ema is not None:
+                self.ema.load_state_dict(state.get("ema", {}), self.device)
+        except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
+            # Layout, networks and optimizers were checked above, so what still fails here
+            # is a value inside the file (an RNG state of the wrong size, a sampler entry).
+            raise CheckpointError(f"{path}: cannot continue from this checkpoint "
+                                  f"({type(exc).__name__}: {_describe(exc)})") from None
         self.step = int(state["step"])
         self.last_checkpoint = path
 
-    def save(self, name: str = "last.pt") -> Path:
+    def save(self, name: str = "last.pt", losses: dict[str, torch.Tensor] | None = None
+             ) -> Path:
+        """Write a checkpoint, after checking that the weights, the optimizer and term state,
+        and `losses` (summed since the last check) are finite: a diverged model raises
+        DivergenceError and never replaces the last good checkpoint."""
+        losses = {k: torch.as_tensor(v) for k, v in (losses or {}).items()}
+        bad = first_nonfinite(losses.items())
+        if bad is not None:
+            raise DivergenceError(f"{bad} is {float(losses[bad])} at step {self.step}; "
+                                  "training diverged")
+        state = self.state_dict()
+        bad = first_nonfinite(
+            [(f"network {n} parameter '{k}'", v) for n, sd in state["networks"].items()
+             for k, v in sd.items()]
+            + [(f"weight average of {n} '{k}'", v) for n, sd in state.get("ema", {}).items()
+               for k, v in sd.items()]
+            + [(f"optimizer state of objective {n}", v) for n, sd in state["optimizers"].items()
+               for slots in sd["state"].values() for v in slots.values()]
+            + [(f"loss-term state {n} '{k}'", v) for n, sd in state["term_states"].items()
+               for k, v in sd.items()])
+        if bad is not None:
+            raise DivergenceError(f"{bad} is not finite at step {self.step}; training diverged")
         path = self.run_dir / "checkpoints" / name
-        save_checkpoint(self.state_dict(), path)
+        save_checkpoint(state, path)
         self.last_checkpoint = path
         return path
 
@@ -220,6 +286,8 @@ class Trainer:
         (self.run_dir / "spec.yaml").write_text(self.spec.text(), encoding="utf-8")
         emit(Started(self.run_dir, self.spec.name, self.step, self.total_steps,
                      str(self.device)))
+        # A resumed run logs again from its checkpoint's step; a restarted one from zero.
+        truncate_metrics(self.run_dir / "metrics.jsonl", self.step)
         metrics_file = (self.run_dir / "metrics.jsonl").open("a", encoding="utf-8")
         sums: dict[str, torch.Tensor] = {}
         counts = 0
@@ -230,7 +298,7 @@ class Trainer:
                 self._samples(emit)
             while self.step < self.total_steps:
                 if self.control.paused:
-                    self._pause(emit)
+                    self._pause(emit, sums)
                 if self.control.stop_requested:
                     break
                 self.train_step(sums)
@@ -245,23 +313,25 @@ class Trainer:
                 if self.step % training["sample_every"] == 0:
                     self._samples(emit)
                 if self.step % training["checkpoint_every"] == 0:
-                    self.save(f"step_{self.step:06d}.pt")
+                    self.save(f"step_{self.step:06d}.pt", sums)
                     emit(CheckpointSaved(self.step, self.save()))
+            stopped = self.step < self.total_steps
+            last = self.save(losses=sums)  # first: no sample grid drawn from a diverged model
+            if self.step % training["sample_every"] != 0:
+                self._samples(emit)
+            emit(CheckpointSaved(self.step, last))
         except BaseException as exc:
-            metrics_file.close()
             emit(Failed(self.step, _describe(exc), self.last_checkpoint))
             raise
-        metrics_file.close()
-        stopped = self.step < self.total_steps
-        if self.step % training["sample_every"] != 0:
-            self._samples(emit)
-        emit(CheckpointSaved(self.step, self.save()))
+        finally:
+            metrics_file.close()
         emit(Finished(self.step, self.run_dir, stopped))
         return self.run_dir
 
-    def _pause(self, emit: Callable[[Event], None]) -> None:
-        """Save the model as it is, then wait: a paused run can be closed without loss."""
-        emit(Paused(self.step, self.save()))
+    def _pause(self, emit: Callable[[Event], None], sums: dict[str, torch.Tensor]) -> None:
+        """Save the model as it is (unless it diverged since the last check, `sums`), then
+        wait: a paused run can be closed without loss."""
+        emit(Paused(self.step, self.save(losses=sums)))
         self.control.wait_while_paused()
         if not self.control.stop_requested:
             emit(Resumed(self.step))
