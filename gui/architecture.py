@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from ganbuilder.design.labels import layer_brief
+from ganbuilder.design.problems import count_problems
 from ganbuilder.errors import Problem
 from ganbuilder.layers.registry import format_shape
 from ganbuilder.spec import Spec
@@ -127,9 +128,8 @@ class ArchitecturePanel(QWidget):
         self._clear_marks()
         if not problems:
             return
-        count = len(problems)
-        self.banner.setText(f"{count} problem{'s' * (count != 1)}: showing the last valid "
-                            "architecture" if self.spec else f"{count} problem(s): nothing to show")
+        self.banner.setText(f"{count_problems(len(problems))}: " + (
+            "showing the last valid architecture" if self.spec else "nothing to show"))
         self.banner.show()
         for problem in problems:
             try:

@@ -19,6 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from ganbuilder.design import TextIndex, schema_words
+from ganbuilder.design.labels import shorten
+from ganbuilder.design.problems import count_problems, problem_marks
+from ganbuilder.design.spec_file import decode_spec, encode_spec
 from ganbuilder.design.templates import SPECS_DIR, templates
 from ganbuilder.errors import Problem, UserError
 from ganbuilder.spec import Spec, load_spec_text, spec_schema
@@ -178,7 +181,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.template_menu = file_menu.addMenu("&New from template")
         for template in templates():
-            text = template.name + (f" — {_shorten(template.description)}"
+            text = template.name + (f" — {shorten(template.description)}"
                                     if template.description else "")
             action = self.template_menu.addAction(text)
             action.setToolTip(template.description)
@@ -278,7 +281,7 @@ class MainWindow(QMainWindow):
             return False
         try:
             data = path.read_bytes()
-            text = _decode(data)
+            text, newline = decode_spec(data)
         except (OSError, UnicodeDecodeError) as exc:
             QMessageBox.warning(self, "Cannot open", f"{path}: {exc}")
             return False
@@ -286,9 +289,8 @@ class MainWindow(QMainWindow):
             self.watcher.removePath(str(self.path))
         self.path = path.resolve()
         self.base_dir = self.path.parent
-        self._saved_bytes = data
-        self._newline = "\r\n" if b"\r\n" in data else "\n"
-        self._set_text(text.replace("\r\n", "\n"))
+        self._saved_bytes, self._newline = data, newline
+        self._set_text(text)
         self._saved_text = self.editor.toPlainText()
         self.watcher.addPath(str(self.path))
         self._remember(self.path)
@@ -331,11 +333,7 @@ class MainWindow(QMainWindow):
 
     def _write(self, path: Path) -> bool:
         text = self.editor.toPlainText()
-        # Unchanged text is written back as the bytes that were read (line endings, BOM...).
-        if text == self._saved_text and self._saved_bytes:
-            data = self._saved_bytes
-        else:
-            data = text.replace("\n", self._newline).encode("utf-8")
+        data = encode_spec(text, self._newline, self._saved_text, self._saved_bytes)
         watching = self.path is not None
         if watching:
             self.watcher.removePath(str(self.path))
@@ -394,7 +392,7 @@ class MainWindow(QMainWindow):
     def reload(self, data: bytes) -> None:
         """Replace the text with the file's new content as one undoable edit."""
         line = self.editor.textCursor().blockNumber() + 1
-        text = _decode(data).replace("\r\n", "\n")
+        text, _ = decode_spec(data)  # the file keeps the line endings it was opened with
         cursor = self.editor.textCursor()
         cursor.beginEditBlock()
         cursor.select(cursor.SelectionType.Document)
@@ -435,7 +433,7 @@ class MainWindow(QMainWindow):
                                               list(exc.problems)))
             self.problems_dock.raise_()
             count = len(exc.problems)
-            self._banner(f"Cannot start: the spec has {count} problem{'s' * (count != 1)} "
+            self._banner(f"Cannot start: the spec has {count_problems(count)} "
                          "(see Problems).", error=True)
             return False
         if run_dir is None:
@@ -532,19 +530,12 @@ class MainWindow(QMainWindow):
     def _on_checked(self, result: ValidationResult) -> None:
         self.problems = result.problems
         self.problems_list.set_problems(result.problems)
-        marks: dict[int, list[str]] = {}
-        for problem in result.problems:
-            loc = problem.location
-            if loc is not None and loc.file == self.validator.file:
-                marks.setdefault(loc.line, []).append(
-                    f"{problem.path}: {problem.message}" if problem.path else problem.message)
-        self.editor.set_problem_marks(marks)
+        self.editor.set_problem_marks(problem_marks(result.problems, self.validator.file))
         count = len(result.problems)
         self.problems_dock.setWindowTitle(f"Problems ({count})" if count else "Problems")
         if result.spec is None:
             self.architecture.show_problems(result.problems)
-            self.status.setText(f"<span style='color:#c62828'>✗ {count} problem"
-                                f"{'s' * (count != 1)}</span>")
+            self.status.setText(f"<span style='color:#c62828'>✗ {count_problems(count)}</span>")
         else:
             self.spec, self._spec_text = result.spec, result.text
             self.graph.show_spec(result.spec)
@@ -618,11 +609,3 @@ class MainWindow(QMainWindow):
     def _show_position(self) -> None:
         cursor = self.editor.textCursor()
         self.position.setText(f"Ln {cursor.blockNumber() + 1}, Col {cursor.positionInBlock() + 1}")
-
-
-def _decode(data: bytes) -> str:
-    return data.decode("utf-8-sig")
-
-
-def _shorten(text: str, width: int = 70) -> str:
-    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"

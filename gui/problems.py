@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
+from ganbuilder.design.problems import problem_where
 from ganbuilder.errors import Problem
 
 _LOCATION = Qt.ItemDataRole.UserRole
@@ -59,13 +60,8 @@ class ProblemsList(QTreeWidget):
             self.addTopLevelItem(placeholder)
         for problem in problems:
             loc = problem.location
-            if loc is None:
-                where = "—"
-            elif loc.file == self.file:
-                where = f"{loc.line}:{loc.col}"
-            else:
-                where = f"{loc.file}:{loc.line}:{loc.col}"
-            item = QTreeWidgetItem([where, problem.path or "—", problem.message])
+            item = QTreeWidgetItem([problem_where(problem, self.file), problem.path or "—",
+                                    problem.message])
             item.setIcon(0, self._icon)
             item.setToolTip(2, problem.message)
             if loc is not None and loc.file == self.file:

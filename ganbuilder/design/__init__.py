@@ -3,16 +3,20 @@
 The spec text is the one model. The designer changes it only through planned text edits
 (`text_edits`), finds which spec item a line holds and back (`text_index`), and derives every
 view from it: the graphs it draws as plain nodes and edges (`graphs`), the architecture panel's
-labels (`labels`), the editor's highlighting (`syntax`) and completion words (`completion`),
-File > New's templates (`templates`), and the training curves' grouping and smoothing
-(`curves`). The latent explorer's model lives in `latent_explorer`; it needs torch, so it is
-imported from there rather than from this package, which stays torch-free.
+labels (`labels`), the problems' marks (`problems`), the editor's highlighting (`syntax`)
+and completion words (`completion`), File > New's templates (`templates`), and the training
+curves' grouping and smoothing (`curves`); files are read and saved as `spec_file` says.
+
+The latent explorer's model lives in `latent_explorer`; it needs torch, so it is imported from
+there rather than from this package, which stays torch-free.
 """
 
 from ganbuilder.design.completion import schema_words, word_before
 from ganbuilder.design.curves import Smoother, ema, is_smoothed, plot_group
 from ganbuilder.design.graphs import Node, flow_nodes, layer_graph, skip_edges
-from ganbuilder.design.labels import layer_brief
+from ganbuilder.design.labels import layer_brief, shorten
+from ganbuilder.design.problems import count_problems, problem_marks, problem_where
+from ganbuilder.design.spec_file import decode_spec, encode_spec
 from ganbuilder.design.syntax import find_comment, highlight
 from ganbuilder.design.templates import SPECS_DIR, Template, templates
 from ganbuilder.design.text_edits import (
@@ -43,7 +47,10 @@ __all__ = [
     "Smoother",
     "Template",
     "TextIndex",
+    "count_problems",
+    "decode_spec",
     "ema",
+    "encode_spec",
     "find_comment",
     "flow_nodes",
     "format_value",
@@ -62,9 +69,12 @@ __all__ = [
     "plan_move",
     "plan_toggle_comment",
     "plot_group",
+    "problem_marks",
+    "problem_where",
     "scalar_schema",
     "scalar_span",
     "schema_words",
+    "shorten",
     "skip_edges",
     "templates",
     "word_before",

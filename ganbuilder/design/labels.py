@@ -24,4 +24,9 @@ def layer_brief(layer: LayerPlan) -> str:
     return ", ".join(shown[:BRIEF_PARAMS]) + (", …" if len(shown) > BRIEF_PARAMS else "")
 
 
-__all__ = ["BRIEF_PARAMS", "layer_brief"]
+def shorten(text: str, width: int = 70) -> str:
+    """`text` cut at a word boundary to fit `width` characters, ending in ` …` when cut."""
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
+
+
+__all__ = ["BRIEF_PARAMS", "layer_brief", "shorten"]
