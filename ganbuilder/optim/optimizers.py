@@ -37,7 +37,8 @@ def optimizer(name: str, params: dict) -> Callable[[OptimizerBuilder], Optimizer
     return OPTIMIZERS.register(name, params=params)
 
 
-def build_optimizer(section: dict | str | None, parameters: Iterable[Any]) -> Any:
+def build_optimizer(section: dict | str | None,
+                    parameters: Iterable[Any]) -> torch.optim.Optimizer:
     """The torch optimizer a spec's `optimizer` section names (Adam when absent)."""
     name, opts = one_key(section, "adam")
     entry = OPTIMIZERS.get(name)
@@ -52,14 +53,14 @@ _BETAS = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 
 
 
 @optimizer("adam", {"lr": _LR, "betas": _BETAS, "weight_decay": _WD})
-def adam(parameters: Iterable[Any], o: dict) -> Any:
+def adam(parameters: Iterable[Any], o: dict) -> torch.optim.Optimizer:
     """Adam (Kingma & Ba 2015); weight decay added to the gradient."""
     return torch.optim.Adam(parameters, lr=o["lr"], betas=tuple(o["betas"]),
                             weight_decay=o["weight_decay"])
 
 
 @optimizer("adamw", {"lr": _LR, "betas": _BETAS, "weight_decay": {**_WD, "default": 0.01}})
-def adamw(parameters: Iterable[Any], o: dict) -> Any:
+def adamw(parameters: Iterable[Any], o: dict) -> torch.optim.Optimizer:
     """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019)."""
     return torch.optim.AdamW(parameters, lr=o["lr"], betas=tuple(o["betas"]),
                              weight_decay=o["weight_decay"])
@@ -68,7 +69,7 @@ def adamw(parameters: Iterable[Any], o: dict) -> Any:
 @optimizer("sgd", {
     "lr": {**_LR, "default": 0.01}, "weight_decay": _WD,
     "momentum": {"type": "number", "minimum": 0, "default": 0.0, "description": "momentum"}})
-def sgd(parameters: Iterable[Any], o: dict) -> Any:
+def sgd(parameters: Iterable[Any], o: dict) -> torch.optim.Optimizer:
     """Stochastic gradient descent, optionally with momentum."""
     return torch.optim.SGD(parameters, lr=o["lr"], momentum=o["momentum"],
                            weight_decay=o["weight_decay"])
@@ -78,7 +79,7 @@ def sgd(parameters: Iterable[Any], o: dict) -> Any:
     "lr": {**_LR, "default": 5e-5}, "weight_decay": _WD,
     "alpha": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.99,
               "description": "smoothing constant"}})
-def rmsprop(parameters: Iterable[Any], o: dict) -> Any:
+def rmsprop(parameters: Iterable[Any], o: dict) -> torch.optim.Optimizer:
     """RMSprop, WGAN's optimizer (its default lr is WGAN's 5e-5)."""
     return torch.optim.RMSprop(parameters, lr=o["lr"], alpha=o["alpha"],
                                weight_decay=o["weight_decay"])
