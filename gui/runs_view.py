@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganbuilder.design.curves import HIDDEN, ema, is_smoothed
+from ganbuilder.design.curves import ema, is_smoothed, metric_choices
 from ganbuilder.errors import UserError
 from ganbuilder.runs.grid import load_png
 from ganbuilder.runs.history import RunHistory, read_run
@@ -191,10 +191,8 @@ class RunsView(QWidget):
 
     # -- views -------------------------------------------------------------------------------
     def _update(self) -> None:
-        keys = sorted({k for run in self.runs for k in run.metrics.columns
-                       if not k.startswith(HIDDEN)},
-                      key=lambda k: (not k.startswith("loss/"), k.count("/"), k))
-        replace_items(self.metric_box, keys)
+        replace_items(self.metric_box,
+                      metric_choices(k for run in self.runs for k in run.metrics.columns))
         self._draw_curves()
         previous = self.step
         following = previous is None or self.step_slider.value() == self.step_slider.maximum()

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from ganbuilder.design.curves import GROUPS, Smoother, ema, is_smoothed, plot_group
+from ganbuilder.design.curves import GROUPS, Smoother, ema, is_smoothed, metric_choices, plot_group
 
 
 @pytest.mark.parametrize(("key", "group"), [
@@ -16,6 +16,13 @@ from ganbuilder.design.curves import GROUPS, Smoother, ema, is_smoothed, plot_gr
 def test_every_metric_family_finds_its_plot(key, group):
     assert plot_group(key) == group
     assert group is None or group in dict(GROUPS)
+
+
+def test_compared_metrics_put_losses_and_totals_first():
+    keys = ["acc/D/real", "loss/G/adv_D", "time/step", "lr/G", "loss/G", "mse/Q/u", "loss/D",
+            "loss/G"]
+    assert metric_choices(keys) == ["loss/D", "loss/G", "loss/G/adv_D", "lr/G", "acc/D/real",
+                                    "mse/Q/u"]
 
 
 def test_only_learning_rates_are_drawn_exact():

@@ -8,6 +8,7 @@ Smoothing is for display only: what is exported or compared stays the raw values
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -26,6 +27,13 @@ def plot_group(key: str) -> str | None:
 def is_smoothed(key: str) -> bool:
     """Whether a metric's curve is smoothed: a learning-rate schedule is exact, not noisy."""
     return not key.startswith("lr/")
+
+
+def metric_choices(keys: Iterable[str]) -> list[str]:
+    """The metrics one can compare across runs, each once: losses first, and within a family
+    objective totals (`loss/G`) before their terms (`loss/G/adv_D`); unplotted ones left out."""
+    return sorted({k for k in keys if plot_group(k) is not None},
+                  key=lambda k: (not k.startswith("loss/"), k.count("/"), k))
 
 
 class Smoother:
@@ -56,4 +64,4 @@ def ema(values: list[float], weight: float) -> np.ndarray:
     return np.asarray(Smoother(weight).extend(list(values)), dtype=float)
 
 
-__all__ = ["GROUPS", "HIDDEN", "Smoother", "ema", "is_smoothed", "plot_group"]
+__all__ = ["GROUPS", "HIDDEN", "Smoother", "ema", "is_smoothed", "metric_choices", "plot_group"]
