@@ -57,6 +57,11 @@ class ExprError(ValueError):
     """A malformed or unsafe expression; the message says what is wrong."""
 
 
+class FollowOnError(ExprError):
+    """The expression reads a name whose own `${...}` failed (and was reported) and so still
+    holds its text; callers leave the value as it is and say nothing more."""
+
+
 def check_number(value: object, text: str) -> object:
     """`value` unchanged if it is a number a spec may hold: an int within 64 bits, a finite
     float. Raise ExprError otherwise."""
@@ -125,7 +130,10 @@ def _node(node: ast.AST, names: Mapping[str, object], text: str) -> object:
             from ganbuilder.registry import did_you_mean
 
             raise ExprError(f"unknown parameter '{node.id}'{did_you_mean(node.id, set(names))}")
-        return names[node.id]
+        value = names[node.id]
+        if isinstance(value, str) and "${" in value:
+            raise FollowOnError(f"'{node.id}' did not evaluate")
+        return value
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         symbol = _SYMBOLS[type(node.op)]
         left = _operand(_arith(node.left, names, text), symbol, text)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ganbuilder.errors import Location, Problem, SpecError
 from ganbuilder.registry import did_you_mean
-from ganbuilder.spec.expr import ExprError, eval_arith
+from ganbuilder.spec.expr import ExprError, FollowOnError, eval_arith
 from ganbuilder.spec.paths import format_path, parse_path
 from ganbuilder.spec.yaml_loader import LDict, LList, load_yaml
 
@@ -132,6 +132,8 @@ class _Substituter:
             if len(refs) == 1 and refs[0].group(0) == text.strip():
                 return eval_arith(refs[0].group(1), env)
             return _REF.sub(lambda m: str(eval_arith(m.group(1), env)), text)
+        except FollowOnError:
+            return text
         except ExprError as exc:
             self.problems.append(Problem(format_path(path), str(exc), loc))
             return text
@@ -300,6 +302,8 @@ class _BlockExpander:
         """`repeat: {times, block, args}`: the block once per repetition, `i` = 0, 1, ..."""
         out = LList()
         times = _times(rep.get("times"))
+        if isinstance(rep.get("times"), str) and _REF.search(rep["times"]):
+            return out  # its `${...}` failed, and that was reported
         if times is None or times < 0:
             self.problems.append(Problem(format_path((*path, "times")), "must be a whole "
                                          f"number >= 0, got {rep.get('times')!r}"[:200], loc))

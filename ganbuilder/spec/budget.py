@@ -1,0 +1,117 @@
+"""Will it fit? Training memory estimated from the shape plan, before any module exists.
+
+A spec that validates should not end in an allocation failure minutes later (`conv: {out:
+1000000}`, `image_size: 4096`). The estimate is a lower bound, torch-free:
+
+- parameters: weights, gradients and Adam's two moments, 4 float32 values each;
+- activations: every layer's output for one training batch, kept for the backward pass, and
+  its gradient (2 float32 values per element); `self_attention` adds its (HW x HW) map.
+
+A spec is refused when the sum over its networks exceeds the limit: this machine's physical
+memory, or `GANBUILDER_MEMORY_LIMIT` (bytes, or with a K/M/G/T suffix) where that is set.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from ganbuilder.errors import Problem, UserError
+from ganbuilder.layers import CONTAINERS, LAYERS, Shape
+from ganbuilder.layers.registry import format_shape
+from ganbuilder.spec.analysis import Analysis
+from ganbuilder.spec.paths import Locations, format_path
+from ganbuilder.spec.shapes import LayerPlan
+
+ENV = "GANBUILDER_MEMORY_LIMIT"
+FLOAT = 4  # bytes; training runs in float32
+PER_PARAM = 4 * FLOAT  # weight, gradient, Adam's first and second moments
+PER_ACTIVATION = 2 * FLOAT  # the value kept for backward and its gradient
+FALLBACK_LIMIT = 64 * 2**30  # where the physical memory cannot be read
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def memory_limit() -> tuple[int, str]:
+    """The limit in bytes and where it comes from, for the message."""
+    text = os.environ.get(ENV, "").strip().upper().removesuffix("B").removesuffix("I")
+    if text:
+        unit = text[-1] if text[-1] in _UNITS else ""
+        try:
+            value = float(text[: len(text) - len(unit)])
+        except ValueError:
+            raise UserError(f"{ENV} must be a size such as 200G, got "
+                            f"'{os.environ[ENV]}'") from None
+        if not math.isfinite(value) or value <= 0:
+            raise UserError(f"{ENV} must be a size > 0, got '{os.environ[ENV]}'")
+        return int(value * _UNITS[unit]), f"{ENV}={os.environ[ENV]}"
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "this machine's memory"
+    except (AttributeError, ValueError, OSError):  # Windows has no sysconf
+        return FALLBACK_LIMIT, "the default limit"
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB"
+
+
+class _Use:
+    """Bytes a network needs, and its hungriest layer (for the message)."""
+
+    def __init__(self) -> None:
+        self.params = 0
+        self.activations = 0
+        self.top: tuple[int, LayerPlan | None] = (0, None)
+
+    def add(self, layer: LayerPlan, in_shapes: list[Shape], batch: int) -> None:
+        if layer.kind in CONTAINERS:
+            shape = in_shapes[0]  # a container's body is a chain from the container's input
+            for child in layer.children:
+                self.add(child, [shape], batch)
+                shape = child.out_shape
+            return
+        params = LAYERS.get(layer.kind).param_count(layer.params, in_shapes) * PER_PARAM
+        elements = math.prod(layer.out_shape)
+        if layer.kind == "self_attention" and len(layer.out_shape) == 3:
+            elements += math.prod(layer.out_shape[1:]) ** 2
+        activations = elements * batch * PER_ACTIVATION
+        self.params += params
+        self.activations += activations
+        if params + activations > self.top[0]:
+            self.top = (params + activations, layer)
+
+    @property
+    def total(self) -> int:
+        return self.params + self.activations
+
+
+def check_budget(analysis: Analysis, tree: dict, locations: Locations) -> Analysis:
+    """Add a problem to a spec without other problems when training it cannot fit in memory."""
+    if analysis.problems:
+        return analysis
+    from ganbuilder.data.registry import COMMON_KEYS
+
+    batch = (tree.get("data") or {}).get("batch_size", COMMON_KEYS["batch_size"]["default"])
+    uses: dict[str, _Use] = {}
+    for name, plan in analysis.networks.items():
+        use = uses[name] = _Use()
+        shapes = dict(zip(plan.inputs, plan.input_shapes, strict=False))
+        for layer in plan.layers:
+            use.add(layer, [shapes[s] for s in layer.sources], batch)
+            shapes[layer.slot] = layer.out_shape
+    total = sum(u.total for u in uses.values())
+    limit, source = memory_limit()
+    if total <= limit or not uses:
+        return analysis
+    name, use = max(uses.items(), key=lambda item: item[1].total)
+    layer_bytes, layer = use.top
+    where = tuple(layer.path) if layer else ("networks", name)
+    largest = (f"; its largest layer, {format_path(layer.path[2:])} "
+               f"{layer.kind} with output {format_shape(layer.out_shape)}, needs "
+               f"{_gib(layer_bytes)}") if layer else ""
+    others = f" of the spec's {_gib(total)}" if len(uses) > 1 else ""
+    message = (f"training needs more memory than {source} ({_gib(limit)}): {name} alone needs "
+               f"at least {_gib(use.total)}{others} (weights with gradients and Adam state "
+               f"{_gib(use.params)}, activations at batch size {batch} "
+               f"{_gib(use.activations)}){largest}")
+    analysis.problems.append(Problem(format_path(where), message, locations.find(where)))
+    return analysis
