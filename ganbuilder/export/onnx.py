@@ -1,0 +1,50 @@
+"""ONNX export through torch's exporter (needs the `export` extra: onnx, onnxscript)."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from pathlib import Path
+
+import torch
+
+from ganbuilder.errors import UserError
+from ganbuilder.export.target import Target, bake
+
+OPSET = 18
+
+
+def _dynamic_batch(module: torch.nn.Module, n_inputs: int) -> tuple | dict:
+    """`dynamic_shapes` making dimension 0 of every input one shared symbolic batch size;
+    a GraphNetwork takes its inputs as *args, which torch.export names as one argument."""
+    batch = torch.export.Dim("batch", min=1)
+    params = list(inspect.signature(module.forward).parameters.values())
+    axes = tuple({0: batch} for _ in range(n_inputs))
+    if params and params[0].kind is inspect.Parameter.VAR_POSITIONAL:
+        return {params[0].name: axes}
+    return axes
+
+
+def export_onnx(target: Target, out: Path) -> Path:
+    """Write `target` as an ONNX model: inputs and output named after the spec's tensors,
+    a dynamic batch axis, and the target's metadata as the model's metadata properties."""
+    try:
+        import onnx
+    except ImportError as exc:
+        raise UserError(f"ONNX export needs the 'export' extra ({exc.name} is missing): "
+                        "pip install 'ganbuilder[export]'") from None
+    module = bake(target.module)
+    with warnings.catch_warnings():
+        # The exporter warns about optional torchvision ops and its own internals.
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            module, target.example(), dynamo=True, opset_version=OPSET,
+            input_names=target.inputs, output_names=[target.output],
+            dynamic_shapes=_dynamic_batch(module, len(target.inputs)), verbose=False)
+    model = program.model_proto
+    for key, value in target.metadata.items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.checker.check_model(model)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(out))
+    return out

@@ -1,0 +1,171 @@
+"""Which network of a trained model leaves, under which names, and what travels with it.
+
+Every format exports one network as a function of named tensors: a generator `G(z) -> fake`
+becomes a model with input `z` and output `fake`, so a user of the exported file meets the
+names of the spec. The choice and the names are made here once for all formats.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from ganbuilder.errors import UserError
+from ganbuilder.spec import Spec
+from ganbuilder.spec.expr import Call
+from ganbuilder.spec.shapes import LayerPlan
+
+# Layers whose computation an exported graph would get wrong for some batch sizes: export
+# traces one batch, and these read the batch size in Python.
+BATCH_DEPENDENT = {
+    "minibatch_std": "it groups samples by the batch size (group size or the whole batch), "
+                     "which an exported graph fixes at the example batch",
+}
+
+# What the final activation says about the output's values.
+_RANGES = {"tanh": [-1.0, 1.0], "sigmoid": [0.0, 1.0]}
+
+
+@dataclass
+class Target:
+    """One network to export: the module, the tensors it reads and writes, and metadata."""
+
+    spec: Spec
+    network: str
+    module: nn.Module
+    inputs: list[str]
+    input_shapes: list[tuple]
+    output: str
+    step: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def example(self, n: int = 2, seed: int = 0) -> tuple[torch.Tensor, ...]:
+        """A batch of `n` inputs of the right shapes and dtypes (labels are class indices)."""
+        generator = torch.Generator().manual_seed(seed)
+        latent = self.spec.tree.get("latent") or {}
+        out = []
+        for name, shape in zip(self.inputs, self.input_shapes, strict=True):
+            if shape == ():
+                classes = latent.get(name, {}).get("classes", 1)
+                out.append(torch.randint(classes, (n,), generator=generator))
+            else:
+                out.append(torch.randn((n, *shape), generator=generator))
+        return tuple(out)
+
+
+def default_network(spec: Spec, direction: str = "AtoB") -> str:
+    """The network a model is used through: a translation spec's generator for `direction`;
+    otherwise the network producing the first sampled tensor that a network computes."""
+    a = spec.analysis
+    if a.translation:
+        generator = a.generator(direction)
+        if generator is None:
+            raise UserError(f"model '{spec.name}' does not translate {direction}")
+        return generator
+    sampled = [t for group in spec.sampling["tensors"]
+               for t in ([group] if isinstance(group, str) else group)]
+    for name in [*sampled, *a.order]:
+        expr = a.forward.get(name)
+        if isinstance(expr, Call) and expr.fn in a.networks:
+            return expr.fn
+    raise UserError(f"model '{spec.name}' computes no tensor with a network; pass --network")
+
+
+def _names(spec: Spec, network: str, direction: str) -> tuple[list[str], str]:
+    """Input and output names: the tensors of the network's call in `forward` (the chosen
+    direction's for a translation generator); the network's own input names otherwise."""
+    a = spec.analysis
+    plan = a.networks[network]
+    preferred = a.translation.get(direction)
+    calls = [t for t in a.order
+             if isinstance(a.forward.get(t), Call) and a.forward[t].fn == network]
+    calls.sort(key=lambda t: t != preferred)
+    if not calls:
+        return list(plan.inputs), "output"
+    call = a.forward[calls[0]]
+    inputs = [arg if isinstance(arg, str) else own
+              for arg, own in zip(call.args, plan.inputs, strict=True)]
+    if len(set(inputs)) < len(inputs):  # G(z, z): tensor names would clash
+        inputs = list(plan.inputs)
+    return inputs, calls[0]
+
+
+def _last_leaf(layers: list[LayerPlan]) -> LayerPlan | None:
+    if not layers:
+        return None
+    last = layers[-1]
+    # A repeat ends where its last child does; a residual adds its input, unbounded again.
+    return _last_leaf(last.children) if last.kind == "repeat" else last
+
+
+def output_range(spec: Spec, network: str) -> list[float] | None:
+    """[low, high] of the network's outputs when its last layer bounds them, else None."""
+    last = _last_leaf(spec.analysis.networks[network].layers)
+    return _RANGES.get(last.kind) if last else None
+
+
+def batch_dependent_layers(spec: Spec, network: str) -> list[LayerPlan]:
+    """The layers of the network that a fixed graph cannot carry (see BATCH_DEPENDENT)."""
+    return [layer for path, layer in spec.analysis.layers.items()
+            if path[:2] == ("networks", network) and layer.kind in BATCH_DEPENDENT]
+
+
+def _metadata(spec: Spec, network: str, inputs: list[str], shapes: list[tuple], output: str,
+              step: int) -> dict[str, str]:
+    a = spec.analysis
+    latent = spec.tree.get("latent") or {}
+    described = {}
+    for name, shape in zip(inputs, shapes, strict=True):
+        entry: dict = {"shape": ["batch", *shape], "dtype": "int64" if shape == () else "float32"}
+        if name in latent:
+            entry["latent"] = latent[name]
+        elif a.sources.get(name) == "data" and len(shape) == 3:
+            entry["range"] = [-1.0, 1.0]  # images as every data source scales them
+        described[name] = entry
+    stochastic = [layer.label for path, layer in a.layers.items()
+                  if path[:2] == ("networks", network) and layer.kind == "noise"]
+    meta = {
+        "ganbuilder.spec": spec.name,
+        "ganbuilder.network": network,
+        "ganbuilder.step": str(step),
+        "inputs": json.dumps(described),
+        "output": json.dumps({"name": output, "shape": ["batch", *a.networks[network].output_shape],
+                              "range": output_range(spec, network)}),
+    }
+    if stochastic:
+        meta["stochastic"] = ("draws N(0, 1) noise on every call (StyleGAN noise layers: "
+                              + ", ".join(stochastic) + ")")
+    return meta
+
+
+def bake(module: nn.Module) -> nn.Module:
+    """An eval-mode copy whose reparametrized weights (spectral norm, equalized lr) are plain
+    tensors holding their current effective values, so exporters see ordinary layers."""
+    module = copy.deepcopy(module).eval()
+    for m in module.modules():
+        if parametrize.is_parametrized(m):
+            for name in list(m.parametrizations):
+                parametrize.remove_parametrizations(m, name, leave_parametrized=True)
+    for p in module.parameters():
+        p.requires_grad_(False)
+    return module
+
+
+def make_target(spec: Spec, gan: nn.Module, step: int, network: str | None = None,
+                direction: str = "AtoB") -> Target:
+    """The export target for `network` (default: `default_network`) of a loaded model."""
+    network = network or default_network(spec, direction)
+    if network not in spec.analysis.networks:
+        known = ", ".join(spec.analysis.networks)
+        raise UserError(f"--network {network}: model '{spec.name}' has no such network "
+                        f"(it has {known})")
+    plan = spec.analysis.networks[network]
+    inputs, output = _names(spec, network, direction)
+    shapes = [tuple(s) for s in plan.input_shapes]
+    return Target(spec, network, gan.nets[network].eval(), inputs, shapes, output, step,
+                  _metadata(spec, network, inputs, shapes, output, step))
