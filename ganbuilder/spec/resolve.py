@@ -5,7 +5,6 @@ Every step keeps locations, so later errors still point at the text the user wro
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -237,6 +236,20 @@ def _describe(value: Any) -> str:
     return "nothing (null)" if value is None else f"{type(value).__name__} {value!r}"[:60]
 
 
+def _clone(node: Any) -> Any:
+    """A copy of a loaded tree, locations shared (they are immutable): copy.deepcopy took
+    seconds on a spec near MAX_LAYERS."""
+    if isinstance(node, LDict):
+        out = LDict({k: _clone(v) for k, v in node.items()})
+        out.loc, out.key_locs, out.val_locs = node.loc, dict(node.key_locs), dict(node.val_locs)
+        return out
+    if isinstance(node, LList):
+        out = LList(_clone(v) for v in node)
+        out.loc, out.item_locs = node.loc, list(node.item_locs)
+        return out
+    return node
+
+
 def _times(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -251,6 +264,7 @@ class _BlockExpander:
         self.sub = _Substituter(problems)
         self.count = 0
         self.over = False
+        self.at: tuple[tuple, Location | None] = ((), None)  # the network's item being expanded
 
     def grow(self, n: int, path: tuple, loc: Location | None) -> bool:
         """Count `n` more layers; False (reported once) when the spec goes over MAX_LAYERS."""
@@ -269,6 +283,8 @@ class _BlockExpander:
             if self.over:
                 break
             loc = items.item_locs[i]
+            if not stack:  # a limit crossed inside a block is reported where the block is used
+                self.at = ((*path, i), loc)
             rep = item.get("repeat") if isinstance(item, LDict) else None
             if isinstance(item, LDict) and ("block" in item or (
                     isinstance(rep, LDict) and "block" in rep)):
@@ -277,7 +293,7 @@ class _BlockExpander:
                 out.extend(expanded)
                 out.item_locs.extend(expanded.item_locs)
                 continue
-            if not self.grow(mult, (*path, i), loc):
+            if not self.grow(mult, *(self.at if stack else ((*path, i), loc))):
                 break
             if isinstance(item, LDict):
                 self.nested(item, (*path, i), stack, mult)
@@ -314,7 +330,7 @@ class _BlockExpander:
         for i in range(times):
             if self.over:
                 break
-            args = copy.deepcopy(rep)
+            args = _clone(rep)
             self.sub.walk(args, {**self.env, "i": i}, path, force=True)
             body = self.use(args, path, loc, stack, mult)
             out.extend(body)
@@ -347,6 +363,6 @@ class _BlockExpander:
             msg = f"block '{name}' needs argument '{a}'"
             self.problems.append(Problem(format_path(path), msg, where))
         env = {**self.env, **{k: v for k, v in defaults.items() if v is not None}, **args}
-        body = copy.deepcopy(layers)
+        body = _clone(layers)
         self.sub.walk(body, env, ("blocks", name, "layers"))
         return self.layers(body, ("blocks", name, "layers"), (*stack, name), mult)

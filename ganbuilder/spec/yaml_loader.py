@@ -230,10 +230,11 @@ class _Builder:
 
     def merge_sources(self, node: yaml.Node, depth: int) -> list[LDict]:
         """The mappings a `<<:` key merges: one mapping or a list of them."""
+        reported = len(self.problems)
         value = self.build(node, depth + 1)
         sources = value if isinstance(value, list) else [value]
         wrong = [s for s in sources if not isinstance(s, LDict)]
-        if wrong:
+        if wrong and len(self.problems) == reported:  # else a loop or bad tag said why
             got = "nothing (null)" if wrong[0] is None else repr(wrong[0])[:60]
             self.problem(node, f"'<<' merges a mapping or a list of mappings, got {got}")
         return [s for s in sources if isinstance(s, LDict)]
