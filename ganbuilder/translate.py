@@ -9,7 +9,8 @@ Aligned pairs: pix2pix's data sets store A and B side by side (A left, B right),
 `paired` source splits them. `translate` takes the half the model reads in the chosen direction
 (A for AtoB, B for BtoA, swapped when the spec's data says `direction: BtoA`), as that source
 does. `aligned=None` (auto) splits images exactly twice as wide as high when the model was
-trained on the `paired` source; True splits every image, False none.
+trained on aligned pairs: the `paired` source, unless its folder is still there and holds the
+A/ and B/ layout instead. True splits every image, False none.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch
 
 from ganbuilder.data.imagefiles import read_image, to_tensor
 from ganbuilder.data.paired import split_aligned
-from ganbuilder.data.registry import with_defaults
+from ganbuilder.data.registry import resolve_path, with_defaults
 from ganbuilder.errors import UserError
 from ganbuilder.runs.grid import to_uint8
 from ganbuilder.sampling import load_model
@@ -96,6 +97,19 @@ def input_half(data: dict, direction: str) -> int:
     return int((direction == "BtoA") != swapped)
 
 
+def trained_on_aligned(spec: Spec, data: dict) -> bool:
+    """Whether the model learnt from aligned A|B files, judged as the `paired` source would.
+
+    The training folder may be gone (or be relative to a spec file that is not here); then
+    the aligned layout, pix2pix's own, is assumed.
+    """
+    if data["source"] != "paired":
+        return False
+    root = resolve_path(data["root"], spec.base_dir)
+    base = root / data["phase"] if (root / data["phase"]).is_dir() else root
+    return not ((base / "A").is_dir() or (base / "B").is_dir())
+
+
 def _to_input(im: Any, mode: str, load_size: int, size: int) -> torch.Tensor:
     """As the sources prepare a fixed batch: resize to load_size, then a center crop."""
     x = to_tensor(im, mode, load_size)
@@ -133,7 +147,7 @@ def translate_checkpoint(checkpoint: str | Path, source: str | Path, out: str | 
     channels, size, _ = spec.analysis.networks[net_name].input_shapes[0]
     data: dict[str, Any] = with_defaults(spec.tree["data"])
     half = input_half(data, direction)
-    paired_model = data["source"] == "paired"
+    auto_split = aligned is None and trained_on_aligned(spec, data)
     load_size = max(data.get("load_size") or size, size)
     mode = "L" if channels == 1 else "RGB"
     param = next(net.parameters())
@@ -141,7 +155,7 @@ def translate_checkpoint(checkpoint: str | Path, source: str | Path, out: str | 
     for path, target in plan:
         im = read_image(path, key="")
         width, height = im.size
-        if aligned or (aligned is None and paired_model and width == 2 * height):
+        if aligned or (auto_split and width == 2 * height):
             im = split_aligned(im, path, key="")[half]
         x = _to_input(im, mode, load_size, size)
         image = to_uint8(net(x.unsqueeze(0).to(param.device)).float().cpu().numpy())[0]

@@ -11,9 +11,10 @@ import pytest
 from PIL import Image
 
 from ganbuilder.cli import main
+from ganbuilder.data.registry import with_defaults
 from ganbuilder.spec import load_spec
 from ganbuilder.train.trainer import Trainer
-from ganbuilder.translate import input_half
+from ganbuilder.translate import input_half, trained_on_aligned
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -190,3 +191,17 @@ def test_the_input_half_follows_the_direction_and_the_spec_data():
     assert input_half({"direction": "BtoA"}, "AtoB") == 1
     assert input_half({"direction": "BtoA"}, "BtoA") == 0
     assert input_half({}, "AtoB") == 0
+
+
+def test_auto_splitting_follows_the_training_layout(tmp_path):
+    def trained_on(root: Path) -> bool:
+        spec = load_spec("specs/pix2pix.yaml", ["data.source=paired", f"data.root={root}"])
+        return trained_on_aligned(spec, with_defaults(spec.tree["data"]))
+
+    noise(tmp_path / "aligned" / "val" / "1.png", 1, (64, 32))
+    for side in "AB":
+        noise(tmp_path / "folders" / "train" / side / "1.png", 1)
+    assert trained_on(tmp_path / "aligned")
+    assert not trained_on(tmp_path / "folders")  # wide photos there are single images
+    assert trained_on(tmp_path / "gone")  # pix2pix's own layout is assumed
+    assert not trained_on_aligned(load_spec("specs/pix2pix.yaml"), {"source": "edges2digits"})
