@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--aligned", action=argparse.BooleanOptionalAction, default=None,
                    help="inputs are pix2pix A|B pairs side by side: translate the half the "
                    "model reads (A for AtoB, B for BtoA). Default: split the images exactly "
-                   "twice as wide as high when the model was trained on the paired source")
+                   "twice as wide as high when the model was trained on aligned A|B files")
 
     p = sub.add_parser("evaluate", help="score a checkpoint with the project's offline metrics")
     p.add_argument("checkpoint", type=Path)
