@@ -1,4 +1,5 @@
-"""`ganbuilder` command line: run, validate, summary, sample, translate, evaluate, schema, gui.
+"""`ganbuilder` command line: run, validate, summary, sample, translate, evaluate, export,
+eject, schema, gui.
 
 Exit codes: 0 ok, 2 user error (spec, data, checkpoint, flags), 1 internal failure. Heavy
 imports happen inside commands, so `ganbuilder validate` never imports torch.
@@ -82,6 +83,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
     p.add_argument("--live-weights", action="store_true",
                    help="with training.ema: the last step's weights instead of the average")
+
+    p = sub.add_parser(
+        "export", help="write a trained network as ONNX, TorchScript or safetensors",
+        description="Export one network of a checkpoint. Default: the generator (the network "
+        "making the first sampled tensor; for translation models the --direction generator), "
+        "with the run's averaged weights when it kept them (training.ema).")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--format", required=True, choices=["onnx", "torchscript", "safetensors"])
+    p.add_argument("--out", type=Path, required=True, help="file to write")
+    p.add_argument("--network", help="the network to export, by its spec name")
+    p.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB",
+                   help="translation models: which generator")
+    p.add_argument("--live-weights", action="store_true",
+                   help="with training.ema: the last step's weights instead of the average")
+
+    p = sub.add_parser("eject", help="write a spec's networks as plain PyTorch source")
+    _spec_args(p)
+    p.add_argument("--out", type=Path, required=True, help="Python file to write (model.py)")
 
     sub.add_parser("schema", help="print the spec JSON Schema")
 
@@ -209,6 +228,30 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from ganbuilder.export import export_checkpoint
+
+    if args.out.is_dir():
+        raise UserError(f"--out {args.out} is a folder: name the file to write")
+    path = export_checkpoint(args.checkpoint, args.format, args.out, network=args.network,
+                             direction=args.direction, ema=not args.live_weights)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_eject(args: argparse.Namespace) -> int:
+    from ganbuilder.export import eject_source
+    from ganbuilder.spec import load_spec
+
+    if args.out.is_dir():
+        raise UserError(f"--out {args.out} is a folder: name the Python file to write")
+    source = eject_source(load_spec(args.spec, args.overrides), args.overrides)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(source, encoding="utf-8")
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from gui.app import main as gui_main
@@ -221,7 +264,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "validate": cmd_validate, "summary": cmd_summary, "sample": cmd_sample,
     "translate": cmd_translate, "evaluate": cmd_evaluate, "schema": cmd_schema,
-    "gui": cmd_gui,
+    "gui": cmd_gui, "export": cmd_export, "eject": cmd_eject,
 }
 
 
