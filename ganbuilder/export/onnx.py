@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import warnings
 from pathlib import Path
 
@@ -30,17 +31,31 @@ def export_onnx(target: Target, out: Path) -> Path:
     a dynamic batch axis, and the target's metadata as the model's metadata properties."""
     try:
         import onnx
+        import onnxscript  # noqa: F401  (torch's exporter needs it; say so before it fails)
     except ImportError as exc:
         raise UserError(f"ONNX export needs the 'export' extra ({exc.name} is missing): "
                         "pip install 'ganbuilder[export]'") from None
     module = bake(target.module)
-    with warnings.catch_warnings():
-        # The exporter warns about optional torchvision ops and its own internals.
-        warnings.simplefilter("ignore")
-        program = torch.onnx.export(
-            module, target.example(), dynamo=True, opset_version=OPSET,
-            input_names=target.inputs, output_names=[target.output],
-            dynamic_shapes=_dynamic_batch(module, len(target.inputs)), verbose=False)
+    # The exporter logs that torchvision's ops are missing (no network here uses them) and
+    # warns about its own internals; neither says anything about this model.
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                module, target.example(), dynamo=True, opset_version=OPSET,
+                input_names=target.inputs, output_names=[target.output],
+                dynamic_shapes=_dynamic_batch(module, len(target.inputs)), verbose=False)
+    except torch.onnx.OnnxExporterError as exc:
+        # An operator the exporter cannot express: the model's limit, not ganbuilder's bug.
+        reason = next((line for line in str(exc).splitlines() if "Error" in line),
+                      str(exc).splitlines()[0])
+        raise UserError(f"network {target.network} cannot be exported as onnx: "
+                        f"{reason.strip()}") from exc
+    finally:
+        registration.setLevel(level)
     model = program.model_proto
     for key, value in target.metadata.items():
         model.metadata_props.add(key=key, value=value)

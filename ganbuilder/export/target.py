@@ -131,6 +131,8 @@ def _metadata(spec: Spec, network: str, inputs: list[str], shapes: list[tuple], 
                   if path[:2] == ("networks", network) and layer.kind == "noise"]
     meta = {
         "ganbuilder.spec": spec.name,
+        "latent": json.dumps({name: latent[name] for name in inputs if name in latent}),
+        "output_range": json.dumps(output_range(spec, network)),
         "ganbuilder.network": network,
         "ganbuilder.step": str(step),
         "inputs": json.dumps(described),
