@@ -297,3 +297,13 @@ def test_idx_images_of_no_pixels(tmp_path):
     write_idx_header(tmp_path / "train-labels-idx1-ubyte", 2049, [2], b"\0\1")
     with pytest.raises(DataError, match="declares images of 0x28 pixels"):
         open_source({"source": "mnist", "root": str(tmp_path)}, tmp_path)
+
+
+def test_a_lone_unreadable_file_is_one_error_without_a_warning(tmp_path):
+    write_truncated(tmp_path / "only.png")
+    src = open_source(folder(tmp_path), tmp_path)
+    with pytest.raises(DataError) as info, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        src.fixed_batch(1)
+    assert "none of the 1 image files could be read: cannot read image" in str(info.value)
+    assert "only.png" in str(info.value)

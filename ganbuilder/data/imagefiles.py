@@ -163,4 +163,6 @@ class BadImages:
                 f"last: {message}",
                 path=err.problems[0].path,
             ) from None
+        if len(self.bad) == len(self.files):
+            return  # nothing can stand in: `read` raises, and a warning would only repeat it
         warnings.warn(f"skipping an unreadable file: {message}", BadImageWarning, stacklevel=4)
