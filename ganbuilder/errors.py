@@ -17,6 +17,9 @@ class Location:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a spec: its spec path, its location if known, and the message."""
@@ -28,7 +31,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
         path = f"{self.path}: " if self.path else ""
-        return f"{where}{path}{self.message}"
+        # One problem, one line: a message quoting the user's text may hold line breaks.
+        return f"{where}{path}{self.message}".translate(_LINE_BREAKS)
 
 
 class UserError(Exception):

@@ -229,8 +229,9 @@ def _checked_blocks(blocks: LDict, problems: list[Problem]
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, LList):
-        return "a list holding " + next(_describe(v) for v in value if not isinstance(v, str))
+    if isinstance(value, LList):  # one that holds something other than a name
+        wrong = next(v for v in value if not isinstance(v, str))
+        return "a list holding " + ("a list" if isinstance(wrong, LList) else _describe(wrong))
     if isinstance(value, LDict):
         return "a mapping"
     return "nothing (null)" if value is None else f"{type(value).__name__} {value!r}"[:60]

@@ -249,6 +249,12 @@ def load_yaml(text: str, file: str = "<string>") -> Any:
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else None
         message = (exc.problem or exc.context or "invalid YAML").strip()
         raise SpecError([Problem("", f"invalid YAML: {message}", loc)]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow; no mark
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"invalid YAML: character U+{code:04X} is not allowed"
+        raise SpecError([Problem("", message, Location(file, line, col))]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem("", f"invalid YAML: {exc}", Location(file, 1, 1))]) from None
     if node is None:
