@@ -18,6 +18,7 @@ from pathlib import Path
 from ganbuilder.errors import UserError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USER = 0, 1, 2
+MAX_SAMPLES = 4096  # a grid larger than this is no picture; it would only exhaust memory
 
 
 def _spec_args(p: argparse.ArgumentParser) -> None:
@@ -158,6 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from ganbuilder.progress import Progress
+    from ganbuilder.runs.checkpoint import checkpoint_file
     from ganbuilder.spec import load_spec
     from ganbuilder.train.control import Control
     from ganbuilder.train.trainer import DivergenceError, Trainer
@@ -165,9 +167,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.steps is not None and args.steps < 1:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
     spec = load_spec(args.spec, args.overrides)
+    if args.resume:
+        checkpoint_file(args.resume)  # a folder or a missing file: say so before building
     if args.out:
         run_dir = args.out
     elif args.resume:
+        if args.resume.resolve().parent.name != "checkpoints":
+            raise UserError(f"{args.resume} is not in a run folder's checkpoints/: pass --out, "
+                            "the folder to continue the run in")
         run_dir = args.resume.resolve().parent.parent
     else:
         run_dir = Path("runs") / spec.name / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -204,8 +211,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from ganbuilder.sampling import sample_checkpoint
 
-    path = sample_checkpoint(args.checkpoint, args.out, n=args.n, seed=args.seed,
-                             device=args.device, label=args.label, ema=not args.live_weights)
+    if not 1 <= args.n <= MAX_SAMPLES:
+        raise UserError(f"--n must be in 1..{MAX_SAMPLES}, got {args.n}")
+    if args.out.suffix.lower() != ".png":
+        raise UserError(f"--out {args.out}: the sample grid is a PNG file, name it *.png")
+    if args.out.is_dir():
+        raise UserError(f"--out {args.out} is a folder: name the PNG file to write")
+    try:
+        path = sample_checkpoint(args.checkpoint, args.out, n=args.n, seed=args.seed,
+                                 device=args.device, label=args.label,
+                                 ema=not args.live_weights)
+    except OSError as exc:  # data sources and checkpoints report their own: this is --out
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise UserError(f"cannot write {args.out} ({where}{exc.strerror or exc})") from None
     print(f"wrote {path}")
     return EXIT_OK
 

@@ -211,8 +211,14 @@ def test_a_malformed_checkpoint_says_what_is_wrong(tmp_path, minimal_spec, check
         Trainer(load_spec(minimal_spec), tmp_path / "run", resume=checkpoint, steps=8)
 
 
-def test_a_bad_value_inside_a_well_formed_checkpoint(tmp_path, minimal_spec, checkpoint):
-    rewrite(checkpoint, lambda s: s["rng"].update(latent=torch.zeros(3, dtype=torch.uint8)))
+@pytest.mark.parametrize("change", [
+    lambda s: s["rng"].update(latent=torch.zeros(3, dtype=torch.uint8)),
+    lambda s: s["pools"].update(x={"size": 2, "items": [1, 2]}),
+    lambda s: s.update(sampler={}),
+])
+def test_a_bad_value_inside_a_well_formed_checkpoint(tmp_path, minimal_spec, checkpoint,
+                                                     change):
+    rewrite(checkpoint, change)
     with pytest.raises(CheckpointError, match="cannot continue from this checkpoint"):
         Trainer(load_spec(minimal_spec), tmp_path / "run", resume=checkpoint, steps=8)
 
@@ -319,3 +325,22 @@ def test_a_pickle_payload_is_refused_with_its_reason(tmp_path, capsys):
     assert "weights_only" not in message and "trust" not in message
     assert main(["sample", str(evil), "--out", str(tmp_path / "x.png")]) == 2
     assert "would run code" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--n", "0"], "--n must be in 1..4096, got 0"),
+    (["--n", "100000"], "--n must be in 1..4096, got 100000"),
+    (["--out", "grid.jpg"], "the sample grid is a PNG file, name it *.png"),
+    (["--out", "."], "name it *.png"),
+    (["--out", "a_folder.png"], "a_folder.png is a folder: name the PNG file to write"),
+    (["--out", "notes.txt/grid.png"], "cannot write notes.txt/grid.png (notes.txt: "),
+])
+def test_sample_flags_that_cannot_work(tmp_path, checkpoint, capsys, monkeypatch, flags,
+                                       message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_folder.png").mkdir()
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["sample", str(checkpoint), "--out", "x.png", *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -132,3 +132,24 @@ def test_run_flags_that_cannot_train(tmp_path, minimal_spec, capsys):
     err = capsys.readouterr().err
     assert "is already at step 4 of 4: pass --steps above 4" in err
     assert "Traceback" not in err
+
+
+def test_run_folders_that_cannot_be(tmp_path, minimal_spec, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    assert main(["run", str(minimal_spec), "--out", str(a_file), "--quiet"]) == 2
+    assert f"{a_file} is a file, not a run folder" in capsys.readouterr().err
+    assert main(["run", str(minimal_spec), "--out", str(a_file / "run"), "--quiet"]) == 2
+    assert f"cannot create the run folder {a_file / 'run'}" in capsys.readouterr().err
+    assert a_file.read_text() == "mine"
+    out = tmp_path / "run"
+    assert main(["run", str(minimal_spec), "--out", str(out), "--quiet"]) == 0
+    loose = tmp_path / "loose.pt"
+    loose.write_bytes((out / "checkpoints" / "last.pt").read_bytes())
+    assert main(["run", str(minimal_spec), "--steps", "6", "--resume", str(loose)]) == 2
+    assert "is not in a run folder's checkpoints/: pass --out" in capsys.readouterr().err
+    assert main(["run", str(minimal_spec), "--steps", "6", "--resume", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out} is a folder, not a checkpoint: did you mean {out / 'checkpoints' / 'last.pt'}" \
+        in err
+    assert "Traceback" not in err

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from ganbuilder.errors import CheckpointError
+from ganbuilder.runs.folder import latest_checkpoint
 
 FORMAT = "ganbuilder-checkpoint"
 VERSION = 2  # 2 added the digest and the optimizer types
@@ -39,9 +40,7 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> None:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read and verify a checkpoint; a missing, damaged, malformed or foreign file, or one
     holding non-finite weights, is a CheckpointError that says which."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
+    path = checkpoint_file(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged file
@@ -70,6 +69,19 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {path} holds non-finite weights ({bad}): it was "
                               "written after training diverged; use an earlier checkpoint")
     return state
+
+
+def checkpoint_file(path: str | Path) -> Path:
+    """`path` as a checkpoint file; a folder (a run folder, say) or a missing file is a
+    CheckpointError, naming the checkpoint a run folder holds."""
+    path = Path(path)
+    if path.is_dir():
+        inside = latest_checkpoint(path)
+        raise CheckpointError(f"{path} is a folder, not a checkpoint"
+                              + (f": did you mean {inside}?" if inside else ""))
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    return path
 
 
 def checkpoint_step(path: Path) -> int | None:

@@ -122,6 +122,8 @@ class Trainer:
         stopped before its first checkpoint has nothing to continue: the same command starts
         it again, unless the folder's spec.yaml is another spec's."""
         run_dir, logged = self.run_dir, (self.run_dir / "metrics.jsonl").exists()
+        if run_dir.exists() and not run_dir.is_dir():
+            raise UserError(f"{run_dir} is a file, not a run folder: choose another --out")
         latest = latest_checkpoint(run_dir)
         if resume is None:
             if latest is not None:
@@ -190,7 +192,7 @@ class Trainer:
                                 for key, values in state.get("term_states", {}).items()}
             if self.ema is not None:
                 self.ema.load_state_dict(state.get("ema", {}), self.device)
-        except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
             # Layout, networks and optimizers were checked above, so what still fails here
             # is a value inside the file (an RNG state of the wrong size, a sampler entry).
             raise CheckpointError(f"{path}: cannot continue from this checkpoint "
@@ -282,7 +284,11 @@ class Trainer:
     def run(self, emit: Callable[[Event], None] = lambda e: None) -> Path:
         """Train to `total_steps` (or until stopped); returns the run folder."""
         training = self.spec.training
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create the run folder {self.run_dir}: "
+                            f"{exc.strerror or exc}") from None
         (self.run_dir / "spec.yaml").write_text(self.spec.text(), encoding="utf-8")
         emit(Started(self.run_dir, self.spec.name, self.step, self.total_steps,
                      str(self.device)))
