@@ -121,14 +121,19 @@ def _write_png(image: np.ndarray, target: Path) -> None:
     """Write through a uniquely named temporary file, so no other file is ever touched."""
     from PIL import Image
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".png", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".png", dir=target.parent)
+    except OSError as err:
+        raise UserError(f"cannot write to {target.parent}: {err.strerror or err}") from None
     try:
         with os.fdopen(fd, "wb") as file:
             Image.fromarray(image).save(file, format="PNG")
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError):  # a full disk, say: the earlier outputs stay complete
+            raise UserError(f"cannot write {target}: {err.strerror or err}") from None
         raise
 
 

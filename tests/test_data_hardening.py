@@ -307,3 +307,10 @@ def test_a_lone_unreadable_file_is_one_error_without_a_warning(tmp_path):
         src.fixed_batch(1)
     assert "none of the 1 image files could be read: cannot read image" in str(info.value)
     assert "only.png" in str(info.value)
+
+
+def test_idx_labels_outside_the_digits(tmp_path):
+    write_idx_header(tmp_path / "train-images-idx3-ubyte", 2051, [2, 2, 2], bytes(8))
+    write_idx_header(tmp_path / "train-labels-idx1-ubyte", 2049, [2], b"\3\xc8")
+    with pytest.raises(DataError, match=r"holds label 200; MNIST labels are the digits 0\.\.9"):
+        open_source({"source": "mnist", "root": str(tmp_path)}, tmp_path)

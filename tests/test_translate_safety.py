@@ -205,3 +205,12 @@ def test_auto_splitting_follows_the_training_layout(tmp_path):
     assert not trained_on(tmp_path / "folders")  # wide photos there are single images
     assert trained_on(tmp_path / "gone")  # pix2pix's own layout is assumed
     assert not trained_on_aligned(load_spec("specs/pix2pix.yaml"), {"source": "edges2digits"})
+
+
+def test_an_out_that_cannot_be_made_is_one_error(cyclegan, tmp_path, capsys):
+    noise(tmp_path / "in" / "a.png", 1)
+    (tmp_path / "file").write_text("x")
+    assert translate(cyclegan, tmp_path / "in", tmp_path / "file" / "out") == 2
+    err = capsys.readouterr().err
+    assert f"error: cannot write to {tmp_path / 'file' / 'out'}" in err
+    assert "Traceback" not in err

@@ -65,6 +65,11 @@ def open_mnist(cfg: dict, base_dir: Path) -> DataSource:
             f"{paths[0]} holds {len(images)} images but {paths[1]} holds {len(labels)} labels",
             path="data.root",
         )
+    if len(labels) and int(labels.max()) > 9:
+        raise DataError(
+            f"{paths[1]} holds label {int(labels.max())}; MNIST labels are the digits 0..9",
+            path="data.root",
+        )
     if 0 in images.shape[1:]:
         raise DataError(
             f"{paths[0]} declares images of {images.shape[1]}x{images.shape[2]} pixels; "
