@@ -4,6 +4,7 @@ weights, no pickled code, no `extends`), and refused with one message when they 
 import math
 import os
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -344,3 +345,25 @@ def test_sample_flags_that_cannot_work(tmp_path, checkpoint, capsys, monkeypatch
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, minimal_spec, monkeypatch):
+    spec = load_spec(minimal_spec, ["training.steps=4", "training.checkpoint_every=2"])
+    trainer = Trainer(spec, tmp_path / "run")
+    real_save = torch.save
+
+    def full_disk(obj, f, *args, **kwargs):
+        if trainer.step == 4:
+            Path(f).write_bytes(b"half a fi")  # what a full disk leaves behind
+            raise OSError(28, "No space left on device")
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    events = []
+    with pytest.raises(CheckpointError, match=r"cannot write checkpoint .*step_000004.pt "
+                       r"\(\[Errno 28\] No space left on device\)"):
+        trainer.run(events.append)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["last.pt", "step_000002.pt"]
+    assert_good_checkpoint(checkpoints / "last.pt", 2)
+    assert events[-1].last_checkpoint == checkpoints / "last.pt"

@@ -31,10 +31,16 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> None:
     """Write `state` (tensors and plain values) with its format, version and digest."""
     payload = {"format": FORMAT, "version": VERSION, **_to_cpu(state)}
     payload["digest"] = content_digest(payload)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:  # torch reports a full disk as a RuntimeError
+        tmp.unlink(missing_ok=True)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"cannot write checkpoint {path} ({reason}); the one there "
+                              "before, if any, is kept") from None
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
