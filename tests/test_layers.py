@@ -42,6 +42,7 @@ CASES = {
     "noise": (None, [(3, 4, 4)]),
     "adain": ("w", [(3, 4, 4), (6,)]),
     "minibatch_std": (4, [(3, 4, 4)]),
+    "diffaugment": (None, [(3, 8, 8)]),
 }
 
 

@@ -46,6 +46,8 @@ CASES = {
     "mutual_info": dict(q="D", fake="fake", continuous="u"),
     "began": dict(autoencoder="AE", real="real", fake="fake"),
     "orthogonal_reg": dict(network="D"),
+    "classification": dict(classifier="C", input="fake", labels="label"),
+    "feature_matching": dict(critic="D", layer="h", real="real", fake="fake"),
 }
 
 
@@ -57,13 +59,18 @@ def test_every_term_has_a_case():
 def test_term_is_finite_and_differentiable(kind):
     torch.manual_seed(0)
     critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 1))
+    critic.layer_ids = {"h": 0}  # as compiled networks carry their layers' ids
+    classifier = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
     fake = torch.randn(4, 3, 2, 2, requires_grad=True)
-    tensors = {"real": torch.randn(4, 3, 2, 2), "fake": fake, "u": torch.rand(4, 1) * 2 - 1}
-    ctx = TermContext(tensors, {"D": critic, "AE": torch.nn.Conv2d(3, 3, 1)}, {"D", "AE"})
+    tensors = {"real": torch.randn(4, 3, 2, 2), "fake": fake, "u": torch.rand(4, 1) * 2 - 1,
+               "label": torch.tensor([0, 2, 1, 2])}
+    networks = {"D": critic, "AE": torch.nn.Conv2d(3, 3, 1), "C": classifier}
+    ctx = TermContext(tensors, networks, {"D", "AE", "C"})
     loss, metrics = LOSSES.get(kind).compute(_params(kind, **CASES[kind]), ctx)
     assert loss.dim() == 0 and torch.isfinite(loss)
     loss.backward()
-    assert any(p.grad is not None for p in critic.parameters()) or fake.grad is not None
+    assert any(p.grad is not None for net in networks.values()
+               for p in net.parameters()) or fake.grad is not None
     for key, value in metrics.items():
         assert math.isfinite(float(value))
         assert not key.startswith("acc/") or 0.0 <= float(value) <= 1.0

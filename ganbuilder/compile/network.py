@@ -68,7 +68,9 @@ def build_network(plan: NetworkPlan) -> nn.Module:
     if plan.error:
         raise ValueError(f"network {plan.name} has an error: {plan.error[1]}")
     if plan.is_chain:
-        return nn.Sequential(*_chain(plan.layers, plan.input_shapes[0]))
+        chain = nn.Sequential(*_chain(plan.layers, plan.input_shapes[0]))
+        chain.layer_ids = plan.layer_ids  # a loss term reads a layer by id (feature matching)
+        return chain
     index = {name: i for i, name in enumerate(plan.inputs)}
     shapes = dict(zip(plan.inputs, plan.input_shapes, strict=True))
     readers: dict[str, int] = {}
@@ -85,7 +87,9 @@ def build_network(plan: NetworkPlan) -> nn.Module:
         wiring.append([index[s] for s in layer.sources])
         index[layer.slot] = len(plan.inputs) + k
         shapes[layer.slot] = layer.out_shape
-    return GraphNetwork(layers, wiring, len(plan.inputs), index[plan.output_slot])
+    graph = GraphNetwork(layers, wiring, len(plan.inputs), index[plan.output_slot])
+    graph.layer_ids = plan.layer_ids
+    return graph
 
 
 def initialize(module: nn.Module, init: dict | None) -> None:

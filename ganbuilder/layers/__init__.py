@@ -3,6 +3,7 @@
 from ganbuilder.layers import (  # noqa: F401  (registration)
     activation,
     attention,
+    augment,
     chunk,
     conditional,
     conv,

@@ -1,6 +1,11 @@
 """Registered loss terms and GAN loss kinds (torch-free to import)."""
 
-from ganbuilder.losses import gan, terms  # noqa: F401  (registration)
+from ganbuilder.losses import (  # noqa: F401  (registration)
+    classification,
+    feature_matching,
+    gan,
+    terms,
+)
 from ganbuilder.losses.context import TermContext
 from ganbuilder.losses.registry import GAN_LOSSES, LOSSES, GanLoss, LossDef, loss_term
 

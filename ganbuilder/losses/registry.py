@@ -24,6 +24,12 @@ class LossDef:
 
     `critic` names the network parameter of a two-sided term (`adversarial`, `began`): when
     the objective updates that network the term is the critic's loss and needs `real` too.
+
+    `inputs` are the tensor parameters the term feeds its networks (their shapes build a
+    network only the term calls); `network_shapes(params, shapes)`, when given, maps those
+    tensors' shapes to what the networks see (PacGAN's packing multiplies the first
+    dimension). `layers` maps a parameter naming a layer `id` to the network parameter whose
+    network must have that id (feature matching).
     """
 
     name: str
@@ -34,6 +40,9 @@ class LossDef:
     networks: tuple[str, ...] = ()
     check: ShapeCheck | None = None
     critic: str | None = None
+    inputs: tuple[str, ...] = ("fake", "real")
+    network_shapes: Callable[[dict, list[Shape]], list[Shape]] | None = None
+    layers: dict[str, str] = field(default_factory=dict)
     doc: str = ""
 
 
@@ -56,13 +65,20 @@ def loss_term(name: str, params: dict, **fields) -> Callable:
 
 @dataclass(frozen=True)
 class GanLoss:
-    """How critic outputs become losses. `threshold` splits 'real' from 'fake' for accuracy."""
+    """How critic outputs become losses. `threshold` splits 'real' from 'fake' for accuracy.
+
+    `relativistic`, where the kind has a relativistic form (Jolicoeur-Martineau 2018), is its
+    per-element f1: the critic's loss on a score that should be high (real judged against
+    fake); f2(y) = f1(-y) for the other side, which holds for the standard, least-squares and
+    hinge losses. `adversarial: {relativistic: ...}` builds RSGAN and RaGAN from it.
+    """
 
     name: str
     d_loss: Callable[[Any, Any], Any]
     g_loss: Callable[[Any], Any]
     threshold: float
     doc: str
+    relativistic: Callable[[Any], Any] | None = None
 
 
 GAN_LOSSES: Registry[GanLoss] = Registry("gan loss")

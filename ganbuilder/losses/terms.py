@@ -6,6 +6,12 @@ import math
 
 from ganbuilder._lazy import F, torch
 from ganbuilder.layers.registry import format_shape
+from ganbuilder.losses.critic_inputs import (
+    pack,
+    packed_shapes,
+    relativistic_loss,
+    relativistic_scores,
+)
 from ganbuilder.losses.registry import loss_term
 
 _TENSOR = {"type": "string", "description": "name of a forward or data tensor"}
@@ -24,6 +30,25 @@ def _critic_inputs(ctx, names) -> list:
     return [ctx.tensor(n) for n in _as_list(names)]
 
 
+_RELATIVISTIC = ("none", "standard", "average")
+
+
+def _adversarial_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:
+    """Packing needs a dimension to join samples along; relativistic losses need real scores
+    on the generator's side too."""
+    problems = []
+    if p.get("pack", 1) > 1:
+        for key in ("real", "fake"):
+            for name, shape in zip(_as_list(p.get(key) or []), shapes.get(key, []), strict=False):
+                if shape == ():
+                    problems.append((key, f"pack: {p['pack']} joins samples along their first "
+                                     f"dimension; '{name}' holds one number per sample"))
+    if p.get("relativistic", "none") != "none" and "real" not in p:
+        problems.append(("", "a relativistic loss judges real against fake on both sides: the "
+                         "generator's term needs 'real' too"))
+    return problems
+
+
 @loss_term(
     "adversarial",
     {
@@ -32,28 +57,58 @@ def _critic_inputs(ctx, names) -> list:
         "fake": _TENSORS,
         "history": {"type": "integer", "minimum": 0, "default": 0,
                     "description": "image pool size for the critic's fakes (CycleGAN: 50)"},
+        "pack": {"type": "integer", "minimum": 1, "default": 1,
+                 "description": "PacGAN (Lin et al. 2018): the critic judges packs of this many "
+                                "samples, joined along channels (images) or features; real and "
+                                "fake are packed alike, and the batch must divide"},
+        "relativistic": {"enum": list(_RELATIVISTIC), "default": "none",
+                         "description": "Jolicoeur-Martineau 2018: 'standard' (RSGAN) scores "
+                                        "C(real) - C(fake) per pair, 'average' (RaGAN) each "
+                                        "side against the other's mean; with gan_loss bce, "
+                                        "lsgan (RaLSGAN) or hinge; the generator's term needs "
+                                        "'real' too"},
     },
     required=("critic", "fake"),
     tensors=("real", "fake"),
     networks=("critic",),
     critic="critic",
+    check=_adversarial_check,
+    network_shapes=packed_shapes,
 )
 def adversarial(p: dict, ctx):
     """The GAN game under `gan_loss`. When the objective updates the critic this is the critic's
-    loss on `real` and `fake` (and D accuracy on each); otherwise it is the generator's loss."""
+    loss on `real` and `fake` (and D accuracy on each); otherwise it is the generator's loss.
+    `pack` joins m samples per critic input (PacGAN); `relativistic` scores real against fake
+    (RSGAN, RaGAN, RaLSGAN), on both sides of the game."""
     critic = ctx.network(p["critic"])
     fake = _critic_inputs(ctx, p["fake"])
+    form = p["relativistic"]
+    f1 = ctx.gan.relativistic
+    if form != "none" and f1 is None:
+        raise ValueError(f"gan_loss {ctx.gan.name} has no relativistic form; use bce, lsgan or "
+                         "hinge with relativistic")
     if p["critic"] not in ctx.updates:
-        return ctx.gan.g_loss(critic(*fake)), {}
+        fake_out = critic(*pack(fake, p["pack"]))
+        if form == "none":
+            return ctx.gan.g_loss(fake_out), {}
+        real_out = critic(*pack(_critic_inputs(ctx, p["real"]), p["pack"]))
+        return relativistic_loss(f1, fake_out, real_out, form), {}
     if p["history"]:
         fake[0] = ctx.history(p["critic"], p["history"]).query(fake[0])
-    real_out = critic(*_critic_inputs(ctx, p["real"]))
-    fake_out = critic(*fake)
+    real_out = critic(*pack(_critic_inputs(ctx, p["real"]), p["pack"]))
+    fake_out = critic(*pack(fake, p["pack"]))
     with torch.no_grad():
+        if form == "none":
+            real_score, fake_score, threshold = real_out, fake_out, ctx.gan.threshold
+        else:  # a relativistic critic is right when real scores above fake: 0 on its scale
+            real_score, fake_score = relativistic_scores(real_out, fake_out, form)
+            threshold = 0.0
         metrics = {
-            f"acc/{p['critic']}/real": (real_out > ctx.gan.threshold).float().mean(),
-            f"acc/{p['critic']}/fake": (fake_out <= ctx.gan.threshold).float().mean(),
+            f"acc/{p['critic']}/real": (real_score > threshold).float().mean(),
+            f"acc/{p['critic']}/fake": (fake_score <= threshold).float().mean(),
         }
+    if form != "none":
+        return relativistic_loss(f1, real_out, fake_out, form), metrics
     return ctx.gan.d_loss(real_out, fake_out), metrics
 
 

@@ -172,13 +172,23 @@ class _Checker:
                 choices = set(self.tree["networks"])
                 self.problem((*path, key), f"unknown network '{net}'{did_you_mean(net, choices)}")
                 return
-            for tkey in ("fake", "real"):
+            for tkey in ldef.inputs:
                 if shapes.get(tkey):
-                    out = self.call(net, shapes[tkey], (*path, tkey))
+                    given = shapes[tkey]
+                    if ldef.network_shapes is not None:
+                        given = ldef.network_shapes(params, given)
+                    out = self.call(net, given, (*path, tkey))
                     shapes[key] = None if out is None else [out]
             if key == ldef.critic and net in updates and "real" not in params:
                 self.problem(path, f"this objective updates the critic {net}, so the term needs "
                              "'real' as well as 'fake'")
+        for lkey, nkey in ldef.layers.items():
+            plan = self.a.networks.get(params.get(nkey))
+            if lkey in params and plan is not None and not plan.error and (
+                    params[lkey] not in plan.layer_ids):
+                ids = ", ".join(plan.layer_ids) or "none"
+                self.problem((*path, lkey), f"{params[nkey]} has no layer with id "
+                             f"'{params[lkey]}' (its ids: {ids})")
         if ldef.check is not None:
             known = {k: v for k, v in shapes.items() if v is not None}
             for key, message in ldef.check(params, known, self.tree.get("latent") or {}):

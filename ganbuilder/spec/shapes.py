@@ -46,6 +46,13 @@ class NetworkPlan:
     error: tuple[tuple, str] | None = None
 
     @property
+    def layer_ids(self) -> dict[str, int]:
+        """The `id`s of the top-level layers, each with its position in the layer list (which
+        is the built module's: `net[k]` of a chain, `net.layers[k]` of a graph)."""
+        return {layer.slot: k for k, layer in enumerate(self.layers)
+                if layer.slot != format_path(layer.path)}
+
+    @property
     def is_chain(self) -> bool:
         """One input and every layer reading its predecessor: an nn.Sequential suffices."""
         prev = self.inputs[0]

@@ -1,0 +1,50 @@
+"""`feature_matching` (Salimans et al. 2016): G matches the critic's mean features on real data."""
+
+from __future__ import annotations
+
+from ganbuilder.losses.registry import loss_term
+from ganbuilder.losses.terms import _CRITIC, _TENSORS, _as_list
+
+
+def layer_output(network, layer_id: str, inputs: list):
+    """What the network's top-level layer `layer_id` outputs on `inputs`. Compiled networks
+    carry `layer_ids` (id -> position in their layer list); the output is copied as it is
+    produced, because an in-place activation after the layer would overwrite it."""
+    ids = getattr(network, "layer_ids", {})
+    if layer_id not in ids:
+        raise ValueError(f"the network has no layer with id '{layer_id}' "
+                         f"(its ids: {', '.join(ids) or 'none'})")
+    layers = network.layers if hasattr(network, "wiring") else network
+    captured = []
+    handle = layers[ids[layer_id]].register_forward_hook(
+        lambda module, args, out: captured.append(out.clone()))
+    try:
+        network(*inputs)
+    finally:
+        handle.remove()
+    return captured[0]
+
+
+@loss_term(
+    "feature_matching",
+    {
+        "critic": _CRITIC,
+        "layer": {"type": "string", "description": "the `id` of the critic's layer whose "
+                  "features are matched"},
+        "real": _TENSORS,
+        "fake": _TENSORS,
+    },
+    required=("critic", "layer", "real", "fake"),
+    tensors=("real", "fake"),
+    networks=("critic",),
+    layers={"layer": "critic"},
+)
+def feature_matching(p: dict, ctx):
+    """Feature matching (Salimans et al. 2016): ||E f(real) - E f(fake)||², f the critic's layer
+    `layer`, expectations over the batch; averaged over the features (as the paper's MNIST code
+    does), so its size does not depend on the layer's width. The generator's objective uses it
+    in place of (or beside) the adversarial term."""
+    critic = ctx.network(p["critic"])
+    real = layer_output(critic, p["layer"], [ctx.tensor(n) for n in _as_list(p["real"])])
+    fake = layer_output(critic, p["layer"], [ctx.tensor(n) for n in _as_list(p["fake"])])
+    return (real.flatten(1).mean(0) - fake.flatten(1).mean(0)).pow(2).mean(), {}
