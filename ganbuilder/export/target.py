@@ -58,6 +58,11 @@ class Target:
         return tuple(out)
 
 
+def _sampled(spec: Spec) -> list[str]:
+    return [t for group in spec.sampling["tensors"]
+            for t in ([group] if isinstance(group, str) else group)]
+
+
 def default_network(spec: Spec, direction: str = "AtoB") -> str:
     """The network a model is used through: a translation spec's generator for `direction`;
     otherwise the network producing the first sampled tensor that a network computes."""
@@ -67,9 +72,7 @@ def default_network(spec: Spec, direction: str = "AtoB") -> str:
         if generator is None:
             raise UserError(f"model '{spec.name}' does not translate {direction}")
         return generator
-    sampled = [t for group in spec.sampling["tensors"]
-               for t in ([group] if isinstance(group, str) else group)]
-    for name in [*sampled, *a.order]:
+    for name in [*_sampled(spec), *a.order]:
         expr = a.forward.get(name)
         if isinstance(expr, Call) and expr.fn in a.networks:
             return expr.fn
@@ -81,10 +84,12 @@ def _names(spec: Spec, network: str, direction: str) -> tuple[list[str], str]:
     direction's for a translation generator); the network's own input names otherwise."""
     a = spec.analysis
     plan = a.networks[network]
-    preferred = a.translation.get(direction)
+    # The direction's translation first, then sampled tensors (LAPGAN's G1 samples from the
+    # coarse image, not the real one it trains on), then forward order.
+    preferred = [a.translation.get(direction), *_sampled(spec)]
     calls = [t for t in a.order
              if isinstance(a.forward.get(t), Call) and a.forward[t].fn == network]
-    calls.sort(key=lambda t: t != preferred)
+    calls.sort(key=lambda t: preferred.index(t) if t in preferred else len(preferred))
     if not calls:
         return list(plan.inputs), "output"
     call = a.forward[calls[0]]

@@ -21,6 +21,6 @@ def export_torchscript(target: Target, out: Path) -> Path:
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         # The check re-runs the trace and compares outputs, which noise layers make differ.
         traced = torch.jit.trace(module, target.example(), check_trace=False)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.jit.save(traced, str(out), _extra_files=target.metadata)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        torch.jit.save(traced, str(out), _extra_files=target.metadata)
     return out
