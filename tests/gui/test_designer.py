@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
+from ganbuilder.design.templates import templates
 from ganbuilder.spec import load_spec
 from ganbuilder.summary import summarize
-from ganbuilder.design.templates import templates
 from tests.gui.conftest import SPECS, settled
 
 
