@@ -47,6 +47,7 @@ class ExplorerModel:
 
     @property
     def continuous(self) -> list[str]:
+        """The latents that are walked and averaged (every one but categorical labels)."""
         return [n for n, cfg in self.latent.items() if cfg.get("dist") != "categorical"]
 
     @property
