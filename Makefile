@@ -5,7 +5,7 @@ SPEC   ?= specs/dcgan.yaml
 # A narrower DCGAN (32 feature maps instead of 64) so the demo finishes in minutes on 2 cores.
 RUN_ARGS ?= --set params.ngf=32 --set params.ndf=32
 
-.PHONY: install run test lint fuzz bench screenshots digits-data clean
+.PHONY: install run test lint fuzz bench screenshots digits-data schema clean
 
 install: $(STAMP)
 
@@ -22,6 +22,10 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+
+# The published spec schema that editors read (tests fail when it drifts from `ganbuilder schema`).
+schema: $(STAMP)
+	$(VENV)/bin/ganbuilder schema > schema/spec-v1.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

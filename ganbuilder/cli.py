@@ -103,7 +103,11 @@ def _parser() -> argparse.ArgumentParser:
     _spec_args(p)
     p.add_argument("--out", type=Path, required=True, help="Python file to write (model.py)")
 
-    sub.add_parser("schema", help="print the spec JSON Schema")
+    p = sub.add_parser("schema", help="print the JSON Schema of spec files (for editors; "
+                       "schema/spec-v1.json holds a copy)")
+    p.add_argument("--resolved", action="store_true",
+                   help="the schema of a resolved spec instead (extends merged, ${...} "
+                        "substituted, blocks expanded), which validation checks after loading")
 
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("spec", type=Path, nargs="?")
@@ -140,8 +144,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from ganbuilder.spec import spec_schema
+    from ganbuilder.spec.published import published_schema
 
-    print(json.dumps(spec_schema(), indent=2))
+    print(json.dumps(spec_schema() if args.resolved else published_schema(), indent=2))
     return EXIT_OK
 
 

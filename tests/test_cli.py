@@ -82,10 +82,14 @@ def test_summary_text(capsys):
 
 
 def test_schema_is_json_and_lists_layers(capsys):
-    assert main(["schema"]) == 0
+    assert main(["schema", "--resolved"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["$schema"].endswith("2020-12/schema")
     assert "conv" in schema["$defs"]["layer"]["else"]["properties"]
+    assert main(["schema"]) == 0
+    published = json.loads(capsys.readouterr().out)
+    assert "extends" in published["then"]["properties"]
+    assert "conv" in published["$defs"]["layer"]["else"]["anyOf"][0]["properties"]
 
 
 def test_run_then_sample_from_checkpoint_alone(tmp_path, write_spec, capsys):
