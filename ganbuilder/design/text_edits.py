@@ -48,7 +48,8 @@ def scalar_span(line: str, start: int) -> tuple[int, int] | None:
 
 def plan_edit(lines: list[str], locations: Locations, file: str, path: tuple, kind: str,
               key: str, primary: str | None, value: object) -> Edit | None:
-    """Where and how to set `key` of the layer at `path` (kind `kind`) to `value`."""
+    """Where and how to set `key` of the layer or loss term at `path` (kind `kind`, whose
+    shorthand value is parameter `primary`) to `value`."""
     text = format_value(value)
 
     def at(p: tuple, table: dict) -> tuple[int, int] | None:
