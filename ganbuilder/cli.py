@@ -79,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="score a checkpoint with the project's offline metrics")
     p.add_argument("checkpoint", type=Path)
-    p.add_argument("--n", type=int, default=1000, help="samples to score")
+    p.add_argument("--n", type=int, default=None,
+                   help="samples to score (default: 2500 for 2D mixtures, else 1000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
     p.add_argument("--live-weights", action="store_true",

@@ -32,7 +32,8 @@ from ganbuilder.evaluate.translation import translation_tensors
 from ganbuilder.spec import load_spec
 from ganbuilder.train.trainer import Trainer
 
-TOY_KEYS = {"modes_covered", "modes_total", "high_quality", "mode_kl"}
+TOY_KEYS = {"modes_covered", "modes_covered_at_1", "modes_total", "min_count", "mode_counts",
+            "high_quality", "mode_kl"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -127,9 +128,22 @@ def test_matrix_square_root_paths_agree():
 def test_ring8_points_on_every_mode():
     means, std = mixture("ring8")
     assert means.shape == (8, 2) and std == 0.01
-    m = toy2d_metrics(np.repeat(means, 5, axis=0), "ring8")
-    assert m["modes_covered"] == 8 and m["modes_total"] == 8
+    m = toy2d_metrics(np.repeat(means, 10, axis=0), "ring8")
+    assert m["modes_covered"] == 8 and m["modes_total"] == 8 and m["min_count"] == 10
+    assert m["mode_counts"] == [10] * 8
     assert m["high_quality"] == 100.0 and m["mode_kl"] == pytest.approx(0.0)
+
+
+def test_a_mode_counts_from_ten_high_quality_samples():
+    means, std = mixture("ring8")
+    # 9 samples on mode 0, 10 on mode 1, one on mode 2, and 5 off every mode near mode 3
+    points = np.concatenate([np.repeat(means[:1], 9, axis=0), np.repeat(means[1:2], 10, axis=0),
+                             means[2:3], np.repeat(means[3:4] + 4 * std, 5, axis=0)])
+    m = toy2d_metrics(points, "ring8")
+    assert m["modes_covered"] == 1 and m["modes_covered_at_1"] == 3
+    assert m["mode_counts"] == [9, 10, 1, 0, 0, 0, 0, 0]
+    assert m["high_quality"] == pytest.approx(100 * 20 / 25)
+    assert toy2d_metrics(points, "ring8", min_count=1)["modes_covered"] == 3
 
 
 def test_collapsed_and_off_mode_points():
@@ -139,10 +153,10 @@ def test_collapsed_and_off_mode_points():
     assert collapsed["mode_kl"] == pytest.approx(math.log(8))
     off = toy2d_metrics(np.zeros((50, 2)), "ring8")  # the ring's centre: on no mode
     assert off["modes_covered"] == 0 and off["high_quality"] == 0.0
-    half = mode_metrics(np.array([[1.0, 0.0], [1.0 + 4 * std, 0.0]]), means, std)
+    half = mode_metrics(np.array([[1.0, 0.0], [1.0 + 4 * std, 0.0]]), means, std, min_count=1)
     assert half["high_quality"] == 50.0 and half["modes_covered"] == 1
     grid_means, _ = mixture("grid25")
-    assert toy2d_metrics(grid_means, "grid25")["modes_covered"] == 25
+    assert toy2d_metrics(np.repeat(grid_means, 10, axis=0), "grid25")["modes_covered"] == 25
 
 
 # --- image metrics ------------------------------------------------------------------------
@@ -210,6 +224,8 @@ def test_evaluate_ring8_checkpoint(tmp_path):
     json.dumps(result, allow_nan=False)
     assert evaluate_checkpoint(tmp_path / "gan_ring8" / "checkpoints" / "last.pt", n=500,
                                seed=1)["high_quality"] == result["high_quality"]
+    by_default = evaluate_checkpoint(tmp_path / "gan_ring8" / "checkpoints" / "last.pt")
+    assert by_default["n"] == 2500 and sum(by_default["mode_counts"]) <= 2500  # PacGAN's count
 
 
 MLP_DIGITS = """

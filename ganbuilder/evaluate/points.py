@@ -6,7 +6,7 @@ from typing import Any
 
 from ganbuilder.evaluate.draw import draw, generated
 from ganbuilder.evaluate.registry import Job, evaluator
-from ganbuilder.evaluate.toy2d import MIXTURES, toy2d_metrics
+from ganbuilder.evaluate.toy2d import MIXTURES, SAMPLES, toy2d_metrics
 
 
 def _points(spec, data: dict) -> str | None:
@@ -15,9 +15,10 @@ def _points(spec, data: dict) -> str | None:
     return generated(spec, lambda shape: shape == (2,))
 
 
-@evaluator("toy2d", _points, rank=20)
+@evaluator("toy2d", _points, rank=20, samples=SAMPLES)
 def evaluate_points(job: Job) -> dict[str, Any]:
-    """Modes covered and % high-quality samples (VEEGAN convention) of a 2D generator."""
+    """Modes captured (>= 10 high-quality samples each), the count at 1 and the per-mode
+    histogram, and % high-quality samples of a 2D generator (VEEGAN / PacGAN protocol)."""
     fake = draw(job.spec, job.gan, job.target, job.n, job.seed)
     return {"kind": "toy2d", "tensor": job.target, "n": job.n,
             **toy2d_metrics(fake, job.data["source"])}

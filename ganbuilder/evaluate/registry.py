@@ -33,13 +33,15 @@ class Job:
 @dataclass(frozen=True)
 class Evaluator:
     """`applies(spec, data) -> target or None` decides; `run(job) -> metrics` scores.
-    Evaluators are tried by `rank` (lower first); the first that applies runs."""
+    Evaluators are tried by `rank` (lower first); the first that applies runs. `samples` is
+    how many it scores when the caller names no number (its metric's protocol)."""
 
     name: str
     applies: Callable[[Spec, dict], Any]
     run: Callable[[Job], dict[str, Any]]
     rank: int
     doc: str
+    samples: int = 1000
 
 
 class _EvaluatorRegistry(Registry[Evaluator]):
@@ -53,6 +55,8 @@ class _EvaluatorRegistry(Registry[Evaluator]):
 EVALUATORS = _EvaluatorRegistry("evaluator")
 
 
-def evaluator(name: str, applies: Callable[[Spec, dict], Any], rank: int = 50) -> Callable:
-    """Register `fn(job) -> metrics` as evaluator `name`, used where `applies` returns a target."""
-    return EVALUATORS.register(name, applies=applies, rank=rank)
+def evaluator(name: str, applies: Callable[[Spec, dict], Any], rank: int = 50,
+              samples: int = 1000) -> Callable:
+    """Register `fn(job) -> metrics` as evaluator `name`, used where `applies` returns a target;
+    `samples` is its default number of samples."""
+    return EVALUATORS.register(name, applies=applies, rank=rank, samples=samples)
