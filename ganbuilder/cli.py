@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="train a spec headless")
     _spec_args(p)
+    p.set_defaults(spec=None)
+    p._actions[-2].nargs = "?"  # SPEC may be left out with --resume: the checkpoint holds it
+    p._actions[-2].help = "spec file (YAML); with --resume, defaults to the checkpoint's spec"
     p.add_argument("--steps", type=int, help="train to this many steps (overrides the spec)")
     p.add_argument("--out", type=Path, help="run folder (default runs/<name>/<timestamp>)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
@@ -110,6 +113,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="the schema of a resolved spec instead (extends merged, ${...} "
                         "substituted, blocks expanded), which validation checks after loading")
 
+    p = sub.add_parser("flatten", help="write a spec with its `extends` merged into one file")
+    p.add_argument("spec", type=Path, help="spec file (YAML)")
+    p.add_argument("-o", "--out", type=Path,
+                   help="file to write (default: print); never the spec or one it extends")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
+
+    p = sub.add_parser("spec", help="print the resolved spec a checkpoint was trained with")
+    p.add_argument("checkpoint", type=Path)
+
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("spec", type=Path, nargs="?")
     return parser
@@ -172,9 +184,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.steps is not None and args.steps < 1:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
-    spec = load_spec(args.spec, args.overrides)
     if args.resume:
         checkpoint_file(args.resume)  # a folder or a missing file: say so before building
+    if args.spec is None and args.resume is None:
+        raise UserError("run needs a SPEC file, or --resume CKPT to continue from a checkpoint")
+    spec = (load_spec(args.spec, args.overrides) if args.spec is not None
+            else _checkpoint_spec(args.resume, args.overrides))
     if args.out:
         run_dir = args.out
     elif args.resume:
@@ -276,6 +291,47 @@ def cmd_eject(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _checkpoint_spec(path: Path, overrides: list[str]):
+    """The resolved spec a checkpoint holds (never following `extends`)."""
+    from ganbuilder.runs.checkpoint import load_checkpoint
+    from ganbuilder.spec import load_spec_text
+
+    state = load_checkpoint(path)
+    return load_spec_text(state["spec_text"], f"{path}#spec", path.resolve().parent, overrides,
+                          resolved=True)
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    from ganbuilder.runs.checkpoint import checkpoint_file
+
+    checkpoint_file(args.checkpoint)
+    print(_checkpoint_spec(args.checkpoint, []).text(), end="")
+    return EXIT_OK
+
+
+def cmd_flatten(args: argparse.Namespace) -> int:
+    from ganbuilder.spec import load_spec
+    from ganbuilder.spec.flatten import flatten_text
+
+    spec = load_spec(args.spec)  # a spec that does not load is not worth sharing
+    out = args.out or Path.cwd() / args.spec.name
+    text = flatten_text(args.spec, out)
+    if args.out is None:
+        print(text, end="")
+        return EXIT_OK
+    written = {Path(loc.file).resolve() for loc in spec.locations.values.values()}
+    inputs = {args.spec.resolve(), *written}
+    if args.out.resolve() in inputs:
+        raise UserError(f"--out {args.out} is the spec or one it extends: flatten never "
+                        "writes over its inputs")
+    if args.out.exists() and not args.force:
+        raise UserError(f"{args.out} exists: pass --force to replace it")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from gui.app import main as gui_main
@@ -288,6 +344,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "validate": cmd_validate, "summary": cmd_summary, "sample": cmd_sample,
     "translate": cmd_translate, "evaluate": cmd_evaluate, "schema": cmd_schema,
+    "flatten": cmd_flatten, "spec": cmd_spec,
     "gui": cmd_gui, "export": cmd_export, "eject": cmd_eject,
 }
 

@@ -69,8 +69,15 @@ class Spec:
         return error
 
     def text(self) -> str:
-        """The resolved spec as YAML: no extends, params substituted, blocks expanded."""
-        return dump_yaml(self.tree)
+        """The resolved spec as YAML: no extends, params substituted, blocks expanded, and data
+        paths absolute, so the text (a run's spec.yaml, a checkpoint's spec) stands alone."""
+        from ganbuilder.data.registry import PATH_KEYS, resolve_path
+
+        data = dict(self.tree["data"])
+        for key in PATH_KEYS:
+            if isinstance(data.get(key), str):
+                data[key] = str(resolve_path(data[key], self.base_dir))
+        return dump_yaml({**self.tree, "data": data})
 
 
 def _properties(section: str) -> dict:

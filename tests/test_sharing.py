@@ -1,0 +1,82 @@
+"""Specs and checkpoints that travel: flatten, `spec CKPT`, resuming from a checkpoint alone."""
+
+import shutil
+
+import pytest
+
+from ganbuilder.cli import main
+from ganbuilder.spec import load_spec, load_spec_text
+
+from .conftest import ROOT, TINY
+
+
+def test_a_flattened_spec_validates_and_trains_in_another_folder(tmp_path, monkeypatch, capsys):
+    away = tmp_path / "elsewhere"
+    away.mkdir()
+    out = away / "wgan_gp.yaml"
+    assert main(["flatten", str(ROOT / "specs" / "wgan_gp.yaml"), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "\nextends:" not in text and "${" in text  # merged, params kept unexpanded
+    assert "blocks:" in text
+    monkeypatch.chdir(away)
+    flat = load_spec(out)
+    original = load_spec(ROOT / "specs" / "wgan_gp.yaml")
+    assert flat.tree == original.tree  # the same resolved model
+    tiny = [f"--set={o}" for o in TINY["wgan"]]
+    assert main(["run", "wgan_gp.yaml", *tiny, "--steps", "2", "--out", "run", "--quiet"]) == 0
+    assert (away / "run" / "checkpoints" / "last.pt").is_file()
+
+
+def test_flatten_never_writes_over_its_inputs(tmp_path, capsys):
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    before = {p.name: p.read_bytes() for p in specs.iterdir()}
+    for target in ("wgan_gp.yaml", "dcgan.yaml"):  # the spec, and the base it extends
+        assert main(["flatten", str(specs / "wgan_gp.yaml"), "-o", str(specs / target)]) == 2
+    assert "never writes over its inputs" in capsys.readouterr().err
+    other = tmp_path / "flat.yaml"
+    other.write_text("mine\n")
+    assert main(["flatten", str(specs / "wgan_gp.yaml"), "-o", str(other)]) == 2
+    assert other.read_text() == "mine\n"
+    assert {p.name: p.read_bytes() for p in specs.iterdir()} == before
+
+
+@pytest.fixture
+def lone_checkpoint(tmp_path, write_spec):
+    """A checkpoint file alone in an empty folder: its spec file and run folder are gone."""
+    from .test_cli import MINIMAL
+
+    spec = write_spec(MINIMAL)
+    run = tmp_path / "run"
+    assert main(["run", str(spec), "--out", str(run), "--quiet", "--steps", "4"]) == 0
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    ckpt = alone / "model.pt"
+    shutil.move(run / "checkpoints" / "last.pt", ckpt)
+    shutil.rmtree(run)
+    spec.unlink()
+    return ckpt
+
+
+def test_spec_prints_the_checkpoints_resolved_spec(lone_checkpoint, capsys):
+    assert main(["spec", str(lone_checkpoint)]) == 0
+    text = capsys.readouterr().out
+    spec = load_spec_text(text, "printed.yaml", resolved=True)
+    assert spec.name == "tiny" and spec.tree["training"]["steps"] > 0
+
+
+def test_resume_from_a_checkpoint_alone_needs_no_spec_file(lone_checkpoint, monkeypatch,
+                                                             capsys):
+    monkeypatch.chdir(lone_checkpoint.parent)
+    assert main(["run", "--resume", "model.pt", "--steps", "6", "--out", "more",
+                 "--quiet"]) == 0
+    import torch
+
+    state = torch.load(lone_checkpoint.parent / "more" / "checkpoints" / "last.pt",
+                       weights_only=True)
+    assert int(state["step"]) == 6
+
+
+def test_run_without_a_spec_or_checkpoint_says_what_it_needs(capsys):
+    assert main(["run"]) == 2
+    assert "--resume" in capsys.readouterr().err
