@@ -96,7 +96,20 @@ def test_ejected_module_imports_only_torch(ejected, name):
 @pytest.mark.parametrize("name", [f.stem for f in SPECS])
 def test_ejected_networks_match_the_compiled_ones(ejected, name):
     spec, path = ejected[name]
-    module = _import(path)
+    _check_matches(spec, _import(path))
+
+
+def test_init_schemes_skip_equalized_layers_as_the_compiler_does(tmp_path):
+    spec = load_spec(ROOT / "specs/stylegan.yaml", [*TINY["stylegan"],
+                     "networks.G.init={normal: 0.02}", "networks.D.init={kaiming: 0.2}"])
+    path = tmp_path / "stylegan_init.py"
+    path.write_text(eject_source(spec), encoding="utf-8")
+    assert "if is_equalized(m):" in path.read_text(encoding="utf-8")
+    _check_matches(spec, _import(path))
+
+
+def _check_matches(spec: Spec, module) -> None:
+    """Same keys and initial weights from the same seed; same outputs from the same weights."""
     assert set(module.NETWORKS) == set(spec.analysis.networks)
     for net_name, plan in spec.analysis.networks.items():
         torch.manual_seed(11)

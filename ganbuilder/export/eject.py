@@ -22,7 +22,7 @@ from pathlib import Path
 from torch import nn
 from torch.nn.utils import parametrize
 
-from ganbuilder.compile.network import GraphNetwork, build_network
+from ganbuilder.compile.network import GraphNetwork, build_network, initialize
 from ganbuilder.layers import modules as custom
 from ganbuilder.layers import style_modules as style
 from ganbuilder.layers.init import INITS
@@ -47,10 +47,6 @@ _HELPERS: dict[str, Callable | type] = {
 _NEEDS = {"equalize": ("RuntimeScale",), "is_equalized": ("RuntimeScale",)}
 
 
-def _num(value: float | int | bool) -> str:
-    return repr(value)
-
-
 def _pair(value) -> int | tuple:
     """torch stores square kernels, strides and paddings as (k, k); write them as k."""
     if isinstance(value, tuple) and len(set(value)) == 1:
@@ -65,12 +61,12 @@ def _kwargs(module: nn.Module, defaults: dict[str, object], rename: dict[str, st
     for attr, default in defaults.items():
         value = _pair(getattr(module, attr))
         if value != default:
-            out.append(f"{(rename or {}).get(attr, attr)}={_num(value)}")
+            out.append(f"{(rename or {}).get(attr, attr)}={value!r}")
     return out
 
 
 def _conv(m: nn.Module) -> list[str]:
-    args = [str(m.in_channels), str(m.out_channels), _num(_pair(m.kernel_size))]
+    args = [str(m.in_channels), str(m.out_channels), repr(_pair(m.kernel_size))]
     defaults: dict[str, object] = {"stride": 1, "padding": 0}
     if isinstance(m, nn.ConvTranspose2d):
         defaults["output_padding"] = 0
@@ -102,14 +98,14 @@ _TORCH: dict[type, Callable[[nn.Module], list[str]]] = {
     nn.LayerNorm: lambda m: [repr(list(m.normalized_shape)),
                              *_kwargs(m, {"eps": 1e-5, "elementwise_affine": True})],
     nn.ReLU: _inplace,
-    nn.LeakyReLU: lambda m: [_num(m.negative_slope), *_inplace(m)],
-    nn.ELU: lambda m: [_num(m.alpha), *_inplace(m)],
+    nn.LeakyReLU: lambda m: [repr(m.negative_slope), *_inplace(m)],
+    nn.ELU: lambda m: [repr(m.alpha), *_inplace(m)],
     nn.Tanh: lambda m: [],
     nn.Sigmoid: lambda m: [],
-    nn.Dropout: lambda m: [_num(m.p)],
-    nn.Upsample: lambda m: [f"scale_factor={_num(m.scale_factor)}", f"mode={m.mode!r}"],
-    nn.ReflectionPad2d: lambda m: [_num(_pair(m.padding))],
-    nn.AvgPool2d: lambda m: [_num(_pair(m.kernel_size)), _num(_pair(m.stride))],
+    nn.Dropout: lambda m: [repr(m.p)],
+    nn.Upsample: lambda m: [f"scale_factor={m.scale_factor!r}", f"mode={m.mode!r}"],
+    nn.ReflectionPad2d: lambda m: [repr(_pair(m.padding))],
+    nn.AvgPool2d: lambda m: [repr(_pair(m.kernel_size)), repr(_pair(m.stride))],
     nn.Flatten: lambda m: [],
     nn.Unflatten: lambda m: [str(m.dim), repr(tuple(m.unflattened_size))],
 }
@@ -132,18 +128,18 @@ def _custom_args(m: nn.Module) -> list[str]:
     if isinstance(m, custom.ConditionalBatchNorm):
         rank = 3 if isinstance(m.norm, nn.BatchNorm2d) else 1
         return [str(m.norm.num_features), str(rank), str(m.gain.in_features),
-                _num(m.norm.eps), _num(m.norm.momentum), repr(_sn(m.gain))]
+                repr(m.norm.eps), repr(m.norm.momentum), repr(_sn(m.gain))]
     if isinstance(m, custom.SelfAttention):
         channels = m.query.in_channels
         return [str(channels), str(channels // m.query.out_channels), repr(_sn(m.query))]
     if isinstance(m, style.PixelNorm):
-        return [_num(m.eps)]
+        return [repr(m.eps)]
     if isinstance(m, style.Constant):
         return [repr(tuple(m.value.shape))]
     if isinstance(m, style.NoiseInjection):
         return [str(m.scale.numel())]
     if isinstance(m, style.AdaIN):
-        return [str(m.affine.out_features // 2), str(m.affine.in_features), _num(m.eps)]
+        return [str(m.affine.out_features // 2), str(m.affine.in_features), repr(m.eps)]
     if isinstance(m, style.MinibatchStd):
         return [str(m.group)]
     return []  # Concat, Add
@@ -315,23 +311,28 @@ def _init_source(kind: str) -> str:
     return scheme[scheme.index("def "):].replace(": Any", ": torch.Tensor")
 
 
-_INITIALIZE = '''
-def initialize(module: nn.Module, weight_init, value: float, norm_std: float) -> None:
-    """The spec's `init` on conv, linear and embedding weights (biases 0) and on norm scales
-    (N(1, norm_std), shifts 0), as ganbuilder applies it."""
-    for m in module.modules():
-        if is_equalized(m):
-            continue  # its N(0, 1) weights and runtime scale are its initialisation
-        if isinstance(m, nn.modules.conv._ConvNd | nn.Linear | nn.Embedding):
-            weight = m.parametrizations.weight.original if hasattr(
-                m, "parametrizations") else m.weight
-            weight_init(weight, value)
-            if getattr(m, "bias", None) is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.modules.batchnorm._NormBase) and m.weight is not None:
-            nn.init.normal_(m.weight, 1.0, norm_std)
-            nn.init.zeros_(m.bias)
-'''.strip()
+# The compiler's `initialize`, made to take its scheme as arguments: (old, new) edits of its
+# source, each of which must apply, so a change there fails ejection loudly rather than drift.
+_INITIALIZE_EDITS = (
+    ("(module: nn.Module, init: dict | None) -> None:",
+     "(module: nn.Module, weight_init, value: float, norm_std: float) -> None:"),
+    ("    if not init:\n        return\n", ""),
+    ("    (kind, value), = init.items()\n    scheme = INITS.get(kind)\n", ""),
+    ("scheme.weight(weight, value)", "weight_init(weight, value)"),
+    ("scheme.norm_std(value)", "norm_std"),
+)
+
+
+def _initialize_source(equalized: bool) -> str:
+    text = _source(initialize)
+    for old, new in _INITIALIZE_EDITS:
+        if old not in text:
+            raise RuntimeError(f"eject: compile.network.initialize no longer has {old!r}")
+        text = text.replace(old, new)
+    if not equalized:  # the check that skips equalized layers would only puzzle a reader
+        text = "\n".join(line for line in text.splitlines()
+                          if "is_equalized" not in line and "runtime scale" not in line)
+    return text
 
 
 def _header(spec: Spec, overrides: list[str] | tuple[str, ...]) -> str:
@@ -372,14 +373,12 @@ def eject_source(spec: Spec, overrides: list[str] | tuple[str, ...] = ()) -> str
         names[name] = _class_name(name, taken)
         classes.append(_network_class(w, name, names[name], plan, build_network(plan), call))
     parts = [_source(cls) for cls, cname in _CLASSES.items() if cname in w.used]
-    initialize = _INITIALIZE
-    if re.search(r"\bequalize\(", "\n".join(parts + classes)):
+    equalized = bool(re.search(r"\bequalize\(", "\n".join(parts + classes)))
+    if inits and equalized:
         w.used.add("is_equalized")
-    else:  # no equalized layer: the check that skips them would only puzzle a reader
-        initialize = "\n".join(line for line in initialize.splitlines()
-                               if "is_equalized" not in line and "runtime scale" not in line)
     defs = [*_helpers(w.used, "\n".join(parts + classes)), *parts,
-            *[_init_source(kind) for kind in inits], *([initialize] if inits else []), *classes]
+            *[_init_source(kind) for kind in inits],
+            *([_initialize_source(equalized)] if inits else []), *classes]
     code = "\n\n\n".join(defs)
     imports = ["from __future__ import annotations", ""]
     if re.search(r"\bmath\.", code):
