@@ -18,6 +18,7 @@ from pathlib import Path
 from ganbuilder.errors import UserError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USER = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
 MAX_SAMPLES = 4096  # a grid larger than this is no picture; it would only exhaust memory
 
 
@@ -226,7 +227,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 else "no checkpoint was saved before it")
         print(f"error: {exc}; {keep}", file=sys.stderr)
         return EXIT_FAILURE
-    return EXIT_OK
+    # Stopped by Ctrl-C after saving: the shell's convention for an interrupted command.
+    return EXIT_INTERRUPTED if control.stop_requested else EXIT_OK
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -359,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
 

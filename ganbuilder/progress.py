@@ -26,6 +26,7 @@ class Progress:
         self.total = 0
         self.start = time.perf_counter()
         self.first_step = 0
+        self.last_saved: tuple | None = None  # a stop at a checkpoint step saves it once
 
     def __call__(self, event: Event) -> None:
         if self.quiet and not isinstance(event, Failed):
@@ -36,8 +37,10 @@ class Progress:
             self._line(f"training {event.spec_name} on {event.device} -> {event.run_dir}", True)
         elif isinstance(event, StepMetrics):
             self._line(self._bar(event), not self.tty)
-        elif isinstance(event, CheckpointSaved) and not self.tty:
-            self._line(f"checkpoint {event.path}", True)
+        elif isinstance(event, CheckpointSaved):
+            if not self.tty and (event.step, event.path) != self.last_saved:
+                self._line(f"checkpoint {event.path}", True)
+            self.last_saved = (event.step, event.path)
         elif isinstance(event, Finished):
             how = "stopped" if event.stopped else "finished"
             self._line(f"{how} at step {event.step}; run folder {event.run_dir}", True)
