@@ -173,3 +173,30 @@ def test_unknown_network_and_missing_extra_are_user_errors(dcgan, tmp_path, caps
     assert "pip install 'ganbuilder[export]'" in capsys.readouterr().err
     assert _export(dcgan, "onnx", tmp_path) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_onnx_parity_with_label_inputs(tmp_path):
+    """A conditional generator: float noise and int64 labels, a GraphNetwork taking *inputs."""
+    pytest.importorskip("onnx", reason="the 'export' extra is not installed")
+    ort = pytest.importorskip("onnxruntime", reason="the 'export' extra is not installed")
+    from ganbuilder.export.onnx import export_onnx
+
+    spec = load_spec(ROOT / "specs/cgan.yaml")
+    target = make_target(spec, _compiled(spec), 0)
+    out = export_onnx(target, tmp_path / "cgan.onnx")
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert [(i.name, i.type) for i in session.get_inputs()] == [
+        ("z", "tensor(float)"), ("y", "tensor(int64)")]
+    meta = session.get_modelmeta().custom_metadata_map
+    assert json.loads(meta["latent"])["y"]["dist"] == "categorical"
+    z, y = target.example(n=7, seed=3)
+    got = torch.from_numpy(session.run(["fake"], {"z": z.numpy(), "y": y.numpy()})[0])
+    with torch.no_grad():
+        expected = target.module(z, y)
+    assert torch.allclose(got, expected, atol=ONNX_ATOL, rtol=0)
+
+
+def test_a_direction_the_model_lacks_is_a_user_error(pix2pix, tmp_path, capsys):
+    assert _export(pix2pix, "safetensors", tmp_path / "g.safetensors", "--direction",
+                   "BtoA") == 2
+    assert "model 'pix2pix' does not translate BtoA" in capsys.readouterr().err
