@@ -80,3 +80,20 @@ def test_resume_from_a_checkpoint_alone_needs_no_spec_file(lone_checkpoint, monk
 def test_run_without_a_spec_or_checkpoint_says_what_it_needs(capsys):
     assert main(["run"]) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+def test_set_data_root_is_relative_to_the_current_folder(tmp_path, monkeypatch, write_spec):
+    from PIL import Image
+
+    images = tmp_path / "here" / "pics"
+    images.mkdir(parents=True)
+    for i in range(4):
+        Image.new("RGB", (8, 8), (i * 60, 0, 0)).save(images / f"{i}.png")
+    spec_dir = tmp_path / "specs"
+    spec_dir.mkdir()
+    spec = spec_dir / "s.yaml"
+    spec.write_text((ROOT / "specs" / "dcgan.yaml").read_text(encoding="utf-8"))
+    monkeypatch.chdir(tmp_path / "here")
+    loaded = load_spec(spec, ["data={source: folder, root: pics, image_size: 16, channels: 3}",
+                              "data.root=pics", "params.image_size=16", "params.nc=3"])
+    assert loaded.tree["data"]["root"] == str(images.resolve())

@@ -111,8 +111,23 @@ def load_spec_text(
     return _finish(tree, file, base, overrides)
 
 
+def _command_line_paths(tree: LDict, overrides) -> None:
+    """A data path given with --set is relative to the current folder (as any path typed on
+    the command line), not to the spec file's folder as paths written in the file are."""
+    from ganbuilder.data.registry import PATH_KEYS
+
+    data = tree.get("data")
+    for item in overrides:
+        path = parse_path(item.split("=", 1)[0].strip())  # apply_overrides checked the syntax
+        if isinstance(data, dict) and len(path) == 2 and path[0] == "data" \
+                and path[1] in PATH_KEYS and isinstance(data.get(path[1]), str) \
+                and "${" not in data[path[1]]:
+            data[path[1]] = str(Path(data[path[1]]).expanduser().resolve())
+
+
 def _finish(tree, file: str, base_dir: Path, overrides) -> Spec:
     apply_overrides(tree, list(overrides))
+    _command_line_paths(tree, overrides)
     problems: list = []
     env = substitute_params(tree, problems)
     expand_blocks(tree, env, problems)
