@@ -179,3 +179,16 @@ def test_eject_refuses_a_folder_and_reports_spec_errors(tmp_path, capsys):
     assert main(["eject", str(ROOT / "specs/dcgan.yaml"), "--set", "params.nz=0",
                  "--out", str(tmp_path / "m.py")]) == 2
     assert not (tmp_path / "m.py").exists()
+
+
+def test_a_module_eject_cannot_write_is_named_with_its_layer(monkeypatch, tmp_path, capsys):
+    from ganbuilder.export import eject
+    from ganbuilder.layers.modules import Concat
+
+    monkeypatch.delitem(eject._CLASSES, Concat)  # as a plugin layer's module would be
+    overrides = ["--set", "params.ngf=8"]
+    assert main(["eject", str(ROOT / "specs/pix2pix.yaml"), *overrides,
+                 "--out", str(tmp_path / "m.py")]) == 2
+    err = capsys.readouterr().err
+    assert "pix2pix.yaml:" in err
+    assert "networks.G.layers[15]: concat: eject cannot write Concat modules as source" in err

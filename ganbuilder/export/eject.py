@@ -23,6 +23,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ganbuilder.compile.network import GraphNetwork, build_network, initialize
+from ganbuilder.errors import UserError
 from ganbuilder.layers import modules as custom
 from ganbuilder.layers import style_modules as style
 from ganbuilder.layers.init import INITS
@@ -197,7 +198,10 @@ class _Writer:
         if type(m) in _CLASSES:
             self.used.add(_CLASSES[type(m)])
             return _call(_CLASSES[type(m)], _custom_args(m), indent)
-        raise TypeError(f"eject: no source for {type(m).__name__}")  # a layer added without one
+        # A plugin layer's module: its constructor arguments cannot be read back.
+        kind, path = (plan.kind, format_path(plan.path)) if plan is not None else ("layer", "")
+        raise self.spec.locate(UserError(
+            f"{kind}: eject cannot write {type(m).__name__} modules as source", path))
 
     def sequence(self, name: str, items: list[nn.Module], plans: list, indent: str,
                  brackets: str = "()", comments: bool = True, parent: tuple = ()) -> str:
