@@ -40,7 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     p._actions[-2].help = "spec file (YAML); with --resume, defaults to the checkpoint's spec"
     p.add_argument("--steps", type=int, help="train to this many steps (overrides the spec)")
     p.add_argument("--out", type=Path, help="run folder (default runs/<name>/<timestamp>)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
+    p.add_argument("--device", metavar="DEVICE",
+                   help="where to train: auto, cpu, cuda, cuda:N or mps (under torchrun, cuda "
+                   "is each rank's local GPU)")
+    p.add_argument("--nproc", type=int, metavar="N",
+                   help="train in N processes (torch.distributed, launched as torchrun would); "
+                   "data.batch_size stays the global batch")
     p.add_argument("--resume", type=Path, metavar="CKPT", help="continue from a checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -81,7 +86,13 @@ def _parser() -> argparse.ArgumentParser:
                    "model reads (A for AtoB, B for BtoA). Default: split the images exactly "
                    "twice as wide as high when the model was trained on aligned A|B files")
 
-    p = sub.add_parser("evaluate", help="score a checkpoint with the project's offline metrics")
+    p = sub.add_parser(
+        "evaluate", help="score a checkpoint with offline metrics",
+        description="Score a checkpoint: 2D mode coverage (ring8, grid25), the project's digit "
+        "classifier (digits), L1/PSNR/label kept (translation), or FID, KID, precision/recall "
+        "and density/coverage in Inception-v3 features for image generators on other image "
+        "data. The Inception weights (pt_inception-2015-12-05-6726825d.pth, pytorch-fid's "
+        "file) are never downloaded: --inception, $GANBUILDER_INCEPTION, or torch's hub cache.")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--n", type=int, default=None,
                    help="samples to score (default: 2500 for 2D mixtures, else 1000)")
@@ -89,6 +100,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
     p.add_argument("--live-weights", action="store_true",
                    help="with training.ema: the last step's weights instead of the average")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--inception", type=Path, metavar="PATH",
+                   help="the FID Inception-v3 weights file (state dict)")
+    p.add_argument("--real", type=Path, metavar="DIR|NPZ",
+                   help="real images to compare with: a folder, or a statistics file (.npz, "
+                   "mu and sigma as pytorch-fid saves them); default: the run's data, its test "
+                   "split where it has one")
+    p.add_argument("--n-real", type=int, default=10000,
+                   help="at most this many real images, spread evenly over the set")
+    p.add_argument("--save-stats", type=Path, metavar="NPZ",
+                   help="also write the real set's statistics (mu, sigma, features) there")
 
     p = sub.add_parser(
         "export", help="write a trained network as ONNX, TorchScript or safetensors",
@@ -174,6 +196,17 @@ def _warnings_as_lines() -> Iterator[None]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ganbuilder.train.distributed import rank
+
+    try:
+        return _train(args)
+    except UserError:
+        if rank() > 0:
+            return EXIT_USER  # every rank meets the same spec, data and flags: rank 0 says it
+        raise
+
+
+def _train(args: argparse.Namespace) -> int:
     import signal
     from datetime import datetime
 
@@ -181,8 +214,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ganbuilder.runs.checkpoint import checkpoint_file
     from ganbuilder.spec import load_spec
     from ganbuilder.train.control import Control
+    from ganbuilder.train.distributed import launched, rank, run_launcher
     from ganbuilder.train.trainer import DivergenceError, Trainer
 
+    if args.nproc is not None and args.nproc < 1:
+        raise UserError(f"--nproc must be at least 1, got {args.nproc}")
     if args.steps is not None and args.steps < 1:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
     if args.resume:
@@ -200,13 +236,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_dir = args.resume.resolve().parent.parent
     else:
         run_dir = Path("runs") / spec.name / datetime.now().strftime("%Y%m%d-%H%M%S")
+    if args.nproc and args.nproc > 1 and not launched():
+        # The spec was checked above, once; the ranks get one run folder between them.
+        return run_launcher(_rank_argv(args, run_dir), args.nproc)
     control = Control()
+    first_sigint = [0.0]
 
     def on_sigint(signum, frame) -> None:
-        print("\nstopping after this step and saving a checkpoint (Ctrl-C again to abort)",
-              file=sys.stderr)
+        import time
+
+        # Under a launcher a Ctrl-C reaches a rank twice (the terminal, then the launcher).
+        if launched() and first_sigint[0] and time.monotonic() - first_sigint[0] < 5:
+            return
+        first_sigint[0] = time.monotonic()
+        if rank() == 0:
+            print("\nstopping after this step and saving a checkpoint (Ctrl-C again to abort)",
+                  file=sys.stderr)
         control.stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if not launched():
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
     signal.signal(signal.SIGINT, on_sigint)
     trainer = Trainer(spec, run_dir, device=args.device, control=control, resume=args.resume,
@@ -215,13 +263,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.resume} is already at step {trainer.step} of "
                         f"{trainer.total_steps}: pass --steps above {trainer.step} to train on")
     found = trainer.data.describe()
-    if found and not args.quiet:
+    quiet = args.quiet or rank() > 0  # rank 0 speaks for all
+    if found and not quiet:
         print(f"data: {found}", file=sys.stderr)
-    progress = Progress(quiet=args.quiet)
+    # Rank 0 reports for all; a failure on another rank still ends in its traceback or error.
+    progress = _DataWaitNotice(Progress(quiet=quiet), quiet) if rank() == 0 else _ignore
     try:
         with _warnings_as_lines():
             trainer.run(progress)
     except DivergenceError as exc:
+        if rank() > 0:
+            return EXIT_FAILURE  # every rank sees the divergence (reduced losses): one message
         keep = (f"the last good checkpoint is {trainer.last_checkpoint} (continue with --resume "
                 "and a lower learning rate, or start again)" if trainer.last_checkpoint
                 else "no checkpoint was saved before it")
@@ -229,6 +281,46 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     # Stopped by Ctrl-C after saving: the shell's convention for an interrupted command.
     return EXIT_INTERRUPTED if control.stop_requested else EXIT_OK
+
+
+def _rank_argv(args: argparse.Namespace, run_dir: Path) -> list[str]:
+    """The `ganbuilder run` command line each rank of `--nproc` runs: the same flags, the run
+    folder fixed (so the ranks agree on it) and no --nproc."""
+    argv = ["run"] + ([str(args.spec)] if args.spec is not None else [])
+    for override in args.overrides:
+        argv += ["--set", override]
+    for flag, value in (("--steps", args.steps), ("--device", args.device),
+                        ("--resume", args.resume)):
+        if value is not None:
+            argv += [flag, str(value)]
+    return argv + ["--out", str(run_dir)] + (["--quiet"] if args.quiet else [])
+
+
+def _ignore(event: object) -> None:
+    """The event sink of ranks other than 0."""
+
+
+class _DataWaitNotice:
+    """Passes events on; says once when loading data has taken over a quarter of the step time
+    for several logged steps in a row, and names the setting that helps."""
+
+    STREAK = 3
+
+    def __init__(self, inner: Callable, quiet: bool):
+        self.inner, self.quiet, self.streak, self.said = inner, quiet, 0, False
+
+    def __call__(self, event) -> None:
+        metrics = getattr(event, "metrics", None)
+        if metrics and "time/data" in metrics and not self.said:
+            slow = metrics["time/data"] > 0.25 * metrics.get("time/step", float("inf"))
+            self.streak = self.streak + 1 if slow else 0
+            if self.streak >= self.STREAK:
+                self.said = True
+                if not self.quiet:
+                    print(f"\nnote: loading data takes {metrics['time/data'] * 1000:.0f} ms of "
+                          f"each {metrics['time/step'] * 1000:.0f} ms step; more data.workers "
+                          "(--set data.workers=N) would keep up", file=sys.stderr)
+        self.inner(event)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -253,10 +345,21 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ganbuilder.evaluate import evaluate_checkpoint
+    from ganbuilder.evaluate.report import format_report
 
+    if args.n_real < 2:
+        raise UserError(f"--n-real must be at least 2, got {args.n_real}")
+    options = {"inception": args.inception, "real": args.real, "n_real": args.n_real,
+               "save_stats": args.save_stats,
+               "progress": lambda line: print(f"\r{line}", end="", file=sys.stderr, flush=True)}
     result = evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed, device=args.device,
-                                 ema=not args.live_weights)
-    print(json.dumps(result, indent=2))
+                                 ema=not args.live_weights, options=options)
+    if result.get("kind") == "inception":
+        print(file=sys.stderr)  # ends the progress line
+    elif args.inception or args.real or args.save_stats:
+        print(f"warning: --inception, --real and --save-stats apply to the Inception metrics; "
+              f"'{result.get('kind')}' ran instead", file=sys.stderr)
+    print(json.dumps(result, indent=2) if args.json else format_report(result))
     return EXIT_OK
 
 

@@ -1,9 +1,10 @@
-"""Evaluating trained models with networks the project trains itself (nothing is downloaded).
+"""Evaluating trained models offline: the project's own classifiers, or Inception-v3 from a
+weights file the user provides (nothing is downloaded).
 
 `evaluate_checkpoint(path)` rebuilds a model from its checkpoint and runs the first registered
 evaluator (`registry.EVALUATORS`) that applies to its spec, returning a flat JSON-able dict
 whose `kind` says which ran. One module per job: `dispatch`, `points` (2D), `digits`,
-`translation`; `draw` holds the sampling they share.
+`translation`, `inception_images`; `draw` holds the sampling they share.
 
 - `toy2d`: a generator of 2D points on `ring8` / `grid25`: modes covered and % high-quality
   samples (VEEGAN convention, `ganbuilder.evaluate.toy2d`).
@@ -16,6 +17,9 @@ whose `kind` says which ran. One module per job: `dispatch`, `points` (2D), `dig
   code (named by a `mutual_info` term) rather than a label, plus, from samples spread evenly
   over the code's values, code purity, the digit each value draws and how many distinct
   digits the values cover.
+- `inception`: an image generator on any other image data (a folder, MNIST files): FID, KID,
+  precision/recall and density/coverage in Inception-v3 features against real images
+  (`ganbuilder.evaluate.inception_images`; the weights file is never downloaded).
 - `paired_translation`: L1 and PSNR of G(A) against B on held-out pairs, and `label_kept/AB`
   when the data carries labels.
 - `unpaired_translation`: `label_kept/AB` (and `label_kept/BA` when the spec has both
@@ -23,7 +27,12 @@ whose `kind` says which ran. One module per job: `dispatch`, `points` (2D), `dig
   labels as the source image's label.
 """
 
-from ganbuilder.evaluate import digits, points, translation  # noqa: F401  (registration)
+from ganbuilder.evaluate import (  # noqa: F401  (registration)
+    digits,
+    inception_images,
+    points,
+    translation,
+)
 from ganbuilder.evaluate.dispatch import evaluate_checkpoint
 from ganbuilder.evaluate.registry import EVALUATORS, Evaluator, Job, evaluator
 

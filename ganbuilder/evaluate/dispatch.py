@@ -13,10 +13,12 @@ from ganbuilder.evaluate.registry import EVALUATORS, Job
 
 
 def evaluate_checkpoint(path: str | Path, n: int | None = None, seed: int = 0,
-                        device: str = "cpu", ema: bool = True) -> dict[str, Any]:
+                        device: str = "cpu", ema: bool = True, options: dict | None = None
+                        ) -> dict[str, Any]:
     """Metrics for the model in a checkpoint, from `n` samples drawn with `seed` (None: the
     evaluator's own number, 2,500 for 2D mixtures as VEEGAN and PacGAN score them; with the
-    weight averages of a run with `training.ema`, unless `ema` is False)."""
+    weight averages of a run with `training.ema`, unless `ema` is False); `options` go to the
+    evaluator (`Job.options`)."""
     from ganbuilder.data.registry import with_defaults
     from ganbuilder.sampling import load_model
 
@@ -32,14 +34,14 @@ def evaluate_checkpoint(path: str | Path, n: int | None = None, seed: int = 0,
         target = entry.applies(spec, cfg)
         if target is not None:
             samples = entry.samples if n is None else n
-            out.update(entry.run(Job(spec, gan, cfg, samples, seed, target)))
+            out.update(entry.run(Job(spec, gan, cfg, samples, seed, target, options or {})))
             break
     else:
         names = ", ".join(e.name for e in EVALUATORS.ranked())
         raise UserError(
             f"no evaluation applies to '{spec.name}' (data source '{cfg['source']}'); the "
-            f"evaluators ({names}) know generators on ring8/grid25/digits and translation "
-            "between real_A and real_B")
+            f"evaluators ({names}) know generators on ring8/grid25/digits, image generators "
+            "on image data, and translation between real_A and real_B")
     out["seconds"] = round(time.perf_counter() - start, 2)
     return {k: _plain(v) for k, v in out.items()}
 

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ganbuilder.registry import Registry
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Job:
     """One evaluation: the model, its data section with defaults, and the sampling budget.
-    `target` is what the evaluator's `applies` picked (a tensor name, a direction map ...)."""
+    `target` is what the evaluator's `applies` picked (a tensor name, a direction map ...);
+    `options` are the caller's settings for evaluators that take some (the Inception weights,
+    the real set), which others ignore."""
 
     spec: Spec
     gan: GAN
@@ -28,6 +30,7 @@ class Job:
     n: int
     seed: int
     target: Any
+    options: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,126 @@
+"""The feature-set metrics pinned to known values: FID, KID, precision/recall,
+density/coverage (ganbuilder.evaluate.fid)."""
+
+import numpy as np
+import pytest
+
+from ganbuilder.evaluate.fid import (
+    density_coverage,
+    fid,
+    fid_from_stats,
+    kid,
+    polynomial_mmd,
+    precision_recall,
+)
+from ganbuilder.evaluate.frechet import gaussian_stats
+
+
+def exact_gaussian(n: int, mean: np.ndarray, cov: np.ndarray, seed: int) -> np.ndarray:
+    """n samples whose sample mean and (N-1) covariance are exactly `mean` and `cov`."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, len(mean)))
+    z -= z.mean(0)
+    # Whiten to an identity sample covariance, then colour with a square root of cov.
+    w, v = np.linalg.eigh(np.atleast_2d(np.cov(z, rowvar=False)))
+    z = z @ v @ np.diag(w ** -0.5) @ v.T
+    w, v = np.linalg.eigh(cov)
+    return z @ (v * np.sqrt(w)) @ v.T + mean
+
+
+@pytest.mark.parametrize("n, dim", [(200, 16), (12, 64)])  # more and fewer samples than dims
+def test_fid_of_a_set_with_itself_is_zero(n, dim):
+    x = np.random.default_rng(0).normal(size=(n, dim)) * 3 + 1
+    assert fid(x, x) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_fid_of_two_gaussian_sets_is_the_closed_form():
+    rng = np.random.default_rng(1)
+    rotation, _ = np.linalg.qr(rng.standard_normal((6, 6)))
+    d1 = np.array([1.0, 2.0, 0.5, 3.0, 1.5, 0.2])
+    d2 = np.array([2.0, 0.5, 0.5, 1.0, 4.0, 0.3])
+    mu1, mu2 = rng.standard_normal(6), rng.standard_normal(6)
+    # A shared eigenbasis: tr(S1 + S2 - 2 (S1 S2)^(1/2)) = sum (sqrt d1 - sqrt d2)^2.
+    s1, s2 = rotation @ np.diag(d1) @ rotation.T, rotation @ np.diag(d2) @ rotation.T
+    x, y = exact_gaussian(500, mu1, s1, 2), exact_gaussian(400, mu2, s2, 3)
+    closed = ((mu1 - mu2) ** 2).sum() + ((np.sqrt(d1) - np.sqrt(d2)) ** 2).sum()
+    assert fid(x, y) == pytest.approx(closed, rel=1e-9)
+    assert fid_from_stats(mu1, s1, mu2, s2) == pytest.approx(closed, rel=1e-9)
+
+
+def test_one_dimensional_fid():
+    x = exact_gaussian(50, np.zeros(1), np.eye(1), 4)
+    y = exact_gaussian(60, np.array([3.0]), np.array([[4.0]]), 5)
+    assert fid(x, y) == pytest.approx(3.0 ** 2 + (1.0 - 2.0) ** 2, rel=1e-9)
+
+
+def test_low_rank_fid_equals_the_covariance_route_and_scipy():
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((20, 48)) @ rng.standard_normal((48, 48))
+    y = rng.standard_normal((30, 48)) * 2 + 0.5
+    (mu1, s1), (mu2, s2) = gaussian_stats(x), gaussian_stats(y)
+    root = scipy_linalg.sqrtm(s1 @ s2).real
+    reference = ((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * root)
+    assert fid(x, y) == pytest.approx(reference, rel=1e-6)
+    assert fid_from_stats(mu1, s1, mu2, s2) == pytest.approx(reference, rel=1e-6)
+
+
+def test_kid_is_the_unbiased_polynomial_mmd_worked_by_hand():
+    # One feature, k(a, b) = (a b + 1)^3. XX off-diagonal: k(0,1) twice = 2 -> 2 / (2*1) = 1.
+    # YY: k(1,2) = 27 twice -> 27. XY: k(0,1) + k(0,2) + k(1,1) + k(1,2) = 1+1+8+27 = 37,
+    # times 2 / 2^2 = 18.5. MMD^2 = 1 + 27 - 18.5 = 9.5.
+    x, y = np.array([[0.0], [1.0]]), np.array([[1.0], [2.0]])
+    assert polynomial_mmd(x, y) == pytest.approx(9.5)
+    mean, std, size = kid(x, y, subsets=5, subset_size=10)
+    assert (mean, std, size) == (pytest.approx(9.5), pytest.approx(0.0), 2)
+
+
+def test_kid_scales_the_kernel_by_the_feature_count():
+    # Two features: a.b / 2. x = {(0,0), (2,0)}, y = {(2,0), (2,2)}.
+    # XX: k = (0 + 1)^3 = 1 twice -> 1. YY: (4/2 + 1)^3 = 27 twice -> 27.
+    # XY: (0+1)^3 + (0+1)^3 + (4/2+1)^3 + (4/2+1)^3 = 1 + 1 + 27 + 27 = 56 -> 2*56/4 = 28.
+    x, y = np.array([[0.0, 0.0], [2.0, 0.0]]), np.array([[2.0, 0.0], [2.0, 2.0]])
+    assert polynomial_mmd(x, y) == pytest.approx(1 + 27 - 28)
+
+
+def test_kid_of_samples_of_one_distribution_is_near_zero_and_of_shifted_ones_positive():
+    rng = np.random.default_rng(7)
+    x, y = rng.standard_normal((400, 8)), rng.standard_normal((400, 8))
+    same, std, size = kid(x, y, subsets=20, subset_size=100, seed=1)
+    assert size == 100
+    assert abs(same) < 3 * std + 1e-3
+    shifted, _, _ = kid(x, y + 1.0, subsets=20, subset_size=100, seed=1)
+    assert shifted > 0.1
+
+
+def test_precision_and_recall_of_identical_and_of_far_apart_sets():
+    x = np.random.default_rng(8).standard_normal((60, 5))
+    assert precision_recall(x, x) == {"precision": 1.0, "recall": 1.0}
+    assert precision_recall(x, x + 100.0) == {"precision": 0.0, "recall": 0.0}
+
+
+def test_precision_counts_fake_points_inside_real_knn_balls():
+    real = np.arange(10.0)[:, None]  # k=3 radius of 0 and 9 is 3, of every other point 2
+    fake = np.array([[0.5], [4.0], [8.9], [11.0], [12.5], [-3.5], [20.0], [30.0]])
+    # Inside: 0.5, 4.0, 8.9, 11.0 (|11 - 9| = 2 <= 3); 12.5 and -3.5 are 3.5 from the ends.
+    assert precision_recall(real, fake)["precision"] == pytest.approx(4 / 8)
+
+
+def test_density_and_coverage():
+    x = np.random.default_rng(9).standard_normal((80, 4))
+    same = density_coverage(x, x)
+    assert same["coverage"] == 1.0
+    assert 0.5 < same["density"] < 1.5
+    assert density_coverage(x, x + 50.0) == {"density": 0.0, "coverage": 0.0}
+    # Generated = the real points with x0 > 0: each covers its own ball, few of the others.
+    half = x[x[:, 0] > 0]
+    share = len(half) / len(x)
+    assert share <= density_coverage(x, half)["coverage"] < 1.0
+    assert precision_recall(x, half)["precision"] == 1.0
+
+
+def test_metrics_refuse_too_few_samples():
+    with pytest.raises(ValueError, match="k=3"):
+        precision_recall(np.zeros((3, 2)), np.zeros((10, 2)))
+    with pytest.raises(ValueError, match="at least 2"):
+        fid(np.zeros((1, 2)), np.zeros((5, 2)))
