@@ -30,12 +30,20 @@ class TermContext:
     - `state`: this term's persistent tensors (BEGAN's k), kept across steps and saved in
       checkpoints; one dict per objective and term.
     - `history(critic, size)`: the image pool of past fakes for a critic (CycleGAN: 50).
+    - `uniform(n, device)`: n uniform [0, 1) numbers, one per sample of this process's batch
+      (a penalty's interpolation weights). The trainer draws them for the global batch and
+      hands each rank its share, so they do not depend on the number of processes.
+    - `grad_scale`: the factor the objective's loss is scaled by before backward (fp16's loss
+      scale, else 1); a penalty's inner gradient scales by it and divides it out (torch's AMP
+      recipe for gradient penalties).
     """
 
     def __init__(self, tensors: Mapping[str, torch.Tensor] | Callable[[str], torch.Tensor],
                  networks: Mapping[str, torch.nn.Module], updates: Iterable[str],
                  gan: GanLoss | str = "bce", state: dict | None = None,
-                 history: Callable[[str, int], HistoryPool] | None = None):
+                 history: Callable[[str, int], HistoryPool] | None = None,
+                 uniform: Callable[[int, torch.device], torch.Tensor] | None = None,
+                 grad_scale: float = 1.0):
         self._tensor = tensors if callable(tensors) else tensors.__getitem__
         self._networks = networks
         self.updates = frozenset(updates)
@@ -43,12 +51,21 @@ class TermContext:
         self.state: dict[str, torch.Tensor] = {} if state is None else state
         self._history = history
         self._pools: dict[tuple[str, int], HistoryPool] = {}
+        self._uniform = uniform
+        self.grad_scale = grad_scale
 
     def tensor(self, name: str) -> torch.Tensor:
         return self._tensor(name)
 
     def network(self, name: str) -> torch.nn.Module:
         return self._networks[name]
+
+    def uniform(self, n: int, device: torch.device) -> torch.Tensor:
+        if self._uniform is not None:
+            return self._uniform(n, device)
+        import torch
+
+        return torch.rand(n, device=device)
 
     def history(self, critic: str, size: int) -> HistoryPool:
         if self._history is not None:

@@ -148,8 +148,9 @@ for _kind, _doc in {
 def gradient_penalty(p: dict, ctx):
     """WGAN-GP (Gulrajani et al. 2017): (||grad D(x_hat)|| - 1)^2 on real/fake interpolates."""
     real, fake = ctx.tensor(p["real"]), ctx.tensor(p["fake"]).detach()
-    alpha = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device)
-    grad = _input_gradient(ctx.network(p["critic"]), alpha * real + (1 - alpha) * fake)
+    alpha = ctx.uniform(real.shape[0], real.device).view((-1,) + (1,) * (real.dim() - 1))
+    grad = _input_gradient(ctx.network(p["critic"]), alpha * real + (1 - alpha) * fake,
+                           ctx.grad_scale)
     return ((grad.norm(dim=1) - p["target"]) ** 2).mean(), {}
 
 
@@ -163,15 +164,19 @@ def gradient_penalty(p: dict, ctx):
 def r1_penalty(p: dict, ctx):
     """R1 (Mescheder et al. 2018; StyleGAN): 0.5 * E ||grad D(x)||^2 on real samples, so
     `weight` is the paper's gamma (StyleGAN: 10). Add it to the critic's objective."""
-    grad = _input_gradient(ctx.network(p["critic"]), ctx.tensor(p["real"]).detach())
+    grad = _input_gradient(ctx.network(p["critic"]), ctx.tensor(p["real"]).detach(),
+                           ctx.grad_scale)
     return 0.5 * grad.pow(2).sum(1).mean(), {}
 
 
-def _input_gradient(critic, x):
-    """d critic(x) / dx per sample, flattened, kept differentiable for the penalty's backward."""
+def _input_gradient(critic, x, scale: float = 1.0):
+    """d critic(x) / dx per sample, flattened, kept differentiable for the penalty's backward.
+    Under fp16 the output is scaled by the loss scale before autograd.grad (so small gradients
+    do not underflow) and the gradient divided by it after (torch's AMP recipe)."""
     x = x.requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
-    return grad.flatten(1)
+    out = critic(x).sum()
+    (grad,) = torch.autograd.grad(out * scale if scale != 1.0 else out, x, create_graph=True)
+    return (grad.float() / scale if scale != 1.0 else grad).flatten(1)
 
 
 def _mutual_info_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:

@@ -13,6 +13,9 @@ from ganbuilder.errors import Problem
 from ganbuilder.registry import did_you_mean
 from ganbuilder.spec.paths import Locations, format_path
 
+# What `training.device` and `--device` accept: auto, cpu, mps, cuda, cuda:N.
+DEVICE_PATTERN = r"^(auto|cpu|mps|cuda(:[0-9]+)?)$"
+
 IDENT = "^[A-Za-z_][A-Za-z0-9_]*$"
 _NAME = {"type": "string", "pattern": IDENT}
 
@@ -145,7 +148,24 @@ def spec_schema() -> dict:
             "schedule": _one_of_keys({n: d.params for n, d in SCHEDULES.items()},
                                      "learning-rate schedule"),
             "seed": {"type": "integer", "minimum": 0, "default": 0},
-            "device": {"enum": ["auto", "cpu", "cuda", "mps"], "default": "auto"},
+            "device": {"type": "string", "pattern": DEVICE_PATTERN, "default": "auto",
+                       "description": "auto, cpu, cuda, cuda:N or mps; under torchrun `cuda` "
+                                      "is each rank's local GPU"},
+            "precision": {"enum": ["fp32", "bf16", "fp16"], "default": "fp32",
+                          "description": "autocast dtype of the forward pass and loss terms; "
+                                         "fp16 scales each objective's loss (a GradScaler "
+                                         "per objective)"},
+            "sync_batch_norm": {"type": "boolean", "default": False,
+                                "description": "under torchrun, batch norm statistics over "
+                                               "the global batch (SyncBatchNorm) instead of "
+                                               "each rank's share"},
+            "channels_last": {"type": "boolean", "default": False,
+                              "description": "networks and image batches in channels-last "
+                                             "memory order (faster convolutions on recent "
+                                             "GPUs)"},
+            "compile": {"type": "boolean", "default": False,
+                        "description": "torch.compile each network (slow first steps, then "
+                                       "faster ones, mostly on GPUs)"},
             "log_every": {**every, "default": 10},
             "sample_every": {**every, "default": 500},
             "checkpoint_every": {**every, "default": 1000},

@@ -38,6 +38,7 @@ from ganbuilder.runs.grid import save_png
 from ganbuilder.runs.samples import render_samples
 from ganbuilder.spec import Spec
 from ganbuilder.train.control import Control
+from ganbuilder.train.distributed import Ranks, sync_batch_norm
 from ganbuilder.train.ema import WeightAverage
 from ganbuilder.train.events import (
     CheckpointSaved,
@@ -50,6 +51,7 @@ from ganbuilder.train.events import (
     Started,
     StepMetrics,
 )
+from ganbuilder.train.precision import Precision
 
 
 class DivergenceError(RuntimeError):
@@ -71,13 +73,15 @@ class _Objective:
                                          self.parameters)
         self.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
 
-    def step(self) -> None:
-        """The optimizer step, then WGAN's weight clipping when the objective asks for it."""
-        self.optimizer.step()
+    def step(self, precision: Precision) -> bool:
+        """The optimizer step, then WGAN's weight clipping when the objective asks for it;
+        False when fp16's scaler skipped the step (its gradients overflowed)."""
+        stepped = precision.step(self.name, self.optimizer)
         if self.clip is not None:
             with torch.no_grad():
                 torch._foreach_clamp_min_(self.parameters, -self.clip)
                 torch._foreach_clamp_max_(self.parameters, self.clip)
+        return stepped
 
 
 class Trainer:
@@ -93,6 +97,7 @@ class Trainer:
         training = spec.training
         self.total_steps = steps or training["steps"]
         self.device = pick_device(device or training["device"])
+        self.ranks = Ranks.from_env(self.device)  # world 1 unless launched by torchrun
         seed = training["seed"]
         torch.manual_seed(seed)
         try:
@@ -100,14 +105,21 @@ class Trainer:
         except DataError as exc:
             raise spec.locate(exc) from None
         batch_size = with_defaults(spec.tree["data"])["batch_size"]
+        self.ranks.check_batch(batch_size)
         self.sampler = self.data.sampler(batch_size, seed)
         self.batch_size = batch_size
         self.gan = GAN(spec).to(self.device)
+        self._speed_switches(training)
         self.gan_loss = GAN_LOSSES.get(spec.gan_loss)
         self.objectives = [_Objective(n, spec, self.gan) for n in spec.objective_order]
         self.lr_factor = lr_factor(training.get("schedule"), self.total_steps)
         self.latent_generator = torch.Generator().manual_seed(seed + 1)
         self.pool_generator = torch.Generator().manual_seed(seed + 3)
+        self.uniform_generator = torch.Generator().manual_seed(seed + 5)
+        self.precision = Precision(training["precision"], self.device,
+                                   [o.name for o in self.objectives])
+        self._seed_rank()
+        self.data_time = 0.0
         self.pools: dict[str, HistoryPool] = {}
         self.term_states: dict[str, dict[str, torch.Tensor]] = {}
         ema = training.get("ema")
@@ -164,7 +176,10 @@ class Trainer:
             "optimizer_types": optimizer_types({o.name: o.optimizer for o in self.objectives}),
             "rng": {"torch": torch.get_rng_state(),
                     "latent": self.latent_generator.get_state(),
-                    "pool": self.pool_generator.get_state()},
+                    "pool": self.pool_generator.get_state(),
+                    "uniform": self.uniform_generator.get_state()},
+            "world_size": self.ranks.world,
+            "scalers": self.precision.state_dict(),
             "sampler": self.sampler.state_dict(),
             "pools": {k: p.state_dict() for k, p in self.pools.items()},
             "term_states": {k: dict(s) for k, s in self.term_states.items() if s},
@@ -192,6 +207,10 @@ class Trainer:
                                 for key, values in state.get("term_states", {}).items()}
             if self.ema is not None:
                 self.ema.load_state_dict(state.get("ema", {}), self.device)
+            if "uniform" in state["rng"]:  # checkpoints from before it drew from the global RNG
+                self.uniform_generator.set_state(state["rng"]["uniform"])
+            self.precision.load_state_dict(state.get("scalers", {}))
+            self._restore_rank(state)
         except (AttributeError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
             # Layout, networks and optimizers were checked above, so what still fails here
             # is a value inside the file (an RNG state of the wrong size, a sampler entry).
@@ -205,12 +224,15 @@ class Trainer:
         """Write a checkpoint, after checking that the weights, the optimizer and term state,
         and `losses` (summed since the last check) are finite: a diverged model raises
         DivergenceError and never replaces the last good checkpoint."""
-        losses = {k: torch.as_tensor(v) for k, v in (losses or {}).items()}
+        # The mean over ranks, so that every rank agrees on a divergence.
+        losses = self.ranks.mean({k: torch.as_tensor(v) for k, v in (losses or {}).items()})
         bad = first_nonfinite(losses.items())
         if bad is not None:
             raise DivergenceError(f"{bad} is {float(losses[bad])} at step {self.step}; "
                                   "training diverged")
         state = self.state_dict()
+        if self.ranks.active:
+            state["ranks"] = self.ranks.gather(self._rank_state())
         bad = first_nonfinite(
             [(f"network {n} parameter '{k}'", v) for n, sd in state["networks"].items()
              for k, v in sd.items()]
@@ -223,15 +245,91 @@ class Trainer:
         if bad is not None:
             raise DivergenceError(f"{bad} is not finite at step {self.step}; training diverged")
         path = self.run_dir / "checkpoints" / name
-        save_checkpoint(state, path)
+        if self.ranks.is_main:  # rank 0 alone writes the run folder
+            save_checkpoint(state, path)
         self.last_checkpoint = path
         return path
 
+    # -- ranks and speed switches ----------------------------------------------------------------
+    def _speed_switches(self, training: dict) -> None:
+        """SyncBatchNorm under torchrun, channels-last memory order and torch.compile, as the
+        training section asks; none changes a parameter's name, so checkpoints stay portable."""
+        if training["sync_batch_norm"] and self.ranks.active and self.device.type != "cuda":
+            raise UserError("training.sync_batch_norm: torch's SyncBatchNorm runs on CUDA "
+                            f"devices only, and this run is on {self.device.type}; leave it "
+                            "off (each rank normalizes over its own share of the batch)")
+        for name in list(self.gan.nets):
+            if training["sync_batch_norm"] and self.ranks.active:
+                self.gan.nets[name] = sync_batch_norm(self.gan.nets[name])
+            if training["channels_last"]:
+                self.gan.nets[name].to(memory_format=torch.channels_last)
+            if training["compile"]:
+                self.gan.nets[name].compile()  # in place: state_dict keys keep their names
+        self.channels_last = training["channels_last"]
+
+    def _seed_rank(self, step: int = 0) -> None:
+        """Each rank's own noise (dropout, noise inputs, history pools); rank 0's is a single
+        process's, so one process and rank 0 of many start alike."""
+        if self.ranks.rank > 0:
+            seed = self.spec.training["seed"] + 7919 * self.ranks.rank + 104729 * step
+            torch.manual_seed(seed)
+            self.pool_generator.manual_seed(seed + 3)
+
+    def _rank_state(self) -> dict:
+        """What differs between ranks: their noise, history pools, loss-term state and batch
+        norm statistics (each rank's own unless training.sync_batch_norm)."""
+        return {"torch": torch.get_rng_state(), "pool": self.pool_generator.get_state(),
+                "pools": {k: p.state_dict() for k, p in self.pools.items()},
+                "term_states": {k: {n: v.detach().cpu() for n, v in s.items()}
+                                for k, s in self.term_states.items() if s},
+                "buffers": {n: {k: b.detach().cpu() for k, b in net.named_buffers()}
+                            for n, net in self.gan.nets.items()}}
+
+    def _restore_rank(self, state: dict) -> None:
+        """This rank's own state from a checkpoint of several ranks. At the world size it was
+        saved with, each rank continues exactly; at another, the global stream (weights,
+        optimizers, data and latent draws) continues, a rank the checkpoint has takes its
+        state, and a new rank starts its own noise afresh (no longer bit-exact)."""
+        saved = state.get("ranks") or []
+        if self.ranks.rank >= len(saved):
+            if self.ranks.rank > 0:
+                self.pools.clear()
+                self._seed_rank(int(state["step"]))
+            return
+        mine = saved[self.ranks.rank]
+        torch.set_rng_state(mine["torch"])
+        self.pool_generator.set_state(mine["pool"])
+        self.pools = {}
+        for key, pool_state in mine["pools"].items():
+            self.pools[key] = HistoryPool(int(pool_state["size"]), self.pool_generator)
+            self.pools[key].load_state_dict(pool_state, self.device)
+        self.term_states = {key: {n: v.to(self.device) for n, v in values.items()}
+                            for key, values in mine["term_states"].items()}
+        with torch.no_grad():
+            for name, buffers in mine["buffers"].items():
+                own = dict(self.gan.nets[name].named_buffers())
+                for key, value in buffers.items():
+                    own[key].copy_(value)
+
+    def _uniform(self, n: int, device: torch.device) -> torch.Tensor:
+        """Per-sample uniforms for a term, drawn for the global batch and cut to this rank's
+        share: a penalty's interpolation weights do not depend on the number of ranks."""
+        values = torch.rand(n * self.ranks.world, generator=self.uniform_generator)
+        return values[self.ranks.share(len(values))].to(device)
+
     # -- one iteration -------------------------------------------------------------------------
     def _draw(self) -> TensorCache:
-        batch = {k: v.to(self.device, non_blocking=True) for k, v in self.sampler.next().items()}
-        latent = sample_latent(self.spec.tree.get("latent") or {}, self.batch_size,
-                               self.latent_generator, self.device)
+        """The global batch and latent draw (the same on every rank), this rank's share."""
+        start = time.perf_counter()
+        batch = {k: v.to(self.device, non_blocking=True)
+                 for k, v in self.ranks.shard(self.sampler.next()).items()}
+        if self.channels_last:
+            batch = {k: v.contiguous(memory_format=torch.channels_last)
+                     if v.dim() == 4 and v.is_floating_point() else v for k, v in batch.items()}
+        self.data_time += time.perf_counter() - start
+        latent = self.ranks.shard(sample_latent(self.spec.tree.get("latent") or {},
+                                                self.batch_size, self.latent_generator,
+                                                self.device))
         return TensorCache(self.gan, {**batch, **latent})
 
     def train_step(self, sums: dict[str, torch.Tensor]) -> None:
@@ -254,23 +352,35 @@ class Trainer:
         """One optimizer step of one objective: its weighted terms, backward, step."""
         ctx = TermContext(lambda name: cache.get(name, obj.updates), self.gan.nets,
                           obj.updates, self.gan_loss,
-                          history=lambda critic, size: self._pool(obj, critic, size))
+                          history=lambda critic, size: self._pool(obj, critic, size),
+                          uniform=self._uniform, grad_scale=self.precision.grad_scale(obj.name))
         total = 0.0
         share = 1.0 / obj.repeat  # metrics of a repeated objective are its mean
-        for term in obj.terms:
-            ctx.state = self.term_states.setdefault(f"{obj.name}/{term.label}", {})
-            value, extra = term.definition.compute(term.params, ctx)
-            total = total + term.weight * value
-            _accumulate(sums, f"loss/{obj.name}/{term.label}", value.detach(), share)
-            for key, metric in extra.items():
-                _accumulate(sums, key, metric, share)
+        step_sums: dict[str, torch.Tensor] = {}
+        with self.precision.autocast():
+            for term in obj.terms:
+                ctx.state = self.term_states.setdefault(f"{obj.name}/{term.label}", {})
+                value, extra = term.definition.compute(term.params, ctx)
+                total = total + term.weight * value.float()
+                _accumulate(step_sums, f"loss/{obj.name}/{term.label}", value.detach().float(),
+                            share)
+                for key, metric in extra.items():
+                    _accumulate(step_sums, key, metric, share)
         obj.optimizer.zero_grad(set_to_none=True)
         # Gradients for the trained networks only: the G step backpropagates through D to G
         # without computing D's weight gradients, while graphs through networks this
         # objective does not train stay whole for a later objective to reuse.
-        total.backward(inputs=obj.parameters)
-        obj.step()
+        self.precision.backward(obj.name, total, obj.parameters)
+        self.ranks.average_gradients(obj.parameters)  # one all_reduce, before the step
+        stepped = obj.step(self.precision)
         cache.consumed(obj.updates)
+        if not stepped:  # fp16 overflow: skipped, not a divergence, unless it keeps on
+            if self.precision.collapsed():
+                raise DivergenceError(f"every fp16 step of objective {obj.name} overflowed "
+                                      f"for a while at step {self.step}; training diverged")
+            return
+        for key, value in step_sums.items():
+            _accumulate(sums, key, value)
         _accumulate(sums, f"loss/{obj.name}", total.detach(), share)
 
     def _pool(self, objective: _Objective, critic: str, size: int) -> HistoryPool:
@@ -284,17 +394,22 @@ class Trainer:
     def run(self, emit: Callable[[Event], None] = lambda e: None) -> Path:
         """Train to `total_steps` (or until stopped); returns the run folder."""
         training = self.spec.training
-        try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"cannot create the run folder {self.run_dir}: "
-                            f"{exc.strerror or exc}") from None
-        (self.run_dir / "spec.yaml").write_text(self.spec.text(), encoding="utf-8")
+        main = self.ranks.is_main  # rank 0 alone writes the run folder
+        if main:
+            try:
+                self.run_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"cannot create the run folder {self.run_dir}: "
+                                f"{exc.strerror or exc}") from None
+            (self.run_dir / "spec.yaml").write_text(self.spec.text(), encoding="utf-8")
         emit(Started(self.run_dir, self.spec.name, self.step, self.total_steps,
-                     str(self.device)))
-        # A resumed run logs again from its checkpoint's step; a restarted one from zero.
-        truncate_metrics(self.run_dir / "metrics.jsonl", self.step)
-        metrics_file = (self.run_dir / "metrics.jsonl").open("a", encoding="utf-8")
+                     str(self.device) + (f" x {self.ranks.world} ranks" if main and
+                                         self.ranks.active else "")))
+        if main:
+            # A resumed run logs again from its checkpoint's step; a restarted one from zero.
+            truncate_metrics(self.run_dir / "metrics.jsonl", self.step)
+        metrics_file = (self.run_dir / "metrics.jsonl").open("a", encoding="utf-8") if main \
+            else None
         sums: dict[str, torch.Tensor] = {}
         counts = 0
         tick = time.perf_counter()
@@ -305,17 +420,19 @@ class Trainer:
             while self.step < self.total_steps:
                 if self.control.paused:
                     self._pause(emit, sums)
-                if self.control.stop_requested:
+                if self.ranks.any(self.control.stop_requested):  # all ranks stop at one step
                     break
                 self.train_step(sums)
                 counts += 1
                 if self.step % training["log_every"] == 0 or self.step == self.total_steps:
                     now = time.perf_counter()
                     metrics = self._metrics(sums, counts, (now - tick) / counts)
-                    metrics_file.write(json.dumps({"step": self.step, **metrics}) + "\n")
-                    metrics_file.flush()
+                    if metrics_file is not None:
+                        metrics_file.write(json.dumps({"step": self.step, **metrics}) + "\n")
+                        metrics_file.flush()
                     emit(StepMetrics(self.step, metrics))
                     sums, counts, tick = {}, 0, time.perf_counter()
+                    self.data_time = 0.0
                 if self.step % training["sample_every"] == 0:
                     self._samples(emit)
                 if self.step % training["checkpoint_every"] == 0:
@@ -330,8 +447,10 @@ class Trainer:
             emit(Failed(self.step, _describe(exc), self.last_checkpoint))
             raise
         finally:
-            metrics_file.close()
+            if metrics_file is not None:
+                metrics_file.close()
         emit(Finished(self.step, self.run_dir, stopped))
+        self.ranks.close()
         return self.run_dir
 
     def _pause(self, emit: Callable[[Event], None], sums: dict[str, torch.Tensor]) -> None:
@@ -343,6 +462,10 @@ class Trainer:
             emit(Resumed(self.step))
 
     def _metrics(self, sums: dict, counts: int, step_time: float) -> dict[str, float]:
+        """The means since the last log over steps and ranks (reduced here only), the
+        learning rates, and seconds per step and per step's data loading."""
+        sums = self.ranks.mean({**sums, "time/data": torch.tensor(self.data_time)})
+        data_time = float(sums.pop("time/data")) / counts
         metrics = {k: float(v) / counts for k, v in sums.items()}
         for key, value in metrics.items():
             if not math.isfinite(value):
@@ -350,9 +473,12 @@ class Trainer:
         for obj in self.objectives:
             metrics[f"lr/{obj.name}"] = obj.optimizer.param_groups[0]["lr"]
         metrics["time/step"] = step_time
+        metrics["time/data"] = data_time
         return metrics
 
     def _samples(self, emit: Callable[[Event], None]) -> None:
+        if not self.ranks.is_main:
+            return
         with self.ema.applied(self.gan) if self.ema else nullcontext(self.gan) as gan:
             image = render_samples(gan, self.data, self.spec, self.device)
         path = self.run_dir / "samples" / f"step_{self.step:06d}.png"
