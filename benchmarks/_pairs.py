@@ -191,7 +191,11 @@ def add_protocol_args(ap: argparse.ArgumentParser, pairs: int, warmup: int) -> N
     """The options every training-step benchmark takes."""
     ap.add_argument("--pairs", type=int, default=pairs, help="timed pairs of iterations")
     ap.add_argument("--warmup", type=int, default=warmup, help="untimed pairs first")
-    ap.add_argument("--threads", type=int, help="torch.set_num_threads (default: leave as is)")
+    # One thread by default: on a loaded machine, preempted OpenMP threads stall each other at
+    # every barrier and the ratios scatter (DCGAN at ngf 32 under a load of 10 on 2 cores:
+    # 3.8 s per iteration with 2 threads, 0.33 s with 1).
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch.set_num_threads (1; 0 leaves torch's default)")
     ap.add_argument("--device", default="auto", help="cpu, cuda, or auto (the trainer's pick)")
     ap.add_argument("--batches", type=int, default=8, help="distinct pre-drawn data batches")
 
