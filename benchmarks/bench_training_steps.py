@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="benchmark only this spec (repeatable; default: all three)")
     ap.add_argument("--full", action="store_true",
                     help="the specs' own sizes instead of the QUICK settings")
-    add_protocol_args(ap, pairs=12, warmup=2)
+    add_protocol_args(ap, pairs=20, warmup=3)
     args = ap.parse_args(argv)
     names = args.only or list(MODULES)
     settings = {name: FULL[name] if args.full else MODULES[name].QUICK for name in names}
