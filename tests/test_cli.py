@@ -161,7 +161,7 @@ def test_evaluate_a_ring_checkpoint(tmp_path, capsys, monkeypatch):
     assert main(["run", "specs/gan_ring8.yaml", "--steps", "3", "--out", str(out),
                  "--quiet"]) == 0
     capsys.readouterr()
-    assert main(["evaluate", str(out / "checkpoints" / "last.pt"), "--n", "200"]) == 0
+    assert main(["evaluate", str(out / "checkpoints" / "last.pt"), "--n", "200", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["kind"] == "toy2d"
     assert result["modes_total"] == 8

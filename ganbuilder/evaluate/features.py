@@ -222,7 +222,7 @@ def _uint8_rgb(image: Any) -> np.ndarray:
 def data_features(extractor: Extractor, spec: Any, cfg: dict, limit: int) -> RealFeatures:
     """Features of the run's own data (its test split where the layout has one), at the
     training resolution, without augmentation."""
-    source, where = open_real(spec, cfg)
+    source, where, name = open_real(spec, cfg)
     indices = evenly(len(source), limit)
     if len(indices) < 2:
         raise UserError(f"the run's data ({where}) holds {len(indices)} image(s); FID needs 2")
@@ -231,14 +231,14 @@ def data_features(extractor: Extractor, spec: Any, cfg: dict, limit: int) -> Rea
     digest = hashlib.sha256()
     for batch in images:
         digest.update(np.ascontiguousarray(batch).tobytes())
-    name = Path(str(cfg.get("root") or cfg["source"])).name
     return cached(extractor, name, digest.hexdigest(), f"{len(indices)} images of {where}",
                   lambda: extractor.features(images))
 
 
-def open_real(spec: Any, cfg: dict) -> tuple[Any, str]:
-    """The data source of real images to compare with, and a description: a source's `test`
-    split where its schema has one; for a folder named train/ a sibling test/ or val/."""
+def open_real(spec: Any, cfg: dict) -> tuple[Any, str, str]:
+    """The data source of real images to compare with, a description and a name for its
+    cache file: a source's `test` split where its schema has one; for a folder named train/ a
+    sibling test/ or val/."""
     from ganbuilder.data import open_source
     from ganbuilder.data.folder import has_images
     from ganbuilder.data.registry import resolve_path, source_def
@@ -259,4 +259,7 @@ def open_real(spec: Any, cfg: dict) -> tuple[Any, str]:
                     break
         if where == f"{root}":
             where += " (the training images: no test/ or val/ beside it)"
-    return open_source(cfg, spec.base_dir), where
+    name = Path(str(cfg.get("root") or cfg["source"])).name
+    if cfg.get("split"):
+        name += f"-{cfg['split']}"
+    return open_source(cfg, spec.base_dir), where, name
