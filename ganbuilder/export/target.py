@@ -122,6 +122,8 @@ def batch_dependent_layers(spec: Spec, network: str) -> list[LayerPlan]:
 
 def _metadata(spec: Spec, network: str, inputs: list[str], shapes: list[tuple], output: str,
               step: int) -> dict[str, str]:
+    """What a user of the exported file needs to feed it: each input's shape, dtype and latent
+    distribution (or data range), the output's name, shape and range, as JSON strings."""
     a = spec.analysis
     latent = spec.tree.get("latent") or {}
     described = {}
@@ -136,10 +138,10 @@ def _metadata(spec: Spec, network: str, inputs: list[str], shapes: list[tuple], 
                   if path[:2] == ("networks", network) and layer.kind == "noise"]
     meta = {
         "ganbuilder.spec": spec.name,
-        "latent": json.dumps({name: latent[name] for name in inputs if name in latent}),
-        "output_range": json.dumps(output_range(spec, network)),
         "ganbuilder.network": network,
         "ganbuilder.step": str(step),
+        "latent": json.dumps({name: latent[name] for name in inputs if name in latent}),
+        "output_range": json.dumps(output_range(spec, network)),
         "inputs": json.dumps(described),
         "output": json.dumps({"name": output, "shape": ["batch", *a.networks[network].output_shape],
                               "range": output_range(spec, network)}),
