@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ganbuilder._lazy import F, torch
 from ganbuilder.layers.registry import format_shape
+from ganbuilder.losses.params import TENSOR, TENSORS, as_list
 from ganbuilder.losses.registry import loss_term
-from ganbuilder.losses.terms import _TENSOR, _TENSORS, _as_list
 
 
 def _classification_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:
@@ -35,9 +35,9 @@ def _classification_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str
     {
         "classifier": {"type": "string", "description": "the network that outputs class "
                        "logits (ACGAN's auxiliary classifier, often a head on D's body)"},
-        "input": {**_TENSORS, "description": "what the classifier reads: real or generated "
+        "input": {**TENSORS, "description": "what the classifier reads: real or generated "
                   "samples, or a shared body's features of them"},
-        "labels": {**_TENSOR, "description": "the integer labels to predict: the data's "
+        "labels": {**TENSOR, "description": "the integer labels to predict: the data's "
                    "`label` for real samples, the categorical latent G drew for fakes"},
     },
     required=("classifier", "input", "labels"),
@@ -51,7 +51,7 @@ def classification(p: dict, ctx):
     al. 2017: the critic's objective has it on real and on fake samples, the generator's on
     fakes, so G draws samples the classifier recognises as their label). Where the objective
     trains the classifier it records `acc/<classifier>/<labels>`, its top-1 accuracy."""
-    logits = ctx.network(p["classifier"])(*[ctx.tensor(n) for n in _as_list(p["input"])])
+    logits = ctx.network(p["classifier"])(*[ctx.tensor(n) for n in as_list(p["input"])])
     labels = ctx.tensor(p["labels"])
     logits = logits.flatten(1)
     metrics = {}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ganbuilder.losses.params import CRITIC, TENSORS, as_list
 from ganbuilder.losses.registry import loss_term
-from ganbuilder.losses.terms import _CRITIC, _TENSORS, _as_list
 
 
 def layer_output(network, layer_id: str, inputs: list):
@@ -28,11 +28,11 @@ def layer_output(network, layer_id: str, inputs: list):
 @loss_term(
     "feature_matching",
     {
-        "critic": _CRITIC,
+        "critic": CRITIC,
         "layer": {"type": "string", "description": "the `id` of the critic's layer whose "
                   "features are matched"},
-        "real": _TENSORS,
-        "fake": _TENSORS,
+        "real": TENSORS,
+        "fake": TENSORS,
     },
     required=("critic", "layer", "real", "fake"),
     tensors=("real", "fake"),
@@ -45,6 +45,6 @@ def feature_matching(p: dict, ctx):
     does), so its size does not depend on the layer's width. The generator's objective uses it
     in place of (or beside) the adversarial term."""
     critic = ctx.network(p["critic"])
-    real = layer_output(critic, p["layer"], [ctx.tensor(n) for n in _as_list(p["real"])])
-    fake = layer_output(critic, p["layer"], [ctx.tensor(n) for n in _as_list(p["fake"])])
+    real = layer_output(critic, p["layer"], [ctx.tensor(n) for n in as_list(p["real"])])
+    fake = layer_output(critic, p["layer"], [ctx.tensor(n) for n in as_list(p["fake"])])
     return (real.flatten(1).mean(0) - fake.flatten(1).mean(0)).pow(2).mean(), {}

@@ -12,22 +12,12 @@ from ganbuilder.losses.critic_inputs import (
     relativistic_loss,
     relativistic_scores,
 )
+from ganbuilder.losses.params import CRITIC, TENSOR, TENSORS, as_list
 from ganbuilder.losses.registry import loss_term
-
-_TENSOR = {"type": "string", "description": "name of a forward or data tensor"}
-_TENSORS = {
-    "description": "tensor name, or a list of names for a critic with several inputs",
-    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
-}
-_CRITIC = {"type": "string", "description": "the discriminator (critic) network"}
-
-
-def _as_list(names) -> list[str]:
-    return [names] if isinstance(names, str) else list(names)
 
 
 def _critic_inputs(ctx, names) -> list:
-    return [ctx.tensor(n) for n in _as_list(names)]
+    return [ctx.tensor(n) for n in as_list(names)]
 
 
 _RELATIVISTIC = ("none", "standard", "average")
@@ -39,7 +29,7 @@ def _adversarial_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, s
     problems = []
     if p.get("pack", 1) > 1:
         for key in ("real", "fake"):
-            for name, shape in zip(_as_list(p.get(key) or []), shapes.get(key, []), strict=False):
+            for name, shape in zip(as_list(p.get(key) or []), shapes.get(key, []), strict=False):
                 if shape == ():
                     problems.append((key, f"pack: {p['pack']} joins samples along their first "
                                      f"dimension; '{name}' holds one number per sample"))
@@ -52,9 +42,9 @@ def _adversarial_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, s
 @loss_term(
     "adversarial",
     {
-        "critic": _CRITIC,
-        "real": _TENSORS,
-        "fake": _TENSORS,
+        "critic": CRITIC,
+        "real": TENSORS,
+        "fake": TENSORS,
         "history": {"type": "integer", "minimum": 0, "default": 0,
                     "description": "image pool size for the critic's fakes (CycleGAN: 50)"},
         "pack": {"type": "integer", "minimum": 1, "default": 1,
@@ -131,7 +121,7 @@ for _kind, _doc in {
 }.items():
     loss_term(
         _kind,
-        {"pred": _TENSOR, "target": _TENSOR},
+        {"pred": TENSOR, "target": TENSOR},
         required=("pred", "target"),
         tensors=("pred", "target"),
     )(_distance("l2" if _kind == "l2" else "l1", _doc))
@@ -139,7 +129,7 @@ for _kind, _doc in {
 
 @loss_term(
     "gradient_penalty",
-    {"critic": _CRITIC, "real": _TENSOR, "fake": _TENSOR,
+    {"critic": CRITIC, "real": TENSOR, "fake": TENSOR,
      "target": {"type": "number", "default": 1.0, "description": "target gradient norm"}},
     required=("critic", "real", "fake"),
     tensors=("real", "fake"),
@@ -156,7 +146,7 @@ def gradient_penalty(p: dict, ctx):
 
 @loss_term(
     "r1_penalty",
-    {"critic": _CRITIC, "real": _TENSOR},
+    {"critic": CRITIC, "real": TENSOR},
     required=("critic", "real"),
     tensors=("real",),
     networks=("critic",),
@@ -181,7 +171,7 @@ def _input_gradient(critic, x, scale: float = 1.0):
 
 def _mutual_info_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:
     """Q's output must hold the categorical code's logits, then one mean per continuous value."""
-    categorical, continuous = p.get("categorical"), _as_list(p.get("continuous") or [])
+    categorical, continuous = p.get("categorical"), as_list(p.get("continuous") or [])
     if categorical is None and not continuous:
         return [("", "mutual_info needs a 'categorical' code, 'continuous' codes or both")]
     problems = []
@@ -213,10 +203,10 @@ def _mutual_info_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, s
     {
         "q": {"type": "string", "description": "the network that recovers the codes (InfoGAN's "
               "Q); it outputs the categorical code's logits, then the continuous codes' means"},
-        "fake": {**_TENSORS, "description": "Q's input: generated samples, or the features a "
+        "fake": {**TENSORS, "description": "Q's input: generated samples, or the features a "
                  "shared body computes from them"},
         "categorical": {"type": "string", "description": "a categorical latent code"},
-        "continuous": {**_TENSORS, "description": "continuous latent code(s)"},
+        "continuous": {**TENSORS, "description": "continuous latent code(s)"},
         "continuous_weight": {"type": "number", "default": 1.0, "minimum": 0,
                               "description": "scales the continuous codes' part"},
     },
@@ -233,7 +223,7 @@ def mutual_info(p: dict, ctx):
     the reference implementation. Where the objective trains Q, records `acc/<Q>/<code>` (how
     often Q's top logit is the categorical code) and `mse/<Q>/<code>` per continuous code."""
     out = ctx.network(p["q"])(*_critic_inputs(ctx, p["fake"])).flatten(1)
-    continuous = {n: ctx.tensor(n).flatten(1) for n in _as_list(p.get("continuous") or [])}
+    continuous = {n: ctx.tensor(n).flatten(1) for n in as_list(p.get("continuous") or [])}
     logits = out.shape[1] - sum(c.shape[1] for c in continuous.values())
     if logits < 0 or (logits == 0) != (p.get("categorical") is None):
         raise ValueError(f"{p['q']} outputs {out.shape[1]} values; mutual_info reads the "
@@ -274,8 +264,8 @@ def _began_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:
     {
         "autoencoder": {"type": "string", "description": "the discriminator: an autoencoder "
                         "whose reconstruction error scores its input"},
-        "real": _TENSOR,
-        "fake": _TENSOR,
+        "real": TENSOR,
+        "fake": TENSOR,
         "gamma": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5,
                   "description": "diversity ratio: the balance L(G(z)) = gamma L(x) that k "
                                  "steers towards (lower: sharper, less varied)"},
