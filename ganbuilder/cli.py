@@ -57,11 +57,24 @@ def _parser() -> argparse.ArgumentParser:
     _spec_args(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p = sub.add_parser("sample", help="draw a sample grid from a checkpoint")
+    p = sub.add_parser(
+        "sample", help="draw a sample grid, or export samples, from a checkpoint",
+        description="--out writes a sample grid (PNG). --out-dir writes --n images one file "
+        "each (000000.png ...), or one samples.npz (uint8 N x H x W x C) with --format npz, "
+        "for pytorch-fid, clean-fid or torch-fidelity; conditional models draw --label, or "
+        "the classes in turn with the labels written beside (labels.csv, or 'labels').")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--n", type=int, default=64, help="number of samples")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("--out", type=Path, help="PNG file to write (a grid)")
+    out.add_argument("--out-dir", type=Path, metavar="DIR",
+                     help="folder to export individual samples to (empty, or --force)")
+    p.add_argument("--format", choices=["png", "npz"], default="png",
+                   help="with --out-dir: one PNG per sample, or one .npz")
+    p.add_argument("--batch", type=int, default=250, help="with --out-dir: samples per batch")
+    p.add_argument("--force", action="store_true",
+                   help="with --out-dir: replace an earlier export in a folder that is not empty")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
     p.add_argument("--label", type=int, help="for conditional models: draw this class only")
     p.add_argument("--live-weights", action="store_true",
@@ -326,6 +339,8 @@ class _DataWaitNotice:
 def cmd_sample(args: argparse.Namespace) -> int:
     from ganbuilder.sampling import sample_checkpoint
 
+    if args.out_dir is not None:
+        return _export_samples(args)
     if not 1 <= args.n <= MAX_SAMPLES:
         raise UserError(f"--n must be in 1..{MAX_SAMPLES}, got {args.n}")
     if args.out.suffix.lower() != ".png":
@@ -340,6 +355,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         raise UserError(f"cannot write {args.out} ({where}{exc.strerror or exc})") from None
     print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _export_samples(args: argparse.Namespace) -> int:
+    from ganbuilder.sample_export import export_samples
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rwrote {done}/{total} samples", end="", file=sys.stderr, flush=True)
+
+    try:
+        result = export_samples(args.checkpoint, args.out_dir, args.n, args.format, args.batch,
+                                args.seed, args.device, args.label, not args.live_weights,
+                                args.force, progress)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise UserError(f"cannot write to {args.out_dir} ({where}{exc.strerror or exc})"
+                        ) from None
+    print(file=sys.stderr)
+    labels = f", labels of '{result.label}' beside them" if result.label else ""
+    print(f"wrote {result.count} samples of '{result.tensor}' to {result.out_dir}{labels}")
     return EXIT_OK
 
 
