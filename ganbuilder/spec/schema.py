@@ -169,6 +169,12 @@ def spec_schema() -> dict:
             "log_every": {**every, "default": 10},
             "sample_every": {**every, "default": 500},
             "checkpoint_every": {**every, "default": 1000},
+            "log": {"type": "array", "items": {"enum": ["jsonl", "csv", "tensorboard"]},
+                    "uniqueItems": True, "default": ["jsonl"],
+                    "description": "where metrics go besides metrics.jsonl (always written): "
+                                   "csv (metrics.csv), tensorboard (tensorboard/ in the run "
+                                   "folder: scalars, sample grids, params as hparams; needs "
+                                   "the tensorboard package)"},
             "ema": {
                 "type": "object",
                 "description": "an exponential moving average of some networks' weights, used "

@@ -51,6 +51,7 @@ from ganbuilder.train.events import (
     Started,
     StepMetrics,
 )
+from ganbuilder.train.loggers import with_loggers
 from ganbuilder.train.precision import Precision
 
 
@@ -396,6 +397,7 @@ class Trainer:
         training = self.spec.training
         main = self.ranks.is_main  # rank 0 alone writes the run folder
         if main:
+            emit = with_loggers(self.spec, emit)  # training.log: csv, tensorboard
             try:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
