@@ -209,14 +209,23 @@ def _warnings_as_lines() -> Iterator[None]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ganbuilder.train.distributed import rank
+    from ganbuilder.train.distributed import finish_together, launched, rank
 
     try:
-        return _train(args)
-    except UserError:
-        if rank() > 0:
-            return EXIT_USER  # every rank meets the same spec, data and flags: rank 0 says it
-        raise
+        code = _train(args)
+    except UserError as exc:
+        if not launched():
+            raise
+        # Every rank meets the same spec, data and flags: rank 0 alone says what is wrong, and
+        # the others wait for it, since the launcher stops all ranks when the first one exits.
+        if rank() == 0:
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr, flush=True)
+        finish_together()
+        return EXIT_USER
+    if launched() and code != EXIT_OK:
+        finish_together()
+    return code
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -250,7 +259,11 @@ def _train(args: argparse.Namespace) -> int:
     else:
         run_dir = Path("runs") / spec.name / datetime.now().strftime("%Y%m%d-%H%M%S")
     if args.nproc and args.nproc > 1 and not launched():
-        # The spec was checked above, once; the ranks get one run folder between them.
+        # The spec and the batch split are checked here, once; the ranks share one run folder.
+        from ganbuilder.data.registry import with_defaults
+        from ganbuilder.train.distributed import Ranks
+
+        Ranks(0, args.nproc).check_batch(with_defaults(spec.tree["data"])["batch_size"])
         return run_launcher(_rank_argv(args, run_dir), args.nproc)
     control = Control()
     first_sigint = [0.0]

@@ -11,6 +11,7 @@ a graph built in an earlier objective, both of which GANs do every iteration.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
@@ -153,9 +154,15 @@ def run_launcher(argv: list[str], nproc: int) -> int:
     """`ganbuilder run ... --nproc N`: start N ranks of the same command through torch's own
     launcher (torch.distributed.run, i.e. torchrun) and return its exit code. A failure on one
     rank stops the others (the launcher's job); the failing rank prints its own message."""
+    import logging
+
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
 
+    # The ranks speak for themselves; the launcher's own log would repeat their failure.
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("torch.distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     args = get_args_parser().parse_args([
         "--nproc_per_node", str(nproc), "--standalone", "--no-python", "--redirects", "0",
         "--", *_python_module(), *argv])
@@ -178,3 +185,21 @@ def rank() -> int:
     """This process's global rank under torchrun (RANK), 0 otherwise."""
     value = os.environ.get("RANK", "0")
     return int(value) if value.isdigit() else 0
+
+
+def finish_together(seconds: float = 5.0) -> None:
+    """Before a rank exits with an error: wait until every rank got there (once they have
+    joined the process group), or a few seconds, so that rank 0's message is printed before
+    the launcher stops the others."""
+    import time
+
+    if dist.is_available() and dist.is_initialized():
+        # A rank that already left leaves nothing to wait for.
+        with contextlib.suppress(RuntimeError):
+            if dist.get_backend() == "gloo":
+                dist.monitored_barrier(timeout=timedelta(seconds=seconds))
+            else:
+                dist.barrier()
+        return
+    if rank() > 0:
+        time.sleep(seconds / 2)
