@@ -133,6 +133,8 @@ def _pool_shape(p: dict, inputs: list[Shape]) -> Shape:
     rank(x, 3, "avg_pool", "(C, H, W)")
     k = p["kernel"]
     s = p.get("stride") or k
+    if k > min(x[1], x[2]):
+        raise ShapeError(f"avg_pool: kernel {k} is larger than the {x[1]}x{x[2]} input")
     return (x[0], (x[1] - k) // s + 1, (x[2] - k) // s + 1)
 
 

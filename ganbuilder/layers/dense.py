@@ -101,6 +101,8 @@ def _reshape_shape(p: dict, inputs: list[Shape]) -> Shape:
     total = math.prod(inputs[0])
     if target.count(-1) > 1:
         raise ShapeError("reshape: at most one -1 in shape")
+    if 0 in target:
+        raise ShapeError(f"reshape: sizes are >= 1 (or one -1), got {target}")
     if -1 in target:
         known = math.prod(s for s in target if s != -1)
         if total % known:

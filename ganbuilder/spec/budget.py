@@ -61,8 +61,11 @@ class _Use:
         self.params = 0
         self.activations = 0
         self.top: tuple[int, LayerPlan | None] = (0, None)
+        self.empty: LayerPlan | None = None  # the first layer with a dimension < 1
 
     def add(self, layer: LayerPlan, in_shapes: list[Shape], batch: int) -> None:
+        if any(d < 1 for d in layer.out_shape):
+            self.empty = self.empty or layer
         if layer.kind in CONTAINERS:
             shape = in_shapes[0]  # a container's body is a chain from the container's input
             for child in layer.children:
@@ -85,7 +88,8 @@ class _Use:
 
 
 def check_budget(analysis: Analysis, tree: dict, locations: Locations) -> Analysis:
-    """Add a problem to a spec without other problems when training it cannot fit in memory."""
+    """Add problems to a spec without any when training it cannot fit in memory, or when a
+    layer makes an output with a dimension < 1 (which also makes the estimate meaningless)."""
     if analysis.problems:
         return analysis
     from ganbuilder.data.registry import COMMON_KEYS
@@ -98,6 +102,14 @@ def check_budget(analysis: Analysis, tree: dict, locations: Locations) -> Analys
         for layer in plan.layers:
             use.add(layer, [shapes[s] for s in layer.sources], batch)
             shapes[layer.slot] = layer.out_shape
+    for use in uses.values():
+        if use.empty:  # a shape rule let it through; torch would refuse to build or run it
+            path = tuple(use.empty.path)
+            analysis.problems.append(Problem(format_path(path), f"{use.empty.kind} makes an "
+                                             f"empty output {format_shape(use.empty.out_shape)}",
+                                             locations.find(path)))
+    if analysis.problems:
+        return analysis
     total = sum(u.total for u in uses.values())
     limit, source = memory_limit()
     if total <= limit or not uses:
