@@ -200,3 +200,23 @@ def test_a_direction_the_model_lacks_is_a_user_error(pix2pix, tmp_path, capsys):
     assert _export(pix2pix, "safetensors", tmp_path / "g.safetensors", "--direction",
                    "BtoA") == 2
     assert "model 'pix2pix' does not translate BtoA" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, network", [("biggan", "G"), ("stylegan", "D")])
+def test_baking_reparametrized_weights_leaves_the_model_intact(name, network):
+    """Exporters get plain layers holding the effective weights (spectral norm, equalized
+    lr); the model they were copied from keeps its parametrizations and outputs."""
+    from torch.nn.utils import parametrize
+
+    from ganbuilder.export.target import bake
+
+    spec = load_spec(ROOT / "specs" / f"{name}.yaml", TINY[name])
+    target = make_target(spec, _compiled(spec), 0, network=network)
+    inputs = target.example(n=4)
+    with torch.no_grad():
+        before = target.module(*inputs)
+        baked = bake(target.module)
+        assert not any(parametrize.is_parametrized(m) for m in baked.modules())
+        assert any(parametrize.is_parametrized(m) for m in target.module.modules())
+        assert torch.equal(target.module(*inputs), before)
+        assert torch.allclose(baked(*inputs), before, atol=1e-6, rtol=0)

@@ -156,8 +156,14 @@ def bake(module: nn.Module) -> nn.Module:
     """An eval-mode copy whose reparametrized weights (spectral norm, equalized lr) are plain
     tensors holding their current effective values, so exporters see ordinary layers."""
     module = copy.deepcopy(module).eval()
-    for m in module.modules():
+    for m in list(module.modules()):
         if parametrize.is_parametrized(m):
+            # A parametrized module's class (ParametrizedLinear) is made per module and a deep
+            # copy shares it; removing parametrizations edits that class, so give the copy
+            # its own first, or the original would lose its weight property.
+            cls = type(m)
+            own = {k: v for k, v in vars(cls).items() if k not in ("__dict__", "__weakref__")}
+            m.__class__ = type(cls.__name__, cls.__bases__, own)
             for name in list(m.parametrizations):
                 parametrize.remove_parametrizations(m, name, leave_parametrized=True)
     for p in module.parameters():
