@@ -221,3 +221,28 @@ def test_cli_prints_located_lines_and_exits_2(capsys):
     assert code == 2
     lines = capsys.readouterr().err.splitlines()
     assert lines and all(LOCATED.match(line) for line in lines), lines
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ("{reshape: [0, -1]}", "reshape: sizes are >= 1 (or one -1), got [0, -1]"),
+    ("{reshape: [-1, 0]}", "reshape: sizes are >= 1 (or one -1), got [-1, 0]"),
+    ("{reshape: [1, 4, 4]}\n      - avg_pool: 8",
+     "avg_pool: kernel 8 is larger than the 4x4 input"),
+])
+def test_shapes_torch_would_refuse(write_spec, item, message):
+    [p] = problems_of(write_spec, MINIMAL.replace("- relu", f"- {item}", 1))
+    assert p.message == message and p.location.line == 10 + ("avg_pool" in message)
+
+
+def test_an_empty_layer_output_from_a_plugin_shape_rule_is_refused():
+    from ganbuilder.spec.analysis import Analysis
+    from ganbuilder.spec.budget import check_budget
+    from ganbuilder.spec.paths import Locations
+    from ganbuilder.spec.shapes import LayerPlan, NetworkPlan
+
+    path = ("networks", "G", "layers", 0)
+    layer = LayerPlan(path, "relu", {}, ["input"], (3, 0), "networks.G.layers[0]")
+    analysis = Analysis(networks={"G": NetworkPlan("G", ["input"], [(3, 2)], [layer], (3, 0),
+                                                   layer.slot)})
+    [p] = check_budget(analysis, {"data": {}}, Locations({})).problems
+    assert (p.path, p.message) == ("networks.G.layers[0]", "relu makes an empty output (3, 0)")
