@@ -4,6 +4,11 @@ One curve per metric key, grouped by prefix: `loss/...` (every term and each obj
 totals drawn thicker, with any other family a loss term logs, such as InfoGAN's `mse/Q/u`),
 `acc/...` (each critic on real and on fake, InfoGAN's Q on its code) and `lr/...`. Curves are
 smoothed with an exponential moving average on display only; the CSV export holds the raw values.
+
+The losses take the top row, accuracy and learning rate share the one below; each plot's legend
+sits in its own column beside the data, never over it. An objective of one term is one curve
+(`D = adv_D`), not the same line twice. Hovering shows every plotted value at the nearest logged
+step; the x axis is the step or the wall time.
 """
 
 from __future__ import annotations
@@ -18,16 +23,28 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
 )
 
-from ganbuilder.design.curves import GROUPS, Smoother, is_smoothed, plot_group
+from ganbuilder.design.curves import (
+    GROUPS,
+    Smoother,
+    duplicate_terms,
+    elapsed_seconds,
+    format_value,
+    is_smoothed,
+    plot_group,
+    series_name,
+    values_at,
+)
 from ganbuilder.runs.history import MetricTable
 from ganbuilder.train.events import StepMetrics
 
@@ -38,6 +55,9 @@ MIN_REDRAW_MS, MAX_REDRAW_MS = 100, 3000
 # Tableau 10: neighbouring curves stay apart in hue and lightness.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
+# (row, column, column span) of each plot in the grid; legends sit in the column after.
+PLACES = {"loss/": (0, 0, 3), "acc/": (1, 0, 1), "lr/": (1, 2, 1)}
+X_AXES = (("step", "step"), ("wall time", "wall time (min)"))
 
 
 class MetricsPlots(QWidget):
@@ -78,29 +98,65 @@ class MetricsPlots(QWidget):
         bar.addWidget(csv_button)
         bar.addWidget(png_button)
 
+        self.x_box = QComboBox()
+        self.x_box.addItems([name for name, _ in X_AXES])
+        self.x_box.setToolTip("The x axis: logged step, or wall time since the run started")
+        self.x_box.currentIndexChanged.connect(lambda _: self._redraw())
+        bar.insertWidget(0, self.x_box)
+        bar.insertWidget(0, QLabel("x:"))
+        self.hover_label = QLabel(" ")
+        self.hover_label.setStyleSheet("color: #333;")
+        self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
         self.canvas = _TimedCanvas()
         self.canvas.setBackground("w")
         self.plots: dict[str, pg.PlotItem] = {}
-        for row, (prefix, title) in enumerate(GROUPS):
-            plot = self.canvas.addPlot(row=row, col=0, title=title)
+        self.legends: dict[str, pg.LegendItem] = {}
+        self.cursors: dict[str, pg.InfiniteLine] = {}
+        for prefix, title in GROUPS:
+            row, col, span = PLACES[prefix]
+            plot = self.canvas.addPlot(row=row, col=col, colspan=span, title=title)
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.addLegend(offset=(-5, 5), labelTextSize="8pt", brush=(255, 255, 255, 210))
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
-            plot.setLabel("bottom", "step")
-            if row:
-                plot.setXLink(self.plots[GROUPS[0][0]])
-            self.plots[prefix] = plot
+            plot.setLabel("bottom", X_AXES[0][1])
+            plot.setMinimumHeight(140)
+            plot.getAxis("bottom").enableAutoSIPrefix(False)
+            # Not x-linked: pyqtgraph links side-by-side plots by screen position, which
+            # would show the accuracy and the learning rate over different steps.
+            legend = pg.LegendItem(labelTextSize="9pt", brush=(255, 255, 255, 0))
+            legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+            self.canvas.addItem(legend, row=row, col=col + span)
+            self.canvas.ci.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop
+                                               | Qt.AlignmentFlag.AlignLeft)
+            cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#9e9e9e", width=1))
+            cursor.setVisible(False)
+            plot.addItem(cursor, ignoreBounds=True)
+            self.plots[prefix], self.legends[prefix], self.cursors[prefix] = plot, legend, cursor
         self.plots["acc/"].setYRange(0, 1, padding=0.05)
+        # A critic that tells real from fake no better than chance sits on this line.
+        self.chance = pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen("#616161", width=1,
+                                                                 style=Qt.PenStyle.DashLine),
+                                      label="chance 0.5",
+                                      labelOpts={"position": 0.92, "color": "#616161",
+                                                 "anchors": [(1, 1), (1, 1)]})
+        self.plots["acc/"].addItem(self.chance, ignoreBounds=True)
         self.plots["lr/"].enableAutoRange(y=False)  # from 0, so a constant rate reads as one
+        self.plots["lr/"].getAxis("left").setWidth(56)  # room for 2e-04 when it first appears
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
         self.canvas.ci.layout.setRowStretchFactor(1, 2)
-        self.canvas.ci.layout.setRowStretchFactor(2, 1)
+        for col, stretch in enumerate((4, 1, 3, 1)):
+            self.canvas.ci.layout.setColumnStretchFactor(col, stretch)
+        self.merged: dict[str, str] = {}
+        self._xs: list[float] = []
+        self._mouse = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=30,
+                                     slot=lambda args: self._hover(args[0]))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
         layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.hover_label)
         self._update_smooth_label()
         self._last_redraw = -math.inf
         self.redraw_interval_ms = MIN_REDRAW_MS
@@ -124,10 +180,12 @@ class MetricsPlots(QWidget):
         self._redraw_timer.stop()
         self._last_redraw, self.redraw_interval_ms = -math.inf, MIN_REDRAW_MS
         for key, curve in self.curves.items():
-            plot = self.plots[plot_group(key)]
-            plot.removeItem(curve)
-            plot.legend.removeItem(curve)
+            group = plot_group(key)
+            self.plots[group].removeItem(curve)
+            self.legends[group].removeItem(curve)
         self.curves.clear()
+        self.merged, self._xs = {}, []
+        self.hover_label.setText(" ")
 
     def add(self, records: list[StepMetrics]) -> None:
         """Append logged steps; redraw now, or once the redraw interval has passed."""
@@ -168,11 +226,30 @@ class MetricsPlots(QWidget):
     def _update_smooth_label(self) -> None:
         self.smooth_label.setText(f"{self.smoothing:.2f}")
 
+    @property
+    def wall_time(self) -> bool:
+        """The x axis is the wall time (minutes) rather than the step."""
+        return self.x_box.currentIndex() == 1
+
+    def set_wall_time(self, on: bool) -> None:
+        self.x_box.setCurrentIndex(1 if on else 0)
+
     def _redraw(self) -> None:
-        steps = np.asarray(self.steps, dtype=float)
+        if self.wall_time:
+            xs = np.asarray(elapsed_seconds(self.steps, self.values), dtype=float) / 60
+        else:
+            xs = np.asarray(self.steps, dtype=float)
+        self._xs = xs.tolist()
+        merged = duplicate_terms(self.values)
+        if merged != self.merged:  # a term that stopped matching its total gets its own line
+            for key in set(merged) | set(self.merged):
+                self._drop_curve(key)
+            for total in set(merged.values()) | set(self.merged.values()):
+                self._drop_curve(total)
+            self.merged = merged
         for key, column in self.values.items():
             group = plot_group(key)
-            if group is None:
+            if group is None or key in merged:
                 continue
             curve = self.curves.get(key)
             if curve is None:
@@ -183,22 +260,71 @@ class MetricsPlots(QWidget):
                     smoother = self._smoothers[key] = Smoother(self.smoothing)
                 column = smoother.extend(column)
             values = np.asarray(column, dtype=float)
-            curve.setData(steps, values, connect="finite")
+            curve.setData(xs, values, connect="finite")
+        label = X_AXES[self.wall_time][1]
+        for plot in self.plots.values():
+            if plot.getAxis("bottom").labelText != label:
+                plot.setLabel("bottom", label)
         rates = [np.nanmax(c) for k, c in self.values.items()
                  if k.startswith("lr/") and not np.isnan(c).all()]
         if rates:
             self.plots["lr/"].setYRange(0, max(rates) * 1.1 or 1, padding=0)
 
+    def _drop_curve(self, key: str) -> None:
+        curve = self.curves.pop(key, None)
+        if curve is not None:
+            group = plot_group(key)
+            self.plots[group].removeItem(curve)
+            self.legends[group].removeItem(curve)
+
     def _new_curve(self, key: str, group: str) -> pg.PlotDataItem:
         index = sum(plot_group(k) == group for k in self.curves)
         total = key.count("/") == 1 and group == "loss/"
         pen = pg.mkPen(PALETTE[index % len(PALETTE)], width=2.5 if total else 1.3)
-        name = key[len(group):] if key.startswith(group) else key
-        curve = self.plots[group].plot(name=name, pen=pen)
+        curve = self.plots[group].plot(pen=pen)
+        self.legends[group].addItem(curve, series_name(key, group, self.merged))
         curve.setDownsampling(auto=True, method="peak")
         curve.setClipToView(True)
         self.curves[key] = curve
         return curve
+
+    def series(self) -> dict[str, list[str]]:
+        """The legend names of each plot's curves, as drawn."""
+        return {group: [label.text for _, label in legend.items]
+                for group, legend in self.legends.items()}
+
+    def values_text(self, x: float) -> str:
+        """The raw values of every drawn curve at the logged row nearest to `x` (on the
+        current x axis), as the hover line shows them."""
+        keys = list(self.curves)
+        found = values_at(self._xs, self.values, x, keys)
+        if found is None:
+            return ""
+        row, values = found
+        head = f"step {self.steps[row]}"
+        if self.wall_time and math.isfinite(self._xs[row]):
+            head += f" · {self._xs[row]:.1f} min"
+        parts: dict[str, list[str]] = {}
+        for key, value in values.items():
+            group = plot_group(key)
+            parts.setdefault(group, []).append(
+                f"{series_name(key, group, self.merged)} {format_value(value)}")
+        titles = dict(GROUPS)
+        return head + " — " + " | ".join(f"{titles[g].lower()}: {', '.join(p)}"
+                                         for g, p in parts.items())
+
+    def _hover(self, pos) -> None:
+        for plot in self.plots.values():
+            if plot.sceneBoundingRect().contains(pos):
+                x = plot.vb.mapSceneToView(pos).x()
+                text = self.values_text(x)
+                self.hover_label.setText(text or " ")
+                found = values_at(self._xs, self.values, x, ())
+                for cursor in self.cursors.values():
+                    cursor.setVisible(found is not None)
+                    if found is not None:
+                        cursor.setPos(self._xs[found[0]])
+                return
 
     def export_csv(self, path: Path) -> None:
         """Every logged step and metric as CSV (raw values, empty where not logged)."""
