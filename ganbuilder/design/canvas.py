@@ -1,0 +1,554 @@
+"""The canvas model: the layer graph and the iteration as something to edit, without a screen.
+
+The YAML text stays the only model. A canvas gesture (drop a library entry between two nodes,
+drag a node, Delete, copy/paste, drag an output port onto a merge, add a network call or a
+loss term, change a weight) becomes one `CanvasEdit`: line ranges of the text to replace,
+planned here against the text and the last valid spec, applied by the editor as one undo step.
+Everything outside the changed lines (comments, key order, layout) is left as written.
+
+A network's layers are resolved (blocks and repeats expanded), but the text holds *items*: one
+written entry of the `layers:` list, which may stand for several layers (`repeat: {block: …}`).
+`network_items` finds which resolved layers each item wrote, by expanding the text's own tree
+with a marker between the items; edits then work on items, so a layer expanded from a block is
+edited as its block use, never as the block's shared text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ganbuilder.design.labels import layer_brief
+from ganbuilder.design.syntax import find_comment
+from ganbuilder.design.text_edits import (
+    format_value,
+    item_end,
+    layer_line,
+    new_layer_params,
+    plan_edit,
+    scalar_schema,
+)
+from ganbuilder.errors import SpecError
+from ganbuilder.layers import LAYERS
+from ganbuilder.layers.registry import format_shape
+from ganbuilder.losses.registry import LOSSES
+from ganbuilder.spec import Spec
+from ganbuilder.spec.expr import ExprError, parse_forward
+from ganbuilder.spec.resolve import expand_blocks, substitute_params, tree_from_text
+from ganbuilder.spec.shapes import LayerPlan
+from ganbuilder.spec.yaml_loader import LDict, LList
+
+MERGES = ("concat", "add")
+CONTAINERS = ("repeat", "residual")
+_MARK = "\x00canvas-item-"
+_ITEM = re.compile(r"^(\s*)- ")
+_ID = re.compile(r"(,\s*id:\s*[^,}]+(?=[,}]))|(\bid:\s*[^,}]+,\s*)")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+# -- edits ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TextChange:
+    """Replace 1-based lines first..last with `lines`; last = first - 1 inserts before first."""
+
+    first: int
+    last: int
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CanvasEdit:
+    """One canvas gesture as text: its line changes (non-overlapping) and where the cursor
+    goes afterwards: (1-based line, start column, end column) in the new text, a selection
+    when the columns differ (the first parameter of an inserted layer, to type over)."""
+
+    changes: tuple[TextChange, ...]
+    cursor: tuple[int, int, int]
+    summary: str = ""
+
+    def apply(self, text: str) -> str:
+        """The text after this edit."""
+        lines = text.split("\n")
+        for change in sorted(self.changes, key=lambda c: c.first, reverse=True):
+            lines[change.first - 1:change.last] = list(change.lines)
+        return "\n".join(lines)
+
+
+def _diff(old: list[str], new: list[str], cursor: tuple[int, int, int], summary: str
+          ) -> CanvasEdit:
+    """The smallest one-range change that turns `old` into `new`."""
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    change = TextChange(head + 1, len(old) - tail, tuple(new[head:len(new) - tail]))
+    return CanvasEdit((change,), cursor, summary)
+
+
+# -- the model ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TextItem:
+    """One written entry of a network's `layers:` list: its lines (1-based; 0 when it is
+    not in this text) and the resolved layers [start, stop) it stands for."""
+
+    index: int
+    first: int
+    last: int
+    start: int
+    stop: int
+    expands: bool  # a block use or a repeat of a block: several layers from one entry
+    label: str = ""  # `repeat ×3 of down` for an expanding item
+
+    @property
+    def editable(self) -> bool:
+        return self.first > 0
+
+
+@dataclass
+class CanvasNode:
+    """A node of the layer canvas: one resolved top-level layer, or one network input."""
+
+    key: str  # the layer's slot (its id or `networks.G.layers[3]`), or the input's name
+    path: tuple
+    kind: str  # the layer kind, or "input"
+    brief: str  # key parameters, `out=128, kernel=4`
+    shape: str
+    params: int | None
+    sources: list[str]
+    item: int | None = None  # index of the TextItem that wrote it (None: an input)
+    children: list[CanvasNode] = field(default_factory=list)
+
+    @property
+    def merge(self) -> bool:
+        return self.kind in MERGES or len(self.sources) > 1
+
+
+class CanvasModel:
+    """The canvas of `spec`, checked from `text` as `file`; `summary` (from
+    ganbuilder.summary) gives the parameter counts when known."""
+
+    def __init__(self, spec: Spec, text: str, file: str, summary: dict | None = None):
+        self.spec, self.text, self.file = spec, text, file
+        self.lines = text.split("\n")
+        self.summary = summary or {}
+        self._items = _written_items(spec, text, file)
+
+    # -- reading ----------------------------------------------------------------------------
+    def items(self, network: str) -> list[TextItem]:
+        """The written entries of `network`'s layers list, in order."""
+        return self._items.get(network, [])
+
+    def nodes(self, network: str) -> list[CanvasNode]:
+        """The inputs, then one node per resolved top-level layer, in order."""
+        plan = self.spec.analysis.networks[network]
+        rows = (self.summary.get("networks", {}).get(network) or {}).get("layers") or []
+        out = [CanvasNode(name, ("networks", network), "input", "",
+                          format_shape(plan.input_shapes[i]) if i < len(plan.input_shapes)
+                          else "", None, [])
+               for i, name in enumerate(plan.inputs)]
+        owner = {i: item.index for item in self.items(network)
+                 for i in range(item.start, item.stop)}
+        for i, layer in enumerate(plan.layers):
+            node = _node(layer, rows[i] if i < len(rows) else None)
+            node.item = owner.get(i)
+            out.append(node)
+        return out
+
+    def item_of(self, network: str, position: int) -> TextItem | None:
+        """The entry that wrote resolved layer `position`."""
+        return next((item for item in self.items(network)
+                     if item.start <= position < item.stop), None)
+
+    # -- layer edits ------------------------------------------------------------------------
+    def insert_layer(self, network: str, position: int, kind: str) -> CanvasEdit | str:
+        """A new `kind` layer at resolved `position` (0: first, len: last), its required
+        parameters filled so that it fits the tensor it receives; or why not."""
+        if kind not in LAYERS:
+            return f"unknown layer '{kind}'"
+        plan = self.spec.analysis.networks[network]
+        in_shape = (plan.layers[position - 1].out_shape if position > 0
+                    else (plan.input_shapes[0] if plan.input_shapes else None))
+        params = self.new_params(network, position, kind, in_shape)
+        return self._insert_text(network, position, [layer_line(kind, params)],
+                                 f"insert {kind}", select_first=bool(params))
+
+    def new_params(self, network: str, position: int, kind: str, in_shape) -> dict:
+        """The parameters a new `kind` layer at `position` is written with: the required
+        ones, chosen so that it keeps the shape it receives where that is possible (a conv
+        keeps the channels, kernel 3 with padding 1), a merge takes an earlier named tensor
+        of a shape it accepts; the rest at the schema's defaults."""
+        params = new_layer_params(kind)
+        shape = tuple(in_shape or ())
+        if kind in ("conv", "conv_transpose") and shape:
+            params.update(out=shape[0], kernel=3, padding=1)
+        elif kind == "linear" and shape:
+            params["out"] = shape[-1]
+        elif kind in ("reshape", "constant") and shape:
+            params["shape"] = list(shape)
+        elif kind == "chunk":
+            params.update(chunks=2, index=0)
+        elif kind == "reflection_pad":
+            params["padding"] = 1
+        if "classes" in params:
+            params["classes"] = 10
+        if "dim" in params and kind == "embedding":
+            params["dim"] = 16
+        if "with" in params:
+            params["with"] = self._merge_partner(network, position, kind, shape)
+        return params
+
+    def _merge_partner(self, network: str, position: int, kind: str, shape: tuple) -> str:
+        """An earlier named tensor a merge at `position` may take: for `add` the same shape,
+        for `concat` the same spatial size; else the network's first input."""
+        plan = self.spec.analysis.networks[network]
+        named = list(zip(plan.inputs, plan.input_shapes, strict=False))
+        named += [(layer.slot, layer.out_shape) for layer in plan.layers[:position]
+                  if not layer.slot.startswith("networks.")]
+        fits = {"add": lambda s: tuple(s) == shape,
+                "concat": lambda s: tuple(s)[1:] == shape[1:]}.get(kind, lambda s: True)
+        for name, other in reversed(named):
+            if shape and fits(other):
+                return name
+        return plan.inputs[0] if plan.inputs else "input"
+
+    def _boundary(self, network: str, position: int) -> tuple[int, str] | str:
+        """(line after which to write a new entry at resolved `position`, the entries'
+        indentation), or why a new entry cannot go there."""
+        items = self.items(network)
+        if not items:
+            return f"{network} has no layers list written in this file"
+        if not any(item.editable for item in items):
+            return f"{network}'s layers are written in another file (extends)"
+        after = [i for i in items if i.stop == position and i.editable]
+        before = [i for i in items if i.start == position and i.editable]
+        if after:
+            anchor, first = after[-1].last, after[-1].first
+        elif before:
+            anchor, first = before[0].first - 1, before[0].first
+        else:
+            return "that place is inside a block or repeat; edit the block instead"
+        while anchor >= first and anchor > 0 and before and not after \
+                and self.lines[anchor - 1].lstrip().startswith("#"):
+            anchor -= 1  # a comment written just above an entry stays with it
+        match = _ITEM.match(self.lines[first - 1])
+        return anchor, (match.group(1) if match else "")
+
+    def _insert_text(self, network: str, position: int, bodies: list[str], summary: str,
+                     select_first: bool = False) -> CanvasEdit | str:
+        where = self._boundary(network, position)
+        if isinstance(where, str):
+            return where
+        anchor, indent = where
+        new = [f"{indent}- {body}" if i == 0 else f"{indent}  {body}"
+               for i, body in enumerate(bodies)]
+        lines = self.lines[:anchor] + new + self.lines[anchor:]
+        line = anchor + 1
+        col = len(indent) + 2
+        end = len(new[0])
+        if select_first:
+            value = re.search(r"\{\w+: ([^,}]+)", new[0])
+            if value:
+                col, end = value.start(1), value.end(1)
+        return _diff(self.lines, lines, (line, col, end), summary)
+
+    def _editable_item(self, network: str, position: int) -> TextItem | str:
+        item = self.item_of(network, position)
+        if item is None:
+            return "no such layer"
+        if not item.editable:
+            return "its text is not in this file (inherited through extends)"
+        return item
+
+    def delete_layer(self, network: str, position: int) -> CanvasEdit | str:
+        """Remove the entry that wrote layer `position` (a whole block use or repeat)."""
+        item = self._editable_item(network, position)
+        if isinstance(item, str):
+            return item
+        lines = self.lines[:item.first - 1] + self.lines[item.last:]
+        line = min(item.first, len(lines))
+        return _diff(self.lines, lines, (line, 0, 0), "delete")
+
+    def move_layer(self, network: str, position: int, to: int) -> CanvasEdit | str:
+        """Move the entry that wrote layer `position` so that it starts at resolved `to`
+        (counted before the move); comments between entries stay where they are."""
+        item = self._editable_item(network, position)
+        if isinstance(item, str):
+            return item
+        if item.start <= to <= item.stop:
+            return "it is already there"
+        where = self._boundary(network, to)
+        if isinstance(where, str):
+            return where
+        anchor, _ = where
+        block = self.lines[item.first - 1:item.last]
+        rest = self.lines[:item.first - 1] + self.lines[item.last:]
+        if anchor >= item.last:
+            anchor -= len(block)
+        lines = rest[:anchor] + block + rest[anchor:]
+        indent = len(block[0]) - len(block[0].lstrip())
+        return _diff(self.lines, lines, (anchor + 1, indent, indent), "move")
+
+    def copy_layer(self, network: str, position: int) -> list[str] | str:
+        """The text of the entry that wrote layer `position`, dedented, without its `id`
+        (a copy with the same id would clash): what the clipboard holds."""
+        item = self._editable_item(network, position)
+        if isinstance(item, str):
+            return item
+        block = self.lines[item.first - 1:item.last]
+        dash = len(block[0]) - len(block[0].lstrip())
+        body = [block[0][dash + 2:]] + [line[dash + 2:] if line[:dash + 2].strip() == ""
+                                        else line.lstrip() for line in block[1:]]
+        body = [_without_id(line) for line in body]
+        body = [line for line in body if line.strip() or line == ""]
+        if any(re.match(r"\s*id:", line) for line in body[1:]):
+            body = [line for line in body if not re.match(r"\s*id:", line)]
+        return body
+
+    def paste_layer(self, network: str, position: int, body: list[str]) -> CanvasEdit | str:
+        """Write a copied entry (`copy_layer`) at resolved `position`."""
+        return self._insert_text(network, position, body, "paste")
+
+    def duplicate_layer(self, network: str, position: int) -> CanvasEdit | str:
+        """A copy of the entry that wrote layer `position`, right after it."""
+        body = self.copy_layer(network, position)
+        if isinstance(body, str):
+            return body
+        return self.paste_layer(network, self.item_of(network, position).stop, body)
+
+    def wire_skip(self, network: str, source: str, position: int) -> CanvasEdit | str:
+        """Feed the output of `source` (a layer slot or an input name) into layer
+        `position`: a concat/add there takes it `with:`; any other layer gets a new
+        `concat: {with: …}` written before it. A source without an `id` gets one."""
+        plan = self.spec.analysis.networks[network]
+        index = next((i for i, layer in enumerate(plan.layers) if layer.slot == source), None)
+        if index is None and source not in plan.inputs:
+            return f"no layer or input '{source}' in {network}"
+        if index is not None and index >= position:
+            return "a skip goes forward: drop it on a later layer"
+        target = plan.layers[position]
+        name, changes = source, []
+        if index is not None and source.startswith("networks."):
+            name = self._new_id(plan)
+            item = self._editable_item(network, index)
+            if isinstance(item, str) or item.expands:
+                return "the source layer is written by a block or repeat; give it an id there"
+            changes.append(self._add_id(item, name))
+        if target.kind in MERGES:
+            item = self._editable_item(network, position)
+            if isinstance(item, str) or item.expands:
+                return "that merge is written by a block; set its `with` there"
+            edit = plan_edit(self.lines, self.spec.locations, self.file, tuple(target.path),
+                             target.kind, "with", LAYERS.get(target.kind).primary, name)
+            if edit is None:
+                return "its `with` is not written in a form that can be changed in place"
+            line, start, end, text = edit
+            old = self.lines[line - 1]
+            changes.append(TextChange(line, line, (old[:start] + text + old[end:],)))
+        else:
+            where = self._boundary(network, position)
+            if isinstance(where, str):
+                return where
+            anchor, indent = where
+            new = f"{indent}- {layer_line('concat', {'with': name})}"
+            changes.append(TextChange(anchor + 1, anchor, (new,)))
+        lines = CanvasEdit(tuple(changes), (1, 0, 0)).apply(self.text).split("\n")
+        cursor_line = changes[-1].first + sum(len(c.lines) - (c.last - c.first + 1)
+                                              for c in changes[:-1]
+                                              if c.first < changes[-1].first)
+        return _diff(self.lines, lines, (cursor_line, 0, 0), f"skip {name} → {position}")
+
+    def _new_id(self, plan) -> str:
+        taken = {layer.slot for layer in plan.layers} | set(plan.inputs)
+        return next(f"skip{n}" for n in range(1, len(taken) + 2) if f"skip{n}" not in taken)
+
+    def _add_id(self, item: TextItem, name: str) -> TextChange:
+        """Write `id: name` on a one-layer entry, in the form its text allows."""
+        first = self.lines[item.first - 1]
+        dash = len(_ITEM.match(first).group(1))
+        at = find_comment(first)
+        code, comment = (first, "") if at is None else (first[:at].rstrip(), first[at:])
+        body = code[dash + 2:]
+        tail = ("  " + comment) if comment else ""
+        if item.last == item.first:
+            if body.startswith("{") and body.endswith("}"):
+                new = f"{code[:-1].rstrip()}, id: {name}}}"
+            elif ":" not in body:
+                new = f"{code[:dash + 2]}{{{body.strip()}: , id: {name}}}"
+            else:
+                kind, value = body.split(":", 1)
+                new = f"{code[:dash + 2]}{{{kind.strip()}: {value.strip()}, id: {name}}}"
+            return TextChange(item.first, item.first, (new + tail,))
+        return TextChange(item.last + 1, item.last, (f"{' ' * (dash + 2)}id: {name}",))
+
+    # -- iteration edits --------------------------------------------------------------------
+    def add_call(self, name: str, expression: str) -> CanvasEdit | str:
+        """A new forward entry `name: expression` (`fake: G(z)`), after the last one."""
+        if not _NAME.match(name):
+            return f"'{name}' is not a tensor name"
+        if name in self.spec.analysis.forward or name in self.spec.analysis.sources:
+            return f"'{name}' is already defined"
+        try:
+            parse_forward(expression)
+        except ExprError as error:
+            return f"'{expression}' is not a call: {error}"
+        entries = [self.spec.locations.keys.get(("forward", key))
+                   for key in self.spec.tree.get("forward", {})]
+        entries = [e for e in entries if e is not None and e.file == self.file]
+        if not entries:
+            return "forward is not written in this file"
+        last = max(entries, key=lambda e: e.line)
+        anchor = item_end(self.lines, last.line)
+        new = f"{' ' * (last.col - 1)}{name}: {expression}"
+        lines = [*self.lines[:anchor], new, *self.lines[anchor:]]
+        col = last.col - 1 + len(name) + 2
+        return _diff(self.lines, lines, (anchor + 1, col, len(new)), f"add {name}")
+
+    def new_term_params(self, objective: str, kind: str) -> dict:
+        """The parameters a new `kind` loss term of `objective` is written with: tensors
+        the iteration computes, a critic the objective does not update, defaults else."""
+        ldef = LOSSES.get(kind)
+        tensors = list(self.spec.analysis.order) or list(self.spec.analysis.sources)
+        data = [n for n, source in self.spec.analysis.sources.items() if source == "data"]
+        updates = self.spec.tree["objectives"][objective]["updates"]
+        others = [n for n in self.spec.analysis.networks if n not in updates] or \
+            list(self.spec.analysis.networks)
+        shapes = self.spec.analysis.tensor_shapes
+        made = tensors[-1] if tensors else "fake"
+        # a reference to compare the generated tensor with: data of the same shape
+        reference = next((n for n in data if shapes.get(n) == shapes.get(made)),
+                         data[0] if data else made)
+        params: dict = {}
+        for key in ldef.required:
+            if key in ldef.networks:
+                params[key] = others[0]
+            elif key in ldef.tensors:
+                params[key] = reference if key in ("real", "target") else made
+            else:
+                schema = scalar_schema(ldef.params.get(key, {}))
+                params[key] = schema.get("default", schema.get("minimum", 1))
+        return params
+
+    def add_loss_term(self, objective: str, kind: str, params: dict | None = None
+                      ) -> CanvasEdit | str:
+        """A new `kind` term at the end of `objective`'s loss list."""
+        if kind not in LOSSES:
+            return f"unknown loss term '{kind}'"
+        terms = [t for t in self.spec.analysis.terms if t.objective == objective]
+        wheres = [self.spec.locations.find(t.path) for t in terms]
+        wheres = [w for w in wheres if w is not None and w.file == self.file]
+        if not wheres:
+            return f"objective {objective}'s loss list is not written in this file"
+        last = max(wheres, key=lambda w: w.line)
+        match = _ITEM.match(self.lines[last.line - 1])
+        if match is None:
+            return "the loss list is not written one term per line"
+        anchor = item_end(self.lines, last.line)
+        body = layer_line(kind, {**self.new_term_params(objective, kind), **(params or {})})
+        new = f"{match.group(1)}- {body}"
+        lines = [*self.lines[:anchor], new, *self.lines[anchor:]]
+        return _diff(self.lines, lines, (anchor + 1, len(match.group(0)), len(new)),
+                     f"add {kind} to {objective}")
+
+    def set_term_param(self, term_path: tuple, key: str, value: object) -> CanvasEdit | str:
+        """Set a loss term's parameter (`weight`, or a tensor port such as `fake`)."""
+        term = next((t for t in self.spec.analysis.terms if t.path == tuple(term_path)), None)
+        if term is None:
+            return "no such loss term"
+        edit = plan_edit(self.lines, self.spec.locations, self.file, term.path, term.kind,
+                         key, None, value)
+        if edit is None:
+            return f"its {key} is not written in a form that can be changed in place"
+        line, start, end, text = edit
+        old = self.lines[line - 1]
+        lines = list(self.lines)
+        lines[line - 1] = old[:start] + text + old[end:]
+        return _diff(self.lines, lines, (line, start, start + len(text)),
+                     f"{key} = {format_value(value)}")
+
+    def set_weight(self, term_path: tuple, weight: float) -> CanvasEdit | str:
+        """Change a loss term's weight."""
+        return self.set_term_param(term_path, "weight", weight)
+
+
+def _without_id(line: str) -> str:
+    """A flow-mapping line without its `id: …` entry (`{batch_norm: , id: d2}` ->
+    `{batch_norm: }`, which the loader reads as batch_norm with defaults)."""
+    if "{" not in line or "id:" not in line:
+        return line
+    return _ID.sub("", line, count=1)
+
+
+def _node(layer: LayerPlan, row: dict | None) -> CanvasNode:
+    count = row.get("params") if row else None
+    child_rows = (row or {}).get("children") or []
+    node = CanvasNode(layer.slot, tuple(layer.path), layer.kind, layer_brief(layer),
+                      format_shape(layer.out_shape), count, list(layer.sources))
+    node.children = [_node(child, child_rows[i] if i < len(child_rows) else None)
+                     for i, child in enumerate(layer.children)]
+    return node
+
+
+def _written_items(spec: Spec, text: str, file: str) -> dict[str, list[TextItem]]:
+    """Per network, its written layer entries and the resolved layers each stands for: the
+    text's tree is expanded with a marker string before each entry, and the markers'
+    positions in the expanded list are the entries' boundaries."""
+    try:
+        tree = tree_from_text(text, file, Path(spec.base_dir))
+    except SpecError:
+        return {}
+    networks = tree.get("networks")
+    if not isinstance(networks, LDict):
+        return {}
+    raw: dict[str, LList] = {}
+    problems: list = []
+    env = substitute_params(tree, problems)
+    for name, net in networks.items():
+        layers = net.get("layers") if isinstance(net, LDict) else None
+        if not isinstance(layers, LList):
+            continue
+        raw[name] = layers
+        marked = LList()
+        marked.loc = layers.loc
+        for i, (item, loc) in enumerate(zip(layers, layers.item_locs, strict=False)):
+            marked.extend([f"{_MARK}{i}", item])
+            marked.item_locs.extend([loc, loc])
+        net["layers"] = marked
+    expand_blocks(tree, env, problems)
+    lines = text.split("\n")
+    out: dict[str, list[TextItem]] = {}
+    for name, layers in raw.items():
+        if name not in spec.analysis.networks:
+            continue
+        expanded = tree["networks"][name]["layers"]
+        marks = [i for i, x in enumerate(expanded) if isinstance(x, str) and x.startswith(_MARK)]
+        starts = [m - k for k, m in enumerate(marks)]
+        total = len(expanded) - len(marks)
+        items = []
+        for i, loc in enumerate(layers.item_locs):
+            start, stop = starts[i], starts[i + 1] if i + 1 < len(starts) else total
+            entry = layers[i]
+            expands = isinstance(entry, LDict) and ("block" in entry or (
+                isinstance(entry.get("repeat"), LDict) and "block" in entry["repeat"]))
+            first = last = 0
+            if loc is not None and loc.file == file and loc.line <= len(lines) \
+                    and _ITEM.match(lines[loc.line - 1]):
+                first, last = loc.line, item_end(lines, loc.line)
+            items.append(TextItem(i, first, last, start, stop, expands,
+                                  _label(entry) if expands else ""))
+        out[name] = items
+    return out
+
+
+def _label(entry: LDict) -> str:
+    """`down` for a block use, `repeat ×3 of down` for a repeat of one."""
+    rep = entry.get("repeat")
+    if isinstance(rep, LDict):
+        return f"repeat ×{rep.get('times')} of {rep.get('block')}"
+    return str(entry.get("block"))
+
+
+__all__ = ["CONTAINERS", "MERGES", "CanvasEdit", "CanvasModel", "CanvasNode", "TextChange",
+           "TextItem"]

@@ -1,0 +1,206 @@
+"""The canvas model (ganbuilder.design.canvas) without a screen: each gesture's text edit, applied
+to a shipped spec, gives text that loads and means what was asked, with comments and key order
+kept."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from ganbuilder.design.canvas import CanvasEdit, CanvasModel
+from ganbuilder.spec import load_spec, load_spec_text
+
+SPECS = Path(__file__).resolve().parents[1] / "specs"
+
+
+def _model(name: str) -> tuple[CanvasModel, str]:
+    path = SPECS / f"{name}.yaml"
+    spec = load_spec(path)
+    text = path.read_text()
+    return CanvasModel(spec, text, spec.file), text
+
+
+def _load(model: CanvasModel, edit: CanvasEdit | str):
+    assert isinstance(edit, CanvasEdit), edit
+    text = edit.apply(model.text)
+    return load_spec_text(text, model.file, model.spec.base_dir), text
+
+
+def _kinds(spec, network: str) -> list[str]:
+    return [layer.kind for layer in spec.analysis.networks[network].layers]
+
+
+def _is_subsequence(small: list[str], big: list[str]) -> bool:
+    it = iter(big)
+    return all(line in it for line in small)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SPECS.glob("*.yaml")))
+def test_items_cover_every_resolved_layer_once_in_order(name):
+    model, text = _model(name)
+    lines = text.split("\n")
+    for network, plan in model.spec.analysis.networks.items():
+        items = model.items(network)
+        assert items, network
+        assert items[0].start == 0 and items[-1].stop == len(plan.layers)
+        for before, after in itertools.pairwise(items):
+            assert before.stop == after.start
+            if before.editable and after.editable:
+                assert before.last < after.first
+        for item in items:
+            if not item.expands and item.editable:
+                assert item.stop - item.start == 1
+                layer = plan.layers[item.start]
+                # the entry's first line names the layer it writes
+                assert layer.kind in lines[item.first - 1], (network, item)
+
+
+@pytest.mark.parametrize("name", ["dcgan", "pix2pix", "gan", "cgan", "stylegan",
+                                  "cyclegan", "began"])
+def test_inserting_every_stateless_layer_after_the_first_keeps_the_text_and_loads(name):
+    model, text = _model(name)
+    network = next(iter(model.spec.analysis.networks))
+    at = model.items(network)[0].stop  # after the first written entry
+    image = len(model.spec.analysis.networks[network].layers[at - 1].out_shape) == 3
+    for kind in ("relu", "leaky_relu", "batch_norm", "dropout", "tanh") + (("conv",) * image):
+        spec, new = _load(model, model.insert_layer(network, at, kind))
+        assert _kinds(spec, network)[at] == kind
+        old_lines, new_lines = text.split("\n"), new.split("\n")
+        assert len(new_lines) == len(old_lines) + 1
+        assert _is_subsequence(old_lines, new_lines)  # comments and order untouched
+
+
+def test_insert_fills_required_parameters_to_keep_the_shape_and_selects_the_first():
+    model, _ = _model("dcgan")
+    edit = model.insert_layer("G", 3, "conv")  # before the repeat: 256 channels at 4x4
+    spec, text = _load(model, edit)
+    plan = spec.analysis.networks["G"]
+    assert plan.layers[3].kind == "conv" and plan.layers[3].params["out"] == 256
+    assert plan.layers[3].out_shape == plan.layers[2].out_shape
+    line, start, end = edit.cursor
+    assert text.split("\n")[line - 1][start:end] == "256"  # the first required parameter
+
+
+def test_insert_inside_a_repeat_or_an_inherited_network_is_refused_with_the_reason():
+    model, _ = _model("dcgan")
+    reason = model.insert_layer("G", 5, "relu")  # between two layers of `repeat: up`
+    assert isinstance(reason, str) and "block" in reason
+    model, _ = _model("wgan")  # extends dcgan.yaml
+    reason = model.insert_layer("G", 1, "relu")
+    assert isinstance(reason, str) and "another file" in reason
+
+
+def test_a_merge_inserted_takes_an_earlier_named_tensor_of_a_shape_it_accepts():
+    model, _ = _model("pix2pix")
+    # after layer 25 (64 channels at 16x16): `d1` is the named 16x16 tensor
+    edit = model.insert_layer("G", 27, "add")
+    spec, text = _load(model, edit)
+    layer = spec.analysis.networks["G"].layers[27]
+    assert layer.kind == "add" and "add: {with: d1}" in text
+
+
+def test_delete_removes_the_whole_entry_even_a_repeat():
+    model, text = _model("dcgan")
+    spec, new = _load(model, model.delete_layer("G", 1))  # batch_norm
+    assert _kinds(spec, "G") == [k for i, k in enumerate(_kinds(model.spec, "G")) if i != 1]
+    spec, new = _load(model, model.delete_layer("D", 5))  # inside repeat ×2 of down
+    assert len(spec.analysis.networks["D"].layers) == 10 - 6
+    assert "block: down" not in new.split("networks:")[1]
+    assert new.count("#") == text.count("#")
+    assert len(new.split("\n")) == len(text.split("\n")) - 1
+
+
+def test_move_reorders_the_yaml_items_and_keeps_comments():
+    model, text = _model("dcgan")
+    before = _kinds(model.spec, "D")
+    spec, new = _load(model, model.move_layer("D", 1, 0))  # leaky_relu above the first conv
+    assert _kinds(spec, "D")[:2] == [before[1], before[0]]
+    assert sorted(new.split("\n")) == sorted(text.split("\n"))  # the same lines, reordered
+    assert new.count("#") == text.count("#")
+    # a whole repeat (layers 2..7) moves as one entry, before the leaky_relu
+    spec, _ = _load(model, model.move_layer("D", 3, 1))
+    assert _kinds(spec, "D") == [before[0], *before[2:8], before[1], *before[8:]]
+    assert isinstance(model.move_layer("D", 3, 5), str)  # into itself
+
+
+def test_duplicate_copies_the_entry_without_its_id():
+    model, _ = _model("dcgan")
+    spec, _text = _load(model, model.duplicate_layer("G", 1))
+    assert _kinds(spec, "G")[:4] == ["conv_transpose", "batch_norm", "batch_norm", "relu"]
+    model, _ = _model("pix2pix")
+    assert model.copy_layer("G", 0) == [
+        "{conv: {out: \"${ngf}\", kernel: 4, stride: 2, padding: 1, bias: false}}"]
+
+
+def test_copy_then_paste_elsewhere():
+    model, _ = _model("dcgan")
+    body = model.copy_layer("D", 1)
+    assert body == ["leaky_relu: 0.2"]
+    spec, _ = _load(model, model.paste_layer("D", 9, body))
+    assert _kinds(spec, "D")[9] == "leaky_relu"
+
+
+def test_wiring_a_skip_onto_a_layer_writes_the_id_and_a_concat():
+    model, _ = _model("dcgan")
+    # D: conv (64x16x16) -> leaky_relu -> ... ; feed the leaky_relu's output into layer 2
+    spec, text = _load(model, model.wire_skip("D", "networks.D.layers[1]", 2))
+    plan = spec.analysis.networks["D"]
+    assert "{leaky_relu: 0.2, id: skip1}" in text
+    assert plan.layers[2].kind == "concat" and plan.layers[2].sources[-1] == "skip1"
+    assert plan.layers[2].out_shape[0] == 128
+
+
+def test_wiring_a_skip_onto_a_merge_sets_its_with():
+    model, _ = _model("dcgan")
+    spec, text = _load(model, model.wire_skip("D", "networks.D.layers[1]", 2))
+    model = CanvasModel(spec, text, spec.file)
+    spec, text = _load(model, model.wire_skip("D", "networks.D.layers[0]", 2))
+    assert "concat: {with: skip2}" in text and "{conv: {out: \"${ndf}\"" in text
+    assert spec.analysis.networks["D"].layers[2].sources == ["skip1", "skip2"]
+
+
+def test_wiring_backwards_is_refused():
+    model, _ = _model("pix2pix")
+    assert isinstance(model.wire_skip("G", "networks.G.layers[28]", 12), str)
+
+
+def test_an_id_is_added_in_each_written_form():
+    model, _ = _model("dcgan")
+    for position, expected in ((1, "- {batch_norm: , id: skip1}"),
+                               (0, "bias: false}, id: skip1}")):
+        edit = model.wire_skip("G", f"networks.G.layers[{position}]", 2)
+        _spec, text = _load(model, edit)
+        assert expected in text
+
+
+def test_data_flow_edits():
+    model, text = _model("dcgan")
+    spec, new = _load(model, model.add_call("fake2", "G(z)"))
+    assert spec.analysis.forward["fake2"].fn == "G"
+    assert isinstance(model.add_call("fake", "G(z)"), str)  # already defined
+    assert isinstance(model.add_call("x", "G(("), str)
+    spec, new = _load(model, model.add_loss_term("G", "l1"))
+    term = [t for t in spec.analysis.terms if t.objective == "G"][-1]
+    assert term.kind == "l1" and term.params["pred"] == "fake" and term.params["target"] == "real"
+    path = next(t.path for t in model.spec.analysis.terms if t.objective == "G")
+    spec, new = _load(model, model.set_weight(path, 0.5))
+    assert next(t for t in spec.analysis.terms if t.path == path).weight == 0.5
+    assert new.count("\n") == text.count("\n")
+    spec, _ = _load(model, model.set_term_param(path, "fake", "real"))
+    assert next(t for t in spec.analysis.terms if t.path == path).params["fake"] == "real"
+
+
+def test_nodes_show_kind_parameters_shape_and_count():
+    model, _ = _model("dcgan")
+    from ganbuilder.summary import summarize
+
+    model.summary = summarize(model.spec)
+    nodes = model.nodes("G")
+    assert nodes[0].kind == "input" and nodes[0].key == model.spec.analysis.networks["G"].inputs[0]
+    first = nodes[1]
+    assert first.kind == "conv_transpose" and "out=256" in first.brief
+    assert first.shape == "256×4×4" or "256" in first.shape
+    assert first.params == 100 * 256 * 16
+    assert {n.item for n in nodes[4:10]} == {3}  # the repeat's six layers, one entry
