@@ -107,6 +107,18 @@ class ArchitecturePanel(QWidget):
         self.banner.hide()
         self._quiet = False
 
+    def clear(self) -> None:
+        """Show nothing (another file was opened: its architecture is not known yet)."""
+        self.spec, self.summary = None, None
+        self._quiet = True
+        self.tree.clear()
+        self._items.clear()
+        self._marked.clear()
+        self._added.clear()
+        self.total.setText("")
+        self.banner.hide()
+        self._quiet = False
+
     def _add_layer(self, parent: QTreeWidgetItem, layer: LayerPlan, label: str,
                    row: dict | None) -> None:
         brief = layer_brief(layer)

@@ -159,6 +159,12 @@ class FlowGraphView(QGraphicsView):
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-30, -30, 30, 30))
         self.fit()
 
+    def clear(self) -> None:
+        """Show no graph (another file was opened and has not been checked yet)."""
+        self.nodes, self.items = {}, {}
+        self.scene().clear()
+        self.scene().setSceneRect(QRectF())
+
     def fit(self) -> None:
         """Show the whole graph, enlarged by at most 30%."""
         rect: QRectF = self.scene().sceneRect()

@@ -193,6 +193,14 @@ class LayerGraphPanel(QWidget):
         if self.isVisible():
             self._draw()
 
+    def clear(self) -> None:
+        """Show no network (another file was opened and has not been checked yet)."""
+        self.spec = None
+        replace_items(self.combo, [])
+        self.view.show_network(None)
+        self.info.setText("")
+        self._dirty = False
+
     def show_network(self, name: str) -> None:
         if name != self.combo.currentText() and self.combo.findText(name) >= 0:
             self.combo.setCurrentText(name)
