@@ -294,6 +294,10 @@ def _train(args: argparse.Namespace) -> int:
         print(f"data: {found}", file=sys.stderr)
     # Rank 0 reports for all; a failure on another rank still ends in its traceback or error.
     progress = _DataWaitNotice(Progress(quiet=quiet), quiet) if rank() == 0 else _ignore
+    if rank() == 0:
+        from ganbuilder.evaluate.during_training import with_evaluation
+
+        progress = with_evaluation(spec, progress, str(trainer.device))  # training.eval
     try:
         with _warnings_as_lines():
             trainer.run(progress)

@@ -106,3 +106,35 @@ def test_log_names_are_checked_by_the_schema(write_spec, capsys):
     spec = write_spec(LOGGED.replace("csv, tensorboard", "wandb"))
     assert main(["validate", str(spec)]) == 2
     assert "training.log" in capsys.readouterr().err
+
+
+EVALUATED = MINIMAL.replace(
+    "  steps: 4\n",
+    "  steps: 6\n  eval: {every: 2, n: 200, metrics: [high_quality, modes_covered],"
+    " best: high_quality, mode: max}\n")
+
+
+def test_training_eval_logs_figures_and_keeps_the_best_checkpoint(tmp_path, write_spec,
+                                                                  monkeypatch):
+    monkeypatch.setenv("GANBUILDER_CACHE", str(tmp_path / "cache"))
+    spec = write_spec(EVALUATED)
+    run = tmp_path / "run"
+    assert main(["run", str(spec), "--out", str(run), "--quiet"]) == 0
+    evals = [r for r in jsonl(run) if "eval/high_quality" in r]
+    assert [r["step"] for r in evals] == [2, 4, 6]
+    assert all(set(r) == {"step", "eval/high_quality", "eval/modes_covered"} for r in evals)
+    best = json.loads((run / "checkpoints" / "best.json").read_text())
+    top = max(evals, key=lambda r: r["eval/high_quality"])  # first of equals: strict '>'
+    assert best == {"step": top["step"], "metric": "high_quality",
+                    "value": top["eval/high_quality"]}
+    from ganbuilder.evaluate import evaluate_checkpoint
+
+    again = evaluate_checkpoint(run / "checkpoints" / "best.pt", n=200, seed=0)
+    assert again["step"] == top["step"]
+    assert again["high_quality"] == pytest.approx(top["eval/high_quality"])
+
+
+def test_training_eval_names_unknown_figures(tmp_path, write_spec, capsys):
+    spec = write_spec(EVALUATED.replace("best: high_quality", "best: fid"))
+    assert main(["run", str(spec), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    assert "training.eval: fid not among the figures of the 'toy2d'" in capsys.readouterr().err

@@ -175,6 +175,31 @@ def spec_schema() -> dict:
                                    "csv (metrics.csv), tensorboard (tensorboard/ in the run "
                                    "folder: scalars, sample grids, params as hparams; needs "
                                    "the tensorboard package)"},
+            "eval": {
+                "type": "object",
+                "description": "score the model during training with the evaluator "
+                               "`ganbuilder evaluate` runs (ganbuilder run): figures logged as "
+                               "eval/<metric> in metrics.jsonl, checkpoints/best.pt kept",
+                "properties": {
+                    "every": {**every, "description": "evaluate the first checkpoint saved at "
+                                                      "or after each multiple of this many "
+                                                      "steps"},
+                    "metrics": {"type": "array", "items": {"type": "string", "minLength": 1},
+                                "minItems": 1, "uniqueItems": True,
+                                "description": "the figures to log (default: every number "
+                                               "the evaluator reports)"},
+                    "n": {"type": "integer", "minimum": 2, "default": 500,
+                          "description": "samples per evaluation"},
+                    "best": {"type": "string", "minLength": 1,
+                             "description": "keep checkpoints/best.pt, the checkpoint with the "
+                                            "best value of this metric"},
+                    "mode": {"enum": ["min", "max"], "default": "min",
+                             "description": "whether lower (fid, kid, fd) or higher "
+                                            "(precision, accuracy) `best` values are better"},
+                },
+                "required": ["every"],
+                "additionalProperties": False,
+            },
             "ema": {
                 "type": "object",
                 "description": "an exponential moving average of some networks' weights, used "
