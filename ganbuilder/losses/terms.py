@@ -164,7 +164,7 @@ def _input_gradient(critic, x, scale: float = 1.0):
     Under fp16 the output is scaled by the loss scale before autograd.grad (so small gradients
     do not underflow) and the gradient divided by it after (torch's AMP recipe)."""
     x = x.requires_grad_(True)
-    out = critic(x).sum()
+    out = critic(x).float().sum()  # an fp16 sum of scaled outputs would overflow
     (grad,) = torch.autograd.grad(out * scale if scale != 1.0 else out, x, create_graph=True)
     return (grad.float() / scale if scale != 1.0 else grad).flatten(1)
 
