@@ -193,3 +193,36 @@ def test_evaluate_without_the_weights_says_where_to_put_them(tmp_path, capsys, m
     err = capsys.readouterr().err
     assert err.count("error:") == 1
     assert WEIGHTS_NAME in err and str(tmp_path / "torch" / "hub" / "checkpoints") in err
+
+
+def labelled_folder(root, count, seed):
+    """Two classes a/ and b/: dark and light squares."""
+    rng = np.random.default_rng(seed)
+    for cls, level in (("a", 40), ("b", 210)):
+        (root / cls).mkdir(parents=True)
+        for i in range(count):
+            image = np.clip(level + rng.normal(0, 20, (16, 16)), 0, 255).astype(np.uint8)
+            Image.fromarray(image).save(root / cls / f"{i:02d}.png")
+
+
+def test_a_conditional_model_on_a_labelled_folder_gets_classifier_metrics(
+        tmp_path, weights, capsys, monkeypatch):
+    monkeypatch.setenv("GANBUILDER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(features_module, "INPUT_SIZE", 75)
+    labelled_folder(tmp_path / "data" / "train", 8, 0)
+    labelled_folder(tmp_path / "data" / "test", 4, 1)
+    run = tmp_path / "run"
+    assert main(["run", "specs/cgan.yaml", "--set", "params.classes=2", "--set",
+                 "data.source=folder", "--set", f"data.root={tmp_path / 'data' / 'train'}",
+                 "--set", "data.channels=1", "--set", "data.batch_size=4", "--steps", "2",
+                 "--out", str(run), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(run / "checkpoints" / "last.pt"), "--inception", str(weights),
+                 "--n", "8", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["kind"] == "inception" and result["n_real"] == 8
+    assert "2 classes" in result["classifier"] and "the test split" in result["classifier"]
+    assert result["classifier_accuracy"] == 1.0  # dark and light squares: trivially separable
+    assert result["classifier_fd"] >= 0
+    assert set(result) >= {"class_accuracy", "class_accuracy/0", "class_accuracy/1", "fid"}
+    assert 0 <= result["class_accuracy"] <= 1

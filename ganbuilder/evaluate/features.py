@@ -222,7 +222,7 @@ def _uint8_rgb(image: Any) -> np.ndarray:
 def data_features(extractor: Extractor, spec: Any, cfg: dict, limit: int) -> RealFeatures:
     """Features of the run's own data (its test split where the layout has one), at the
     training resolution, without augmentation."""
-    source, where, name = open_real(spec, cfg)
+    source, where, name, _ = open_real(spec, cfg)
     indices = evenly(len(source), limit)
     if len(indices) < 2:
         raise UserError(f"the run's data ({where}) holds {len(indices)} image(s); FID needs 2")
@@ -235,18 +235,19 @@ def data_features(extractor: Extractor, spec: Any, cfg: dict, limit: int) -> Rea
                   lambda: extractor.features(images))
 
 
-def open_real(spec: Any, cfg: dict) -> tuple[Any, str, str]:
-    """The data source of real images to compare with, a description and a name for its
-    cache file: a source's `test` split where its schema has one; for a folder named train/ a
-    sibling test/ or val/."""
+def open_real(spec: Any, cfg: dict) -> tuple[Any, str, str, bool]:
+    """The data source of real images to compare with, a description, a name for its cache
+    file, and whether it is held out: a source's `test` split where its schema has one; for a
+    folder named train/ a sibling test/ or val/; else the training images."""
     from ganbuilder.data import open_source
     from ganbuilder.data.folder import has_images
     from ganbuilder.data.registry import resolve_path, source_def
 
     cfg = dict(cfg)
     where = f"data source '{cfg['source']}'"
+    held_out = False
     if "split" in source_def(cfg).schema:
-        cfg["split"] = "test"
+        cfg["split"], held_out = "test", True
         where += ", split test"
     elif cfg.get("root"):
         root = resolve_path(cfg["root"], spec.base_dir)
@@ -256,10 +257,11 @@ def open_real(spec: Any, cfg: dict) -> tuple[Any, str, str]:
                 sibling = root.parent / name
                 if sibling.is_dir() and has_images(sibling):
                     cfg["root"], where = str(sibling), f"{sibling} (the held-out split)"
+                    held_out = True
                     break
-        if where == f"{root}":
+        if not held_out:
             where += " (the training images: no test/ or val/ beside it)"
     name = Path(str(cfg.get("root") or cfg["source"])).name
     if cfg.get("split"):
         name += f"-{cfg['split']}"
-    return open_source(cfg, spec.base_dir), where, name
+    return open_source(cfg, spec.base_dir), where, name, held_out

@@ -1,7 +1,7 @@
 """The Inception evaluator: FID, KID, precision/recall and density/coverage of an image
 generator trained on image data (a folder, MNIST files, any source whose `real` is an image),
 against real images (`--real DIR` or a statistics file, else the run's own data, its test split
-where the layout has one).
+where the layout has one); on labelled data also the classifier metrics of `folder_classes`.
 
 `Job.options` (all optional): `inception` (weights path; else $GANBUILDER_INCEPTION, else
 torch's hub cache), `real` (a folder of images or an .npz statistics file), `n_real` (at most
@@ -38,6 +38,7 @@ from ganbuilder.evaluate.fid import (
     kid,
     precision_recall,
 )
+from ganbuilder.evaluate.folder_classes import classifier_metrics
 from ganbuilder.evaluate.frechet import gaussian_stats
 from ganbuilder.evaluate.inception import find_weights
 from ganbuilder.evaluate.registry import Job, evaluator
@@ -101,7 +102,7 @@ def evaluate_inception(job: Job) -> dict[str, Any]:
         out["fid"] = fid_from_stats(real.mu, real.sigma, *gaussian_stats(fake))
         out["note"] = ("KID, precision/recall and density/coverage need real features; the "
                        "statistics file holds only mu and sigma")
-        return out
+        return {**out, **classifier_metrics(job)}
     out["fid"] = fid(real.features, fake)
     mean, std, size = kid(real.features, fake, KID_SUBSETS, KID_SUBSET_SIZE, job.seed)
     out.update({"kid": mean, "kid_std": std, "kid_subsets": KID_SUBSETS,
@@ -112,4 +113,4 @@ def evaluate_inception(job: Job) -> dict[str, Any]:
     else:
         out["note"] = (f"precision/recall and density/coverage need more than {DC_K} images "
                        "in each set")
-    return out
+    return {**out, **classifier_metrics(job)}

@@ -11,7 +11,7 @@ from typing import Any
 PROTOCOL = ("checkpoint", "spec", "step", "kind", "source", "tensor", "weights", "seed", "n",
             "real", "n_real", "features", "inception_weights", "preprocess", "kid_subsets",
             "kid_subset_size", "pr_k", "dc_k", "held_out", "real_test_images",
-            "classifier_accuracy", "label", "code", "note", "seconds")
+            "classifier", "classifier_accuracy", "label", "code", "note", "seconds")
 
 
 def format_report(result: dict[str, Any]) -> str:
