@@ -346,7 +346,8 @@ def _header(spec: Spec, overrides: list[str] | tuple[str, ...]) -> str:
         file = file.relative_to(Path.cwd())
     lines = [
         *textwrap.wrap(f"Networks of the GAN spec {spec.name!r} ({file}{sets}) as plain "
-                       "PyTorch, written by `ganbuilder eject`; it needs torch only.", 96),
+                       "PyTorch, written by `ganbuilder eject`; it needs nothing but torch and "
+                       "the standard library.", 96),
         "",
         "Each class's state_dict has the keys of ganbuilder's compiled network, so a",
         "checkpoint's weights load directly:",
@@ -354,6 +355,8 @@ def _header(spec: Spec, overrides: list[str] | tuple[str, ...]) -> str:
         "    state = torch.load(\"last.pt\", weights_only=True)",
         "    net = NETWORKS[\"<name>\"]()",
         "    net.load_state_dict(state[\"networks\"][\"<name>\"])",
+        "",
+        "(A run with training.ema keeps its averaged weights under state[\"ema\"].)",
     ]
     text = "\n".join(line.replace("\\", "/").replace('"""', "'''") for line in lines)
     return f'"""{text}\n"""'
