@@ -4,7 +4,9 @@ weights file the user provides (nothing is downloaded).
 `evaluate_checkpoint(path)` rebuilds a model from its checkpoint and runs the first registered
 evaluator (`registry.EVALUATORS`) that applies to its spec, returning a flat JSON-able dict
 whose `kind` says which ran. One module per job: `dispatch`, `points` (2D), `digits`,
-`translation`, `inception_images`; `draw` holds the sampling they share.
+`translation`, `inception_images` (with `folder_classes` on labelled data); `draw` holds the
+sampling they share; `during_training` is the `training.eval` sink that `ganbuilder run`
+chains; `report` prints a result for people.
 
 - `toy2d`: a generator of 2D points on `ring8` / `grid25`: modes covered and % high-quality
   samples (VEEGAN convention, `ganbuilder.evaluate.toy2d`).
