@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import io
 import random
 import re
@@ -144,13 +145,14 @@ def _tree_mutation(tree: Any, rng: random.Random) -> str:
     elif kind == "rename" and isinstance(parent, dict):
         value = parent.pop(last)
         parent[rng.choice([*NAMES, f"{last}x", str(last)[:-1], str(last).upper()])] = value
-    elif kind == "copy":  # a subtree pasted somewhere else
+    elif kind == "copy":  # a subtree pasted somewhere else (a copy: it may be an ancestor)
         other = rng.choice(paths)
+        subtree = copy.deepcopy(_parent(tree, other)[other[-1]])
         if isinstance(parent, list):
-            parent.insert(last, _parent(tree, other)[other[-1]])
+            parent.insert(last, subtree)
         else:
             parent[rng.choice([*NAMES, "layers", "args", "times", "block", "from", "id"])] = (
-                _parent(tree, other)[other[-1]])
+                subtree)
     elif kind == "nest":
         parent[last] = rng.choice([[parent[last]], {"repeat": {"times": rng.choice(
             [2, 10**4, 10**9]), "layers": [parent[last]]}}, {"residual": [parent[last]]}])
