@@ -246,3 +246,22 @@ def test_an_empty_layer_output_from_a_plugin_shape_rule_is_refused():
                                                    layer.slot)})
     [p] = check_budget(analysis, {"data": {}}, Locations({})).problems
     assert (p.path, p.message) == ("networks.G.layers[0]", "relu makes an empty output (3, 0)")
+
+
+@pytest.mark.parametrize(("value", "limit"), [
+    ("512M", 2**29), ("2GiB", 2**31), ("1.5t", 1.5 * 2**40), ("1000", 1000)])
+def test_memory_limit_sizes(monkeypatch, value, limit):
+    from ganbuilder.spec.budget import memory_limit
+
+    monkeypatch.setenv("GANBUILDER_MEMORY_LIMIT", value)
+    assert memory_limit() == (limit, f"GANBUILDER_MEMORY_LIMIT={value}")
+
+
+@pytest.mark.parametrize("value", ["lots", "-1G", "0", "infG"])
+def test_a_bad_memory_limit_is_a_user_error(monkeypatch, value):
+    from ganbuilder.errors import UserError
+    from ganbuilder.spec.budget import memory_limit
+
+    monkeypatch.setenv("GANBUILDER_MEMORY_LIMIT", value)
+    with pytest.raises(UserError, match="GANBUILDER_MEMORY_LIMIT must be a size"):
+        memory_limit()
