@@ -97,3 +97,9 @@ def test_set_data_root_is_relative_to_the_current_folder(tmp_path, monkeypatch, 
     loaded = load_spec(spec, ["data={source: folder, root: pics, image_size: 16, channels: 3}",
                               "data.root=pics", "params.image_size=16", "params.nc=3"])
     assert loaded.tree["data"]["root"] == str(images.resolve())
+
+
+def test_set_of_an_undeclared_param_is_an_error_with_did_you_mean(capsys):
+    assert main(["validate", str(ROOT / "specs" / "dcgan.yaml"), "--set", "params.ngff=8"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown param 'ngff' (did you mean 'ngf'?)" in err and "Traceback" not in err

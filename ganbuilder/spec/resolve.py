@@ -81,12 +81,23 @@ def apply_overrides(tree: LDict, overrides: list[str]) -> None:
             if not sep:
                 raise ValueError(f"--set expects PATH=VALUE, got '{item}'")
             path = parse_path(path_text.strip())
+            _check_param(tree, path)
             value = load_yaml(value_text, SET_FILE) if value_text.strip() else ""
             _assign(tree, path, value, Location(SET_FILE, 1, 1))
         except (ValueError, SpecError) as exc:
             problems.append(Problem(path_text.strip(), str(exc), Location(SET_FILE, 1, 1)))
     if problems:
         raise SpecError(problems)
+
+
+def _check_param(tree: LDict, path: tuple) -> None:
+    """`--set params.x=...` may only change a declared param: a new one would be read by
+    nothing, so a misspelled name would be silently ignored."""
+    params = tree.get("params")
+    if len(path) == 2 and path[0] == "params" and isinstance(params, dict) \
+            and path[1] not in params:
+        raise ValueError(f"unknown param '{path[1]}'{did_you_mean(str(path[1]), set(params))}; "
+                         f"the spec declares: {', '.join(params) or 'none'}")
 
 
 def _assign(tree: LDict, path: tuple, value: Any, loc: Location) -> None:
