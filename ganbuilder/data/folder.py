@@ -179,6 +179,8 @@ def open_folder(cfg: dict, base_dir: Path) -> DataSource:
 class FolderSource(DataSource):
     """Image files decoded on demand; only the file list is held in memory."""
 
+    decodes = True  # made per item, in data.workers processes
+
     def __init__(
         self, files: list[Path], labels: list[int] | None, class_names: list[str] | None, cfg: dict
     ):

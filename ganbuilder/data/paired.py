@@ -96,6 +96,8 @@ def open_paired(cfg: dict, base_dir: Path) -> DataSource:
 class PairedSource(DataSource):
     """Image pairs decoded on demand; only the file list is held in memory."""
 
+    decodes = True  # made per item, in data.workers processes
+
     def __init__(self, pairs: list[tuple[Path, Path | None]], cfg: dict):
         self.pairs = pairs
         self.swap = cfg["direction"] == "BtoA"

@@ -19,7 +19,15 @@ COMMON_KEYS: dict[str, dict] = {
         "type": "integer",
         "minimum": 1,
         "default": 64,
-        "description": "Number of samples in each training batch.",
+        "description": "Number of samples in each training batch (the global batch: under "
+                       "torchrun each rank trains on an equal share of it).",
+    },
+    "workers": {
+        "anyOf": [{"type": "integer", "minimum": 0, "maximum": 64}, {"const": "auto"}],
+        "default": "auto",
+        "description": "Processes that decode and augment image files, one batch ahead (0: "
+                       "the training process); auto: none on the CPU, half the cores (at most "
+                       "8) on a GPU. Batches are the same for any number.",
     },
 }
 

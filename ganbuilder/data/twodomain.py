@@ -159,7 +159,11 @@ class TwoDomainSampler(BatchSampler):
         self._perm_B = torch.empty(0, dtype=torch.int64)
         self._pos_B = 0
 
-    def next(self) -> Batch:
+    @staticmethod
+    def decode(source: DataSource, index: tuple, generator: Any | None) -> Batch:
+        return source.domain_batch(index[0], index[1], generator)
+
+    def _indices(self) -> tuple:
         src = self.source
         indices = self._take()
         if src.serial:
@@ -175,10 +179,10 @@ class TwoDomainSampler(BatchSampler):
                 wanted -= len(part)
                 parts.append(part)
             index_B = torch.cat(parts)
-        return src.domain_batch(indices % src.size_A, index_B, self._gen)
+        return indices % src.size_A, index_B
 
-    def state_dict(self) -> dict:
-        return {**super().state_dict(), "perm_B": self._perm_B.clone(), "pos_B": self._pos_B}
+    def _state(self) -> dict:
+        return {**super()._state(), "perm_B": self._perm_B.clone(), "pos_B": self._pos_B}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)

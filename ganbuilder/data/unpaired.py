@@ -61,6 +61,8 @@ def open_unpaired(cfg: dict, base_dir: Path) -> DataSource:
 class UnpairedSource(TwoDomainSource):
     """Two lists of image files decoded on demand."""
 
+    decodes = True  # made per item, in data.workers processes
+
     def __init__(self, files_A: list[Path], files_B: list[Path], cfg: dict):
         self.files_A, self.files_B = files_A, files_B
         self.size_A, self.size_B = len(files_A), len(files_B)

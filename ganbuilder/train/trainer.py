@@ -18,6 +18,7 @@ import torch
 from ganbuilder.compile.model import GAN, TensorCache
 from ganbuilder.data import open_source
 from ganbuilder.data.latent import sample_latent
+from ganbuilder.data.loader import default_workers
 from ganbuilder.data.registry import with_defaults
 from ganbuilder.device import pick_device
 from ganbuilder.errors import CheckpointError, DataError, UserError
@@ -108,6 +109,11 @@ class Trainer:
         batch_size = with_defaults(spec.tree["data"])["batch_size"]
         self.ranks.check_batch(batch_size)
         self.sampler = self.data.sampler(batch_size, seed)
+        if self.ranks.active:  # each rank makes (a decoding source) or keeps its share only
+            self.sampler.share = self.ranks.share(batch_size)
+        workers = with_defaults(spec.tree["data"])["workers"]
+        self.sampler.use_workers(default_workers(self.device.type) if workers == "auto"
+                                 else workers, pin=self.device.type == "cuda")
         self.batch_size = batch_size
         self.gan = GAN(spec).to(self.device)
         self._speed_switches(training)
@@ -323,7 +329,7 @@ class Trainer:
         """The global batch and latent draw (the same on every rank), this rank's share."""
         start = time.perf_counter()
         batch = {k: v.to(self.device, non_blocking=True)
-                 for k, v in self.ranks.shard(self.sampler.next()).items()}
+                 for k, v in self.sampler.next().items()}
         if self.channels_last:
             batch = {k: v.contiguous(memory_format=torch.channels_last)
                      if v.dim() == 4 and v.is_floating_point() else v for k, v in batch.items()}
@@ -449,6 +455,7 @@ class Trainer:
             emit(Failed(self.step, _describe(exc), self.last_checkpoint))
             raise
         finally:
+            self.sampler.close()
             if metrics_file is not None:
                 metrics_file.close()
         emit(Finished(self.step, self.run_dir, stopped))
