@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
             print(f"error: {path}: no such file", file=sys.stderr)
             return 2
         window.open_file(path, ask=False)
-    else:
+    elif not window.restore_last_file():
         default = SPECS_DIR / "dcgan.yaml"
         if default.is_file():
             window.new_from_template(default)

@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganbuilder.design.completion import word_before
-from ganbuilder.design.text_edits import Edit, next_line_indent, plan_toggle_comment
+from ganbuilder.design.completion import context_words, word_before
+from ganbuilder.design.text_edits import Edit, plan_toggle_comment
+from ganbuilder.design.yaml_help import return_indent
 from gui.highlighter import YamlHighlighter
 
 _CURRENT_LINE = QColor("#f3f6fb")
@@ -77,6 +78,9 @@ class SpecEditor(QPlainTextEdit):
         self._update_margin()
         self._refresh_selections()
         self.completer = QCompleter(self)
+        self._model = QStringListModel(self.completer)
+        self._all_words: list[str] = []
+        self._schema: dict | None = None
         self.completer.setWidget(self)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
@@ -85,8 +89,26 @@ class SpecEditor(QPlainTextEdit):
                   context=Qt.ShortcutContext.WidgetShortcut)
 
     # -- completion ------------------------------------------------------------------------
-    def set_completion_words(self, words: list[str]) -> None:
-        self.completer.setModel(QStringListModel(words, self.completer))
+    def set_completion_words(self, words: list[str], schema: dict | None = None) -> None:
+        """Offer `words` where nothing narrower is known; with `schema` (the spec's JSON
+        Schema), offer what fits the keys around the cursor (after `conv:`, conv's
+        parameters)."""
+        self._all_words = words
+        self._schema = schema
+        self._model = QStringListModel(words, self.completer)
+        self.completer.setModel(self._model)
+
+    def completion_words(self) -> list[str]:
+        """The words completion offers at the cursor."""
+        schema = self._schema
+        if schema is not None:
+            cursor = self.textCursor()
+            lines = self.toPlainText().split("\n")
+            found = context_words(schema, lines, cursor.blockNumber() + 1,
+                                  cursor.positionInBlock())
+            if found is not None:
+                return found
+        return self._all_words
 
     def _word_before_cursor(self) -> str:
         cursor = self.textCursor()
@@ -106,6 +128,9 @@ class SpecEditor(QPlainTextEdit):
         if not force and len(prefix) < 2:
             self.completer.popup().hide()
             return
+        words = self.completion_words()
+        if words != self._model.stringList():
+            self._model.setStringList(words)
         self.completer.setCompletionPrefix(prefix)
         if self.completer.completionCount() == 0 or (
             self.completer.completionCount() == 1 and self.completer.currentCompletion() == prefix
@@ -132,7 +157,8 @@ class SpecEditor(QPlainTextEdit):
             self.insertPlainText("  ")
             return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            indent = next_line_indent(self.textCursor().block().text())
+            cursor = self.textCursor()
+            indent = return_indent(cursor.block().text()[: cursor.positionInBlock()])
             super().keyPressEvent(event)
             self.insertPlainText(indent)
             return

@@ -290,13 +290,21 @@ class PropertyForm(QWidget):
             self.editRequested.emit(edit)
 
     def _insert(self) -> None:
-        if self.layer is None or self.index is None:
-            return
+        self.insert_layer(self.palette.currentText())
+
+    def insert_layer(self, kind: str) -> bool:
+        """Ask to insert a new `kind` layer after the selected one (Layer > Insert); False when
+        no layer is selected or the form waits for the text to validate."""
+        if self.layer is None or self.index is None or not self.isEnabled():
+            return False
         index = self.index
         planned = plan_insert(index.lines, index.spec.locations, index.file,
-                              tuple(self.layer.path), self.palette.currentText())
-        if planned is not None:
-            self.insertRequested.emit(*planned)
+                              tuple(self.layer.path), kind)
+        if planned is None:
+            return False
+        self.palette.setCurrentText(kind)
+        self.insertRequested.emit(*planned)
+        return True
 
 
 def _choice(names: list[str], value: object) -> QComboBox:

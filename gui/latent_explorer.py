@@ -1,12 +1,13 @@
 """The latent explorer tab: seeds, frames and buttons over `ganbuilder.design.latent_explorer`
-(interpolation, class sweep, vector arithmetic, InfoGAN code traversal)."""
+(interpolation, class sweep, vector arithmetic, InfoGAN code traversal). Every picture is
+captioned: what it shows, and what each column (and row) holds."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -16,11 +17,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from ganbuilder.design.explorer_labels import (
+    arithmetic_labels,
+    interpolation_labels,
+    sweep_labels,
+    traversal_labels,
+)
 from ganbuilder.design.latent_explorer import ExplorerModel, frames_image, parse_seeds
 from ganbuilder.errors import UserError
 from ganbuilder.latent_ops import MODES
@@ -103,12 +111,17 @@ class LatentExplorer(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.image = ImageLabel()
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addLayout(grid)
         layout.addLayout(buttons)
         layout.addWidget(self.message)
+        layout.addWidget(self.caption)
         layout.addWidget(self.image, 1)
 
     def set_checkpoint(self, path: Path) -> None:
@@ -135,32 +148,52 @@ class LatentExplorer(QWidget):
                       [(name, element) for _, name, element in codes])
         self.traverse_button.setEnabled(self.code_box.count() > 0)
 
-    def _show(self, make) -> torch.Tensor | None:
+    def _show(self, make, labels) -> torch.Tensor | None:
+        """Render `make(model)` and caption it with `labels(model)`: (title, column labels)
+        or (title, column labels, row labels)."""
         try:
-            frames = make(self._model())
+            model = self._model()
+            frames = make(model)
         except (UserError, OSError) as exc:
             self.message.setText(f"<span style='color:#c62828'>{exc}</span>")
             return None
         frames, columns = frames if isinstance(frames, tuple) else (frames, None)
         self.message.clear()
+        self.set_caption(*labels(model))
         self.image.set_image(frames_image(frames, columns))
         self.framesShown.emit(frames)
         return frames
 
+    def set_caption(self, title: str, columns: list[str], rows: list[str] | None = None
+                    ) -> None:
+        """Say what the picture shows: its title, then its columns (and rows) in order."""
+        text = f"<b>{title}</b><br>Columns, left to right: {' · '.join(columns)}"
+        if rows:
+            text += f"<br>Rows, top to bottom: {' · '.join(rows)}"
+        self.caption.setText(text)
+
     def interpolate(self) -> torch.Tensor | None:
         """Show (and return) the frames from sample A to sample B."""
-        return self._show(lambda m: m.interpolation(self.seed_a.value(), self.seed_b.value(),
-                                                    self.frames.value(), self.mode.currentText()))
+        a, b, n, mode = (self.seed_a.value(), self.seed_b.value(), self.frames.value(),
+                         self.mode.currentText())
+        return self._show(lambda m: m.interpolation(a, b, n, mode),
+                          lambda m: interpolation_labels(a, b, n, mode))
 
     def sweep(self) -> torch.Tensor | None:
         """Show sample A once per class."""
-        return self._show(lambda m: m.sweep(self.seed_a.value()))
+        seed = self.seed_a.value()
+        return self._show(lambda m: m.sweep(seed),
+                          lambda m: sweep_labels(seed, *m.labels))
 
     def arithmetic(self) -> torch.Tensor | None:
         """Show mean(A), mean(B), mean(C) and mean(A) - mean(B) + mean(C)."""
-        return self._show(lambda m: m.arithmetic(parse_seeds(self.group_a.text()),
-                                                 parse_seeds(self.group_b.text()),
-                                                 parse_seeds(self.group_c.text())))
+        try:
+            a, b, c = (parse_seeds(self.group_a.text()), parse_seeds(self.group_b.text()),
+                       parse_seeds(self.group_c.text()))
+        except UserError as exc:
+            self.message.setText(f"<span style='color:#c62828'>{exc}</span>")
+            return None
+        return self._show(lambda m: m.arithmetic(a, b, c), lambda m: arithmetic_labels(a, b, c))
 
     def traverse(self) -> torch.Tensor | None:
         """Show the chosen InfoGAN code varied along rows of samples A, A + 1, ..."""
@@ -172,7 +205,14 @@ class LatentExplorer(QWidget):
             return model.traversal(self.seed_a.value(), self.code_rows.value(), name, element,
                                    self.frames.value())
 
-        return self._show(make)
+        def labels(model: ExplorerModel):
+            name, _ = self.code_box.currentData()
+            cfg = model.latent[name]
+            classes = cfg["classes"] if cfg.get("dist") == "categorical" else None
+            return traversal_labels(self.seed_a.value(), self.code_rows.value(),
+                                    self.code_box.currentText(), self.frames.value(), classes)
+
+        return self._show(make, labels)
 
     def _open_dialog(self) -> None:
         start = str(self.checkpoint.parent if self.checkpoint else Path.cwd())

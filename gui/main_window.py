@@ -13,25 +13,31 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ganbuilder.design import TextIndex, schema_words
+from ganbuilder.design.fixes import suggested_fix
 from ganbuilder.design.labels import shorten
+from ganbuilder.design.line_map import LineMap
 from ganbuilder.design.problems import count_problems, problem_marks
 from ganbuilder.design.spec_file import decode_spec, encode_spec
 from ganbuilder.design.templates import SPECS_DIR, templates
 from ganbuilder.errors import Problem, UserError
+from ganbuilder.layers import LAYERS
 from ganbuilder.spec import Spec, load_spec_text, spec_schema
 from ganbuilder.spec.paths import format_path
 from gui.architecture import ArchitecturePanel
 from gui.editor import FindBar, SpecEditor
 from gui.forms import PropertyForm
-from gui.graph_view import FlowGraphView
+from gui.graph_view import FlowGraphView, apply_canvas_edit
+from gui.help import HelpDialog
 from gui.latent_explorer import LatentExplorer
 from gui.layer_graph import LayerGraphPanel
+from gui.library import LayerLibrary
 from gui.plots import MetricsPlots
 from gui.problems import ProblemsList
 from gui.runs_view import RunsView
@@ -49,6 +55,14 @@ from gui.validation import ValidationResult, Validator
 
 MAX_RECENT = 8
 UNSAVED = "<unsaved>"
+# Bumped when the docks change, so a layout saved by an older version is not restored.
+STATE_VERSION = 2
+
+
+def menu_text(text: str) -> str:
+    """`text` as a menu shows it: a single `&` marks a shortcut letter in Qt, so a literal one
+    is doubled."""
+    return text.replace("&", "&&")
 
 
 class MainWindow(QMainWindow):
@@ -65,11 +79,13 @@ class MainWindow(QMainWindow):
         self.spec: Spec | None = None
         self._spec_text = ""  # the text self.spec was checked from
         self._index: TextIndex | None = None
+        self._line_map: LineMap | None = None
+        self._checked_text = ""  # the text the problems shown were found in
         self.problems: list[Problem] = []
         self._syncing = False
 
         self.editor = SpecEditor()
-        self.editor.set_completion_words(schema_words(spec_schema()))
+        self.editor.set_completion_words(schema_words(spec_schema()), spec_schema())
         self.find_bar = FindBar(self.editor)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -83,6 +99,7 @@ class MainWindow(QMainWindow):
         self.architecture = ArchitecturePanel()
         self.graph = FlowGraphView()
         self.layer_graph = LayerGraphPanel()
+        self.library = LayerLibrary()
         self.form = PropertyForm()
         self.selected: tuple | None = None
         self.problems_dock = self._dock("Problems", self.problems_list,
@@ -94,6 +111,8 @@ class MainWindow(QMainWindow):
         self.layer_graph_dock = self._dock("Layer graph", self.layer_graph,
                                            Qt.DockWidgetArea.RightDockWidgetArea)
         self.form_dock = self._dock("Properties", self.form, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.library_dock = self._dock("Layer library", self.library,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.graph_dock, self.layer_graph_dock)
         self.tabifyDockWidget(self.graph_dock, self.form_dock)
         self.graph_dock.raise_()
@@ -115,6 +134,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
 
         self.status = QLabel()
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.position = QLabel()
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.position)
@@ -131,12 +151,18 @@ class MainWindow(QMainWindow):
         self.editor.cursorLineChanged.connect(self._on_cursor_line)
         self.editor.cursorPositionChanged.connect(self._show_position)
         self.problems_list.problemActivated.connect(self.goto)
+        self.problems_list.fixRequested.connect(self.apply_fix)
         self.architecture.layerActivated.connect(self.select_path)
         self.graph.nodeActivated.connect(self.select_path)
         self.layer_graph.nodeActivated.connect(self.select_path)
-        self.form.editRequested.connect(lambda edit: self.editor.apply_edit(*edit))
-        self.form.insertRequested.connect(self.editor.insert_line_after)
-        self.form.linesRequested.connect(lambda edit: self.editor.replace_lines(*edit))
+        # canvas gestures: one planned text edit each (gui/layer_graph.py, graph_view.py)
+        for canvas in (self.layer_graph, self.graph):
+            canvas.editRequested.connect(self._canvas_edit)
+            canvas.refused.connect(lambda why: self.statusBar().showMessage(why, 8000))
+        self.library.entryActivated.connect(self.layer_graph.view.insert_after_selection)
+        self.form.editRequested.connect(self._form_edit)
+        self.form.insertRequested.connect(self._form_insert)
+        self.form.linesRequested.connect(self._form_lines)
         self.training.stateChanged.connect(self._on_train_state)
         self.training.started.connect(self._on_train_started)
         self.training.metrics.connect(self._on_train_metrics)
@@ -149,6 +175,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._on_train_state(IDLE)
         self.resize(1400, 900)
+        self._restore_layout()
         self._update_title()
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -163,6 +190,10 @@ class MainWindow(QMainWindow):
         self.train_banner.setWordWrap(True)
         self.train_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.train_banner.setContentsMargins(6, 4, 6, 4)
+        # A wrapped label is as wide as its longest word (a run folder's path): it must not
+        # widen the dock, and with it the window.
+        self.train_banner.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                        QSizePolicy.Policy.Preferred)
         self.train_tabs = QTabWidget()
         self.train_tabs.addTab(self.plots, "Plots")
         self.train_tabs.addTab(self.samples, "Samples")
@@ -183,7 +214,7 @@ class MainWindow(QMainWindow):
         for template in templates():
             text = template.name + (f" — {shorten(template.description)}"
                                     if template.description else "")
-            action = self.template_menu.addAction(text)
+            action = self.template_menu.addAction(menu_text(text))
             action.setToolTip(template.description)
             action.setStatusTip(template.description)
             action.triggered.connect(lambda _=False, p=template.path: self.new_from_template(p))
@@ -209,6 +240,13 @@ class MainWindow(QMainWindow):
                      lambda: self.editor.complete(force=True))
 
         layer = self.menuBar().addMenu("&Layer")
+        self.insert_menu = layer.addMenu("&Insert after the selected layer")
+        self.insert_menu.setToolTipsVisible(True)
+        for name, ldef in LAYERS.items():
+            action = self.insert_menu.addAction(menu_text(name))
+            action.setToolTip(ldef.doc)
+            action.triggered.connect(lambda _=False, n=name: self.insert_layer(n))
+        layer.addSeparator()
         self._action(layer, "&Delete layer", QKeySequence("Alt+Delete"), self.form.delete_layer)
         self._action(layer, "Move layer &up", QKeySequence("Alt+Up"),
                      lambda: self.form.move_layer(-1))
@@ -217,7 +255,7 @@ class MainWindow(QMainWindow):
 
         view = self.menuBar().addMenu("&View")
         for dock in (self.problems_dock, self.architecture_dock, self.graph_dock,
-                     self.layer_graph_dock, self.form_dock):
+                     self.layer_graph_dock, self.form_dock, self.library_dock):
             view.addAction(dock.toggleViewAction())
         view.addAction(self.training_dock.toggleViewAction())
         self._action(view, "Fit graph", QKeySequence("Ctrl+0"), self.graph.fit)
@@ -234,6 +272,9 @@ class MainWindow(QMainWindow):
         train.addSeparator()
         self.continue_action = self._action(train, "&Continue from checkpoint…", QKeySequence(),
                                             self._continue_dialog)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Getting started", QKeySequence.StandardKey.HelpContents,
+                     self.show_help)
         toolbar = self.addToolBar("Training")
         toolbar.setObjectName("Training")
         for action in (self.start_action, self.pause_action, self.resume_action,
@@ -250,7 +291,7 @@ class MainWindow(QMainWindow):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for name in self.recent_files():
-            action = self.recent_menu.addAction(name)
+            action = self.recent_menu.addAction(menu_text(name))
             action.triggered.connect(lambda _=False, n=name: self.open_file(Path(n)))
         self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
 
@@ -308,13 +349,14 @@ class MainWindow(QMainWindow):
         self._saved_text = ""
         self._newline = "\n"
         self._set_text(template.read_text(encoding="utf-8"))
-        self.editor.document().setModified(True)
 
     def _set_text(self, text: str) -> None:
         self.validator.file = str(self.path) if self.path else UNSAVED
         self.validator.base_dir = self.base_dir
         self.problems_list.file = self.validator.file
-        self.spec = None
+        # Nothing of the previous file may stay on screen: its networks would pass for this one's.
+        self.spec, self._spec_text, self._index, self.selected = None, "", None, None
+        self._clear_views()
         self.editor.setPlainText(text)
         self.editor.document().setModified(False)
         self._update_title()
@@ -404,12 +446,54 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Reloaded {self.path.name}: it changed on disk", 5000)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.maybe_save():
-            self.training.shutdown()
-            self.validator.wait(5000)
-            event.accept()
-        else:
+        if not self.maybe_stop_training() or not self.maybe_save():
             event.ignore()
+            return
+        self._save_layout()
+        self.training.shutdown()
+        self.validator.wait(5000)
+        event.accept()
+
+    def maybe_stop_training(self) -> bool:
+        """Ask before quitting a run in progress; True when there is none or the user agreed
+        to stop it (the trainer saves a checkpoint as it stops)."""
+        if not self.training.active:
+            return True
+        answer = QMessageBox.question(
+            self, "Training is running",
+            f"A run is training in {self.training.run_dir}. Stop it and quit? It saves a "
+            "checkpoint as it stops, so it can be continued later.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    # -- the session: window layout and last file ------------------------------------------
+    def _save_layout(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState(STATE_VERSION))
+        self.settings.setValue("last_file", str(self.path) if self.path else "")
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window_state")
+        if state is not None:
+            self.restoreState(state, STATE_VERSION)
+
+    def restore_last_file(self) -> bool:
+        """Open the file the last session ended with; False if there was none or it is gone."""
+        name = self.settings.value("last_file", "")
+        if not name or not Path(name).is_file():
+            return False
+        return self.open_file(Path(name), ask=False)
+
+    def show_help(self) -> None:
+        """Help > Getting started."""
+        if getattr(self, "help_dialog", None) is None:
+            self.help_dialog = HelpDialog(self)
+        self.help_dialog.show()
+        self.help_dialog.raise_()
 
     def _display_name(self) -> str:
         return self.path.name if self.path else "untitled spec"
@@ -519,9 +603,86 @@ class MainWindow(QMainWindow):
 
     # -- validation results ----------------------------------------------------------------
     def _on_text_changed(self) -> None:
-        # Form edits are planned against the last valid text's locations: wait for the new ones.
-        self.form.setEnabled(False)
+        self._line_map = None
+        # Form edits are planned on the last valid text: they stay possible while the selected
+        # item's lines are unchanged there (the problem being typed is elsewhere).
+        self.form.setEnabled(self._selection_intact())
         self.validator.request(self.editor.toPlainText())
+
+    @property
+    def line_map(self) -> LineMap | None:
+        """Lines of the text the last valid spec was checked from, followed into the editor's
+        text as it is now; None before any text of this file was valid."""
+        if self.spec is None:
+            return None
+        if self._line_map is None:
+            self._line_map = LineMap.of_texts(self._spec_text, self.editor.toPlainText())
+        return self._line_map
+
+    def _selection_intact(self) -> bool:
+        index, lines_map = self.text_index, self.line_map
+        if index is None or lines_map is None or self.selected is None:
+            return False
+        lines = index.lines_of(self.selected)
+        return lines is not None and lines_map.intact(*lines)
+
+    def _to_now(self, line: int) -> int | None:
+        lines_map = self.line_map
+        new = lines_map.to_new(line) if lines_map else None
+        if new is None:
+            self.statusBar().showMessage("That part of the text changed since it was last "
+                                         "valid; fix the problem first", 6000)
+        return new
+
+    def _form_edit(self, edit: tuple) -> None:
+        line, start, end, text = edit
+        now = self._to_now(line)
+        if now is not None:
+            self.editor.apply_edit(now, start, end, text)
+
+    def _form_insert(self, line: int, text: str) -> None:
+        now = self._to_now(line)
+        if now is not None:
+            self.editor.insert_line_after(now, text)
+
+    def _form_lines(self, edit: tuple) -> None:
+        first, last, lines, cursor_line = edit
+        lines_map = self.line_map
+        if lines_map is None or not lines_map.intact(first, last):
+            self.statusBar().showMessage("Those lines changed since the text was last valid; "
+                                         "fix the problem first", 6000)
+            return
+        shift = lines_map.to_new(first) - first
+        self.editor.replace_lines(first + shift, last + shift, lines,
+                                  cursor_line + shift if cursor_line else 0)
+
+    def insert_layer(self, kind: str) -> None:
+        """Layer > Insert: a new `kind` layer after the selected one."""
+        if not self.form.insert_layer(kind):
+            self.statusBar().showMessage("Put the cursor in a layer first (the text must have "
+                                         "been valid there)", 6000)
+
+    def apply_fix(self, edit: tuple) -> None:
+        """Apply a problem's fix, if the text is still the one the problem was found in."""
+        if self.editor.toPlainText() != self._checked_text:
+            self.statusBar().showMessage("The text changed; the fix waits for the next check",
+                                         5000)
+            return
+        self.editor.apply_edit(*edit)
+
+    def _canvas_edit(self, edit) -> None:
+        """Apply a canvas gesture's text edit, if the text is still the one it was planned on."""
+        if self.editor.toPlainText() != self._spec_text:
+            self.statusBar().showMessage("The text changed since it was last valid; the canvas "
+                                         "edits it again once it is checked", 8000)
+            return
+        apply_canvas_edit(self.editor, edit)
+
+    def _clear_views(self) -> None:
+        self.architecture.clear()
+        self.graph.clear()
+        self.layer_graph.clear()
+        self.form.show_layer(None, None)
 
     def _on_busy(self, busy: bool) -> None:
         if busy:
@@ -529,23 +690,32 @@ class MainWindow(QMainWindow):
 
     def _on_checked(self, result: ValidationResult) -> None:
         self.problems = result.problems
-        self.problems_list.set_problems(result.problems)
+        self._checked_text = result.text
+        lines = result.text.split("\n")
+        fixes = [suggested_fix(p, lines, self.validator.file) for p in result.problems]
+        self.problems_list.set_problems(result.problems, fixes)
         self.editor.set_problem_marks(problem_marks(result.problems, self.validator.file))
         count = len(result.problems)
         self.problems_dock.setWindowTitle(f"Problems ({count})" if count else "Problems")
         if result.spec is None:
             self.architecture.show_problems(result.problems)
+            self.layer_graph.show_problems(result.problems)
             self.status.setText(f"<span style='color:#c62828'>✗ {count_problems(count)}</span>")
         else:
-            self.spec, self._spec_text = result.spec, result.text
+            self.spec, self._spec_text, self._line_map = result.spec, result.text, None
             self.graph.show_spec(result.spec)
-            self.layer_graph.show_spec(result.spec)
+            self.layer_graph.show_spec(result.spec, result.text, self.validator.file)
+            self.graph.set_canvas(self.layer_graph.model)
+            self.library.show_spec(result.spec, self.layer_graph.model.blocks)
 
     def _on_summarized(self, result: ValidationResult) -> None:
-        self.spec, self._spec_text = result.spec, result.text
+        self.spec, self._spec_text, self._line_map = result.spec, result.text, None
         self.architecture.show_spec(result.spec, result.summary)
+        self.layer_graph.show_summary(result.summary)
+        data = (f" · <span style='color:#b26a00'>⚠ data: {count_problems(len(result.problems))}"
+                "</span>" if result.problems else "")
         self.status.setText(f"<span style='color:#2e7d32'>✓ valid</span> · {result.spec.name} · "
-                            f"{result.summary['params']:,} parameters")
+                            f"{result.summary['params']:,} parameters{data}")
         self.form.setEnabled(True)
         self._on_cursor_line(self.editor.textCursor().blockNumber() + 1)
         self._show_form(self.selected)
@@ -577,10 +747,12 @@ class MainWindow(QMainWindow):
                                          f"{Path(where.file).name}:{where.line}", 8000)
             return
         lines = index.lines_of(path)
-        if lines is None:
+        lines_map = self.line_map
+        if lines is None or lines_map is None or not lines_map.intact(*lines):
             return
+        shift = lines_map.to_new(lines[0]) - lines[0]
         self._syncing = True
-        self.editor.select_lines(*lines)
+        self.editor.select_lines(lines[0] + shift, lines[1] + shift)
         self.architecture.select_path(path)
         self.layer_graph.select_path(tuple(path))
         self._syncing = False
@@ -593,7 +765,9 @@ class MainWindow(QMainWindow):
 
     def _on_cursor_line(self, line: int) -> None:
         if not self._syncing:
-            path = self.layer_at(line)
+            lines_map = self.line_map
+            old = lines_map.to_old(line) if lines_map else None
+            path = self.layer_at(old) if old is not None else None
             self.architecture.select_path(path)
             self.layer_graph.select_path(path)
             if path != self.selected:
@@ -601,6 +775,7 @@ class MainWindow(QMainWindow):
 
     def _show_form(self, path: tuple | None) -> None:
         self.selected = path
+        self.form.setEnabled(self._selection_intact())
         if path and len(path) == 4 and path[0] == "objectives" and path[2] == "loss":
             self.form.show_loss(self.text_index, path)
         else:

@@ -1,11 +1,13 @@
-"""The problems list: every error of the current text with line:col, spec path and message."""
+"""The problems list: every error of the current text with line:col, spec path and message,
+and a button for those with a known fix (did you mean)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QHeaderView, QPushButton, QTreeWidget, QTreeWidgetItem, QWidget
 
+from ganbuilder.design.fixes import Fix
 from ganbuilder.design.problems import problem_where
 from ganbuilder.errors import Problem
 
@@ -29,13 +31,15 @@ class ProblemsList(QTreeWidget):
 
     Signals:
         problemActivated(int, int): the 1-based line and column of the chosen problem.
+        fixRequested(tuple): the text edit (line, start, end, text) of a fix the user chose.
     """
 
     problemActivated = Signal(int, int)
+    fixRequested = Signal(tuple)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setHeaderLabels(["Where", "Spec path", "Problem"])
+        self.setHeaderLabels(["Where", "Spec path", "Problem", ""])
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
         self.setUniformRowHeights(True)
@@ -43,22 +47,29 @@ class ProblemsList(QTreeWidget):
         header = self.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
         self._icon = _dot("#d32f2f")
         self.itemClicked.connect(self._activate)
         self.itemActivated.connect(self._activate)
         self.file = ""
         self.problems: list[Problem] = []
+        self.fix_buttons: list[QPushButton] = []
 
-    def set_problems(self, problems: list[Problem]) -> None:
+    def set_problems(self, problems: list[Problem], fixes: list[Fix | None] | None = None
+                     ) -> None:
+        """Show `problems`; `fixes` (one per problem, None where none is known) adds a button
+        that applies the fix."""
         self.clear()
         self.problems = list(problems)
+        self.fix_buttons = []
         if not problems:
             placeholder = QTreeWidgetItem(["", "", "No problems: the spec is valid"])
             placeholder.setForeground(2, QColor("#2e7d32"))
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
             self.addTopLevelItem(placeholder)
-        for problem in problems:
+        for number, problem in enumerate(problems):
             loc = problem.location
             item = QTreeWidgetItem([problem_where(problem, self.file), problem.path or "—",
                                     problem.message])
@@ -67,6 +78,13 @@ class ProblemsList(QTreeWidget):
             if loc is not None and loc.file == self.file:
                 item.setData(0, _LOCATION, (loc.line, loc.col))
             self.addTopLevelItem(item)
+            fix = fixes[number] if fixes else None
+            if fix is not None:
+                button = QPushButton(fix.label)
+                button.setToolTip("Apply this fix to the text (Undo takes it back)")
+                button.clicked.connect(lambda _=False, e=fix.edit: self.fixRequested.emit(e))
+                self.setItemWidget(item, 3, button)
+                self.fix_buttons.append(button)
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(where, path, message) per row, as shown."""

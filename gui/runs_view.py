@@ -1,6 +1,7 @@
 """Past runs compared: their curves overlaid in one plot, their sample grids side by side at
 one step. Runs are read from their folders (metrics.jsonl, samples/), so runs trained headless
-on a server compare as well as the app's own."""
+on a server compare as well as the app's own. Each run is named by its spec and what differs
+from the other runs (`dcgan · lr=0.0001`); two checked runs' resolved specs can be diffed."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -19,13 +23,16 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSplitter,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from ganbuilder.design.curves import ema, is_smoothed, metric_choices
+from ganbuilder.design.run_names import resolved_spec, run_names, spec_diff
 from ganbuilder.errors import UserError
 from ganbuilder.runs.grid import load_png
 from ganbuilder.runs.history import RunHistory, read_run
@@ -50,6 +57,8 @@ class RunsView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.runs: list[RunHistory] = []
+        self.labels: list[str] = []  # one per run: spec name and what differs
+        self._specs: dict[Path, tuple[str, object]] = {}
         self._images: dict[Path, np.ndarray] = {}
         self._sample_steps: list[int] = []
 
@@ -63,8 +72,11 @@ class RunsView(QWidget):
         reload = QPushButton("Reload")
         reload.setToolTip("Read every run's folder again (a run in progress grows)")
         reload.clicked.connect(self.reload)
+        self.diff_button = QPushButton("Diff specs…")
+        self.diff_button.setToolTip("The differences of the two checked runs' resolved specs")
+        self.diff_button.clicked.connect(self.show_diff)
         buttons = QHBoxLayout()
-        for button in (add, remove, reload):
+        for button in (add, remove, reload, self.diff_button):
             buttons.addWidget(button)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -108,6 +120,9 @@ class RunsView(QWidget):
         for i in range(MAX_SIDE_BY_SIDE):
             caption, image = QLabel(), ImageLabel()
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            caption.setWordWrap(True)
+            # A long run name wraps or is cut, never widening the panel.
+            caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             self.sample_grid.addWidget(caption, 0, i)
             self.sample_grid.addWidget(image, 1, i)
             self.sample_grid.setRowStretch(1, 1)
@@ -153,7 +168,6 @@ class RunsView(QWidget):
                 return history
         self.runs.append(history)
         item = QListWidgetItem(history.label)
-        item.setToolTip(str(run_dir))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         self.run_list.blockSignals(True)
         self.run_list.addItem(item)
@@ -161,6 +175,58 @@ class RunsView(QWidget):
         self.run_list.blockSignals(False)
         self._update()
         return history
+
+    def _name_runs(self) -> None:
+        """Label each run by its spec's name and what differs from the other runs."""
+        for run in self.runs:
+            if run.run_dir not in self._specs:
+                self._specs[run.run_dir] = resolved_spec(run.run_dir)
+        self.labels = run_names([run.name for run in self.runs],
+                                [self._specs[run.run_dir][1] for run in self.runs],
+                                [run.run_dir.name for run in self.runs])
+        self.run_list.blockSignals(True)
+        for i, label in enumerate(self.labels):
+            item = self.run_list.item(i)
+            item.setText(label)
+            item.setToolTip(f"{label}\n{self.runs[i].run_dir}")
+        self.run_list.blockSignals(False)
+
+    def label(self, run: RunHistory) -> str:
+        """The run's name as the list shows it."""
+        return self.labels[self.runs.index(run)] if run in self.runs else run.label
+
+    def diff_lines(self) -> list[str] | None:
+        """The unified difference of the two checked runs' resolved specs; None unless exactly
+        two runs are checked."""
+        runs = self.checked()
+        if len(runs) != 2:
+            return None
+        a, b = runs
+        return spec_diff(self._specs[a.run_dir][0], self._specs[b.run_dir][0],
+                         self.label(a), self.label(b))
+
+    def show_diff(self) -> None:
+        """A window with the two checked runs' spec differences, coloured as a diff."""
+        lines = self.diff_lines()
+        if lines is None:
+            return
+        colours = {"+": "#1b5e20", "-": "#b71c1c", "@": "#6a1b9a"}
+        html = "".join(
+            f"<div style='color:{colours.get(line[:1], '#333')};white-space:pre'>"
+            f"{line.replace('&', '&amp;').replace('<', '&lt;')}</div>" for line in lines)
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Resolved specs compared")
+        view = QTextBrowser()
+        view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        view.setHtml(html or "<p>The two runs' resolved specs are the same.</p>")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.close)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(view)
+        layout.addWidget(buttons)
+        dialog.resize(760, 560)
+        self.diff_dialog = dialog
+        dialog.show()
 
     def remove_run(self, index: int) -> None:
         del self.runs[index]
@@ -170,6 +236,7 @@ class RunsView(QWidget):
     def reload(self) -> None:
         """Read every open run again."""
         self._images.clear()
+        self._specs.clear()
         for run in list(self.runs):
             self.add_run(run.run_dir)
 
@@ -191,6 +258,8 @@ class RunsView(QWidget):
 
     # -- views -------------------------------------------------------------------------------
     def _update(self) -> None:
+        self._name_runs()
+        self.diff_button.setEnabled(len(self.checked()) == 2)
         replace_items(self.metric_box,
                       metric_choices(k for run in self.runs for k in run.metrics.columns))
         self._draw_curves()
@@ -221,7 +290,7 @@ class RunsView(QWidget):
             values = ema(column, weight) if is_smoothed(key) else column
             pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=1.6)
             self.plot.plot(np.asarray(run.metrics.steps, dtype=float),
-                           np.asarray(values, dtype=float), pen=pen, name=run.label,
+                           np.asarray(values, dtype=float), pen=pen, name=self.label(run),
                            connect="finite")
         self.plot.setTitle(key or "no runs")
 
@@ -248,7 +317,8 @@ class RunsView(QWidget):
             caption.setVisible(i < len(runs))
             image.setVisible(i < len(runs))
             if i < len(runs):
-                caption.setText(runs[i].label + (f"\nstep {entry[0]}" if entry else "\nno samples"))
+                caption.setText(self.label(runs[i])
+                                + (f"\nstep {entry[0]}" if entry else "\nno samples"))
             image.set_image(self._image(entry[1]) if entry else None)
 
     def shown_steps(self) -> list[int | None]:

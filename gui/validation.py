@@ -2,7 +2,10 @@
 
 Each text change restarts a short timer; when it fires, the text is checked on a worker
 thread with the same loader and shape inference as `ganbuilder validate`, then summarized
-(parameter counts) with `ganbuilder summary`'s code. Results come back as queued signals and
+(parameter counts) with `ganbuilder summary`'s code. A spec that loads also has its data
+looked at (`ganbuilder.design.preflight`): a missing root or a channel mismatch is reported
+while editing, not at Start. A YAML syntax error caused by indentation is reworded to say so,
+on the line where it broke. Results come back as queued signals and
 carry the generation they were started for; a result older than the newest request is dropped,
 so typing never waits and never shows an outdated answer.
 """
@@ -14,13 +17,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from ganbuilder.design.preflight import preflight
+from ganbuilder.design.yaml_help import explain_problem
 from ganbuilder.errors import Problem, UserError
 from ganbuilder.spec import Spec, load_spec_text
 
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """One check of one text: the Spec (None when it failed), its problems and summary."""
+    """One check of one text: the Spec (None when it failed), its problems and summary. A
+    spec that loaded may still carry problems: what the data pre-flight found."""
 
     generation: int
     text: str
@@ -44,14 +50,20 @@ class _Check(QRunnable):
         try:
             spec = load_spec_text(self.text, self.file, self.base_dir)
         except UserError as exc:
+            lines = self.text.split("\n")
+            problems = [explain_problem(p, lines, self.file) for p in exc.problems]
             self.signals.checked.emit(
-                ValidationResult(self.generation, self.text, None, list(exc.problems)))
+                ValidationResult(self.generation, self.text, None, problems))
             return
         except Exception as exc:
             problem = Problem("", f"internal error while checking: {exc!r}")
             self.signals.checked.emit(ValidationResult(self.generation, self.text, None, [problem]))
             return
-        result = ValidationResult(self.generation, self.text, spec)
+        try:
+            data_problems = preflight(spec, self.base_dir)
+        except OSError as exc:  # an unreadable folder is itself worth saying
+            data_problems = [Problem("data.root", f"cannot look at the data: {exc}")]
+        result = ValidationResult(self.generation, self.text, spec, data_problems)
         self.signals.checked.emit(result)
         try:
             from ganbuilder.summary import summarize
@@ -66,7 +78,7 @@ class _Check(QRunnable):
             self.signals.checked.emit(ValidationResult(self.generation, self.text, None, [problem]))
             return
         self.signals.summarized.emit(
-            ValidationResult(self.generation, self.text, spec, [], summary))
+            ValidationResult(self.generation, self.text, spec, data_problems, summary))
 
 
 class Validator(QObject):
