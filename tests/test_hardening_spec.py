@@ -265,3 +265,9 @@ def test_a_bad_memory_limit_is_a_user_error(monkeypatch, value):
     monkeypatch.setenv("GANBUILDER_MEMORY_LIMIT", value)
     with pytest.raises(UserError, match="GANBUILDER_MEMORY_LIMIT must be a size"):
         memory_limit()
+
+
+def test_a_string_for_a_numeric_enum_is_a_located_error():
+    with pytest.raises(SpecError) as err:
+        load_spec(ROOT / "specs/dcgan.yaml", ["data.channels=abc"])
+    assert "data.channels: unknown value 'abc'; expected one of: 1, 3" in str(err.value)

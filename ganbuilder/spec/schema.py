@@ -317,7 +317,8 @@ def _problem(error, locations: Locations) -> Problem:
         path.append(name)
         key_loc = True
     elif validator == "enum" and isinstance(error.instance, str):
-        message = f"unknown value '{error.instance}'{did_you_mean(error.instance, set(value))}"
+        choices = set(map(str, value))  # an enum may hold numbers (`channels: [1, 3]`)
+        message = f"unknown value '{error.instance}'{did_you_mean(error.instance, choices)}"
         message += f"; expected one of: {', '.join(map(str, value))}"
     elif validator == "required":
         missing = [k for k in value if k not in error.instance]
