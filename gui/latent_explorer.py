@@ -206,11 +206,12 @@ class LatentExplorer(QWidget):
                                    self.frames.value())
 
         def labels(model: ExplorerModel):
-            name, _ = self.code_box.currentData()
+            name, element = self.code_box.currentData()
             cfg = model.latent[name]
             classes = cfg["classes"] if cfg.get("dist") == "categorical" else None
-            return traversal_labels(self.seed_a.value(), self.code_rows.value(),
-                                    self.code_box.currentText(), self.frames.value(), classes)
+            code = name if classes is not None else f"{name}[{element}]"
+            return traversal_labels(self.seed_a.value(), self.code_rows.value(), code,
+                                    self.frames.value(), classes)
 
         return self._show(make, labels)
 
