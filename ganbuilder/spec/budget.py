@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 
+from ganbuilder.data.registry import COMMON_KEYS
 from ganbuilder.errors import Problem, UserError
 from ganbuilder.layers import CONTAINERS, LAYERS, Shape
 from ganbuilder.layers.registry import format_shape
@@ -92,8 +93,6 @@ def check_budget(analysis: Analysis, tree: dict, locations: Locations) -> Analys
     layer makes an output with a dimension < 1 (which also makes the estimate meaningless)."""
     if analysis.problems:
         return analysis
-    from ganbuilder.data.registry import COMMON_KEYS
-
     batch = (tree.get("data") or {}).get("batch_size", COMMON_KEYS["batch_size"]["default"])
     uses: dict[str, _Use] = {}
     for name, plan in analysis.networks.items():
