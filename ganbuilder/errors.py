@@ -27,10 +27,12 @@ class Problem:
     path: str
     message: str
     location: Location | None = None
+    written: str = ""  # the path as the user wrote it, where block expansion moved it
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
-        path = f"{self.path}: " if self.path else ""
+        shown = self.written or self.path
+        path = f"{shown}: " if shown else ""
         # One problem, one line: a message quoting the user's text may hold line breaks.
         return f"{where}{path}{self.message}".translate(_LINE_BREAKS)
 

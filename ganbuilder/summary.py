@@ -20,7 +20,7 @@ def summarize(spec: Spec) -> dict:
         shapes = dict(zip(plan.inputs, plan.input_shapes, strict=True))
         rows = []
         for layer in plan.layers:
-            rows.append(_row(layer, [shapes[s] for s in layer.sources]))
+            rows.append(_row(spec, layer, [shapes[s] for s in layer.sources]))
             shapes[layer.slot] = layer.out_shape
         networks[name] = {
             "params": sum(row["params"] for row in rows),
@@ -31,19 +31,21 @@ def summarize(spec: Spec) -> dict:
     return {"networks": networks, "params": sum(n["params"] for n in networks.values())}
 
 
-def _row(plan: LayerPlan, in_shapes: list[Shape]) -> dict:
+def _row(spec: Spec, plan: LayerPlan, in_shapes: list[Shape]) -> dict:
     """One layer's entry; containers (residual, repeat) list theirs under `children`."""
     children = []
     if plan.kind in CONTAINERS:
         # A container's body is a chain from the container's input, as the compiler builds it.
         shape = in_shapes[0]
         for child in plan.children:
-            children.append(_row(child, [shape]))
+            children.append(_row(spec, child, [shape]))
             shape = child.out_shape
         params = sum(child["params"] for child in children)
     else:
         params = LAYERS.get(plan.kind).param_count(plan.params, in_shapes)
-    row = {"path": format_path(plan.path), "kind": plan.kind,
+    # `written`: where the user wrote the layer (a block's layers name the item using it).
+    row = {"path": format_path(plan.path), "written": spec.locations.written(plan.path),
+           "kind": plan.kind,
            "output_shape": list(plan.out_shape), "params": params}
     if children:
         row["children"] = children
@@ -57,9 +59,11 @@ def format_summary(spec: Spec, summary: dict) -> str:
         inputs = ", ".join(format_shape(tuple(s)) for s in net["input_shapes"])
         lines += ["", f"{name}  input {inputs}  ->  output "
                   f"{format_shape(tuple(net['output_shape']))}  ({net['params']:,} parameters)"]
-        lines.append(f"  {'layer':<34} {'kind':<16} {'output':<18} {'params':>12}")
-        for layer in net["layers"]:
-            short = layer["path"].split(".layers", 1)[-1] or layer["path"]
-            lines.append(f"  {short:<34} {layer['kind']:<16} "
+        names = [layer["written"].split(".layers", 1)[-1] or layer["written"]
+                 for layer in net["layers"]]
+        width = max([34, *map(len, names)])
+        lines.append(f"  {'layer':<{width}} {'kind':<16} {'output':<18} {'params':>12}")
+        for short, layer in zip(names, net["layers"], strict=True):
+            lines.append(f"  {short:<{width}} {layer['kind']:<16} "
                          f"{format_shape(tuple(layer['output_shape'])):<18} {layer['params']:>12,}")
     return "\n".join(lines)

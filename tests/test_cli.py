@@ -71,8 +71,8 @@ def test_summary_json(capsys):
     assert summary["networks"]["D"]["params"] == 2_765_568
     assert summary["networks"]["G"]["output_shape"] == [3, 64, 64]
     assert summary["networks"]["D"]["layers"][0] == {
-        "path": "networks.D.layers[0]", "kind": "conv", "output_shape": [64, 32, 32],
-        "params": 3072}
+        "path": "networks.D.layers[0]", "written": "networks.D.layers[0]", "kind": "conv",
+        "output_shape": [64, 32, 32], "params": 3072}
 
 
 def test_summary_text(capsys):

@@ -1,5 +1,6 @@
 """Specs and checkpoints that travel: flatten, `spec CKPT`, resuming from a checkpoint alone."""
 
+import json
 import shutil
 
 import pytest
@@ -103,3 +104,56 @@ def test_set_of_an_undeclared_param_is_an_error_with_did_you_mean(capsys):
     assert main(["validate", str(ROOT / "specs" / "dcgan.yaml"), "--set", "params.ngff=8"]) == 2
     err = capsys.readouterr().err
     assert "unknown param 'ngff' (did you mean 'ngf'?)" in err and "Traceback" not in err
+
+
+BLOCKS = """
+version: 1
+name: blk
+data: {source: ring8, batch_size: 32}
+latent:
+  z: {dist: normal, shape: [4]}
+blocks:
+  down:
+    args: [w]
+    layers:
+      - linear: "${w}"
+      - relu
+      - {linear: 8, bias: 3}
+networks:
+  G:
+    layers:
+      - linear: 16
+      - {block: down, w: 8}
+      - relu
+      - {repeat: {times: 2, block: down, w: 4}}
+      - {linear: 2, biass: true}
+  D:
+    layers: [linear: 16, linear: 1]
+forward:
+  fake: G(z)
+objectives:
+  D:
+    updates: [D]
+    loss: [adversarial: {critic: D, real: real, fake: fake}]
+  G:
+    updates: [G]
+    loss: [adversarial: {critic: D, fake: fake}]
+training: {steps: 4}
+"""
+
+
+def test_errors_and_summary_name_layers_as_written(write_spec, capsys):
+    spec = write_spec(BLOCKS)
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    # The misspelt key after the blocks is item 4 as written (item 11 after expansion).
+    assert "networks.G.layers[4].biass: unknown layer 'biass'" in err
+    assert "networks.G.layers[1].bias (block down, layers[2]): " in err
+    assert "networks.G.layers[3].bias (repetition 1 of block down, layers[2]): " in err
+    assert "layers[11]" not in err
+    fixed = write_spec(BLOCKS.replace(", bias: 3", "").replace(", biass: true", ""), "ok.yaml")
+    assert main(["summary", str(fixed), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["networks"]["G"]["layers"]
+    assert rows[11]["path"] == "networks.G.layers[11]"
+    assert rows[11]["written"] == "networks.G.layers[4]"
+    assert rows[6]["written"] == "networks.G.layers[3] (repetition 0 of block down, layers[1])"

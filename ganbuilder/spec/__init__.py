@@ -61,10 +61,12 @@ class Spec:
         for i, problem in enumerate(error.problems):
             if problem.location is None and problem.path:
                 try:
-                    where = self.locations.find(parse_path(problem.path))
+                    path = parse_path(problem.path)
                 except ValueError:
                     continue
-                error.problems[i] = Problem(problem.path, problem.message, where)
+                error.problems[i] = Problem(problem.path, problem.message,
+                                            self.locations.find(path),
+                                            self.locations.written(path))
         error.args = ("\n".join(str(p) for p in error.problems),)
         return error
 

@@ -41,6 +41,7 @@ class Locations:
     def __init__(self, tree: Any):
         self.values: dict[Path, Location] = {}
         self.keys: dict[Path, Location] = {}
+        self.origins: dict[Path, tuple[Path, str]] = {}  # expanded layer -> as written
         if getattr(tree, "loc", None):
             self.values[()] = tree.loc
         self._walk(tree, ())
@@ -54,10 +55,29 @@ class Locations:
                     self.keys[sub] = node.key_locs[key]
                 self._walk(value, sub)
         elif isinstance(node, LList):
+            origins = getattr(node, "item_origins", ())
             for i, value in enumerate(node):
                 if i < len(node.item_locs) and node.item_locs[i]:
                     self.values[(*path, i)] = node.item_locs[i]
+                if i < len(origins) and origins[i] != ((*path, i), ""):
+                    self.origins[(*path, i)] = origins[i]
                 self._walk(value, (*path, i))
+
+    def written(self, path: Iterable[str | int]) -> str:
+        """`path` as the user wrote it: a layer that came from a block or was moved by one
+        is named by the network item written in the file, with the block layer as a note
+        (`networks.G.layers[3].conv.out (block down, layers[2])`)."""
+        path = tuple(path)
+        notes = []
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.origins:
+                where, note = self.origins[path[:end]]
+                path = (*where, *path[end:])
+                if note:
+                    notes.append(note)
+                break
+        text = format_path(path)
+        return f"{text} ({'; '.join(notes)})" if notes else text
 
     def find(self, path: Iterable[str | int], key: bool = False) -> Location | None:
         """The location of `path`, or of its nearest located ancestor."""

@@ -266,6 +266,15 @@ def _times(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _expanded() -> LList:
+    """A layer list made by block expansion. Per item it keeps where the user wrote it
+    (the network's item as written, and a note naming the block layer it came from), so
+    messages name that instead of the index after expansion."""
+    out = LList()
+    out.item_origins = []
+    return out
+
+
 class _BlockExpander:
     """Expands block uses in place; `mult` is how many times the layers at hand repeat, so the
     layer count covers `repeat: {times, layers}` lists that stay unexpanded."""
@@ -289,7 +298,7 @@ class _BlockExpander:
         return not self.over
 
     def layers(self, items: LList, path: tuple, stack: tuple, mult: int = 1) -> LList:
-        out = LList()
+        out = _expanded()
         out.loc = items.loc
         for i, item in enumerate(items):
             if self.over:
@@ -304,6 +313,7 @@ class _BlockExpander:
                             else self.repeated(rep, (*path, i, "repeat"), loc, stack, mult))
                 out.extend(expanded)
                 out.item_locs.extend(expanded.item_locs)
+                out.item_origins.extend(expanded.item_origins)
                 continue
             if not self.grow(mult, *(self.at if stack else ((*path, i), loc))):
                 break
@@ -311,7 +321,15 @@ class _BlockExpander:
                 self.nested(item, (*path, i), stack, mult)
             out.append(item)
             out.item_locs.append(loc)
+            out.item_origins.append(self.origin((*path, i), stack))
         return out
+
+    def origin(self, path: tuple, stack: tuple) -> tuple[tuple, str]:
+        """Where an item at written `path` shows in messages: inside a block, the network item
+        that uses the block, and the block's own layer path as a note."""
+        if not stack:
+            return path, ""
+        return self.at[0], f"block {stack[-1]}, {format_path(path[2:])}"
 
     def nested(self, item: LDict, path: tuple, stack: tuple, mult: int) -> None:
         if isinstance(item.get("residual"), LList):
@@ -328,7 +346,7 @@ class _BlockExpander:
     def repeated(self, rep: LDict, path: tuple, loc: Location | None, stack: tuple, mult: int
                  ) -> LList:
         """`repeat: {times, block, args}`: the block once per repetition, `i` = 0, 1, ..."""
-        out = LList()
+        out = _expanded()
         times = _times(rep.get("times"))
         if isinstance(rep.get("times"), str) and _REF.search(rep["times"]):
             return out  # its `${...}` failed, and that was reported
@@ -347,6 +365,8 @@ class _BlockExpander:
             body = self.use(args, path, loc, stack, mult)
             out.extend(body)
             out.item_locs.extend(body.item_locs)
+            out.item_origins.extend((where, f"repetition {i} of {note}")
+                                    for where, note in body.item_origins)
         return out
 
     def use(self, item: LDict, path: tuple, loc: Location | None, stack: tuple, mult: int = 1
@@ -358,13 +378,13 @@ class _BlockExpander:
         if not isinstance(name, str) or name not in self.blocks:
             msg = f"unknown block '{name}'{did_you_mean(str(name), set(self.blocks))}"
             self.problems.append(Problem(format_path((*path, "block")), msg, where))
-            return LList()
+            return _expanded()
         if name in stack:
             self.problems.append(Problem(format_path(path), f"block '{name}' uses itself", where))
-            return LList()
+            return _expanded()
         block = self.blocks[name]
         if block is None:  # malformed, reported with the block
-            return LList()
+            return _expanded()
         defaults, layers = block
         unknown = sorted(set(args) - set(defaults))
         missing = sorted(a for a, d in defaults.items() if d is None and a not in args)

@@ -334,7 +334,8 @@ def _problem(error, locations: Locations) -> Problem:
         message = f"'{error.instance}' is not a valid name (letters, digits and _ only)"
     elif validator in ("minProperties", "maxProperties") and value == 1:
         message = "must name exactly one kind" if validator == "maxProperties" else "is empty"
-    return Problem(format_path(path), message, locations.find(path, key=key_loc))
+    return Problem(format_path(path), message, locations.find(path, key=key_loc),
+                   locations.written(path))
 
 
 def _allowed_keys(schema: dict, instance: dict) -> set[str]:

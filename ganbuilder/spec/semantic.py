@@ -23,7 +23,8 @@ class _Checker:
         self.a = Analysis()
 
     def problem(self, path: tuple, message: str) -> None:
-        self.a.problems.append(Problem(format_path(path), message, self.locations.find(path)))
+        self.a.problems.append(Problem(format_path(path), message, self.locations.find(path),
+                                       self.locations.written(path)))
 
     def run(self) -> Analysis:
         self.inputs()
