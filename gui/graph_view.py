@@ -1,5 +1,11 @@
 """The data-flow graph of one training iteration (`ganbuilder.design.graphs.flow_nodes`),
-drawn with QGraphicsView: one column per layer of the graph, read left to right."""
+drawn with QGraphicsView: one column per layer of the graph, read left to right.
+
+It edits the iteration through the canvas model (`ganbuilder.design.canvas`): right-click the
+background to add a network call, an objective to add a loss term, a loss term to change its
+weight or the tensor a port reads; drag a tensor onto a loss term to connect it to one of the
+term's tensor parameters. Each is one text edit, applied by `apply_canvas_edit`.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +19,67 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
     QPolygonF,
+    QTextCursor,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
     QGraphicsView,
+    QInputDialog,
+    QMenu,
+    QPlainTextEdit,
     QWidget,
 )
 
+from ganbuilder.design.canvas import CanvasEdit, CanvasModel
 from ganbuilder.design.graphs import Node, flow_nodes
+from ganbuilder.losses.registry import LOSSES
 from ganbuilder.spec import Spec
+
+
+def _utf16(text: str) -> int:
+    """The length of `text` in Qt's text positions (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def apply_canvas_edit(editor: QPlainTextEdit, edit: CanvasEdit, focus: bool = True) -> None:
+    """Apply a canvas edit to the editor's text as one undo step: only the characters that
+    differ are replaced, so Undo restores the bytes and leaves the view near the edit; then
+    the cursor goes where the edit says (the first parameter of a new layer, selected)."""
+    old = editor.toPlainText()
+    new = edit.apply(old)
+    head = 0
+    limit = min(len(old), len(new))
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    doc = editor.document()
+    cursor = QTextCursor(doc)
+    # positioned before the block begins: Undo puts the editor's cursor back where this one
+    # was when the block began, so at the edit rather than at the top of the file
+    cursor.setPosition(_utf16(old[:head]))
+    cursor.setPosition(_utf16(old[:len(old) - tail]), QTextCursor.MoveMode.KeepAnchor)
+    cursor.beginEditBlock()
+    cursor.insertText(new[head:len(new) - tail])
+    cursor.endEditBlock()
+    line, start, end = edit.cursor
+    block = doc.findBlockByNumber(max(line - 1, 0))
+    text = block.text()
+    place = QTextCursor(block)
+    place.setPosition(block.position() + _utf16(text[:min(end, len(text))]))
+    place.setPosition(block.position() + _utf16(text[:min(start, len(text))]),
+                      QTextCursor.MoveMode.KeepAnchor)
+    editor.setTextCursor(place)
+    editor.ensureCursorVisible()
+    if focus:
+        editor.setFocus()
 
 # node kind (ganbuilder.design.graphs.KINDS) -> (fill, border)
 STYLES = {
@@ -103,13 +156,18 @@ def _edge(start: QPointF, end: QPointF, dashed: bool) -> QGraphicsPathItem:
 
 
 class FlowGraphView(QGraphicsView):
-    """Zoom with the wheel, pan by dragging; clicking a node asks to select its text.
+    """Zoom with the wheel, pan by dragging; clicking a node asks to select its text; the
+    iteration edits of the module's docstring once `set_canvas` gave it a canvas model.
 
     Signals:
         nodeActivated(tuple): the spec path of the clicked node.
+        editRequested(object): a CanvasEdit to apply to the text, one undo step.
+        refused(str): why an edit cannot be done as a text edit.
     """
 
     nodeActivated = Signal(tuple)
+    editRequested = Signal(object)
+    refused = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -121,6 +179,12 @@ class FlowGraphView(QGraphicsView):
         self.nodes: dict[str, Node] = {}
         self.items: dict[str, NodeItem] = {}
         self.scene().selectionChanged.connect(self._selected)
+        self.canvas: CanvasModel | None = None
+        self._link: tuple[str, QPointF] | None = None  # a tensor dragged towards a loss term
+
+    def set_canvas(self, canvas: CanvasModel | None) -> None:
+        """The canvas model the iteration edits are planned with (None: read only)."""
+        self.canvas = canvas
 
     def show_spec(self, spec: Spec) -> None:
         nodes = flow_nodes(spec)
@@ -192,3 +256,98 @@ class FlowGraphView(QGraphicsView):
         items = self.scene().selectedItems()
         if items and isinstance(items[0], NodeItem):
             self.nodeActivated.emit(items[0].node.path)
+
+    # -- iteration edits -------------------------------------------------------------------
+    def _emit(self, edit: CanvasEdit | str) -> None:
+        if isinstance(edit, str):
+            self.refused.emit(edit)
+        else:
+            self.editRequested.emit(edit)
+
+    def _node_item(self, pos) -> NodeItem | None:
+        item = self.itemAt(pos)
+        while item is not None and not isinstance(item, NodeItem):
+            item = item.parentItem()
+        return item
+
+    def menu_for(self, node: Node | None) -> QMenu:
+        """The edit menu of a node (None: the background)."""
+        menu = QMenu(self)
+        canvas = self.canvas
+        if node is None or node.kind in ("network", "tensor", "latent", "data"):
+            menu.addAction("Add network call…", self._ask_call)
+        if node is not None and node.kind == "objective":
+            terms = menu.addMenu("Add loss term")
+            objective = node.path[1]
+            for kind in LOSSES.names():
+                terms.addAction(kind, lambda k=kind: self._emit(
+                    canvas.add_loss_term(objective, k)))
+        if node is not None and node.kind == "loss":
+            menu.addAction("Set weight…", lambda: self._ask_weight(node.path))
+            term = next((t for t in canvas.spec.analysis.terms if t.path == node.path), None)
+            tensors = [n for n in canvas.spec.analysis.tensor_shapes]
+            for param in (term.definition.tensors if term else ()):
+                sub = menu.addMenu(f"Connect {param}")
+                for name in tensors:
+                    sub.addAction(name, lambda p=param, n=name: self._emit(
+                        canvas.set_term_param(node.path, p, n)))
+        return menu
+
+    def contextMenuEvent(self, event) -> None:
+        if self.canvas is None or type(self) is not FlowGraphView:
+            super().contextMenuEvent(event)
+            return
+        item = self._node_item(event.pos())
+        self.menu_for(item.node if item else None).exec(event.globalPos())
+
+    def _ask_call(self) -> None:
+        text, ok = QInputDialog.getText(self, "Add network call",
+                                        "New tensor (name: call), e.g. fake: G(z)")
+        if ok and ":" in text:
+            name, expression = (part.strip() for part in text.split(":", 1))
+            self._emit(self.canvas.add_call(name, expression))
+
+    def _ask_weight(self, path: tuple) -> None:
+        term = next((t for t in self.canvas.spec.analysis.terms if t.path == path), None)
+        weight, ok = QInputDialog.getDouble(self, "Loss weight", "weight",
+                                            term.weight if term else 1.0, 0.0, 1e6, 4)
+        if ok:
+            self._emit(self.canvas.set_weight(path, weight))
+
+    def connect_tensor(self, tensor: str, term_path: tuple) -> None:
+        """Connect a tensor to a loss term: the first of the term's tensor parameters not
+        holding it, through a menu when there are several."""
+        term = next((t for t in self.canvas.spec.analysis.terms if t.path == term_path), None)
+        if term is None:
+            return
+        params = [p for p in term.definition.tensors if term.params.get(p) != tensor]
+        if not params:
+            return
+        if len(params) == 1:
+            self._emit(self.canvas.set_term_param(term_path, params[0], tensor))
+            return
+        menu = QMenu(self)
+        for param in params:
+            menu.addAction(f"{tensor} → {param}", lambda p=param: self._emit(
+                self.canvas.set_term_param(term_path, p, tensor)))
+        menu.exec(self.cursor().pos())
+
+    def mousePressEvent(self, event) -> None:
+        self._link = None
+        if self.canvas is not None and type(self) is FlowGraphView:
+            item = self._node_item(event.position().toPoint())
+            if item is not None and item.node.kind in ("tensor", "data", "latent"):
+                self._link = (item.node.lines[0], self.mapToScene(event.position().toPoint()))
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        link, self._link = self._link, None
+        super().mouseReleaseEvent(event)
+        if link is None:
+            return
+        at = self.mapToScene(event.position().toPoint())
+        if (at - link[1]).manhattanLength() < QApplication.startDragDistance():
+            return
+        item = self._node_item(event.position().toPoint())
+        if item is not None and item.node.kind == "loss":
+            self.connect_tensor(link[0], item.node.path)

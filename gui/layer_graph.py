@@ -1,31 +1,62 @@
-"""One network's layer graph (`ganbuilder.design.graphs.layer_graph`): a node per top-level
-layer (kind and output shape), an edge per source, so skip connections show as extra edges.
+"""One network's layer canvas (`ganbuilder.design.canvas`): a node per top-level layer (kind,
+key parameters, output shape, parameter count), an edge per source, so skips show as extra
+edges; and the gestures that edit it, each one text edit of the spec (one undo step).
 
-The layout is vertical: the inputs on top, then the layers in order, one row each. An edge from
-the row just above is a short straight arrow; a skip edge arcs around the right-hand side, the
-longer the skip the wider the arc, so nested skips (U-Net) do not cross.
+Layout: the inputs on top, then the layers in order, one row each; a skip arcs around the
+right-hand side, the longer the skip the wider the arc. A U-Net (skips across its bottleneck)
+is drawn as a U instead: the encoder down the left, the decoder up the right, each skip
+straight across. Layers written by one block use or repeat sit in a group box whose header
+collapses them into one node.
+
+Gestures: drop a Layer Library entry between two nodes (inserts it there); drag a node
+(reorders its entry); Delete; Ctrl+C / Ctrl+V (copies the entry, pastes after the selected
+node); drag from a node's output port (the dot on its right) onto a concat/add (sets its
+`with`) or onto another layer (writes a concat before it), naming the source with an `id`.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsLineItem,
     QGraphicsPathItem,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
     QVBoxLayout,
     QWidget,
 )
 
-from ganbuilder.design.graphs import layer_graph, skip_edges
+from ganbuilder.design.canvas import CanvasEdit, CanvasModel, u_layout
+from ganbuilder.design.graphs import Node, layer_graph, skip_edges
+from ganbuilder.errors import Problem
 from ganbuilder.spec import Spec
+from ganbuilder.spec.paths import parse_path
 from ganbuilder.spec.shapes import NetworkPlan
 from gui._combo import replace_items
 from gui.graph_view import FlowGraphView, NodeItem
+from gui.library import LAYER_MIME
 
 ROW_GAP = 22.0
+COLUMN_GAP = 140.0
+PORT = 5.0
+_RED, _RED_BG = "#c62828", "#fdecea"
 
 
 def _arrow_head(parent: QGraphicsPathItem, tip: QPointF, dx: float, dy: float) -> None:
@@ -39,84 +70,328 @@ def _arrow_head(parent: QGraphicsPathItem, tip: QPointF, dx: float, dy: float) -
     arrow.setPen(QPen(Qt.PenStyle.NoPen))
 
 
-class LayerGraphView(FlowGraphView):
-    """Zoom with the wheel, pan by dragging; clicking a node asks to select its lines.
+def _count(n: int | None) -> str:
+    if n is None:
+        return ""
+    return f"{n / 1e6:.2f}M params" if n >= 1e6 else f"{n:,} params"
 
-    Signals (from FlowGraphView):
+
+class PortItem(QGraphicsEllipseItem):
+    """A layer's output port: drag from it onto a later layer to wire a skip."""
+
+    def __init__(self, parent: NodeItem):
+        rect = parent.rect()
+        super().__init__(rect.right() - PORT, rect.center().y() - PORT, 2 * PORT, 2 * PORT,
+                         parent)
+        self.setBrush(QBrush(QColor("#ffffff")))
+        self.setPen(QPen(QColor("#8e24aa"), 1.6))
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setToolTip("drag onto a later layer to feed it this output (a skip)")
+        self.setZValue(2)
+
+
+class _GroupHeader(QGraphicsSimpleTextItem):
+    """The clickable title of a group box; a click collapses or expands the group."""
+
+    def __init__(self, text: str, view: LayerGraphView, item: int, parent: QGraphicsItem):
+        super().__init__(text, parent)
+        self.view, self.item = view, item
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("click to collapse or expand")
+
+    def mousePressEvent(self, event) -> None:
+        self.view.toggle_group(self.item)
+        event.accept()
+
+
+class LayerGraphView(FlowGraphView):
+    """The layer canvas: zoom with the wheel, pan by dragging the background; the gestures
+    in the module's docstring.
+
+    Signals:
         nodeActivated(tuple): the spec path of the clicked layer.
+        editRequested(object): a CanvasEdit to apply to the text, one undo step.
+        refused(str): why a gesture cannot be done as a text edit.
     """
 
     nodeActivated = Signal(tuple)
+    editRequested = Signal(object)
+    refused = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.edges: list[tuple[str, str]] = []
         self.network = ""
+        self.model: CanvasModel | None = None
+        self.problems: dict[tuple, str] = {}
+        self.collapsed: dict[str, set[int]] = {}  # network -> collapsed item indices
+        self.positions: dict[str, int] = {}  # node key -> resolved layer index
+        self.flow: dict[str, int] = {}  # node key -> +1 drawn downwards, -1 upwards
+        self.u_shaped = False
+        self.clipboard: list[str] | None = None
+        self._signature: object = None
         self._quiet = False
+        self._press: tuple[str, str, QPointF] | None = None  # ("node"|"port", key, at)
+        self._dragging = False
+        self._indicator: QGraphicsLineItem | None = None
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
-    def show_network(self, plan: NetworkPlan | None) -> None:
+    # -- content ---------------------------------------------------------------------------
+    def show_network(self, plan: NetworkPlan | None, model: CanvasModel | None = None,
+                     problems: dict[tuple, str] | None = None) -> None:
+        """Draw `plan` (with the canvas `model` that can edit it, and problems by layer path
+        shown in red); nothing is redrawn when nothing shown changed."""
+        self.model = model
+        self.problems = problems or {}
         nodes, edges = layer_graph(plan) if plan else ({}, [])
-        signature = [(n.key, n.lines, n.inputs) for n in nodes.values()]
-        if plan and plan.name == self.network and signature == [
-                (n.key, n.lines, n.inputs) for n in self.nodes.values()]:
+        counts = [n.params for n in model.nodes(plan.name)] if model and plan else []
+        signature = (plan.name if plan else "", [(n.key, n.lines, n.inputs)
+                                                 for n in nodes.values()],
+                     counts, sorted(self.problems.items()),
+                     sorted(self.collapsed.get(plan.name if plan else "", ())))
+        if signature == self._signature:
             return
+        self._signature = signature
         self.network = plan.name if plan else ""
         self.nodes, self.edges = nodes, edges
+        self._draw(plan)
+
+    def _display(self, plan: NetworkPlan) -> tuple[list[Node], dict[str, str]]:
+        """The nodes drawn (a collapsed group is one node) and each layer key's drawn key."""
+        info = {n.key: n for n in self.model.nodes(plan.name)} if self.model else {}
+        items = self.model.items(plan.name) if self.model else []
+        collapsed = self.collapsed.get(plan.name, set())
+        shown: list[Node] = []
+        alias: dict[str, str] = {}
+        self.positions, self.flow = {}, {}
+        group_of = {i: item for item in items if item.expands and item.index in collapsed
+                    for i in range(item.start, item.stop)}
+        keys = list(self.nodes)
+        for key in keys:
+            node = self.nodes[key]
+            if node.column == 0:
+                shown.append(node)
+                alias[key] = key
+                continue
+            position = node.column - 1
+            item = group_of.get(position)
+            if item is not None:
+                gkey = f"group:{item.index}"
+                alias[key] = gkey
+                if position == item.start:
+                    total = sum(info[k].params or 0 for k in keys[len(plan.inputs) + item.start:
+                                                              len(plan.inputs) + item.stop]
+                                if k in info)
+                    last = self.nodes[keys[len(plan.inputs) + item.stop - 1]]
+                    lines = [f"▸ {item.label}", f"{item.stop - item.start} layers",
+                             f"{last.lines[-1]} · {_count(total)}"]
+                    shown.append(Node(gkey, lines, "layer", tuple(node.path), column=node.column))
+                    self.positions[gkey] = item.start
+                continue
+            alias[key] = key
+            extra = info.get(key)
+            lines = list(node.lines[:1])
+            if extra is not None:
+                if extra.brief:
+                    lines.append(extra.brief)
+                lines.append(" · ".join(x for x in (extra.shape, _count(extra.params)) if x))
+                for child in extra.children:
+                    lines.append(f"  ├ {child.kind}  {child.brief}".rstrip())
+            else:
+                lines += node.lines[1:]
+            kind = node.kind
+            shown.append(Node(key, lines, kind, tuple(node.path), column=node.column,
+                              inputs=list(node.inputs)))
+            self.positions[key] = position
+        return shown, alias
+
+    def _draw(self, plan: NetworkPlan | None) -> None:
         scene = self.scene()
         scene.clear()
+        self._indicator = None
         self.items = {}
+        if plan is None:
+            return
+        shown, alias = self._display(plan)
         font = QFont(self.font())
-        made = [NodeItem(node, font) for node in nodes.values()]
-        width = max((item.rect().width() for item in made), default=0)
-        inputs = [item for item in made if item.node.column == 0]
+        made = {node.key: NodeItem(node, font) for node in shown}
+        for key, item in made.items():
+            message = self._problem(item.node.path) if key in self.positions else None
+            if message:
+                item.setBrush(QBrush(QColor(_RED_BG)))
+                item.setPen(QPen(QColor(_RED), 2.0))
+                item.setToolTip(f"{item.node.lines[0]}\n{message}")
+                note = QGraphicsSimpleTextItem(message, item)
+                note.setBrush(QBrush(QColor(_RED)))
+                note.setPos(item.rect().right() + 14, 4)
+            if key in self.positions and not key.startswith("group:"):
+                PortItem(item)
+        drawn_edges = list(dict.fromkeys((alias.get(s, s), alias.get(t, t))
+                                         for s, t in self.edges))
+        drawn_edges = [(s, t) for s, t in drawn_edges if s != t and s in made and t in made]
+        order = [node.key for node in shown]
+        rank = {key: i for i, key in enumerate(order)}
+        layers = [key for key in order if key in self.positions]
+        self.u_shaped = self._place_u(plan, made, layers, drawn_edges, rank)
+        if not self.u_shaped:
+            self._place_column(made)
+        for item in made.values():
+            scene.addItem(item)
+        self.items = {key: item for key, item in made.items()}
+        for key in list(self.nodes):
+            if alias.get(key) in made:
+                self.items.setdefault(key, made[alias[key]])
+        self._draw_groups(plan, made)
+        self._draw_edges(drawn_edges, made, rank)
+        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-30, -30, 30, 30))
+        self.fit()
+
+    def _problem(self, path: tuple) -> str | None:
+        for where, message in self.problems.items():
+            if tuple(where[:len(path)]) == tuple(path):
+                return message
+        return None
+
+    def _place_column(self, made: dict[str, NodeItem]) -> None:
+        items = list(made.values())
+        inputs = [item for item in items if item.node.column == 0]
         x = -sum(item.rect().width() + 20 for item in inputs) / 2 + 10
         y = 0.0
         for item in inputs:
             item.setPos(x, y)
             x += item.rect().width() + 20
         y += max((item.rect().height() for item in inputs), default=0) + ROW_GAP
-        for item in made:
+        for item in items:
             if item.node.column:
                 item.setPos(-item.rect().width() / 2, y)
                 y += item.rect().height() + ROW_GAP
-        for item in made:
-            scene.addItem(item)
-            self.items[item.node.key] = item
-        right = width / 2
+                self.flow[item.node.key] = 1
+
+    def _place_u(self, plan: NetworkPlan, made: dict[str, NodeItem], layers: list[str],
+                 edges: list[tuple[str, str]], rank: dict[str, int]) -> bool:
+        """Place the nodes as a U when the network is a U-Net; False when it is not."""
+        index = {key: i for i, key in enumerate(layers)}
+        sizes = []
+        for key in layers:
+            position = self.positions[key]
+            shape = plan.layers[position].out_shape if not key.startswith("group:") else \
+                plan.layers[self.model.items(plan.name)[int(key[6:])].stop - 1].out_shape
+            sizes.append(shape[1] * shape[2] if len(shape) == 3 else None)
+        skips = [(index[s], index[t]) for s, t in edges
+                 if s in index and t in index and index[t] - index[s] > 1]
+        rows = u_layout(sizes, skips)
+        if rows is None:
+            return False
+        height = max(made[key].rect().height() for key in layers) + ROW_GAP
+        width = max(made[key].rect().width() for key in layers)
+        top = height
+        for key, (column, row) in zip(layers, rows, strict=True):
+            item = made[key]
+            x = (0 if column == 0 else width + COLUMN_GAP) + (width - item.rect().width()) / 2
+            centring = (height - ROW_GAP - item.rect().height()) / 2  # a skip runs level
+            item.setPos(x, top + row * height + centring)
+            self.flow[key] = 1 if column == 0 else -1
+        inputs = [item for key, item in made.items() if key not in index]
+        x = 0.0
+        for item in inputs:
+            item.setPos(x, 0)
+            x += item.rect().width() + 20
+        return True
+
+    def _draw_groups(self, plan: NetworkPlan, made: dict[str, NodeItem]) -> None:
+        if self.model is None:
+            return
+        collapsed = self.collapsed.get(plan.name, set())
+        keys = list(self.nodes)
+        offset = len(plan.inputs)
+        for item in self.model.items(plan.name):
+            if not item.expands or item.stop <= item.start:
+                continue
+            if item.index in collapsed:
+                node = made.get(f"group:{item.index}")
+                if node is not None:
+                    _GroupHeader("▸", self, item.index, node).setPos(6, 4)
+                continue
+            members = [made[k] for k in keys[offset + item.start:offset + item.stop] if k in made]
+            if not members:
+                continue
+            rect = QRectF()
+            for member in members:
+                rect = rect.united(member.sceneBoundingRect())
+            rect = rect.adjusted(-10, -22, 10, 8)
+            box = QGraphicsRectItem(rect)
+            box.setPen(QPen(QColor("#b0bec5"), 1.2, Qt.PenStyle.DashLine))
+            box.setBrush(QBrush(QColor(236, 239, 241, 90)))
+            box.setZValue(-2)
+            self.scene().addItem(box)
+            header = _GroupHeader(f"▾ {item.label}", self, item.index, box)
+            header.setBrush(QBrush(QColor("#546e7a")))
+            header.setPos(rect.left() + 6, rect.top() + 3)
+
+    def _draw_edges(self, edges: list[tuple[str, str]], made: dict[str, NodeItem],
+                    rank: dict[str, int]) -> None:
         pen = QPen(QColor("#78909c"), 1.4)
         skip_pen = QPen(QColor("#8e24aa"), 1.6)
+        right = max((item.sceneBoundingRect().right() for item in made.values()), default=0)
         for source_key, target_key in edges:
-            source, target = self.items.get(source_key), self.items.get(target_key)
-            if source is None or target is None:
-                continue
-            span = target.node.column - source.node.column
+            source, target = made[source_key], made[target_key]
+            span = rank[target_key] - rank[source_key]
             path = QPainterPath()
-            if span <= 1:
-                start = source.mapToScene(QPointF(source.rect().center().x(),
-                                                  source.rect().bottom()))
-                end = target.mapToScene(QPointF(target.rect().center().x(), 0))
+            src, dst = source.sceneBoundingRect(), target.sceneBoundingRect()
+            up = self.flow.get(target_key, 1) < 0
+            if span <= 1 or source.node.column == 0:
+                if self.flow.get(source_key, 1) != self.flow.get(target_key, 1) \
+                        and source.node.column:  # the bottom of the U
+                    start = QPointF(src.right(), src.center().y())
+                    end = QPointF(dst.left(), dst.center().y())
+                    dx, dy = 1, 0
+                elif up:
+                    start, end = QPointF(src.center().x(), src.top()), \
+                        QPointF(dst.center().x(), dst.bottom())
+                    dx, dy = 0, -1
+                else:
+                    start, end = QPointF(src.center().x(), src.bottom()), \
+                        QPointF(dst.center().x(), dst.top())
+                    dx, dy = 0, 1
                 path.moveTo(start)
-                path.cubicTo(start + QPointF(0, ROW_GAP / 2), end - QPointF(0, ROW_GAP / 2), end)
+                bend = QPointF(dx * 20, dy * ROW_GAP / 2)
+                path.cubicTo(start + bend, end - bend, end)
                 item = QGraphicsPathItem(path)
                 item.setPen(pen)
-                _arrow_head(item, end, 0, 1)
+                _arrow_head(item, end, dx, dy)
+            elif self.u_shaped and self.flow.get(source_key) != self.flow.get(target_key):
+                start = QPointF(src.right(), src.center().y())
+                end = QPointF(dst.left(), dst.center().y())
+                path.moveTo(start)
+                mid = (start.x() + end.x()) / 2
+                path.cubicTo(QPointF(mid, start.y()), QPointF(mid, end.y()), end)
+                item = QGraphicsPathItem(path)
+                item.setPen(skip_pen)
+                _arrow_head(item, end, 1, 0)
             else:
-                start = source.mapToScene(QPointF(source.rect().right(),
-                                                  source.rect().center().y()))
-                end = target.mapToScene(QPointF(target.rect().right(),
-                                                target.rect().center().y()))
+                start = QPointF(src.right(), src.center().y())
+                end = QPointF(dst.right(), dst.center().y())
                 bulge = right + 24 + 9 * span ** 0.8
                 path.moveTo(start)
                 path.cubicTo(QPointF(bulge, start.y()), QPointF(bulge, end.y()), end)
                 item = QGraphicsPathItem(path)
                 item.setPen(skip_pen)
+                _arrow_head(item, end, -1, 0)
+            if item.pen() == skip_pen:
                 item.setToolTip(f"skip: {source.node.lines[0].strip()} → "
                                 f"{target.node.lines[0].strip()}")
-                _arrow_head(item, end, -1, 0)
             item.setZValue(-1)
-            scene.addItem(item)
-        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-30, -30, 30, 30))
-        self.fit()
+            self.scene().addItem(item)
+
+    def toggle_group(self, index: int) -> None:
+        """Collapse or expand the group of written entry `index`."""
+        collapsed = self.collapsed.setdefault(self.network, set())
+        collapsed.symmetric_difference_update({index})
+        plan = self.model.spec.analysis.networks.get(self.network) if self.model else None
+        self._signature = None
+        self.show_network(plan, self.model, self.problems)
 
     def skip_edges(self) -> list[tuple[str, str]]:
         """Edges that do not come from the row just above."""
@@ -136,6 +411,7 @@ class LayerGraphView(FlowGraphView):
             self.scale(scale, scale)
             self.centerOn(rect.center().x(), rect.top())
 
+    # -- selection -------------------------------------------------------------------------
     def select_path(self, path: tuple | None) -> None:
         """Select (and show) the node of a layer path without emitting nodeActivated."""
         self._quiet = True
@@ -151,15 +427,234 @@ class LayerGraphView(FlowGraphView):
         if not self._quiet:
             super()._selected()
 
+    def selected_key(self) -> str | None:
+        """The key of the selected layer (or group) node."""
+        for item in self.scene().selectedItems():
+            if isinstance(item, NodeItem) and item.node.key in self.positions:
+                return item.node.key
+        return None
+
+    # -- gestures --------------------------------------------------------------------------
+    def gap_at(self, scene_pos: QPointF) -> int | None:
+        """The resolved position (0 = before the first layer) nearest `scene_pos`: before or
+        after the nearest node, along the direction its column is read in."""
+        best, best_d = None, None
+        for key, item in self.items.items():
+            if item.node.key != key or (key not in self.positions and item.node.column):
+                continue
+            centre = item.sceneBoundingRect().center()
+            d = (centre - scene_pos).manhattanLength()
+            if best_d is None or d < best_d:
+                best, best_d = key, d
+        if best is None:
+            return None
+        if best not in self.positions:  # an input: before the first layer
+            return 0
+        centre = self.items[best].sceneBoundingRect().center()
+        after = (scene_pos.y() > centre.y()) == (self.flow.get(best, 1) > 0)
+        position = self.positions[best]
+        if best.startswith("group:"):
+            item = self.model.items(self.network)[int(best[6:])]
+            return item.stop if after else item.start
+        return position + 1 if after else position
+
+    def _show_gap(self, scene_pos: QPointF | None) -> None:
+        if self._indicator is not None:
+            self.scene().removeItem(self._indicator)
+            self._indicator = None
+        if scene_pos is None:
+            return
+        position = self.gap_at(scene_pos)
+        if position is None:
+            return
+        target = next((k for k, p in self.positions.items() if p == position
+                       and self.items.get(k) and self.items[k].node.key == k), None)
+        before = next((k for k, p in self.positions.items() if p == position - 1
+                       and self.items.get(k) and self.items[k].node.key == k), None)
+        if target is not None:
+            rect = self.items[target].sceneBoundingRect()
+            y = rect.top() - ROW_GAP / 2 if self.flow.get(target, 1) > 0 else \
+                rect.bottom() + ROW_GAP / 2
+        elif before is not None:
+            rect = self.items[before].sceneBoundingRect()
+            y = rect.bottom() + ROW_GAP / 2 if self.flow.get(before, 1) > 0 else \
+                rect.top() - ROW_GAP / 2
+        else:
+            return
+        self._indicator = self.scene().addLine(rect.left() - 12, y, rect.right() + 12, y,
+                                               QPen(QColor("#1e88e5"), 3))
+        self._indicator.setZValue(5)
+
+    def _emit(self, edit: CanvasEdit | str) -> None:
+        if isinstance(edit, str):
+            self.refused.emit(edit)
+        else:
+            self.editRequested.emit(edit)
+
+    def insert(self, kind: str, position: int) -> None:
+        """Insert a library entry at resolved `position`."""
+        if self.model is not None:
+            self._emit(self.model.insert_layer(self.network, position, kind))
+
+    def insert_after_selection(self, kind: str) -> None:
+        """Insert a library entry after the selected node (at the end when none is)."""
+        key = self.selected_key()
+        plan = self.model.spec.analysis.networks.get(self.network) if self.model else None
+        if plan is None:
+            return
+        position = len(plan.layers) if key is None else self._after(key)
+        self.insert(kind, position)
+
+    def _after(self, key: str) -> int:
+        if key.startswith("group:"):
+            return self.model.items(self.network)[int(key[6:])].stop
+        item = self.model.item_of(self.network, self.positions[key])
+        return item.stop if item is not None and not item.expands else self.positions[key] + 1
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME) and self.model is not None:
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME) and self.model is not None:
+            self._show_gap(self.mapToScene(event.position().toPoint()))
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dragLeaveEvent(self, event) -> None:
+        self._show_gap(None)
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        data = event.mimeData()
+        if not data.hasFormat(LAYER_MIME) or self.model is None:
+            super().dropEvent(event)
+            return
+        self._show_gap(None)
+        kind = bytes(data.data(LAYER_MIME)).decode()
+        position = self.gap_at(self.mapToScene(event.position().toPoint()))
+        event.acceptProposedAction()
+        if position is not None:
+            self.insert(kind, position)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._press, self._dragging = None, False
+        if event.button() == Qt.MouseButton.LeftButton and self.model is not None:
+            at = self.mapToScene(event.position().toPoint())
+            hit = self.itemAt(event.position().toPoint())
+            if isinstance(hit, PortItem):
+                self._press = ("port", hit.parentItem().node.key, at)
+                event.accept()
+                return
+            while hit is not None and not isinstance(hit, NodeItem):
+                hit = hit.parentItem()
+            if isinstance(hit, NodeItem) and hit.node.key in self.positions:
+                self._press = ("node", hit.node.key, at)
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._press is None:
+            super().mouseMoveEvent(event)
+            return
+        at = self.mapToScene(event.position().toPoint())
+        if not self._dragging and (at - self._press[2]).manhattanLength() \
+                < QApplication.startDragDistance():
+            return
+        self._dragging = True
+        if self._press[0] == "node":
+            self._show_gap(at)
+        else:
+            self._show_wire(self._press[1], at)
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        press, dragging = self._press, self._dragging
+        self._press, self._dragging = None, False
+        if press is None or not dragging:
+            super().mouseReleaseEvent(event)
+            return
+        at = self.mapToScene(event.position().toPoint())
+        self._show_gap(None)
+        self._show_wire(None, at)
+        kind, key, _ = press
+        if kind == "node":
+            to = self.gap_at(at)
+            if to is not None:
+                self.move_node(key, to)
+        else:
+            target = self._node_at(at)
+            if target is not None:
+                self.connect_ports(key, target)
+        event.accept()
+
+    def _node_at(self, scene_pos: QPointF) -> str | None:
+        for item in self.scene().items(scene_pos):
+            while item is not None and not isinstance(item, NodeItem):
+                item = item.parentItem()
+            if isinstance(item, NodeItem) and item.node.key in self.positions:
+                return item.node.key
+        return None
+
+    def _show_wire(self, source: str | None, at: QPointF) -> None:
+        wire = getattr(self, "_wire", None)
+        if wire is not None:
+            self.scene().removeItem(wire)
+            self._wire = None
+        if source is None or source not in self.items:
+            return
+        rect = self.items[source].sceneBoundingRect()
+        self._wire = self.scene().addLine(rect.right(), rect.center().y(), at.x(), at.y(),
+                                          QPen(QColor("#8e24aa"), 2, Qt.PenStyle.DashLine))
+
+    def move_node(self, key: str, to: int) -> None:
+        """Move the entry of node `key` to resolved position `to`."""
+        if self.model is not None and key in self.positions:
+            self._emit(self.model.move_layer(self.network, self.positions[key], to))
+
+    def connect_ports(self, source: str, target: str) -> None:
+        """Feed the output of node `source` into node `target` (a skip)."""
+        if self.model is None or target not in self.positions or target.startswith("group:"):
+            return
+        self._emit(self.model.wire_skip(self.network, source, self.positions[target]))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = self.selected_key()
+        if key is not None and self.model is not None:
+            position = self.positions[key]
+            if event.matches(QKeySequence.StandardKey.Delete) or \
+                    event.key() == Qt.Key.Key_Backspace:
+                self._emit(self.model.delete_layer(self.network, position))
+                return
+            if event.matches(QKeySequence.StandardKey.Copy):
+                body = self.model.copy_layer(self.network, position)
+                if isinstance(body, str):
+                    self.refused.emit(body)
+                else:
+                    self.clipboard = body
+                    QApplication.clipboard().setText("\n".join(body))
+                return
+            if event.matches(QKeySequence.StandardKey.Paste) and self.clipboard:
+                self._emit(self.model.paste_layer(self.network, self._after(key),
+                                                  self.clipboard))
+                return
+        super().keyPressEvent(event)
+
 
 class LayerGraphPanel(QWidget):
-    """A network chooser and that network's layer graph.
+    """A network chooser and that network's layer canvas.
 
     Signals:
         nodeActivated(tuple): the spec path of the clicked layer.
+        editRequested(object): a CanvasEdit from a gesture on the canvas.
+        refused(str): why a gesture was not done.
     """
 
     nodeActivated = Signal(tuple)
+    editRequested = Signal(object)
+    refused = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -179,13 +674,22 @@ class LayerGraphPanel(QWidget):
         self.view = LayerGraphView()
         layout.addWidget(self.view, 1)
         self.view.nodeActivated.connect(self.nodeActivated)
+        self.view.editRequested.connect(self.editRequested)
+        self.view.refused.connect(self.refused)
         self.combo.currentTextChanged.connect(lambda _: self._draw())
         self.spec: Spec | None = None
+        self.model: CanvasModel | None = None
+        self.problems: dict[tuple, str] = {}
         self._dirty = False
 
-    def show_spec(self, spec: Spec) -> None:
-        """Take a new valid spec; drawn now if visible, else when next shown."""
+    def show_spec(self, spec: Spec, text: str | None = None, file: str | None = None,
+                  summary: dict | None = None) -> None:
+        """Take a new valid spec (and the text it was checked from, to edit it); drawn now if
+        visible, else when next shown."""
         self.spec = spec
+        self.problems = {}
+        self.model = CanvasModel(spec, text, file or spec.file, summary) \
+            if text is not None else None
         names = list(spec.analysis.networks)
         if names != [self.combo.itemText(i) for i in range(self.combo.count())]:
             replace_items(self.combo, names)
@@ -193,9 +697,34 @@ class LayerGraphPanel(QWidget):
         if self.isVisible():
             self._draw()
 
+    def show_summary(self, summary: dict) -> None:
+        """Parameter counts for the nodes, once counted."""
+        if self.model is not None:
+            self.model.summary = summary
+            self._dirty = True
+            if self.isVisible():
+                self._draw()
+
+    def show_problems(self, problems: list[Problem]) -> None:
+        """Keep the last valid canvas, its nodes that the problems point at in red."""
+        marked: dict[tuple, str] = {}
+        for problem in problems:
+            try:
+                path = parse_path(problem.path) if problem.path else ()
+            except ValueError:
+                continue
+            if len(path) >= 4 and path[0] == "networks" and path[2] == "layers":
+                marked.setdefault(tuple(path), problem.message)
+        self.problems = marked
+        self._dirty = True
+        if self.isVisible():
+            self._draw()
+
     def clear(self) -> None:
         """Show no network (another file was opened and has not been checked yet)."""
         self.spec = None
+        self.model = None
+        self.problems = {}
         replace_items(self.combo, [])
         self.view.show_network(None)
         self.info.setText("")
@@ -214,7 +743,7 @@ class LayerGraphPanel(QWidget):
     def _draw(self) -> None:
         self._dirty = False
         plan = self.spec.analysis.networks.get(self.combo.currentText()) if self.spec else None
-        self.view.show_network(plan)
+        self.view.show_network(plan, self.model, self.problems)
         if plan is not None:
             skips = len(self.view.skip_edges())
             self.info.setText(f"{len(plan.layers)} layers · {len(self.view.edges)} edges"

@@ -15,6 +15,7 @@ edited as its block use, never as the block's shared text.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +135,7 @@ class CanvasModel:
         self.spec, self.text, self.file = spec, text, file
         self.lines = text.split("\n")
         self.summary = summary or {}
-        self._items = _written_items(spec, text, file)
+        self._items, self.blocks = _written_items(spec, text, file)
 
     # -- reading ----------------------------------------------------------------------------
     def items(self, network: str) -> list[TextItem]:
@@ -164,16 +165,51 @@ class CanvasModel:
 
     # -- layer edits ------------------------------------------------------------------------
     def insert_layer(self, network: str, position: int, kind: str) -> CanvasEdit | str:
-        """A new `kind` layer at resolved `position` (0: first, len: last), its required
-        parameters filled so that it fits the tensor it receives; or why not."""
-        if kind not in LAYERS:
-            return f"unknown layer '{kind}'"
-        plan = self.spec.analysis.networks[network]
+        """A new layer at resolved `position` (0: first, len: last), its required parameters
+        filled so that it fits the tensor it receives; or why not. `kind` is a registered
+        layer, a container (`residual`, `repeat`, holding a relu to start from) or
+        `block:NAME`, a use of one of this spec's blocks."""
+        plan = self.spec.analysis.networks.get(network)
+        if plan is None:
+            return f"no network '{network}'"
         in_shape = (plan.layers[position - 1].out_shape if position > 0
                     else (plan.input_shapes[0] if plan.input_shapes else None))
+        if kind == "residual":
+            return self._insert_text(network, position, ["residual: [relu]"], "insert residual")
+        if kind == "repeat":
+            return self._insert_text(network, position, ["repeat: {times: 2, layers: [relu]}"],
+                                     "insert repeat", select_first=True)
+        if kind.startswith("block:"):
+            name = kind.split(":", 1)[1]
+            if name not in self.blocks:
+                return f"no block '{name}' in this file"
+            args = self.block_args(network, position, name, in_shape)
+            body = ", ".join(f"{k}: {format_value(v)}" for k, v in args.items())
+            return self._insert_text(network, position, [f"{{block: {name}"
+                                                         + (f", {body}}}" if body else "}")],
+                                     f"insert block {name}", select_first=bool(args))
+        if kind not in LAYERS:
+            return f"unknown layer '{kind}'"
         params = self.new_params(network, position, kind, in_shape)
         return self._insert_text(network, position, [layer_line(kind, params)],
                                  f"insert {kind}", select_first=bool(params))
+
+    def block_args(self, network: str, position: int, name: str, in_shape) -> dict:
+        """The arguments a new use of block `name` is written with: those without a default;
+        the first takes the channels it receives, a `name`/`id` a new id, a `skip` an
+        earlier named tensor, anything else 1."""
+        plan = self.spec.analysis.networks[network]
+        shape = tuple(in_shape or ())
+        needed = [k for k, v in self.blocks[name].items() if v is None]
+        args: dict = {}
+        for i, key in enumerate(needed):
+            if key in ("name", "id"):
+                args[key] = self._new_id(plan)
+            elif key == "skip":
+                args[key] = self._merge_partner(network, position, "concat", shape)
+            else:
+                args[key] = shape[0] if i == 0 and shape else 1
+        return args
 
     def new_params(self, network: str, position: int, kind: str, in_shape) -> dict:
         """The parameters a new `kind` layer at `position` is written with: the required
@@ -224,6 +260,8 @@ class CanvasModel:
             return f"{network}'s layers are written in another file (extends)"
         after = [i for i in items if i.stop == position and i.editable]
         before = [i for i in items if i.start == position and i.editable]
+        if after and before:  # a zero-length entry (`times: 0`) sits between: after it
+            after = [i for i in after if i.first >= before[0].first - 1] or after
         if after:
             anchor, first = after[-1].last, after[-1].first
         elif before:
@@ -491,17 +529,24 @@ def _node(layer: LayerPlan, row: dict | None) -> CanvasNode:
     return node
 
 
-def _written_items(spec: Spec, text: str, file: str) -> dict[str, list[TextItem]]:
+def _written_items(spec: Spec, text: str, file: str
+                   ) -> tuple[dict[str, list[TextItem]], dict[str, dict]]:
     """Per network, its written layer entries and the resolved layers each stands for: the
     text's tree is expanded with a marker string before each entry, and the markers'
-    positions in the expanded list are the entries' boundaries."""
+    positions in the expanded list are the entries' boundaries. Also the blocks written in
+    this text: name -> {argument: default, None where required}."""
     try:
         tree = tree_from_text(text, file, Path(spec.base_dir))
     except SpecError:
-        return {}
+        return {}, {}
+    blocks: dict[str, dict] = {}
+    for name, block in (tree.get("blocks") or {}).items():
+        declared = block.get("args") if isinstance(block, dict) else None
+        blocks[name] = (dict(declared) if isinstance(declared, dict)
+                        else dict.fromkeys(declared or ()))
     networks = tree.get("networks")
     if not isinstance(networks, LDict):
-        return {}
+        return {}, blocks
     raw: dict[str, LList] = {}
     problems: list = []
     env = substitute_params(tree, problems)
@@ -539,7 +584,7 @@ def _written_items(spec: Spec, text: str, file: str) -> dict[str, list[TextItem]
             items.append(TextItem(i, first, last, start, stop, expands,
                                   _label(entry) if expands else ""))
         out[name] = items
-    return out
+    return out, blocks
 
 
 def _label(entry: LDict) -> str:
@@ -550,5 +595,52 @@ def _label(entry: LDict) -> str:
     return str(entry.get("block"))
 
 
+
+
+# -- layout ---------------------------------------------------------------------------------
+def u_layout(sizes: list[int | None], skips: list[tuple[int, int]]
+             ) -> list[tuple[int, float]] | None:
+    """(column, row) per node of a chain drawn as a U, or None when it is not a U-Net.
+
+    `sizes` is each node's spatial size (H*W, None for a vector), `skips` the (source,
+    target) node indices of the skip connections. It is a U when at least two skips cross the
+    bottleneck (the last node of smallest size): the encoder (up to the bottleneck) runs down
+    column 0, the decoder up column 1, and each skip's two ends share a row, so skips run
+    straight across; between two skips each side spreads its nodes over as many rows as the
+    longer side needs."""
+    known = [s for s in sizes if s is not None]
+    if not known:
+        return None
+    smallest = min(known)
+    m = max(i for i, s in enumerate(sizes) if s == smallest)
+    n = len(sizes)
+    pairs = sorted({(s, t) for s, t in skips if s <= m < t})
+    nested = []
+    for s, t in pairs:  # keep the nested ones: targets in reverse order of sources
+        if not nested or (s > nested[-1][0] and t < nested[-1][1]):
+            nested.append((s, t))
+    if len(nested) < 2 or m + 1 >= n:
+        return None
+    if nested[-1] != (m, m + 1):
+        nested.append((m, m + 1))
+    out: list[tuple[int, float] | None] = [None] * n
+    s0, t0 = nested[0]
+    row = float(max(s0 + 1, n - t0)) - 1
+    for i in range(s0 + 1):
+        out[i] = (0, row - (s0 - i))
+    for j in range(t0, n):
+        out[j] = (1, row - (j - t0))
+    for (s, t), (s_next, t_next) in itertools.pairwise(nested):
+        a, b = s_next - s, t - t_next
+        rows = max(a, b)
+        for q in range(1, a + 1):
+            out[s + q] = (0, row + q * rows / a)
+        for q in range(1, b + 1):
+            out[t - q] = (1, row + q * rows / b)
+        row += rows
+    top = min(r for _, r in out)
+    return [(c, r - top) for c, r in out]
+
+
 __all__ = ["CONTAINERS", "MERGES", "CanvasEdit", "CanvasModel", "CanvasNode", "TextChange",
-           "TextItem"]
+           "TextItem", "u_layout"]
