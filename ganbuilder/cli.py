@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "evaluate", help="score a checkpoint with offline metrics",
         description="Score a checkpoint: 2D mode coverage (ring8, grid25), the project's digit "
-        "classifier (digits), L1/PSNR/label kept (translation), or FID, KID, precision/recall "
+        "classifier (digits), L1/PSNR/SSIM/label kept (translation), or FID, KID, precision/recall "
         "and density/coverage in Inception-v3 features for image generators on other image "
         "data. The Inception weights (pt_inception-2015-12-05-6726825d.pth, pytorch-fid's "
         "file) are never downloaded: --inception, $GANBUILDER_INCEPTION, or torch's hub cache.")

@@ -124,3 +124,43 @@ def test_metrics_refuse_too_few_samples():
         precision_recall(np.zeros((3, 2)), np.zeros((10, 2)))
     with pytest.raises(ValueError, match="at least 2"):
         fid(np.zeros((1, 2)), np.zeros((5, 2)))
+
+
+def test_ssim_of_an_image_with_itself_is_one_and_of_flat_images_the_closed_form():
+    from ganbuilder.evaluate.ssim import C1, ssim, ssim_per_image
+
+    x = np.random.default_rng(10).uniform(-1, 1, (3, 3, 20, 20))
+    assert ssim(x, x) == pytest.approx(1.0, abs=1e-12)
+    # Flat images: no variance, so SSIM = (2ab + C1) / (a^2 + b^2 + C1) on the [0, 1] scale.
+    a, b = np.full((1, 1, 16, 16), 0.0), np.full((1, 1, 16, 16), 0.5)  # 0.5 and 0.75
+    expected = (2 * 0.5 * 0.75 + C1) / (0.5 ** 2 + 0.75 ** 2 + C1)
+    assert float(ssim_per_image(a, b)[0]) == pytest.approx(expected, rel=1e-12)
+    # Inverted structure scores far below noise added to the same image.
+    assert ssim(x, -x) < ssim(x, np.clip(x + 0.1, -1, 1)) < 1.0
+    assert ssim(x[..., :8, :8], x[..., :8, :8]) == pytest.approx(1.0)  # smaller than 11x11
+
+
+def test_paired_translation_on_a_users_folders_uses_the_test_split(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from ganbuilder.cli import main
+    from ganbuilder.evaluate import evaluate_checkpoint
+
+    monkeypatch.setenv("GANBUILDER_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(11)
+    for phase, count in (("train", 4), ("test", 3)):
+        for side in "AB":
+            (tmp_path / "pairs" / side / phase).mkdir(parents=True)
+        for i in range(count):
+            a = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
+            Image.fromarray(a).save(tmp_path / "pairs" / "A" / phase / f"{i}.png")
+            Image.fromarray(255 - a).save(tmp_path / "pairs" / "B" / phase / f"{i}.png")
+    run = tmp_path / "run"
+    assert main(["run", "specs/pix2pix.yaml", "--set", "params.ngf=4", "--set", "params.ndf=4",
+                 "--set", "data.source=paired", "--set", f"data.root={tmp_path / 'pairs'}",
+                 "--set", "data.batch_size=2", "--steps", "1", "--out", str(run),
+                 "--quiet"]) == 0
+    result = evaluate_checkpoint(run / "checkpoints" / "last.pt", n=10)
+    assert result["kind"] == "paired_translation"
+    assert result["held_out"] is True and result["n"] == 3  # the three test pairs
+    assert -1 <= result["ssim"] <= 1 and result["psnr"] > 0

@@ -1,4 +1,5 @@
-"""The translation evaluator: L1 / PSNR of G(A) against B on held-out pairs, and `label_kept`
+"""The translation evaluator: L1 / PSNR / SSIM of G(A) against B on held-out pairs (the test
+or val split of a folder layout that has one), and `label_kept`
 (the share of translations a classifier trained only on the target domain labels as the
 source image's label) where the data carries labels."""
 
@@ -14,6 +15,7 @@ from ganbuilder.evaluate.classifier import Classifier, digit_classifier
 from ganbuilder.evaluate.draw import latent, run
 from ganbuilder.evaluate.images import label_kept, paired_metrics
 from ganbuilder.evaluate.registry import Job, evaluator
+from ganbuilder.evaluate.ssim import ssim
 from ganbuilder.spec import Spec
 
 MAX_DOMAIN_IMAGES = 5000  # training images read per domain for a target-domain classifier
@@ -26,12 +28,29 @@ def _schema(cfg: dict) -> dict:
     return source_def(cfg).schema
 
 
+def _test_phase(cfg: dict, base_dir: Path) -> str | None:
+    """`test` or `val` where a folder layout with phases has that split (root/test/,
+    root/testA/ and root/testB/, or A/test/ and B/test/), else None."""
+    from ganbuilder.data.registry import resolve_path
+
+    if "phase" not in _schema(cfg) or not cfg.get("root"):
+        return None
+    root = resolve_path(cfg["root"], base_dir)
+    for phase in ("test", "val"):
+        if ((root / phase).is_dir() or all((root / f"{phase}{s}").is_dir() for s in "AB")
+                or all((root / s / phase).is_dir() for s in "AB")):
+            return phase
+    return None
+
+
 def _open(cfg: dict, split: str | None, base_dir: Path):
     from ganbuilder.data import open_source
 
     cfg = dict(cfg)
     if split is not None and "split" in _schema(cfg):
         cfg["split"] = split
+    elif split == "test" and (phase := _test_phase(cfg, base_dir)):
+        cfg["phase"] = phase
     return open_source(cfg, base_dir)
 
 
@@ -79,7 +98,7 @@ def evaluate_translation(job: Job) -> dict[str, Any]:
     from ganbuilder.data.twodomain import TwoDomainSource
 
     spec, cfg, tensors = job.spec, job.data, job.target
-    held_out = "split" in _schema(cfg)
+    held_out = "split" in _schema(cfg) or _test_phase(cfg, spec.base_dir) is not None
     source = _open(cfg, "test", spec.base_dir)
     unpaired = isinstance(source, TwoDomainSource)
     count = min(job.n, len(source))
@@ -93,6 +112,7 @@ def evaluate_translation(job: Job) -> dict[str, Any]:
                            **{f"tensor/{k}": v for k, v in tensors.items()}}
     if not unpaired and "AB" in values:
         out.update(paired_metrics(values["AB"], batch["real_B"]))
+        out["ssim"] = ssim(values["AB"], batch["real_B"])
     for direction, fake in values.items():
         src, dst = direction
         labels = batch.get(f"label_{src}", batch.get("label"))
