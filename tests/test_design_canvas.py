@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ganbuilder.design.canvas import CanvasEdit, CanvasModel
+from ganbuilder.design.canvas import CanvasEdit, CanvasModel, u_layout
 from ganbuilder.spec import load_spec, load_spec_text
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
@@ -204,3 +204,31 @@ def test_nodes_show_kind_parameters_shape_and_count():
     assert first.shape == "256×4×4" or "256" in first.shape
     assert first.params == 100 * 256 * 16
     assert {n.item for n in nodes[4:10]} == {3}  # the repeat's six layers, one entry
+
+
+def test_containers_and_blocks_of_the_spec_insert_as_entries():
+    model, _ = _model("pix2pix")
+    assert model.blocks["down"] == {"ch": None, "name": None}
+    spec, text = _load(model, model.insert_layer("D", 2, "block:patch_down"))
+    assert "- {block: patch_down, ch: 64, stride: 1}" in text
+    assert _kinds(spec, "D")[2:5] == ["conv", "batch_norm", "leaky_relu"]
+    for kind, written in (("residual", "- residual: [relu]"),
+                          ("repeat", "- repeat: {times: 2, layers: [relu]}")):
+        spec, text = _load(model, model.insert_layer("D", 2, kind))
+        assert written in text and _kinds(spec, "D")[2] == kind
+
+
+def test_a_unet_is_laid_out_as_a_u_and_a_chain_is_not():
+    model, _ = _model("pix2pix")
+    plan = model.spec.analysis.networks["G"]
+    sizes = [s.out_shape[1] * s.out_shape[2] for s in plan.layers]
+    index = {layer.slot: i for i, layer in enumerate(plan.layers)}
+    skips = [(index[s], i) for i, layer in enumerate(plan.layers) for s in layer.sources
+             if s in index and i - index[s] > 1]
+    rows = u_layout(sizes, skips)
+    assert [c for c, _ in rows] == [0] * 13 + [1] * 18  # down to the 1x1 bottleneck, up
+    for s, t in skips:
+        assert rows[s][1] == rows[t][1]  # each skip runs straight across
+    assert all(a[1] < b[1] for a, b in itertools.pairwise(rows[:13]))
+    assert all(a[1] > b[1] for a, b in itertools.pairwise(rows[13:]))
+    assert u_layout([16, 4, 1], []) is None
