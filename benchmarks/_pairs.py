@@ -80,6 +80,8 @@ class PairTimes:
         return statistics.median(self.ratios)
 
     def ratio_quartiles(self) -> tuple[float, float]:
+        if len(self.ratios) < 2:  # a single pair has no spread to show
+            return math.nan, math.nan
         q = statistics.quantiles(self.ratios, n=4)
         return q[0], q[2]
 
