@@ -401,13 +401,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.n_real < 2:
         raise UserError(f"--n-real must be at least 2, got {args.n_real}")
+    tty = sys.stderr.isatty()
+
+    def progress(line: str) -> None:
+        if tty:  # one line, redrawn; a log file gets none of it
+            print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
+
     options = {"inception": args.inception, "real": args.real, "n_real": args.n_real,
-               "save_stats": args.save_stats,
-               "progress": lambda line: print(f"\r{line}", end="", file=sys.stderr, flush=True)}
+               "save_stats": args.save_stats, "progress": progress}
     result = evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed, device=args.device,
                                  ema=not args.live_weights, options=options)
     if result.get("kind") == "inception":
-        print(file=sys.stderr)  # ends the progress line
+        progress("")
+        if args.save_stats:
+            print(f"wrote the real set's statistics to {args.save_stats}", file=sys.stderr)
     elif args.inception or args.real or args.save_stats:
         print(f"warning: --inception, --real and --save-stats apply to the Inception metrics; "
               f"'{result.get('kind')}' ran instead", file=sys.stderr)
