@@ -294,7 +294,7 @@ class LayerGraphView(FlowGraphView):
             item.setPos(x, top + row * height + centring)
             self.flow[key] = 1 if column == 0 else -1
         inputs = [item for key, item in made.items() if key not in index]
-        x = 0.0
+        x = (width - sum(item.rect().width() + 20 for item in inputs) + 20) / 2  # over the encoder
         for item in inputs:
             item.setPos(x, 0)
             x += item.rect().width() + 20
@@ -396,20 +396,6 @@ class LayerGraphView(FlowGraphView):
     def skip_edges(self) -> list[tuple[str, str]]:
         """Edges that do not come from the row just above."""
         return skip_edges(self.nodes, self.edges)
-
-    def fit(self) -> None:
-        """The whole graph if it stays readable (scale >= 0.45), else its top at that scale."""
-        rect: QRectF = self.scene().sceneRect()
-        if rect.isEmpty():
-            return
-        self.resetTransform()
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        scale = self.transform().m11()
-        if scale > 1.3 or scale < 0.45:
-            self.resetTransform()
-            scale = min(max(scale, 0.45), 1.3)
-            self.scale(scale, scale)
-            self.centerOn(rect.center().x(), rect.top())
 
     # -- selection -------------------------------------------------------------------------
     def select_path(self, path: tuple | None) -> None:

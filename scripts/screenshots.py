@@ -1,8 +1,10 @@
 """Render the designer offscreen with specs/dcgan.yaml into docs/screenshots/*.png, the
-layer graph of specs/pix2pix.yaml (layers.png), two short real training runs compared in the
-Runs view (training*.png) and an InfoGAN code traversal (training-infogan.png).
+layer graph of specs/pix2pix.yaml (layers.png), the canvas (canvas-*.png: a DCGAN being built
+from the Layer Library, pix2pix's U-Net drawn as a U), two short real training runs compared
+in the Runs view (training*.png) and an InfoGAN code traversal (training-infogan.png).
 
-Usage: QT_QPA_PLATFORM=offscreen python scripts/screenshots.py
+Usage: QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [--canvas]
+(--canvas: only the canvas-*.png shots, which need no training)
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gui.main_window import MainWindow  # noqa: E402
@@ -125,8 +128,71 @@ def infogan(app: QApplication, window: MainWindow, tmp: Path) -> None:
     window.training_dock.grab().save(str(OUT / "training-infogan.png"))
 
 
+def _library_drag(window: MainWindow, kind: str, position: int, drop: bool) -> None:
+    """Drag the Layer Library's `kind` entry over the gap before layer `position` of the
+    layer canvas (the drop indicator shows), and drop it there when `drop`."""
+    view = window.layer_graph.view
+    key = {p: k for k, p in view.positions.items()}
+    a = view.items[key[position - 1]].sceneBoundingRect()
+    b = view.items[key[position]].sceneBoundingRect()
+    at = view.mapFromScene(QPointF(a.center().x(), (a.bottom() + b.top()) / 2))
+    data = window.library.tree.mimeData([window.library.item(kind)])
+    args = (Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    events = [QDragEnterEvent(at, *args), QDragMoveEvent(at, *args)]
+    if drop:
+        events.append(QDropEvent(QPointF(at), *args))
+    for event in events:
+        QApplication.sendEvent(view.viewport(), event)
+
+
+def canvas(app: QApplication, window: MainWindow, tmp: Path) -> None:
+    """A DCGAN critic being built on the canvas (a conv dragged from the library, then a
+    dropout dropped and a skip wired), and pix2pix's U-Net generator drawn as a U."""
+    spec = tmp / "dcgan.yaml"
+    spec.write_text((ROOT / "specs" / "dcgan.yaml").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    window.open_file(spec, ask=False)
+    settle(app, window)
+    window.library_dock.show()
+    window.layer_graph_dock.show()
+    window.layer_graph_dock.raise_()
+    window.resizeDocks([window.library_dock, window.layer_graph_dock], [190, 620],
+                       Qt.Orientation.Horizontal)
+    window.resizeDocks([window.architecture_dock, window.layer_graph_dock], [230, 640],
+                       Qt.Orientation.Vertical)
+    window.layer_graph.show_network("D")
+    settle(app, window, 1)
+    window.library.tree.setCurrentItem(window.library.item("dropout"))
+    _library_drag(window, "dropout", 1, True)
+    settle(app, window)
+    window.layer_graph.view.connect_ports("networks.D.layers[0]", "networks.D.layers[3]")
+    settle(app, window)
+    window.library.tree.setCurrentItem(window.library.item("conv"))
+    _library_drag(window, "conv", 2, False)
+    settle(app, window, 1)
+    window.grab().save(str(OUT / "canvas-dcgan-building.png"))
+    _library_drag(window, "conv", 2, True)
+    settle(app, window)
+    window.grab().save(str(OUT / "canvas-dcgan-inserted.png"))
+    window.editor.document().setModified(False)
+
+    window.open_file(ROOT / "specs" / "pix2pix.yaml", ask=False)
+    settle(app, window)
+    dock = window.layer_graph_dock
+    dock.setFloating(True)  # room for both arms of the U
+    dock.resize(1000, 1750)
+    dock.show()
+    window.layer_graph.show_network("G")
+    settle(app, window, 1)
+    window.layer_graph.view.fit()
+    settle(app, window, 1)
+    dock.grab().save(str(OUT / "canvas-pix2pix-unet.png"))
+    dock.setFloating(False)
+
+
 def layer_graph(app: QApplication, window: MainWindow) -> None:
-    """pix2pix's U-Net generator in the layer graph: its skip connections arc on the right."""
+    """pix2pix's U-Net generator in the layer graph, drawn as a U with its skips across."""
     window.open_file(ROOT / "specs" / "pix2pix.yaml", ask=False)
     settle(app, window)
     dock = window.layer_graph_dock
@@ -151,6 +217,11 @@ def main() -> int:
         window = MainWindow(settings=settings, delay_ms=0)
         window.resize(1400, 900)
         window.show()
+        if "--canvas" in sys.argv:
+            canvas(app, window, Path(tmp))
+            window.close()
+            print(f"wrote the canvas shots to {OUT}")
+            return 0
         window.open_file(ROOT / "specs" / "dcgan.yaml", ask=False)
         settle(app, window)
         window.select_path(("networks", "G", "layers", 3))
@@ -175,6 +246,7 @@ def main() -> int:
         window.grab().save(str(OUT / "designer-error.png"))
         window.editor.document().setModified(False)
         layer_graph(app, window)
+        canvas(app, window, Path(tmp))
         train(app, window, Path(tmp))
         infogan(app, window, Path(tmp))
         window.close()
