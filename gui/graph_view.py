@@ -9,7 +9,7 @@ term's tensor parameters. Each is one text edit, applied by `apply_canvas_edit`.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -40,6 +40,7 @@ from ganbuilder.design.canvas import CanvasEdit, CanvasModel
 from ganbuilder.design.graphs import Node, flow_nodes
 from ganbuilder.losses.registry import LOSSES
 from ganbuilder.spec import Spec
+from gui.graph_tools import ViewControls, fit_readable, show_tip, wheel_zoom
 
 
 def _utf16(text: str) -> int:
@@ -181,6 +182,11 @@ class FlowGraphView(QGraphicsView):
         self.scene().selectionChanged.connect(self._selected)
         self.canvas: CanvasModel | None = None
         self._link: tuple[str, QPointF] | None = None  # a tensor dragged towards a loss term
+        # Legibility (gui.graph_tools): once the user zooms, redraws and resizes keep the zoom;
+        # `describe(path, lines)` gives a node's hover text (its full parameters).
+        self.user_zoomed = False
+        self.describe = None
+        self.controls = ViewControls(self)
 
     def set_canvas(self, canvas: CanvasModel | None) -> None:
         """The canvas model the iteration edits are planned with (None: read only)."""
@@ -230,27 +236,31 @@ class FlowGraphView(QGraphicsView):
         self.scene().setSceneRect(QRectF())
 
     def fit(self) -> None:
-        """Show the whole graph, enlarged by at most 30%."""
-        rect: QRectF = self.scene().sceneRect()
-        if rect.isEmpty():
-            return
-        self.resetTransform()
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > 1.3:
-            self.resetTransform()
-            self.scale(1.3, 1.3)
+        """Fit the graph after a redraw or resize, unless the user zoomed (then the zoom stays)."""
+        if not self.user_zoomed:
+            fit_readable(self)
+
+    def fit_all(self) -> None:
+        """The Fit button: the whole graph, as far as its text stays readable."""
+        self.user_zoomed = False
+        fit_readable(self)
 
     def labels(self) -> list[str]:
         """The first line of every node (network, tensor, loss and objective names)."""
         return [node.lines[0] for node in self.nodes.values()]
 
     def wheelEvent(self, event: QWheelEvent) -> None:
-        factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
-        self.scale(factor, factor)
+        self.user_zoomed = True
+        wheel_zoom(self, event)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.fit()
+
+    def viewportEvent(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip and show_tip(self, event):
+            return True
+        return super().viewportEvent(event)
 
     def _selected(self) -> None:
         items = self.scene().selectedItems()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ganbuilder.design import TextIndex, schema_words
 from ganbuilder.design.fixes import suggested_fix
+from ganbuilder.design.graph_search import describe_node
 from ganbuilder.design.labels import shorten
 from ganbuilder.design.line_map import LineMap
 from ganbuilder.design.problems import count_problems, problem_marks
@@ -155,6 +156,8 @@ class MainWindow(QMainWindow):
         self.architecture.layerActivated.connect(self.select_path)
         self.graph.nodeActivated.connect(self.select_path)
         self.layer_graph.nodeActivated.connect(self.select_path)
+        for view in (self.graph, self.layer_graph.view):
+            view.describe = lambda path, lines: describe_node(self.spec, path, lines)
         # canvas gestures: one planned text edit each (gui/layer_graph.py, graph_view.py)
         for canvas in (self.layer_graph, self.graph):
             canvas.editRequested.connect(self._canvas_edit)
@@ -258,7 +261,7 @@ class MainWindow(QMainWindow):
                      self.layer_graph_dock, self.form_dock, self.library_dock):
             view.addAction(dock.toggleViewAction())
         view.addAction(self.training_dock.toggleViewAction())
-        self._action(view, "Fit graph", QKeySequence("Ctrl+0"), self.graph.fit)
+        self._action(view, "&Fit graphs", QKeySequence("Ctrl+0"), self.fit_graphs)
 
         train = self.menuBar().addMenu("&Train")
         self.start_action = self._action(train, "&Start", QKeySequence("F5"),
@@ -487,6 +490,11 @@ class MainWindow(QMainWindow):
         if not name or not Path(name).is_file():
             return False
         return self.open_file(Path(name), ask=False)
+
+    def fit_graphs(self) -> None:
+        """View > Fit graphs: both graphs show as much as their text allows."""
+        self.graph.fit_all()
+        self.layer_graph.view.fit_all()
 
     def show_help(self) -> None:
         """Help > Getting started."""
