@@ -20,9 +20,15 @@ def _canvas(qtbot, window, path, network):
     return panel.view
 
 
+def _viewport_points(view, *scene_points: QPointF) -> list[QPoint]:
+    """Viewport points of scene points, scrolled so that all of them are on screen."""
+    xs, ys = [p.x() for p in scene_points], [p.y() for p in scene_points]
+    view.ensureVisible(min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1, 5, 5)
+    return [view.mapFromScene(p) for p in scene_points]
+
+
 def _viewport_point(view, scene_point: QPointF) -> QPoint:
-    view.ensureVisible(scene_point.x(), scene_point.y(), 1, 1)
-    return view.mapFromScene(scene_point)
+    return _viewport_points(view, scene_point)[0]
 
 
 def _between(view, upper: str, lower: str) -> QPoint:
@@ -92,8 +98,8 @@ def test_dragging_a_node_reorders_its_yaml_item(qtbot, window, dcgan):
     original = window.editor.toPlainText()
     node = view.items["networks.D.layers[1]"].sceneBoundingRect()  # leaky_relu
     first = view.items["networks.D.layers[0]"].sceneBoundingRect()  # conv
-    start = _viewport_point(view, node.center())
-    end = _viewport_point(view, QPointF(first.center().x(), first.top() + 2))  # above conv
+    start, end = _viewport_points(view, node.center(),
+                                  QPointF(first.center().x(), first.top() + 2))  # above conv
     _drag(qtbot, view, start, end)
     text = window.editor.toPlainText()
     assert sorted(text.split("\n")) == sorted(original.split("\n"))
@@ -110,8 +116,8 @@ def test_connecting_an_output_port_to_a_layer_writes_the_skip(qtbot, window, dcg
     source = view.items["networks.D.layers[1]"]
     port = next(child for child in source.childItems() if type(child).__name__ == "PortItem")
     target = view.items["networks.D.layers[2]"].sceneBoundingRect()
-    _drag(qtbot, view, _viewport_point(view, port.sceneBoundingRect().center()),
-          _viewport_point(view, target.center()))
+    _drag(qtbot, view, *_viewport_points(view, port.sceneBoundingRect().center(),
+                                         target.center()))
     text = window.editor.toPlainText()
     assert "- {leaky_relu: 0.2, id: skip1}" in text
     assert "      - concat: {with: skip1}" in text
@@ -209,3 +215,30 @@ def test_library_search_and_blocks_of_the_spec(qtbot, window):
     library.search.setText("norm")
     shown = [k for kinds in library.entries().values() for k in kinds]
     assert "batch_norm" in shown and "relu" not in shown
+
+
+def test_the_data_flow_canvas_adds_a_loss_term_and_connects_a_tensor(qtbot, window, dcgan):
+    window.open_file(dcgan, ask=False)
+    settled(qtbot, window)
+    window.graph_dock.raise_()
+    view = window.graph
+    original = window.editor.toPlainText()
+    objective = next(item.node for item in view.items.values() if item.node.kind == "objective"
+                     and item.node.path == ("objectives", "G"))
+    menu = view.menu_for(objective)
+    terms = next(a.menu() for a in menu.actions() if a.text() == "Add loss term")
+    next(a for a in terms.actions() if a.text() == "l1").trigger()
+    assert "      - l1: {pred: fake, target: real}" in window.editor.toPlainText()
+    window.editor.undo()
+    assert window.editor.toPlainText() == original
+    settled(qtbot, window)
+    # drag the tensor `fake` onto D's adversarial term: its one port not reading it is `real`
+    source = next(item for item in view.items.values() if item.node.lines[0] == "fake"
+                  and item.node.kind == "tensor")
+    target = next(item for item in view.items.values() if item.node.kind == "loss"
+                  and item.node.path == ("objectives", "D", "loss", 0))
+    _drag(qtbot, view, *_viewport_points(view, source.sceneBoundingRect().center(),
+                                         target.sceneBoundingRect().center()))
+    assert "adversarial: {critic: D, real: fake, fake: fake}" in window.editor.toPlainText()
+    window.editor.undo()
+    assert window.editor.toPlainText() == original
