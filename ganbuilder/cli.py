@@ -272,8 +272,10 @@ def _train(args: argparse.Namespace) -> int:
         import time
 
         # Under a launcher a Ctrl-C reaches a rank twice (the terminal, then the launcher).
-        if launched() and first_sigint[0] and time.monotonic() - first_sigint[0] < 5:
-            return
+        if launched() and first_sigint[0]:
+            if time.monotonic() - first_sigint[0] < 5:
+                return
+            raise KeyboardInterrupt  # a second Ctrl-C of one's own: abort
         first_sigint[0] = time.monotonic()
         if rank() == 0:
             print("\nstopping after this step and saving a checkpoint (Ctrl-C again to abort)",

@@ -156,6 +156,7 @@ def run_launcher(argv: list[str], nproc: int) -> int:
     rank stops the others (the launcher's job); the failing rank prints its own message."""
     import logging
 
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
 
@@ -168,6 +169,9 @@ def run_launcher(argv: list[str], nproc: int) -> int:
         "--", *_python_module(), *argv])
     try:
         run(args)
+    except SignalException:
+        # Ctrl-C: the launcher passed it on; the ranks stopped after one step and saved.
+        return 130
     except ChildFailedError as exc:
         codes = [f.exitcode for f in exc.failures.values()]
         # The failing rank printed its message; the launcher's report would repeat it.
