@@ -309,9 +309,8 @@ class MetricsPlots(QWidget):
             group = plot_group(key)
             parts.setdefault(group, []).append(
                 f"{series_name(key, group, self.merged)} {format_value(value)}")
-        titles = dict(GROUPS)
-        return head + " — " + " | ".join(f"{titles[g].lower()}: {', '.join(p)}"
-                                         for g, p in parts.items())
+        return head + " — " + " | ".join(f"{title.lower()}: {', '.join(parts[g])}"
+                                         for g, title in GROUPS if g in parts)
 
     def _hover(self, pos) -> None:
         for plot in self.plots.values():

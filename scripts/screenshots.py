@@ -3,8 +3,10 @@ layer graph of specs/pix2pix.yaml (layers.png), the canvas (canvas-*.png: a DCGA
 from the Layer Library, pix2pix's U-Net drawn as a U), two short real training runs compared
 in the Runs view (training*.png) and an InfoGAN code traversal (training-infogan.png).
 
-Usage: QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [--canvas]
-(--canvas: only the canvas-*.png shots, which need no training)
+Usage: QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [--canvas | --legible]
+(--canvas: only the canvas-*.png shots, which need no training; --legible: only CycleGAN's
+data flow at its fitted, readable scale (flow-cyclegan.png) and the dashboard during a short
+run with the values under the mouse shown (dashboard-training.png))
 """
 
 from __future__ import annotations
@@ -191,6 +193,48 @@ def canvas(app: QApplication, window: MainWindow, tmp: Path) -> None:
     dock.setFloating(False)
 
 
+def legible(app: QApplication, window: MainWindow, tmp: Path) -> None:
+    """CycleGAN's data flow as the dock shows it after a fit, and the training dashboard of a
+    small DCGAN while it trains, hovered halfway along the losses."""
+    import torch
+
+    window.open_file(ROOT / "specs" / "cyclegan.yaml", ask=False)
+    settle(app, window)
+    dock = window.graph_dock
+    dock.setFloating(True)  # as a user enlarges it: the whole iteration at a readable scale
+    dock.resize(1300, 760)
+    dock.show()
+    settle(app, window, 1)
+    window.graph.fit_all()
+    settle(app, window, 1)
+    dock.grab().save(str(OUT / "flow-cyclegan.png"))
+    dock.setFloating(False)
+
+    torch.set_num_threads(1)
+    text = (ROOT / "specs" / "dcgan.yaml").read_text(encoding="utf-8")
+    for old, new in TRAIN_EDITS:
+        text = text.replace(old, new)
+    spec = tmp / "dcgan.yaml"
+    spec.write_text(text, encoding="utf-8")
+    window.open_file(spec, ask=False)
+    settle(app, window)
+    window.start_training()
+    window.resizeDocks([window.training_dock], [820], Qt.Orientation.Horizontal)
+    window.resizeDocks([window.training_dock, window.graph_dock], [720, 120],
+                       Qt.Orientation.Vertical)
+    wait_for(app, lambda: window.training.step >= 400, 300)
+    window.plots.set_smoothing(0.6)
+    window.train_tabs.setCurrentWidget(window.plots)
+    settle(app, window, 1)
+    window.plots.flush()
+    vb = window.plots.plots["loss/"].vb
+    window.plots._hover(vb.mapViewToScene(vb.viewRect().center()))
+    settle(app, window, 1)
+    window.training_dock.grab().save(str(OUT / "dashboard-training.png"))
+    window.training.stop()
+    wait_for(app, lambda: not window.training.active, 60)
+
+
 def layer_graph(app: QApplication, window: MainWindow) -> None:
     """pix2pix's U-Net generator in the layer graph, drawn as a U with its skips across."""
     window.open_file(ROOT / "specs" / "pix2pix.yaml", ask=False)
@@ -217,6 +261,11 @@ def main() -> int:
         window = MainWindow(settings=settings, delay_ms=0)
         window.resize(1400, 900)
         window.show()
+        if "--legible" in sys.argv:
+            legible(app, window, Path(tmp))
+            window.close()
+            print(f"wrote flow-cyclegan.png and dashboard-training.png to {OUT}")
+            return 0
         if "--canvas" in sys.argv:
             canvas(app, window, Path(tmp))
             window.close()
