@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.architecture_dock, self.graph_dock], [560, 340],
                          Qt.Orientation.Vertical)
         self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([self.library_dock], [180], Qt.Orientation.Horizontal)  # names readable
 
         self.status = QLabel()
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
