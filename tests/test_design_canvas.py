@@ -232,3 +232,19 @@ def test_a_unet_is_laid_out_as_a_u_and_a_chain_is_not():
     assert all(a[1] < b[1] for a, b in itertools.pairwise(rows[:13]))
     assert all(a[1] > b[1] for a, b in itertools.pairwise(rows[13:]))
     assert u_layout([16, 4, 1], []) is None
+
+
+def test_a_comment_written_above_an_entry_stays_with_it():
+    path = SPECS / "dcgan.yaml"
+    text = path.read_text().replace(
+        "      - leaky_relu: 0.2\n      - repeat",
+        "      # D's first activation\n      - leaky_relu: 0.2\n      - repeat", 1)
+    spec = load_spec_text(text, str(path), SPECS)
+    model = CanvasModel(spec, text, str(path))
+    # before the leaky_relu (right after the conv, which is written by its own entry): the
+    # new layer goes after the conv, above the comment
+    _, new = _load(model, model.insert_layer("D", 1, "dropout"))
+    assert "bias: false}\n      - dropout\n      # D's first activation\n      - leaky_relu" in new
+    # at the top of the list, before the first entry
+    _, new = _load(model, model.insert_layer("D", 0, "dropout"))
+    assert "    layers:\n      - dropout\n      - conv: {out: \"${ndf}\"" in new

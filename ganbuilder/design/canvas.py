@@ -268,7 +268,7 @@ class CanvasModel:
             anchor, first = before[0].first - 1, before[0].first
         else:
             return "that place is inside a block or repeat; edit the block instead"
-        while anchor >= first and anchor > 0 and before and not after \
+        while anchor > 0 and before and not after \
                 and self.lines[anchor - 1].lstrip().startswith("#"):
             anchor -= 1  # a comment written just above an entry stays with it
         match = _ITEM.match(self.lines[first - 1])
