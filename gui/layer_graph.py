@@ -6,7 +6,8 @@ Layout: the inputs on top, then the layers in order, one row each; a skip arcs a
 right-hand side, the longer the skip the wider the arc. A U-Net (skips across its bottleneck)
 is drawn as a U instead: the encoder down the left, the decoder up the right, each skip
 straight across. Layers written by one block use or repeat sit in a group box whose header
-collapses them into one node.
+collapses them into one node; a `residual` or `repeat: {layers}` node lists the layers inside
+it, hidden and shown again by a double-click.
 
 Gestures: drop a Layer Library entry between two nodes (inserts it there); drag a node
 (reorders its entry); Delete; Ctrl+C / Ctrl+V (copies the entry, pastes after the selected
@@ -125,6 +126,7 @@ class LayerGraphView(FlowGraphView):
         self.model: CanvasModel | None = None
         self.problems: dict[tuple, str] = {}
         self.collapsed: dict[str, set[int]] = {}  # network -> collapsed item indices
+        self.folded: dict[str, set[str]] = {}  # network -> containers whose body is hidden
         self.positions: dict[str, int] = {}  # node key -> resolved layer index
         self.flow: dict[str, int] = {}  # node key -> +1 drawn downwards, -1 upwards
         self.u_shaped = False
@@ -150,7 +152,8 @@ class LayerGraphView(FlowGraphView):
         signature = (plan.name if plan else "", [(n.key, n.lines, n.inputs)
                                                  for n in nodes.values()],
                      counts, sorted(self.problems.items()),
-                     sorted(self.collapsed.get(plan.name if plan else "", ())))
+                     sorted(self.collapsed.get(plan.name if plan else "", ())),
+                     sorted(self.folded.get(plan.name if plan else "", ())))
         if signature == self._signature:
             return
         self._signature = signature
@@ -197,7 +200,10 @@ class LayerGraphView(FlowGraphView):
                 if extra.brief:
                     lines.append(extra.brief)
                 lines.append(" · ".join(x for x in (extra.shape, _count(extra.params)) if x))
-                for child in extra.children:
+                if extra.children and key in self.folded.get(plan.name, set()):
+                    lines.append(f"▸ {len(extra.children)} layers inside (double-click)")
+                for child in extra.children if key not in self.folded.get(plan.name, set()) \
+                        else ():
                     lines.append(f"  ├ {child.kind}  {child.brief}".rstrip())
             else:
                 lines += node.lines[1:]
@@ -392,6 +398,23 @@ class LayerGraphView(FlowGraphView):
         plan = self.model.spec.analysis.networks.get(self.network) if self.model else None
         self._signature = None
         self.show_network(plan, self.model, self.problems)
+
+    def toggle_container(self, key: str) -> None:
+        """Hide or show the layers inside a `residual` or `repeat` node."""
+        self.folded.setdefault(self.network, set()).symmetric_difference_update({key})
+        plan = self.model.spec.analysis.networks.get(self.network) if self.model else None
+        self._signature = None
+        self.show_network(plan, self.model, self.problems)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        key = self._node_at(self.mapToScene(event.position().toPoint()))
+        plan = self.model.spec.analysis.networks.get(self.network) if self.model else None
+        if key is not None and plan is not None and key in self.positions \
+                and not key.startswith("group:") and plan.layers[self.positions[key]].children:
+            self.toggle_container(key)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
 
     def skip_edges(self) -> list[tuple[str, str]]:
         """Edges that do not come from the row just above."""

@@ -242,3 +242,19 @@ def test_the_data_flow_canvas_adds_a_loss_term_and_connects_a_tensor(qtbot, wind
     assert "adversarial: {critic: D, real: fake, fake: fake}" in window.editor.toPlainText()
     window.editor.undo()
     assert window.editor.toPlainText() == original
+
+
+def test_a_residual_lists_its_layers_and_a_double_click_hides_them(qtbot, window):
+    view = _canvas(qtbot, window, SPECS / "cyclegan.yaml", "G_AB")
+    plan = window.spec.analysis.networks["G_AB"]
+    index = next(i for i, layer in enumerate(plan.layers) if layer.kind == "residual")
+    key = plan.layers[index].slot
+    shown = view.items[key].node.lines
+    assert sum(line.startswith("  ├ ") for line in shown) == len(plan.layers[index].children)
+    point = _viewport_point(view, view.items[key].sceneBoundingRect().center())
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    folded = view.items[key].node.lines
+    assert not any(line.startswith("  ├ ") for line in folded)
+    assert any("layers inside" in line for line in folded)
+    view.toggle_container(key)
+    assert view.items[key].node.lines == shown
