@@ -133,3 +133,23 @@ def test_the_cli_names_data_workers_once_when_data_is_slow(capsys):
     assert len(notes) == 1 and "50 ms of each 100 ms step" in notes[0]
     assert "data.workers" in notes[0]
     assert len(seen) == 8  # every event still reaches the progress display
+
+
+def test_unpaired_batches_are_the_same_with_workers(tmp_path):
+    # CycleGAN's layout: A and B of different sizes, B in its own random order.
+    rng = np.random.default_rng(1)
+    for side, n in (("trainA", 7), ("trainB", 5)):
+        (tmp_path / side).mkdir()
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(
+                tmp_path / side / f"{i}.png")
+    cfg = {"source": "unpaired", "root": str(tmp_path), "image_size": 16, "load_size": 20,
+           "batch_size": 4}
+    made = []
+    for workers in (0, 2):
+        sampler = open_source(cfg, tmp_path).sampler(4, seed=5)
+        sampler.use_workers(workers)
+        made.append([sampler.next() for _ in range(6)])
+        sampler.close()
+    _equal(made[0], made[1])
+    assert set(made[0][0]) == {"real_A", "real_B"}
