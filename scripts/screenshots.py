@@ -12,12 +12,15 @@ run with the values under the mouse shown (dashboard-training.png))
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if "--xvfb" not in sys.argv:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -235,6 +238,102 @@ def legible(app: QApplication, window: MainWindow, tmp: Path) -> None:
     wait_for(app, lambda: not window.training.active, 60)
 
 
+def _in_background(app: QApplication, steps) -> None:
+    """Run `steps` (mouse moves through xdotool, `import` captures) in a thread while the
+    event loop runs, as a user's hand would while the app keeps drawing."""
+    worker = threading.Thread(target=steps)
+    worker.start()
+    wait_for(app, lambda: not worker.is_alive(), 120)
+
+
+def _xdo(*args: object) -> None:
+    subprocess.run(["xdotool", *map(str, args)], check=True)
+    time.sleep(0.15)
+
+
+def _capture(name: str) -> None:
+    subprocess.run(["import", "-window", "root", str(OUT / name)], check=True)
+
+
+def _drag_with_mouse(start, end, before_release: str, after_release: str) -> None:
+    """Press at `start`, move to `end` in steps, capture, release, capture."""
+    _xdo("mousemove", start.x(), start.y())
+    _xdo("mousedown", 1)
+    for f in (0.1, 0.3, 0.5, 0.7, 0.9, 1.0):
+        _xdo("mousemove", int(start.x() + (end.x() - start.x()) * f),
+             int(start.y() + (end.y() - start.y()) * f))
+    time.sleep(0.8)
+    _capture(before_release)
+    _xdo("mouseup", 1)
+    time.sleep(3)
+    _capture(after_release)
+
+
+def real_canvas(app: QApplication, window: MainWindow, tmp: Path) -> None:
+    """Under an X server: drag the library's conv between D's first two nodes (a real QDrag),
+    undo, drag D's leaky_relu above its conv, undo, wire a skip from the conv's port; then
+    pix2pix's U-Net in a floating layer graph."""
+    spec = tmp / "dcgan.yaml"
+    spec.write_text((ROOT / "specs" / "dcgan.yaml").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    window.move(0, 0)
+    window.open_file(spec, ask=False)
+    settle(app, window)
+    window.library_dock.show()
+    window.layer_graph_dock.show()
+    window.layer_graph_dock.raise_()
+    window.resizeDocks([window.architecture_dock, window.layer_graph_dock], [230, 640],
+                       Qt.Orientation.Vertical)
+    window.layer_graph.show_network("D")
+    settle(app, window, 1)
+    view = window.layer_graph.view
+
+    def on_screen(key: str, where: str = "center"):
+        rect = view.items[key].sceneBoundingRect()
+        point = {"center": rect.center(), "top": QPointF(rect.center().x(), rect.top() + 3),
+                 "below": QPointF(rect.center().x(), rect.bottom() + 8)}[where]
+        return view.viewport().mapToGlobal(view.mapFromScene(point))
+
+    entry = window.library.item("conv")
+    window.library.tree.scrollToItem(entry)
+    source = window.library.tree.viewport().mapToGlobal(
+        window.library.tree.visualItemRect(entry).center())
+    original = window.editor.toPlainText()
+    gap = on_screen("networks.D.layers[0]", "below")
+    _in_background(app, lambda: _drag_with_mouse(source, gap, "canvas-xvfb-dragging.png",
+                                                 "canvas-xvfb-dropped.png"))
+    window.editor.undo()
+    settle(app, window)
+    node, top = on_screen("networks.D.layers[1]"), on_screen("networks.D.layers[0]", "top")
+    _in_background(app, lambda: _drag_with_mouse(node, top, "canvas-xvfb-reordering.png",
+                                                 "canvas-xvfb-reordered.png"))
+    window.editor.undo()
+    settle(app, window)
+    port = next(c for c in view.items["networks.D.layers[0]"].childItems()
+                if type(c).__name__ == "PortItem")
+    start = view.viewport().mapToGlobal(view.mapFromScene(port.sceneBoundingRect().center()))
+    target = on_screen("networks.D.layers[2]")
+    _in_background(app, lambda: _drag_with_mouse(start, target, "canvas-xvfb-wiring.png",
+                                                 "canvas-xvfb-wired.png"))
+    window.editor.undo()
+    if window.editor.toPlainText() != original:
+        print("warning: undo did not restore the text", file=sys.stderr)
+    window.editor.document().setModified(False)
+
+    window.open_file(ROOT / "specs" / "pix2pix.yaml", ask=False)
+    settle(app, window)
+    dock = window.layer_graph_dock
+    dock.setFloating(True)
+    dock.resize(860, 940)
+    dock.move(540, 0)
+    dock.show()
+    window.layer_graph.show_network("G")
+    view.fit_all()
+    settle(app, window, 2)
+    _in_background(app, lambda: (time.sleep(1), _capture("canvas-xvfb-pix2pix-unet.png")))
+    dock.setFloating(False)
+
+
 def layer_graph(app: QApplication, window: MainWindow) -> None:
     """pix2pix's U-Net generator in the layer graph, drawn as a U with its skips across."""
     window.open_file(ROOT / "specs" / "pix2pix.yaml", ask=False)
@@ -265,6 +364,11 @@ def main() -> int:
             legible(app, window, Path(tmp))
             window.close()
             print(f"wrote flow-cyclegan.png and dashboard-training.png to {OUT}")
+            return 0
+        if "--xvfb" in sys.argv:
+            real_canvas(app, window, Path(tmp))
+            window.close()
+            print(f"wrote the real-window canvas shots to {OUT}")
             return 0
         if "--canvas" in sys.argv:
             canvas(app, window, Path(tmp))
