@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -166,3 +168,32 @@ def test_a_rank_takes_its_contiguous_share():
     assert Ranks(1, 4).share(32) == slice(8, 16)
     shards = [Ranks(r, 2).shard({"x": torch.arange(6)})["x"] for r in range(2)]
     assert torch.equal(torch.cat(shards), torch.arange(6))
+
+
+def test_ctrl_c_on_the_launcher_stops_every_rank_after_one_step_and_saves(tmp_path):
+    out = tmp_path / "r"
+    loud = [a for a in SMALL if a != "--quiet"]  # the progress lines say where it stopped
+    cmd = [sys.executable, "-m", "ganbuilder", "run", "specs/dcgan.yaml", *loud, "--nproc",
+           "2", "--steps", "100000", "--set", "training.log_every=2", "--out", str(out)]
+    # Its own session, as a terminal's foreground group: Ctrl-C reaches launcher and ranks.
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not ((out / "metrics.jsonl").is_file()
+                   and (out / "metrics.jsonl").read_text().count("\n") >= 2):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err
+    assert err.count("stopping after this step") == 1
+    stopped = [line for line in err.splitlines() if line.startswith("stopped at step")]
+    assert len(stopped) == 1, err[-3000:]
+    step = int(stopped[0].split()[3].rstrip(";"))
+    state = torch.load(out / "checkpoints" / "last.pt", weights_only=True)
+    assert state["step"] == step and len(state["ranks"]) == 2
