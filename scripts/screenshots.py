@@ -180,6 +180,11 @@ def canvas(app: QApplication, window: MainWindow, tmp: Path) -> None:
     _library_drag(window, "conv", 2, True)
     settle(app, window)
     window.grab().save(str(OUT / "canvas-dcgan-inserted.png"))
+    window.editor.setPlainText(window.editor.toPlainText().replace(*ERROR))
+    settle(app, window)
+    window.layer_graph.view.select_path(("networks", "D", "layers", 11))
+    settle(app, window, 1)
+    window.layer_graph_dock.grab().save(str(OUT / "canvas-invalid-node.png"))
     window.editor.document().setModified(False)
 
     window.open_file(ROOT / "specs" / "pix2pix.yaml", ask=False)
