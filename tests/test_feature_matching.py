@@ -10,7 +10,9 @@ from ganbuilder.losses.feature_matching import layer_output
 from ganbuilder.registry import fill_defaults
 from ganbuilder.spec import load_spec
 
-FM = ["objectives.G.loss=[{feature_matching: {critic: D, layer: h, real: real, fake: fake}}]"]
+FM = ["objectives.G.loss=[{feature_matching: {critic: D, layer: h, real: real, fake: fake}}, "
+      "{mutual_info: {q: Q, fake: fake, categorical: c}}]",
+      "params.pack=1"]  # the feature layer reads single points
 
 
 def _params(**given):
@@ -44,11 +46,11 @@ def test_compiled_networks_expose_their_layer_ids():
 def test_generator_learns_through_feature_matching():
     spec = load_spec("specs/gan_ring8.yaml", [*FM, "networks.D.layers[1]={leaky_relu: 0.2, id: h}"])
     gan = GAN(spec)
-    fake = gan.nets["G"](torch.randn(8, 16))
+    fake = gan.nets["G"](torch.randn(8, 16), torch.arange(8))
     ctx = TermContext({"real": torch.randn(8, 2), "fake": fake}, gan.nets, {"G"})
     loss, _ = LOSSES.get("feature_matching").compute(_params(), ctx)
     loss.backward()
-    assert gan.nets["G"][0].weight.grad.abs().sum() > 0
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in gan.nets["G"].parameters())
 
 
 def test_unknown_layer_id_is_a_spec_error():
