@@ -119,3 +119,28 @@ def test_fp32_is_no_autocast_and_no_scaler():
         assert not torch.is_autocast_enabled("cpu")
     with Precision("bf16", torch.device("cpu"), ["D"]).autocast():
         assert torch.is_autocast_enabled("cpu")
+
+
+def test_channels_last_trains_to_the_same_kind_of_checkpoint(tmp_path):
+    spec = load_spec("specs/dcgan.yaml", [*SMALL, "training.channels_last=true"])
+    trainer = Trainer(spec, tmp_path / "cl", device="cpu", steps=2)
+    conv = trainer.gan.nets["D"][0]
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    trainer.run()
+    plain = Trainer(load_spec("specs/dcgan.yaml", SMALL), tmp_path / "plain", device="cpu",
+                    steps=3, resume=tmp_path / "cl" / "checkpoints" / "last.pt")
+    assert plain.step == 2  # a channels-last checkpoint continues without the switch
+    state = torch.load(tmp_path / "cl" / "checkpoints" / "last.pt", weights_only=True)
+    for name, net in plain.gan.nets.items():
+        assert state["networks"][name].keys() == net.state_dict().keys()
+        for value in state["networks"][name].values():
+            assert torch.isfinite(value.float()).all()
+
+
+def test_compile_wraps_each_network_in_place_keeping_its_parameter_names(tmp_path):
+    spec = load_spec("specs/dcgan.yaml", [*SMALL, "training.compile=true"])
+    compiled = Trainer(spec, tmp_path / "c", device="cpu", steps=1)
+    plain = Trainer(load_spec("specs/dcgan.yaml", SMALL), tmp_path / "p", device="cpu", steps=1)
+    for name, net in compiled.gan.nets.items():
+        assert net._compiled_call_impl is not None  # nn.Module.compile: torch.compile on call
+        assert net.state_dict().keys() == plain.gan.nets[name].state_dict().keys()
