@@ -57,8 +57,7 @@ def test_items_cover_every_resolved_layer_once_in_order(name):
                 assert layer.kind in lines[item.first - 1], (network, item)
 
 
-@pytest.mark.parametrize("name", ["dcgan", "pix2pix", "gan", "cgan", "stylegan",
-                                  "cyclegan", "began"])
+@pytest.mark.parametrize("name", ["dcgan", "pix2pix", "gan", "cgan", "stylegan", "began"])
 def test_inserting_every_stateless_layer_after_the_first_keeps_the_text_and_loads(name):
     model, text = _model(name)
     network = next(iter(model.spec.analysis.networks))
@@ -248,3 +247,14 @@ def test_a_comment_written_above_an_entry_stays_with_it():
     # at the top of the list, before the first entry
     _, new = _load(model, model.insert_layer("D", 0, "dropout"))
     assert "    layers:\n      - dropout\n      - conv: {out: \"${ndf}\"" in new
+
+
+def test_layers_an_anchor_writes_for_two_networks_are_not_edited_from_one():
+    model, _ = _model("cyclegan")  # G_BA: *resnet_generator, D_B: *patchgan
+    for network, edit in (("G_AB", model.insert_layer("G_AB", 1, "relu")),
+                          ("G_BA", model.delete_layer("G_BA", 0)),
+                          ("G_AB", model.move_layer("G_AB", 1, 0)),
+                          ("D_A", model.duplicate_layer("D_A", 0))):
+        assert isinstance(edit, str) and "anchor" in edit
+        other = {"G_AB": "G_BA", "G_BA": "G_AB", "D_A": "D_B"}[network]
+        assert network in edit and other in edit

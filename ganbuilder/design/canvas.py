@@ -136,6 +136,15 @@ class CanvasModel:
         self.lines = text.split("\n")
         self.summary = summary or {}
         self._items, self.blocks = _written_items(spec, text, file)
+        # networks whose layers are written by the same lines (a YAML anchor and its alias)
+        owners: dict[int, set[str]] = {}
+        for name, items in self._items.items():
+            for item in items:
+                if item.editable:
+                    owners.setdefault(item.first, set()).add(name)
+        self._shared = {name: sorted(set().union(*(owners[i.first] for i in items
+                                                   if i.editable)) - {name})
+                        for name, items in self._items.items()}
 
     # -- reading ----------------------------------------------------------------------------
     def items(self, network: str) -> list[TextItem]:
@@ -256,6 +265,8 @@ class CanvasModel:
         items = self.items(network)
         if not items:
             return f"{network} has no layers list written in this file"
+        if self._shared.get(network):
+            return self._shared_reason(network)
         if not any(item.editable for item in items):
             return f"{network}'s layers are written in another file (extends)"
         after = [i for i in items if i.stop == position and i.editable]
@@ -298,7 +309,14 @@ class CanvasModel:
             return "no such layer"
         if not item.editable:
             return "its text is not in this file (inherited through extends)"
+        if self._shared.get(network):
+            return self._shared_reason(network)
         return item
+
+    def _shared_reason(self, network: str) -> str:
+        others = ", ".join(self._shared[network])
+        return (f"{network}'s layers are written once for {network} and {others} (a YAML "
+                "anchor); edit the text to change them all")
 
     def delete_layer(self, network: str, position: int) -> CanvasEdit | str:
         """Remove the entry that wrote layer `position` (a whole block use or repeat)."""
