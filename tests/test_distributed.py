@@ -82,6 +82,22 @@ def test_two_ranks_of_32_match_one_process_of_64(tmp_path):
     assert len(lines) == 1  # rank 0 alone writes, one line per logged step
 
 
+def test_sync_batch_norm_over_two_ranks_matches_one_process(tmp_path):
+    # DCGAN's batch norms in G and D normalize over the global batch (gloo, on the CPU).
+    args = ["specs/dcgan.yaml", *SMALL, "--set", "data.batch_size=32", "--steps", "3"]
+    _ok(_torchrun(*args, "--set", "training.sync_batch_norm=true",
+                  "--out", str(tmp_path / "two")))
+    _ok(_ganbuilder("run", *args, "--out", str(tmp_path / "one")))
+    two = torch.load(tmp_path / "two" / "checkpoints" / "last.pt", weights_only=True)
+    one = _networks(tmp_path / "one" / "checkpoints" / "last.pt")
+    for net in one:
+        for key, value in one[net].items():
+            torch.testing.assert_close(two["networks"][net][key].float(), value.float(),
+                                       rtol=1e-4, atol=2e-5, msg=f"{net}.{key}")
+    mean = "1.running_mean"  # the same statistics on both ranks
+    assert torch.equal(two["ranks"][0]["buffers"]["G"][mean], two["ranks"][1]["buffers"]["G"][mean])
+
+
 def test_dcgan_with_batch_norm_under_two_ranks_resumes_exactly(tmp_path):
     args = ["specs/dcgan.yaml", *SMALL, "--set", "data.batch_size=32",
             "--set", "training.checkpoint_every=2"]

@@ -158,7 +158,7 @@ def spec_schema() -> dict:
             "sync_batch_norm": {"type": "boolean", "default": False,
                                 "description": "under torchrun, batch norm statistics over "
                                                "the global batch (SyncBatchNorm) instead of "
-                                               "each rank's share (CUDA only)"},
+                                               "each rank's share"},
             "channels_last": {"type": "boolean", "default": False,
                               "description": "networks and image batches in channels-last "
                                              "memory order (faster convolutions on recent "

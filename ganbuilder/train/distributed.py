@@ -145,9 +145,71 @@ class Ranks:
             dist.destroy_process_group()
 
 
-def sync_batch_norm(module: torch.nn.Module) -> torch.nn.Module:
-    """`module` with its batch norms as SyncBatchNorm: statistics over the global batch."""
-    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(module)
+def sync_batch_norm(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """`module` with its batch norms normalizing over the global batch: torch's SyncBatchNorm
+    on CUDA, which runs only there, and `GlobalBatchNorm` elsewhere (gloo on the CPU)."""
+    if device.type == "cuda":
+        return torch.nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    if type(module) in (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d):
+        converted = GlobalBatchNorm(module.num_features, module.eps, module.momentum,
+                                    module.affine, module.track_running_stats)
+        # The same parameter and buffer objects: optimizers and checkpoints see no change.
+        converted._parameters = module._parameters
+        converted._buffers = module._buffers
+        converted.training = module.training
+        return converted
+    for name, child in module.named_children():
+        module._modules[name] = sync_batch_norm(child, device)
+    return module
+
+
+class _AllReduceSum(torch.autograd.Function):
+    """The sum over ranks, differentiable: each rank's gradient is the sum of all ranks'
+    gradients with respect to the sum (itself differentiable, for double backward)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        out = x.clone()
+        dist.all_reduce(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return _AllReduceSum.apply(grad)
+
+
+class GlobalBatchNorm(torch.nn.modules.batchnorm._BatchNorm):
+    """Batch norm whose training statistics are those of the global batch: per-channel sums
+    and sums of squares all-reduced (differentiably, so gradients flow through the statistics
+    as in one process), on any backend. Outside training, or in one process, plain batch norm."""
+
+    def _check_input_dim(self, x: torch.Tensor) -> None:
+        if x.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {x.dim()}D input)")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not (self.training and dist.is_initialized() and dist.get_world_size() > 1):
+            return super().forward(x)
+        channels = x.shape[1]
+        dims = [0, *range(2, x.dim())]
+        xf = x.float()
+        count = torch.full((1,), x.numel() / channels, device=x.device)
+        stats = _AllReduceSum.apply(torch.cat([xf.sum(dims), (xf * xf).sum(dims), count]))
+        n = stats[-1]
+        mean = stats[:channels] / n
+        var = stats[channels:2 * channels] / n - mean * mean
+        if self.track_running_stats and self.running_mean is not None:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
+                          else self.momentum)
+                self.running_mean.lerp_(mean.detach(), factor)
+                self.running_var.lerp_(var.detach() * n / (n - 1), factor)
+        shape = (1, channels) + (1,) * (x.dim() - 2)
+        y = (xf - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+        if self.affine:
+            y = y * self.weight.view(shape) + self.bias.view(shape)
+        return y.to(x.dtype)
 
 
 def run_launcher(argv: list[str], nproc: int) -> int:

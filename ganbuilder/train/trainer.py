@@ -261,13 +261,9 @@ class Trainer:
     def _speed_switches(self, training: dict) -> None:
         """SyncBatchNorm under torchrun, channels-last memory order and torch.compile, as the
         training section asks; none changes a parameter's name, so checkpoints stay portable."""
-        if training["sync_batch_norm"] and self.ranks.active and self.device.type != "cuda":
-            raise UserError("training.sync_batch_norm: torch's SyncBatchNorm runs on CUDA "
-                            f"devices only, and this run is on {self.device.type}; leave it "
-                            "off (each rank normalizes over its own share of the batch)")
         for name in list(self.gan.nets):
             if training["sync_batch_norm"] and self.ranks.active:
-                self.gan.nets[name] = sync_batch_norm(self.gan.nets[name])
+                self.gan.nets[name] = sync_batch_norm(self.gan.nets[name], self.device)
             if training["channels_last"]:
                 self.gan.nets[name].to(memory_format=torch.channels_last)
             if training["compile"]:
