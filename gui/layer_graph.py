@@ -428,7 +428,8 @@ class LayerGraphView(FlowGraphView):
         for item in self.items.values():
             if path is not None and item.node.path == tuple(path) and item.node.column:
                 item.setSelected(True)
-                self.ensureVisible(item)
+                if self._press is None:  # a node being pressed must not slide from the mouse
+                    self.ensureVisible(item)
                 break
         self._quiet = False
 
