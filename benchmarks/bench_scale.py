@@ -37,7 +37,9 @@ def _run(out: Path, extra: list[str], steps: int, nproc: int = 1) -> dict[str, f
                f"--nproc_per_node={nproc}"] if nproc > 1 else [sys.executable])
     cmd = [*launch, "-m", "ganbuilder", "run", "specs/dcgan.yaml", *DCGAN, *extra,
            "--steps", str(steps), "--out", str(out)]
-    subprocess.run(cmd, check=True, cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
     logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     logged = logged[1:] or logged  # the first window holds the warm-up
     return {"step": statistics.median(m["time/step"] for m in logged),
