@@ -39,7 +39,7 @@ class Progress:
             self._line(self._bar(event), not self.tty)
         elif isinstance(event, CheckpointSaved):
             if not self.tty and (event.step, event.path) != self.last_saved:
-                self._line(f"checkpoint {event.path}", True)
+                self._line(f"checkpoint {event.path} (step {event.step})", True)
             self.last_saved = (event.step, event.path)
         elif isinstance(event, Finished):
             how = "stopped" if event.stopped else "finished"
