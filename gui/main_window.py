@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer
+from PySide6.QtCore import QFileSystemWatcher, QRect, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -178,7 +178,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._on_train_state(IDLE)
-        self.resize(1400, 900)
+        self._fit_screen()
         self._restore_layout()
         self._update_title()
 
@@ -476,6 +476,18 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState(STATE_VERSION))
         self.settings.setValue("last_file", str(self.path) if self.path else "")
+
+    def _fit_screen(self, available: QRect | None = None) -> None:
+        """1400 x 900 where the screen (its `available` part) has room; on a smaller one the
+        window fills it and the editor gets width first: the panels on the right take at most
+        40 % of it."""
+        if available is None and self.screen() is not None:
+            available = self.screen().availableGeometry()
+        width = min(1400, available.width()) if available else 1400
+        height = min(900, available.height()) if available else 900
+        self.resize(width, height)
+        self.resizeDocks([self.architecture_dock], [min(620, int(width * 0.4))],
+                         Qt.Orientation.Horizontal)
 
     def _restore_layout(self) -> None:
         geometry = self.settings.value("geometry")

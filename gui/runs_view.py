@@ -75,9 +75,10 @@ class RunsView(QWidget):
         self.diff_button = QPushButton("Diff specs…")
         self.diff_button.setToolTip("The differences of the two checked runs' resolved specs")
         self.diff_button.clicked.connect(self.show_diff)
-        buttons = QHBoxLayout()
-        for button in (add, remove, reload, self.diff_button):
-            buttons.addWidget(button)
+        # Two rows of buttons, so the list stays narrow and the dock fits beside the editor.
+        buttons = QGridLayout()
+        for i, button in enumerate((add, remove, reload, self.diff_button)):
+            buttons.addWidget(button, i // 2, i % 2)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -119,6 +120,7 @@ class RunsView(QWidget):
         self.sample_cells: list[tuple[QLabel, ImageLabel]] = []
         for i in range(MAX_SIDE_BY_SIDE):
             caption, image = QLabel(), ImageLabel()
+            image.setMinimumSize(72, 72)  # four side by side must not widen the dock
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
             caption.setWordWrap(True)
             # A long run name wraps or is cut, never widening the panel.

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QRect, QSettings, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QMessageBox, QSpinBox
 
@@ -242,3 +242,11 @@ def test_help_has_a_getting_started_page(qtbot, window):
     window.show_help()
     assert window.help_dialog.isVisible()
     assert "Getting started" in window.help_dialog.browser.toPlainText()
+
+
+def test_on_a_small_screen_the_editor_gets_width_first(qtbot, window):
+    window._fit_screen(QRect(0, 0, 1024, 700))
+    qtbot.waitUntil(lambda: window.width() == 1024)
+    assert window.height() <= 700
+    qtbot.wait(50)
+    assert window.editor.width() > window.architecture_dock.width()

@@ -186,11 +186,17 @@ def test_error_during_training_keeps_the_last_checkpoint(qtbot, window, tiny, mo
     assert window.start_action.isEnabled()
 
 
-def test_closing_the_window_stops_the_worker(qtbot, window, tiny):
+def test_closing_the_window_stops_the_worker(qtbot, window, tiny, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: asked.append(a[1]) or
+                        QMessageBox.StandardButton.Yes)  # "stop it and quit?" (issue 11)
     train(qtbot, window, tiny(100000))
     qtbot.waitUntil(lambda: window.training.step >= 2, timeout=15000)
     thread = window.training._thread
     window.close()
+    assert asked == ["Training is running"]
     # Once finished, the thread may already have been deleted (deleteLater) by the time we look.
     assert not shiboken6.isValid(thread) or thread.isFinished()
     assert (window.training.run_dir / "checkpoints" / "last.pt").is_file()
