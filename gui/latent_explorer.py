@@ -100,7 +100,7 @@ class LatentExplorer(QWidget):
         codes = QFormLayout()
         codes.addRow("InfoGAN code", self.code_box)
         codes.addRow("Rows", self.code_rows)
-        grid.addLayout(codes, 0, 2)
+        grid.addLayout(codes, 1, 0)  # under the walk: the tab fits a dock beside the editor
         buttons = QHBoxLayout()
         buttons.addWidget(interpolate_button)
         buttons.addWidget(self.sweep_button)

@@ -10,9 +10,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSizePolicy,
     QTabWidget,
     QVBoxLayout,
@@ -64,6 +66,26 @@ def menu_text(text: str) -> str:
     """`text` as a menu shows it: a single `&` marks a shortcut letter in Qt, so a literal one
     is doubled."""
     return text.replace("&", "&&")
+
+
+class ScrollingTabs(QTabWidget):
+    """Tabs whose pages scroll when the dock is narrower or shorter than a page needs, so a
+    page's controls never force the dock, and with it the window, to grow. Pages are
+    addressed by their content widget, as with a plain QTabWidget."""
+
+    def add_page(self, widget: QWidget, title: str) -> None:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(widget)
+        self.addTab(area, title)
+
+    def setCurrentWidget(self, widget: QWidget) -> None:
+        for i in range(self.count()):
+            page = self.widget(i)
+            if page is widget or (isinstance(page, QScrollArea) and page.widget() is widget):
+                self.setCurrentIndex(i)
+                return
 
 
 class MainWindow(QMainWindow):
@@ -198,11 +220,11 @@ class MainWindow(QMainWindow):
         # widen the dock, and with it the window.
         self.train_banner.setSizePolicy(QSizePolicy.Policy.Ignored,
                                         QSizePolicy.Policy.Preferred)
-        self.train_tabs = QTabWidget()
-        self.train_tabs.addTab(self.plots, "Plots")
-        self.train_tabs.addTab(self.samples, "Samples")
-        self.train_tabs.addTab(self.explorer, "Latent explorer")
-        self.train_tabs.addTab(self.runs, "Runs")
+        self.train_tabs = ScrollingTabs()
+        self.train_tabs.add_page(self.plots, "Plots")
+        self.train_tabs.add_page(self.samples, "Samples")
+        self.train_tabs.add_page(self.explorer, "Latent explorer")
+        self.train_tabs.add_page(self.runs, "Runs")
         panel = QWidget()
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPushButton,
+    QMenu,
     QSizePolicy,
     QSlider,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -78,25 +79,29 @@ class MetricsPlots(QWidget):
 
         self.smooth_slider = QSlider(Qt.Orientation.Horizontal)
         self.smooth_slider.setRange(0, 99)
-        self.smooth_slider.setMaximumWidth(160)
+        self.smooth_slider.setMaximumWidth(120)
+        self.smooth_slider.setMinimumWidth(50)
         self.smooth_slider.setToolTip("Exponential moving average weight (display only)")
         self.smooth_label = QLabel()
         self.smooth_slider.valueChanged.connect(lambda v: self.set_smoothing(v / 100))
         self.log_box = QCheckBox("Log scale")
         self.log_box.setToolTip("Logarithmic y axis for the losses")
         self.log_box.toggled.connect(self.set_log_scale)
-        csv_button = QPushButton("Export CSV…")
-        csv_button.clicked.connect(self._export_csv_dialog)
-        png_button = QPushButton("Export PNG…")
-        png_button.clicked.connect(self._export_png_dialog)
+        # One menu button rather than two: the bar must fit a dock beside the editor.
+        export = QToolButton()
+        export.setText("Export")
+        export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(export)
+        menu.addAction("Metrics as CSV…", self._export_csv_dialog)
+        menu.addAction("Plots as PNG…", self._export_png_dialog)
+        export.setMenu(menu)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Smoothing"))
         bar.addWidget(self.smooth_slider)
         bar.addWidget(self.smooth_label)
         bar.addWidget(self.log_box)
         bar.addStretch(1)
-        bar.addWidget(csv_button)
-        bar.addWidget(png_button)
+        bar.addWidget(export)
 
         self.x_box = QComboBox()
         self.x_box.addItems([name for name, _ in X_AXES])
