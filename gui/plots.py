@@ -112,6 +112,9 @@ class MetricsPlots(QWidget):
         self.hover_label = QLabel(" ")
         self.hover_label.setStyleSheet("color: #333;")
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Wraps rather than widening the plots: a run with many terms makes a long line.
+        self.hover_label.setWordWrap(True)
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.canvas = _TimedCanvas()
         self.canvas.setBackground("w")

@@ -66,8 +66,10 @@ def test_values_on_hover_and_the_chance_line(plots):
     assert "accuracy: D/real 0.7, D/fake 0.4" in text and "learning rate: G 2e-04" in text
     vb = plots.plots["loss/"].vb
     pos = vb.mapViewToScene(vb.viewRect().center())
+    width = plots.minimumSizeHint().width()
     plots._hover(pos)
     assert plots.hover_label.text().startswith("step ")
+    assert plots.minimumSizeHint().width() == width  # a long line wraps, never widens
     assert plots.cursors["acc/"].isVisible()
     assert plots.chance.value() == 0.5 and plots.chance in plots.plots["acc/"].items
 
