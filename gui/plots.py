@@ -112,9 +112,10 @@ class MetricsPlots(QWidget):
         self.hover_label = QLabel(" ")
         self.hover_label.setStyleSheet("color: #333;")
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # Wraps rather than widening the plots: a run with many terms makes a long line.
-        self.hover_label.setWordWrap(True)
-        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Cut at the edge rather than widening the plots (a run with many terms makes a long
+        # line); the whole line is its tool tip. Not wrapped: a wrapped label's height for a
+        # narrow width would make the page scroll.
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
         self.canvas = _TimedCanvas()
         self.canvas.setBackground("w")
@@ -128,7 +129,7 @@ class MetricsPlots(QWidget):
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             plot.setLabel("bottom", X_AXES[0][1])
-            plot.setMinimumHeight(140)
+            plot.setMinimumHeight(90)  # two rows fit a dock sharing the height with another
             plot.getAxis("bottom").enableAutoSIPrefix(False)
             # Not x-linked: pyqtgraph links side-by-side plots by screen position, which
             # would show the accuracy and the learning rate over different steps.
@@ -326,6 +327,7 @@ class MetricsPlots(QWidget):
                 x = plot.vb.mapSceneToView(pos).x()
                 text = self.values_text(x)
                 self.hover_label.setText(text or " ")
+                self.hover_label.setToolTip(text)
                 found = values_at(self._xs, self.values, x, ())
                 for cursor in self.cursors.values():
                     cursor.setVisible(found is not None)
