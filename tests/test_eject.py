@@ -191,4 +191,6 @@ def test_a_module_eject_cannot_write_is_named_with_its_layer(monkeypatch, tmp_pa
                  "--out", str(tmp_path / "m.py")]) == 2
     err = capsys.readouterr().err
     assert "pix2pix.yaml:" in err
-    assert "networks.G.layers[15]: concat: eject cannot write Concat modules as source" in err
+    # Named as written: the U-Net's first `up` block use, not the expanded index 15.
+    assert ("networks.G.layers[9] (repetition 0 of block up, layers[0]): concat: eject cannot "
+            "write Concat modules as source") in err
