@@ -14,6 +14,12 @@ def main(argv: list[str]) -> int:
     app.setOrganizationName("ganbuilder")
     app.setApplicationName("ganbuilder")
     app.setStyle("Fusion")
+    # Python's cyclic GC may run in any thread that allocates (the validator, the trainer);
+    # freeing a Qt object there deadlocks against the GUI thread. Collect on a GUI-thread timer
+    # instead, as pyqtgraph advises.
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)
 
     from ganbuilder.design.templates import SPECS_DIR
     from gui.main_window import MainWindow
@@ -30,4 +36,7 @@ def main(argv: list[str]) -> int:
         if default.is_file():
             window.new_from_template(default)
     window.show()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        collector.timer.stop()

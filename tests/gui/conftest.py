@@ -18,6 +18,22 @@ ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
 
 
+@pytest.fixture(scope="package", autouse=True)
+def gc_on_the_gui_thread(qapp):
+    """As the app does (gui/app.py): cyclic garbage is collected on the GUI thread only. A
+    collection that a validator thread triggers while freeing an earlier test's widgets
+    deadlocks against the GUI thread's signal connections."""
+    import gc
+
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=0.5)
+    yield
+    collector.timer.stop()
+    gc.enable()
+    gc.collect()
+
+
 @pytest.fixture
 def window(qtbot, tmp_path):
     """A designer window with private settings and a short validation delay."""
@@ -30,6 +46,9 @@ def window(qtbot, tmp_path):
     win.editor.document().setModified(False)
     win.close()
     win.deleteLater()
+    import gc
+
+    gc.collect()  # this test's widgets go here, on the GUI thread, not in a later test's thread
 
 
 @pytest.fixture
