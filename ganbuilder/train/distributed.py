@@ -142,6 +142,10 @@ class Ranks:
     def close(self) -> None:
         """Leave the process group (at the end of a run)."""
         if self.active and dist.is_initialized():
+            # Leave together: a rank that tears down its gloo connections while a peer still
+            # talks on them aborts that peer ("terminate called without an active exception").
+            with contextlib.suppress(RuntimeError):
+                dist.barrier()
             dist.destroy_process_group()
 
 
