@@ -202,6 +202,17 @@ def add_protocol_args(ap: argparse.ArgumentParser, pairs: int, warmup: int) -> N
     ap.add_argument("--batches", type=int, default=8, help="distinct pre-drawn data batches")
 
 
+def main_for(build: Callable[[list[str], str, int], Contender], description: str,
+             example: str, pairs: int, warmup: int, argv: list[str] | None = None) -> int:
+    """The command line of a one-spec benchmark: --set overrides plus the protocol options."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--set", dest="overrides", action="append", default=[],
+                    metavar="PATH=VALUE", help=f"spec override, e.g. {example} (repeatable)")
+    add_protocol_args(ap, pairs=pairs, warmup=warmup)
+    args = ap.parse_args(argv)
+    return run_table([lambda: build(args.overrides, args.device, args.batches)], args)
+
+
 def run_table(builders: Iterable[Callable[[], Contender]], args: argparse.Namespace) -> int:
     """Build, time and tabulate each contender in turn; one row each. Exit code 0: this is a
     measurement, not a test."""

@@ -31,7 +31,6 @@ Run
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 
@@ -39,12 +38,12 @@ import torch
 from _pairs import (
     Contender,
     Replay,
-    add_protocol_args,
     adopt_weights,
     compiled_step,
     compiled_trainer,
+    main_for,
+    n_parameters,
     parameter_drift,
-    run_table,
 )
 from bench_pix2pix_step import GANLoss, init_weights, patch_discriminator, set_requires_grad
 from torch import nn
@@ -240,8 +239,8 @@ def build(overrides: list[str], device: str = "auto", n_batches: int = 8) -> Con
         name="CycleGAN",
         settings=f"{SPEC} {' '.join(overrides)}: batch {trainer.batch_size}, {nc}x{size}x{size}, "
                  f"ngf {p['ngf']}, {p['n_blocks']} blocks, each G "
-                 f"{sum(q.numel() for q in hand['G_AB'].parameters()):,} and each D "
-                 f"{sum(q.numel() for q in hand['D_A'].parameters()):,} parameters",
+                 f"{n_parameters(hand['G_AB']):,} and each D "
+                 f"{n_parameters(hand['D_A']):,} parameters",
         compiled=compiled_step(trainer),
         handwritten=model.train_step,
         drift=parameter_drift(hand, trainer.gan.nets),
@@ -251,12 +250,8 @@ def build(overrides: list[str], device: str = "auto", n_batches: int = 8) -> Con
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", dest="overrides", action="append", default=[],
-                    metavar="PATH=VALUE", help="spec override, e.g. params.ngf=64")
-    add_protocol_args(ap, pairs=20, warmup=3)
-    args = ap.parse_args(argv)
-    return run_table([lambda: build(args.overrides, args.device, args.batches)], args)
+    return main_for(build, __doc__.split("\n")[0], "params.ngf=64", pairs=20, warmup=3,
+                    argv=argv)
 
 
 if __name__ == "__main__":

@@ -26,19 +26,18 @@ Run
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import torch
 from _pairs import (
     Contender,
     Replay,
-    add_protocol_args,
     adopt_weights,
     compiled_step,
     compiled_trainer,
+    main_for,
+    n_parameters,
     parameter_drift,
-    run_table,
 )
 from torch import nn
 
@@ -136,8 +135,8 @@ def build(overrides: list[str], device: str = "auto", n_batches: int = 8) -> Con
     return Contender(
         name="DCGAN",
         settings=f"{SPEC} {' '.join(overrides)}: batch {trainer.batch_size}, "
-                 f"{nc}x{size}x{size}, G {sum(q.numel() for q in hand['G'].parameters()):,} "
-                 f"and D {sum(q.numel() for q in hand['D'].parameters()):,} parameters",
+                 f"{nc}x{size}x{size}, G {n_parameters(hand['G']):,} "
+                 f"and D {n_parameters(hand['D']):,} parameters",
         compiled=compiled_step(trainer),
         handwritten=loop.train_step,
         drift=parameter_drift(hand, trainer.gan.nets),
@@ -147,12 +146,8 @@ def build(overrides: list[str], device: str = "auto", n_batches: int = 8) -> Con
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", dest="overrides", action="append", default=[],
-                    metavar="PATH=VALUE", help="spec override, e.g. params.ngf=32 (repeatable)")
-    add_protocol_args(ap, pairs=30, warmup=5)
-    args = ap.parse_args(argv)
-    return run_table([lambda: build(args.overrides, args.device, args.batches)], args)
+    return main_for(build, __doc__.split("\n")[0], "params.ngf=32", pairs=30, warmup=5,
+                    argv=argv)
 
 
 if __name__ == "__main__":

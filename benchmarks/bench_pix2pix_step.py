@@ -31,19 +31,18 @@ Run
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import torch
 from _pairs import (
     Contender,
     Replay,
-    add_protocol_args,
     adopt_weights,
     compiled_step,
     compiled_trainer,
+    main_for,
+    n_parameters,
     parameter_drift,
-    run_table,
 )
 from torch import nn
 
@@ -246,8 +245,8 @@ def build(overrides: list[str], device: str = "auto", n_batches: int = 8) -> Con
     return Contender(
         name="pix2pix",
         settings=f"{SPEC} {' '.join(overrides)}: batch {trainer.batch_size}, "
-                 f"{p['nc_in']}x{size}x{size}, G {sum(q.numel() for q in hand['G'].parameters()):,}"
-                 f" and D {sum(q.numel() for q in hand['D'].parameters()):,} parameters",
+                 f"{p['nc_in']}x{size}x{size}, G {n_parameters(hand['G']):,}"
+                 f" and D {n_parameters(hand['D']):,} parameters",
         compiled=compiled_step(trainer),
         handwritten=model.train_step,
         drift=parameter_drift(hand, trainer.gan.nets, convert),
@@ -257,12 +256,8 @@ def build(overrides: list[str], device: str = "auto", n_batches: int = 8) -> Con
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", dest="overrides", action="append", default=[],
-                    metavar="PATH=VALUE", help="spec override, e.g. params.image_size=128")
-    add_protocol_args(ap, pairs=20, warmup=3)
-    args = ap.parse_args(argv)
-    return run_table([lambda: build(args.overrides, args.device, args.batches)], args)
+    return main_for(build, __doc__.split("\n")[0], "params.image_size=128", pairs=20, warmup=3,
+                    argv=argv)
 
 
 if __name__ == "__main__":
