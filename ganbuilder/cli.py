@@ -22,8 +22,13 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT
 MAX_SAMPLES = 4096  # a grid larger than this is no picture; it would only exhaust memory
 
 
-def _spec_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("spec", type=Path, help="spec file (YAML)")
+def _spec_args(p: argparse.ArgumentParser, optional_with: str | None = None) -> None:
+    """SPEC and --set; `optional_with` names the flag that lets SPEC be left out."""
+    if optional_with is None:
+        p.add_argument("spec", type=Path, help="spec file (YAML)")
+    else:
+        p.add_argument("spec", type=Path, nargs="?", default=None,
+                       help=f"spec file (YAML); with {optional_with}, the checkpoint's spec")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a spec value, e.g. --set training.steps=200 (repeatable)")
 
@@ -34,10 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="train a spec headless")
-    _spec_args(p)
-    p.set_defaults(spec=None)
-    p._actions[-2].nargs = "?"  # SPEC may be left out with --resume: the checkpoint holds it
-    p._actions[-2].help = "spec file (YAML); with --resume, defaults to the checkpoint's spec"
+    _spec_args(p, optional_with="--resume")
     p.add_argument("--steps", type=int, help="train to this many steps (overrides the spec)")
     p.add_argument("--out", type=Path, help="run folder (default runs/<name>/<timestamp>)")
     p.add_argument("--device", metavar="DEVICE",
