@@ -176,6 +176,7 @@ def test_real_digits_score_well_and_noise_does_not(clf32):
 def test_histogram_accuracy_and_translation_metrics(clf32):
     one = class_histogram_metrics(torch.full((100,), 3), range(10))
     assert one["classes_covered"] == 1 and one["class_kl"] == pytest.approx(math.log(10))
+    assert one["class_share/3"] == 1.0 and one["class_share/0"] == 0.0  # which class it draws
     spread = class_histogram_metrics(torch.arange(100) % 10, range(10))
     assert spread["classes_covered"] == 10 and spread["class_kl"] == pytest.approx(0.0)
     assert class_histogram_metrics(torch.arange(10), [0, 1])["off_class"] == pytest.approx(0.8)

@@ -11,7 +11,8 @@ produce them.
   probabilities; `classes_covered`: number of classes holding >= 2% of the predicted labels;
   `class_kl`: KL divergence (nats) of the predicted-label histogram from uniform over the
   expected classes (0 = balanced, log K = one class only); `off_class`: share of predictions
-  outside the expected classes.
+  outside the expected classes; `class_share/<digit>`: each expected class's share of the
+  predictions, so the class a generator misses or favours shows.
 - `conditional_accuracy` (conditional generators): for each requested label, the share of its
   samples that the classifier recognises as that digit (`class_accuracy/<digit>`), and their mean.
 - `code_purity` (InfoGAN's categorical code, learned without labels): the classifier's
@@ -62,7 +63,8 @@ def class_histogram_metrics(labels: Any, expected: Iterable[int], classes: int =
         kl = float((p * torch.log(p * len(expected))).sum())
     else:
         kl = math.log(len(expected))
-    return {"classes_covered": covered, "class_kl": kl, "off_class": 1.0 - total / n}
+    shares = {f"class_share/{c}": float(counts[c] / n) for c in expected}
+    return {"classes_covered": covered, "class_kl": kl, "off_class": 1.0 - total / n, **shares}
 
 
 def sample_metrics(fake: Any, classifier: Classifier, real: Any,
