@@ -3,12 +3,13 @@
 import pytest
 import torch
 
-from ganbuilder.compile.model import GAN
+from ganbuilder.compile.model import GAN, TensorCache
 from ganbuilder.errors import SpecError
 from ganbuilder.sampling import load_model
 from ganbuilder.spec import load_spec
 from ganbuilder.train.ema import WeightAverage
 from ganbuilder.train.trainer import Trainer
+from tests.conftest import TINY
 
 EMA = ["training.ema={networks: [G], decay: 0.5}"]
 
@@ -58,3 +59,52 @@ def test_checkpoints_keep_the_average_and_sampling_uses_it(tmp_path, minimal_spe
 def test_an_unknown_network_is_named(minimal_spec):
     with pytest.raises(SpecError, match=r"training\.ema\.networks\[0\].*unknown network 'Gx'"):
         load_spec(minimal_spec, ["training.ema={networks: [Gx]}"])
+
+
+def _dcgan_with_a_shifted_average():
+    """A TINY DCGAN (batch norm in G) whose average's first layer weights are 4x the live
+    ones: the live running statistics then describe other activations than the average's."""
+    spec = load_spec("specs/dcgan.yaml", [*TINY["dcgan"], "training.ema={networks: [G]}"])
+    gan = GAN(spec)
+    average = WeightAverage(gan, spec.training["ema"])
+    first = next(k for k in average.shadow["G"] if k.endswith("weight"))
+    average.shadow["G"][first].mul_(4.0)
+    return gan, average
+
+
+def _eval_vs_batch_statistics(gan, average, z):
+    with average.applied(gan):
+        G = gan.nets["G"]
+        with torch.no_grad():
+            G.eval()
+            running = G(z)
+            G.train()
+            batch = G(z)
+    return float((running - batch).abs().mean())
+
+
+def test_the_average_measures_its_own_batch_norm_statistics():
+    gan, average = _dcgan_with_a_shifted_average()
+    z = torch.randn(512, 8, 1, 1, generator=torch.Generator().manual_seed(0))
+    live_stats = {k: v.clone() for k, v in gan.nets["G"].state_dict().items()
+                  if "running" in k}
+    stale = _eval_vs_batch_statistics(gan, average, z)
+    draws = [TensorCache(gan, {"z": torch.randn(64, 8, 1, 1)}) for _ in range(8)]
+    average.recalibrate(gan, draws)
+    measured = _eval_vs_batch_statistics(gan, average, z)
+    # Eval-mode samples of the average now match what its own batch statistics give.
+    assert measured < 0.1 * stale
+    for key, value in live_stats.items():  # the live network keeps its statistics
+        assert torch.equal(gan.nets["G"].state_dict()[key], value)
+    assert all(m.momentum == 0.1 for m in average.batch_norms(gan))
+    assert gan.nets["G"].training
+
+
+def test_a_run_saves_the_average_with_its_own_statistics(tmp_path):
+    spec = load_spec("specs/dcgan.yaml", [*TINY["dcgan"], *EMA, "data.batch_size=8",
+                                          "training.steps=3"])
+    trainer = Trainer(spec, tmp_path / "run")
+    trainer.run()
+    state = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
+    key = next(k for k in state["ema"]["G"] if k.endswith("running_var"))
+    assert not torch.equal(state["ema"]["G"][key], state["networks"]["G"][key])

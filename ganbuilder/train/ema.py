@@ -3,19 +3,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import torch
+from torch.nn.modules.batchnorm import _BatchNorm
 
-from ganbuilder.compile.model import GAN
+from ganbuilder.compile.model import GAN, TensorCache
 
 
 class WeightAverage:
     """Shadow copies of the `networks` named in `training.ema`, updated after every step.
 
-    Parameters are averaged with `decay` (copied outright until `start`); buffers such as
-    batch norm's running statistics are copied, as StyleGAN's reference code does.
+    Parameters are averaged with `decay` (copied outright until `start`); buffers are copied,
+    as StyleGAN's reference code does. Batch norm's running statistics belong to the live
+    weights, not to their average: `recalibrate` measures the average's own (BigGAN's
+    standing statistics) before the average is saved or draws samples.
     """
 
     def __init__(self, gan: GAN, cfg: dict):
@@ -36,6 +39,44 @@ class WeightAverage:
             torch._foreach_lerp_(averaged, [p.detach() for p in params.values()], weight)
             for key, buffer in gan.nets[name].named_buffers():
                 shadow[key].copy_(buffer)
+
+    def batch_norms(self, gan: GAN) -> list[_BatchNorm]:
+        """The averaged networks' batch norm layers that keep running statistics."""
+        return [m for name in self.names for m in gan.nets[name].modules()
+                if isinstance(m, _BatchNorm) and m.track_running_stats]
+
+    @torch.no_grad()
+    def recalibrate(self, gan: GAN, draws: Iterable[TensorCache]) -> None:
+        """Replace the average's batch norm statistics by those of the averaged weights on
+        `draws`: every tensor the averaged networks produce is computed in training mode and
+        the statistics are the plain mean over the draws (momentum None), as BigGAN's
+        standing statistics are. Networks without batch norm are left alone."""
+        norms = self.batch_norms(gan)
+        if not norms:
+            return
+        averaged = set(self.names)
+        tensors = [t for t, nets in gan.spec.analysis.producers.items() if nets & averaged]
+        modes = {m: m.training for name in self.names for m in gan.nets[name].modules()}
+        momenta = [m.momentum for m in norms]
+        with self.applied(gan):
+            try:
+                for name in self.names:
+                    gan.nets[name].train()
+                for m in norms:
+                    m.reset_running_stats()
+                    m.momentum = None  # a cumulative mean over the draws
+                for cache in draws:
+                    for tensor in tensors:
+                        cache.get(tensor)
+                for name in self.names:
+                    shadow = self.shadow[name]
+                    for key, buffer in gan.nets[name].named_buffers():
+                        shadow[key].copy_(buffer)
+            finally:
+                for m, momentum in zip(norms, momenta, strict=True):
+                    m.momentum = momentum
+                for m, training in modes.items():
+                    m.training = training
 
     @contextmanager
     @torch.no_grad()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -131,6 +131,7 @@ class Trainer:
         self.term_states: dict[str, dict[str, torch.Tensor]] = {}
         ema = training.get("ema")
         self.ema = WeightAverage(self.gan, ema) if ema else None
+        self.calibrated_at = -1  # the step whose averaged batch norm statistics are measured
         self.step = 0
         self.last_checkpoint: Path | None = None
         if resume is not None:
@@ -237,6 +238,7 @@ class Trainer:
         if bad is not None:
             raise DivergenceError(f"{bad} is {float(losses[bad])} at step {self.step}; "
                                   "training diverged")
+        self._calibrate_average()
         state = self.state_dict()
         if self.ranks.active:
             state["ranks"] = self.ranks.gather(self._rank_state())
@@ -319,6 +321,32 @@ class Trainer:
         share: a penalty's interpolation weights do not depend on the number of ranks."""
         values = torch.rand(n * self.ranks.world, generator=self.uniform_generator)
         return values[self.ranks.share(len(values))].to(device)
+
+    # -- the weight average's batch norm statistics --------------------------------------------
+    CALIBRATION_DRAWS = 16  # batches (BigGAN accumulates standing statistics over 16)
+
+    def _calibrate_average(self) -> None:
+        """Measure the averaged weights' batch norm statistics (see WeightAverage.recalibrate)
+        once per step, on draws of their own: a fixed data order and latent stream, so the
+        training streams, and with them an exact resume, do not depend on when it runs."""
+        if self.ema is None or self.calibrated_at == self.step or \
+                not self.ema.batch_norms(self.gan):
+            return
+        self.ema.recalibrate(self.gan, self._calibration_draws())
+        self.calibrated_at = self.step
+
+    def _calibration_draws(self) -> Iterator[TensorCache]:
+        seed = self.spec.training["seed"] + 7
+        sampler = self.data.sampler(self.batch_size, seed)
+        latents = torch.Generator().manual_seed(seed)
+        try:
+            for _ in range(self.CALIBRATION_DRAWS):
+                batch = {k: v.to(self.device) for k, v in sampler.next().items()}
+                latent = sample_latent(self.spec.tree.get("latent") or {}, self.batch_size,
+                                       latents, self.device)
+                yield TensorCache(self.gan, {**batch, **latent})
+        finally:
+            sampler.close()
 
     # -- one iteration -------------------------------------------------------------------------
     def _draw(self) -> TensorCache:
@@ -482,6 +510,7 @@ class Trainer:
         return metrics
 
     def _samples(self, emit: Callable[[Event], None]) -> None:
+        self._calibrate_average()  # on every rank: synchronised batch norm talks across ranks
         if not self.ranks.is_main:
             return
         with self.ema.applied(self.gan) if self.ema else nullcontext(self.gan) as gan:
