@@ -40,12 +40,30 @@ def test_generator_side_pushes_fakes_towards_their_label_and_records_nothing():
     assert (x.grad[:, :2] > 0).all()
 
 
-def test_acgan_spec_trains_the_classifier_on_real_and_fake():
+PAPER_D_LOSS = ("objectives.D.loss=[{adversarial: {critic: D, real: h_real, fake: h_fake}}, "
+                "{classification: {classifier: C, input: h_real, labels: label}}, "
+                "{classification: {classifier: C, input: h_fake, labels: y}}]")
+
+
+def _terms(spec, objective):
+    return [(t.kind, t.params.get("input"), t.params.get("labels"))
+            for t in spec.analysis.terms if t.objective == objective]
+
+
+def test_acgan_spec_trains_the_classifier_on_real_digits_and_g_on_its_fakes():
     spec = load_spec("specs/acgan.yaml")
-    d_terms = [t for t in spec.analysis.terms if t.objective == "D"]
-    assert [(t.kind, t.params.get("labels")) for t in d_terms] == [
-        ("adversarial", None), ("classification", "label"), ("classification", "y")]
+    assert _terms(spec, "D") == [("adversarial", None, None),
+                                 ("classification", "h_real", "label")]
+    assert _terms(spec, "G") == [("adversarial", None, None),
+                                 ("classification", "h_fake", "y")]
     assert spec.analysis.networks["C"].output_shape == (10,)
+
+
+def test_acgan_papers_fake_side_classification_is_one_override_away():
+    spec = load_spec("specs/acgan.yaml", [PAPER_D_LOSS])
+    assert _terms(spec, "D") == [("adversarial", None, None),
+                                 ("classification", "h_real", "label"),
+                                 ("classification", "h_fake", "y")]
 
 
 def test_classification_checks_labels_and_logits():
