@@ -167,7 +167,7 @@ BEGAN = ["params.n=8", "params.nz=8", "data.batch_size=8", "training.log_every=2
 
 def test_began_k_survives_a_checkpoint(tmp_path):
     # k starts mid-way and moves visibly each step, either way, but stays inside (0, 1).
-    spec = load_spec("specs/began.yaml", [*BEGAN, "objectives.D.loss[0].began.lambda_k=0.2",
+    spec = load_spec("specs/began.yaml", [*BEGAN, "objectives.D.loss[0].began.lambda_k=0.05",
                                           "objectives.D.loss[0].began.k_init=0.5"])
     straight = Trainer(spec, tmp_path / "a", steps=6)
     straight.run()
