@@ -141,6 +141,8 @@ def _check_matches(spec: Spec, module) -> None:
     ("stylegan", ["AdaIN(", "NoiseInjection(", "equalize(nn.Linear(8, 8), lr_mul=0.01)",
                   "= layers[12](x, w)"]),  # style layers read the mapped w
     ("dcgan", ["class G(nn.Sequential):", "initialize(self, normal, 0.02, norm_std=0.02)"]),
+    ("dcgan_diffaugment", ["DiffAugment(['color', 'translation'], 0.125, 0.5)",
+                           "def translation("]),  # the augmentations, copied in
 ])
 def test_ejected_source_reads_as_the_spec(ejected, name, marks):
     text = ejected[name][1].read_text(encoding="utf-8")

@@ -24,6 +24,7 @@ from torch.nn.utils import parametrize
 
 from ganbuilder.compile.network import GraphNetwork, build_network, initialize
 from ganbuilder.errors import UserError
+from ganbuilder.layers import diffaugment as augment
 from ganbuilder.layers import modules as custom
 from ganbuilder.layers import style_modules as style
 from ganbuilder.layers.init import INITS
@@ -39,13 +40,18 @@ _CLASSES: dict[type, str] = {
     cls: cls.__name__ for cls in (
         custom.OneHot, custom.Concat, custom.Add, custom.Residual, custom.Projection,
         custom.Chunk, custom.GlobalPool, custom.ConditionalBatchNorm, custom.SelfAttention,
-        style.PixelNorm, style.Constant, style.NoiseInjection, style.AdaIN, style.MinibatchStd)
+        style.PixelNorm, style.Constant, style.NoiseInjection, style.AdaIN, style.MinibatchStd,
+        augment.DiffAugment)
 }
 _HELPERS: dict[str, Callable | type] = {
     "spectral_norm": custom.spectral_norm, "RuntimeScale": style.RuntimeScale,
     "equalize": style.equalize, "is_equalized": style.is_equalized,
+    "_per_sample": augment._per_sample, "brightness": augment.brightness,
+    "saturation": augment.saturation, "contrast": augment.contrast,
+    "translation": augment.translation, "cutout": augment.cutout,
 }
-_NEEDS = {"equalize": ("RuntimeScale",), "is_equalized": ("RuntimeScale",)}
+_NEEDS = {"equalize": ("RuntimeScale",), "is_equalized": ("RuntimeScale",),
+          **{op: ("_per_sample",) for op in ("brightness", "saturation", "contrast")}}
 
 
 def _pair(value) -> int | tuple:
@@ -143,6 +149,8 @@ def _custom_args(m: nn.Module) -> list[str]:
         return [str(m.affine.out_features // 2), str(m.affine.in_features), repr(m.eps)]
     if isinstance(m, style.MinibatchStd):
         return [str(m.group)]
+    if isinstance(m, augment.DiffAugment):
+        return [repr(m.policy), repr(m.translation_ratio), repr(m.cutout_ratio)]
     return []  # Concat, Add
 
 
@@ -392,6 +400,8 @@ def eject_source(spec: Spec, overrides: list[str] | tuple[str, ...] = ()) -> str
         imports += ["import math", ""]
     imports += [*(["import torch"] if re.search(r"\btorch\.", code) else []),
                 "from torch import nn"]
+    if re.search(r"\bF\.", code):
+        imports.append("from torch.nn import functional as F")
     if re.search(r"\bparametrize\.", code):
         imports.append("from torch.nn.utils import parametrize")
     entries = ", ".join(f"{n!r}: {c}" for n, c in names.items())
