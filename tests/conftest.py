@@ -12,6 +12,7 @@ SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 # Shrinks any shipped spec to something that trains a step in well under a second.
 TINY = {
     "dcgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
+    "dcgan_diffaugment": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "infogan": ["params.ngf=8", "params.ndf=8", "params.nz=8", "params.hidden=16"],
     "stylegan": ["params.ch=8", "params.nz=8", "params.w_dim=8"],
     "wgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
