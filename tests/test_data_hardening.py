@@ -314,3 +314,15 @@ def test_idx_labels_outside_the_digits(tmp_path):
     write_idx_header(tmp_path / "train-labels-idx1-ubyte", 2049, [2], b"\3\xc8")
     with pytest.raises(DataError, match=r"holds label 200; MNIST labels are the digits 0\.\.9"):
         open_source({"source": "mnist", "root": str(tmp_path)}, tmp_path)
+
+
+def test_more_class_folders_than_the_spec_draws_is_named(tmp_path, capsys):
+    for c in range(12):  # twelve classes; cgan's one_hot layers take ten
+        for i in range(2):
+            write_gray(tmp_path / "data" / f"class{c:02d}" / f"{i}.png", 20 * c + i, (16, 16))
+    code = main(["run", "specs/cgan.yaml", "--set", "data.source=folder", "--set",
+                 f"data.root={tmp_path / 'data'}", "--set", "data.channels=1", "--set",
+                 "data.batch_size=24", "--steps", "2", "--quiet", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "data.root: the data has 12 classes (labels 0-11)" in err and "to 12" in err

@@ -454,7 +454,13 @@ class Trainer:
                     self._pause(emit, sums)
                 if self.ranks.any(self.control.stop_requested):  # all ranks stop at one step
                     break
-                self.train_step(sums)
+                try:
+                    self.train_step(sums)
+                except (RuntimeError, IndexError) as exc:
+                    named = self._label_range_error(exc)
+                    if named is None:
+                        raise
+                    raise named from None
                 counts += 1
                 if self.step % training["log_every"] == 0 or self.step == self.total_steps:
                     now = time.perf_counter()
@@ -485,6 +491,22 @@ class Trainer:
         emit(Finished(self.step, self.run_dir, stopped))
         self.ranks.close()
         return self.run_dir
+
+    # torch's words when a class index is past a one_hot's or an embedding's size.
+    _LABEL_RANGE = ("Class values must be smaller than num_classes", "index out of range in self")
+
+    def _label_range_error(self, exc: BaseException) -> UserError | None:
+        """A data set with more classes than the spec's label layers take fails inside torch;
+        this names the cause (the data's class count) instead."""
+        classes = self.data.num_classes
+        if classes is None or not any(words in str(exc) for words in self._LABEL_RANGE):
+            return None
+        path = "data.root" if "root" in self.spec.tree["data"] else "data"
+        return self.spec.locate(UserError(
+            f"the data has {classes} classes (labels 0-{classes - 1}), more than a one_hot or "
+            "embedding layer of the spec takes: set the spec's class count (params.classes, "
+            f"the label latent's classes) to {classes}, or list the classes to use in "
+            "data.classes", path))
 
     def _pause(self, emit: Callable[[Event], None], sums: dict[str, torch.Tensor]) -> None:
         """Save the model as it is (unless it diverged since the last check, `sums`), then
