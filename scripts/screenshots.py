@@ -59,8 +59,10 @@ def wait_for(app: QApplication, done, timeout: float) -> None:
         time.sleep(0.01)
 
 
-def train(app: QApplication, window: MainWindow, tmp: Path) -> None:
-    """A short real run of a small DCGAN on 16x16 digits: plots, samples, latent explorer."""
+def _train_small_dcgan(app: QApplication, window: MainWindow, tmp: Path, width: int,
+                       steps: int) -> None:
+    """Open a small DCGAN (TRAIN_EDITS), train it with the training dock `width` px wide until
+    `steps`, and show its losses smoothed."""
     import torch
 
     torch.set_num_threads(1)  # leave the GUI thread a core
@@ -72,13 +74,18 @@ def train(app: QApplication, window: MainWindow, tmp: Path) -> None:
     window.open_file(spec, ask=False)
     settle(app, window)
     window.start_training()
-    window.resizeDocks([window.training_dock], [760], Qt.Orientation.Horizontal)
+    window.resizeDocks([window.training_dock], [width], Qt.Orientation.Horizontal)
     window.resizeDocks([window.training_dock, window.graph_dock], [720, 120],
                        Qt.Orientation.Vertical)
-    wait_for(app, lambda: window.training.step >= 600, 300)
+    wait_for(app, lambda: window.training.step >= steps, 300)
     window.plots.set_smoothing(0.6)
     window.train_tabs.setCurrentWidget(window.plots)
     settle(app, window, 1)
+
+
+def train(app: QApplication, window: MainWindow, tmp: Path) -> None:
+    """A short real run of a small DCGAN on 16x16 digits: plots, samples, latent explorer."""
+    _train_small_dcgan(app, window, tmp, 760, 600)
     window.grab().save(str(OUT / "training.png"))
     window.train_tabs.setCurrentWidget(window.samples)
     window.samples.show_index(len(window.samples.grids) // 2)
@@ -204,8 +211,6 @@ def canvas(app: QApplication, window: MainWindow, tmp: Path) -> None:
 def legible(app: QApplication, window: MainWindow, tmp: Path) -> None:
     """CycleGAN's data flow as the dock shows it after a fit, and the training dashboard of a
     small DCGAN while it trains, hovered halfway along the losses."""
-    import torch
-
     window.open_file(ROOT / "specs" / "cyclegan.yaml", ask=False)
     settle(app, window)
     dock = window.graph_dock
@@ -218,22 +223,7 @@ def legible(app: QApplication, window: MainWindow, tmp: Path) -> None:
     dock.grab().save(str(OUT / "flow-cyclegan.png"))
     dock.setFloating(False)
 
-    torch.set_num_threads(1)
-    text = (ROOT / "specs" / "dcgan.yaml").read_text(encoding="utf-8")
-    for old, new in TRAIN_EDITS:
-        text = text.replace(old, new)
-    spec = tmp / "dcgan.yaml"
-    spec.write_text(text, encoding="utf-8")
-    window.open_file(spec, ask=False)
-    settle(app, window)
-    window.start_training()
-    window.resizeDocks([window.training_dock], [820], Qt.Orientation.Horizontal)
-    window.resizeDocks([window.training_dock, window.graph_dock], [720, 120],
-                       Qt.Orientation.Vertical)
-    wait_for(app, lambda: window.training.step >= 400, 300)
-    window.plots.set_smoothing(0.6)
-    window.train_tabs.setCurrentWidget(window.plots)
-    settle(app, window, 1)
+    _train_small_dcgan(app, window, tmp, 820, 400)
     window.plots.flush()
     vb = window.plots.plots["loss/"].vb
     window.plots._hover(vb.mapViewToScene(vb.viewRect().center()))

@@ -329,9 +329,8 @@ class Trainer:
         """Measure the averaged weights' batch norm statistics (see WeightAverage.recalibrate)
         once per step, on draws of their own: a fixed data order and latent stream, so the
         training streams, and with them an exact resume, do not depend on when it runs."""
-        if self.ema is None or self.calibrated_at == self.step or \
-                not self.ema.batch_norms(self.gan):
-            return
+        if self.ema is None or self.calibrated_at == self.step:
+            return  # (the draws are lazy: an average without batch norm draws none)
         self.ema.recalibrate(self.gan, self._calibration_draws())
         self.calibrated_at = self.step
 
