@@ -271,3 +271,22 @@ def test_a_string_for_a_numeric_enum_is_a_located_error():
     with pytest.raises(SpecError) as err:
         load_spec(ROOT / "specs/dcgan.yaml", ["data.channels=abc"])
     assert "data.channels: unknown value 'abc'; expected one of: 1, 3" in str(err.value)
+
+
+
+@pytest.mark.parametrize(("old", "new", "path", "shown"), [
+    ("training:\n", "training:\n  optimizer: {adam: {lr: .nan}}\n",
+     "training.optimizer.adam.lr", "nan"),
+    ("training:\n", "training:\n  ema: {networks: [G], decay: .NaN}\n", "training.ema.decay",
+     "nan"),
+    ("updates: [D]\n", "updates: [D]\n    clip_weights: .inf\n", "objectives.D.clip_weights",
+     "inf"),
+    ("leaky_relu: 0.2", "leaky_relu: -.inf", "networks.D.layers[1].leaky_relu", "-inf"),
+])
+def test_yaml_nan_and_inf_are_located_errors(write_spec, old, new, path, shown):
+    """JSON Schema cannot say "finite", so YAML's .nan and .inf would otherwise validate and
+    train a model of NaNs."""
+    problems = problems_of(write_spec, MINIMAL.replace(old, new, 1))
+    assert [(p.path, p.message) for p in problems] == [
+        (path, f"must be a finite number, got {shown}")]
+    assert problems[0].location is not None

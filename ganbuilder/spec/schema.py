@@ -6,6 +6,7 @@ schema, so a plugin that registers a layer extends the format (and the GUI's for
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
@@ -285,8 +286,20 @@ def schema_problems(tree: dict, locations: Locations) -> list[Problem]:
         ):
             continue  # e.g. an unknown data source makes its keys unevaluated; say the cause
         problems.append(_problem(leaf, locations))
+    non_finite = _non_finite(tree, (), locations)  # says it better than `must be >= 0`
+    problems = [p for p in problems if p.path not in {q.path for q in non_finite}] + non_finite
     unique = {(p.path, p.message): p for p in problems}
     return list(unique.values())
+
+
+def _non_finite(node: Any, path: tuple, locations: Locations) -> list[Problem]:
+    """YAML's .nan and .inf: JSON Schema has no word for them, and no spec value means them."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return [Problem(format_path(list(path)), f"must be a finite number, got {node}",
+                        locations.find(list(path)), locations.written(list(path)))]
+    items = node.items() if isinstance(node, dict) else (
+        enumerate(node) if isinstance(node, list) else ())
+    return [p for key, value in items for p in _non_finite(value, (*path, key), locations)]
 
 
 def _leaves(error) -> list:
