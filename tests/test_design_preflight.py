@@ -68,3 +68,11 @@ def test_class_folders_must_match_the_classes_drawn(tmp_path):
     (problem,) = preflight(spec, tmp_path)
     assert "3 classes" in problem.message and "draws from 10" in problem.message
     assert problem.location.line == line_of(text, "  root: data")
+
+
+def test_an_infogan_code_need_not_match_the_class_folders(tmp_path):
+    """InfoGAN's 10-valued code is the model's own, not a label: 3 class folders are fine."""
+    images(tmp_path / "data", "L", [f"{c}/x.png" for c in ("cat", "dog", "owl")])
+    infogan = (SPECS / "infogan.yaml").read_text(encoding="utf-8")
+    _, spec = spec_with(infogan, "  source: folder\n  channels: 1\n  root: data\n", tmp_path)
+    assert preflight(spec, tmp_path) == []

@@ -109,10 +109,9 @@ def _class_problems(spec: Spec, cfg: dict, root: Path) -> list[Problem]:
         out.append(Problem("data.classes",
                            f"the spec lists classes {list(listed)} but {root} has the class "
                            f"folders {folders}", _where(spec, "data", "classes")))
-    for name, latent in (spec.tree.get("latent") or {}).items():
-        drawn = latent.get("classes") if isinstance(latent, dict) else None
-        if latent.get("dist") == "categorical" and isinstance(drawn, int) and count \
-                and drawn != count:
+    for name in _label_latents(spec):
+        drawn = spec.tree["latent"][name].get("classes")
+        if isinstance(drawn, int) and count and drawn != count:
             found = f"{count} classes" + (f" (folders {', '.join(folders[:6])}"
                                            f"{', …' if len(folders) > 6 else ''})"
                                            if not listed else "")
@@ -121,6 +120,20 @@ def _class_problems(spec: Spec, cfg: dict, root: Path) -> list[Problem]:
                                "the labels and the drawn classes would not match",
                                _where(spec, "data", "root")))
     return out
+
+
+def _label_latents(spec: Spec) -> list[str]:
+    """The categorical latents that stand in for the data's labels (a cGAN's or ACGAN's y): the
+    spec reads `label` as well, and no `mutual_info` term has Q recover them (an InfoGAN code
+    is the model's own, whatever number of values it has)."""
+    terms, analysis = spec.analysis.terms, spec.analysis
+    read = {t for term in terms for names in term.tensors.values() for n in names
+            for t in analysis.reads(n)}
+    codes = {n for term in terms if term.kind == "mutual_info"
+             for n in term.tensors.get("categorical", ())}
+    latent = spec.tree.get("latent") or {}
+    return [name for name, cfg in latent.items() if "label" in read and name not in codes
+            and isinstance(cfg, dict) and cfg.get("dist") == "categorical"]
 
 
 __all__ = ["IMAGE_SOURCES", "preflight"]
