@@ -273,7 +273,6 @@ def test_a_string_for_a_numeric_enum_is_a_located_error():
     assert "data.channels: unknown value 'abc'; expected one of: 1, 3" in str(err.value)
 
 
-
 @pytest.mark.parametrize(("old", "new", "path", "shown"), [
     ("training:\n", "training:\n  optimizer: {adam: {lr: .nan}}\n",
      "training.optimizer.adam.lr", "nan"),

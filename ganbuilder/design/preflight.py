@@ -126,13 +126,14 @@ def _label_latents(spec: Spec) -> list[str]:
     """The categorical latents that stand in for the data's labels (a cGAN's or ACGAN's y): the
     spec reads `label` as well, and no `mutual_info` term has Q recover them (an InfoGAN code
     is the model's own, whatever number of values it has)."""
-    terms, analysis = spec.analysis.terms, spec.analysis
-    read = {t for term in terms for names in term.tensors.values() for n in names
-            for t in analysis.reads(n)}
-    codes = {n for term in terms if term.kind == "mutual_info"
+    analysis = spec.analysis
+    if not any("label" in analysis.reads(n) for term in analysis.terms
+               for names in term.tensors.values() for n in names):
+        return []
+    codes = {n for term in analysis.terms if term.kind == "mutual_info"
              for n in term.tensors.get("categorical", ())}
     latent = spec.tree.get("latent") or {}
-    return [name for name, cfg in latent.items() if "label" in read and name not in codes
+    return [name for name, cfg in latent.items() if name not in codes
             and isinstance(cfg, dict) and cfg.get("dist") == "categorical"]
 
 

@@ -286,8 +286,9 @@ def schema_problems(tree: dict, locations: Locations) -> list[Problem]:
         ):
             continue  # e.g. an unknown data source makes its keys unevaluated; say the cause
         problems.append(_problem(leaf, locations))
-    non_finite = _non_finite(tree, (), locations)  # says it better than `must be >= 0`
-    problems = [p for p in problems if p.path not in {q.path for q in non_finite}] + non_finite
+    non_finite = _non_finite(tree, (), locations)
+    said = {p.path for p in non_finite}  # better than the schema's `must be >= 0` there
+    problems = [p for p in problems if p.path not in said] + non_finite
     unique = {(p.path, p.message): p for p in problems}
     return list(unique.values())
 
