@@ -144,6 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eject", help="write a spec's networks as plain PyTorch source")
     _spec_args(p)
     p.add_argument("--out", type=Path, required=True, help="Python file to write (model.py)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
 
     p = sub.add_parser("schema", help="print the JSON Schema of spec files (for editors; "
                        "schema/spec-v1.json holds a copy)")
@@ -452,7 +453,9 @@ def cmd_eject(args: argparse.Namespace) -> int:
 
     if args.out.is_dir():
         raise UserError(f"--out {args.out} is a folder: name the Python file to write")
-    source = eject_source(load_spec(args.spec, args.overrides), args.overrides)
+    spec = load_spec(args.spec, args.overrides)
+    source = eject_source(spec, args.overrides)
+    _check_out(args, spec, "eject")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(source, encoding="utf-8")
     print(f"wrote {args.out}")
@@ -487,17 +490,22 @@ def cmd_flatten(args: argparse.Namespace) -> int:
     if args.out is None:
         print(text, end="")
         return EXIT_OK
-    written = {Path(loc.file).resolve() for loc in spec.locations.values.values()}
-    inputs = {args.spec.resolve(), *written}
-    if args.out.resolve() in inputs:
-        raise UserError(f"--out {args.out} is the spec or one it extends: flatten never "
-                        "writes over its inputs")
-    if args.out.exists() and not args.force:
-        raise UserError(f"{args.out} exists: pass --force to replace it")
+    _check_out(args, spec, "flatten")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}")
     return EXIT_OK
+
+
+def _check_out(args: argparse.Namespace, spec, command: str) -> None:
+    """`--out` may be neither the spec nor a file it extends (even with --force), and replaces
+    an existing file only with --force."""
+    written = {Path(loc.file).resolve() for loc in spec.locations.values.values()}
+    if args.out.resolve() in {args.spec.resolve(), *written}:
+        raise UserError(f"--out {args.out} is the spec or one it extends: {command} never "
+                        "writes over its inputs")
+    if args.out.exists() and not args.force:
+        raise UserError(f"{args.out} exists: pass --force to replace it")
 
 
 def cmd_gui(args: argparse.Namespace) -> int:

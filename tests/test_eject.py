@@ -196,3 +196,20 @@ def test_a_module_eject_cannot_write_is_named_with_its_layer(monkeypatch, tmp_pa
     # Named as written: the U-Net's first `up` block use, not the expanded index 15.
     assert ("networks.G.layers[9] (repetition 0 of block up, layers[0]): concat: eject cannot "
             "write Concat modules as source") in err
+
+
+def test_eject_never_writes_over_the_spec_and_replaces_a_file_only_with_force(tmp_path, capsys):
+    spec = tmp_path / "mine.yaml"
+    spec.write_text((ROOT / "specs/gan.yaml").read_text())
+    before = spec.read_text()
+    for force in ([], ["--force"]):
+        assert main(["eject", str(spec), "--out", str(spec), *force]) == 2
+        assert "never writes over its inputs" in capsys.readouterr().err
+    assert spec.read_text() == before
+    model = tmp_path / "model.py"
+    model.write_text("# the user's own edits\n")
+    assert main(["eject", str(spec), "--out", str(model)]) == 2
+    assert "pass --force" in capsys.readouterr().err
+    assert model.read_text() == "# the user's own edits\n"
+    assert main(["eject", str(spec), "--out", str(model), "--force"]) == 0
+    assert "class G(" in model.read_text()
