@@ -144,6 +144,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eject", help="write a spec's networks as plain PyTorch source")
     _spec_args(p)
     p.add_argument("--out", type=Path, required=True, help="Python file to write (model.py)")
+    p.add_argument("--with-training", action="store_true",
+                   help="also write the training loop of the spec's objectives")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
 
     p = sub.add_parser("schema", help="print the JSON Schema of spec files (for editors; "
@@ -454,7 +456,7 @@ def cmd_eject(args: argparse.Namespace) -> int:
     if args.out.is_dir():
         raise UserError(f"--out {args.out} is a folder: name the Python file to write")
     spec = load_spec(args.spec, args.overrides)
-    source = eject_source(spec, args.overrides)
+    source = eject_source(spec, args.overrides, args.with_training)
     _check_out(args, spec, "eject")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(source, encoding="utf-8")

@@ -24,6 +24,7 @@ from torch.nn.utils import parametrize
 
 from ganbuilder.compile.network import GraphNetwork, build_network, initialize
 from ganbuilder.errors import UserError
+from ganbuilder.export.training_loop import training_source
 from ganbuilder.layers import diffaugment as augment
 from ganbuilder.layers import modules as custom
 from ganbuilder.layers import style_modules as style
@@ -347,7 +348,7 @@ def _initialize_source(equalized: bool) -> str:
     return text
 
 
-def _header(spec: Spec, overrides: list[str] | tuple[str, ...]) -> str:
+def _header(spec: Spec, overrides: list[str] | tuple[str, ...], with_training: bool) -> str:
     sets = "".join(f" --set {o}" for o in overrides)
     file = Path(spec.file)
     with contextlib.suppress(ValueError):
@@ -365,14 +366,19 @@ def _header(spec: Spec, overrides: list[str] | tuple[str, ...]) -> str:
         "    net.load_state_dict(state[\"networks\"][\"<name>\"])",
         "",
         "(A run with training.ema keeps its averaged weights under state[\"ema\"].)",
+        *(["", "The training loop (`train`, `Training`) follows the spec's objectives as",
+           "ganbuilder's trainer runs them; bring the data as an iterator of batches:",
+           "", "    nets = train(iter(my_batches))"] if with_training else []),
     ]
     text = "\n".join(line.replace("\\", "/").replace('"""', "'''") for line in lines)
     return f'"""{text}\n"""'
 
 
-def eject_source(spec: Spec, overrides: list[str] | tuple[str, ...] = ()) -> str:
-    """The Python source of every network of `spec`, with its init scheme; imports torch only
-    (and math, from the standard library, where equalized learning rate needs it)."""
+def eject_source(spec: Spec, overrides: list[str] | tuple[str, ...] = (),
+                 with_training: bool = False) -> str:
+    """The Python source of every network of `spec`, with its init scheme, and with
+    `with_training` its training loop (training_loop.py); imports torch only (and math, from
+    the standard library, where equalized learning rate or a cosine schedule needs it)."""
     w = _Writer(spec)
     taken = set(_CLASSES.values()) | set(_HELPERS) | {"NETWORKS", "initialize", *INITS.names()}
     classes, names, inits = [], {}, []
@@ -394,23 +400,29 @@ def eject_source(spec: Spec, overrides: list[str] | tuple[str, ...] = ()) -> str
     defs = [*_helpers(w.used, "\n".join(parts + classes)), *parts,
             *[_init_source(kind) for kind in inits],
             *([_initialize_source(equalized)] if inits else []), *classes]
+    tail = ""
+    if with_training:
+        copied, loop = training_source(spec, taken | set(names.values()))
+        defs += copied
+        tail = f"\n\n\n{loop}"
     code = "\n\n\n".join(defs)
+    scan = code + tail
     imports = ["from __future__ import annotations", ""]
-    if re.search(r"\bmath\.", code):
+    if re.search(r"\bmath\.", scan):
         imports += ["import math", ""]
-    imports += [*(["import torch"] if re.search(r"\btorch\.", code) else []),
+    imports += [*(["import torch"] if re.search(r"\btorch\.", scan) else []),
                 "from torch import nn"]
-    if re.search(r"\bF\.", code):
+    if re.search(r"\bF\.", scan):
         imports.append("from torch.nn import functional as F")
-    if re.search(r"\bparametrize\.", code):
+    if re.search(r"\bparametrize\.", scan):
         imports.append("from torch.nn.utils import parametrize")
     entries = ", ".join(f"{n!r}: {c}" for n, c in names.items())
     table = f"NETWORKS: dict[str, type[nn.Module]] = {{{entries}}}"
     if len(table) > WIDTH:
         entries = "".join(f"    {n!r}: {c},\n" for n, c in names.items())
         table = f"NETWORKS: dict[str, type[nn.Module]] = {{\n{entries}}}"
-    return (f"{_header(spec, overrides)}\n\n" + "\n".join(imports) + "\n\n\n" + code
-            + "\n\n\n# The classes by the spec's network names.\n" + table + "\n")
+    return (f"{_header(spec, overrides, with_training)}\n\n" + "\n".join(imports) + "\n\n\n"
+            + code + "\n\n\n# The classes by the spec's network names.\n" + table + tail + "\n")
 
 
 def _helpers(used: set[str], body: str) -> list[str]:

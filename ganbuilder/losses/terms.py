@@ -137,11 +137,18 @@ for _kind, _doc in {
 )
 def gradient_penalty(p: dict, ctx):
     """WGAN-GP (Gulrajani et al. 2017): (||grad D(x_hat)|| - 1)^2 on real/fake interpolates."""
-    real, fake = ctx.tensor(p["real"]), ctx.tensor(p["fake"]).detach()
-    alpha = ctx.uniform(real.shape[0], real.device).view((-1,) + (1,) * (real.dim() - 1))
-    grad = _input_gradient(ctx.network(p["critic"]), alpha * real + (1 - alpha) * fake,
-                           ctx.grad_scale)
-    return ((grad.norm(dim=1) - p["target"]) ** 2).mean(), {}
+    real = ctx.tensor(p["real"])
+    alpha = ctx.uniform(real.shape[0], real.device)
+    return interpolate_penalty(ctx.network(p["critic"]), real, ctx.tensor(p["fake"]), alpha,
+                               p["target"], ctx.grad_scale), {}
+
+
+def interpolate_penalty(critic, real, fake, alpha, target: float = 1.0, scale: float = 1.0):
+    """Mean (||grad critic(x_hat)|| - target)^2 at x_hat = alpha real + (1 - alpha) fake, with
+    one alpha per sample; fake is taken detached."""
+    alpha = alpha.view((-1,) + (1,) * (real.dim() - 1))
+    grad = _input_gradient(critic, alpha * real + (1 - alpha) * fake.detach(), scale)
+    return ((grad.norm(dim=1) - target) ** 2).mean()
 
 
 @loss_term(
@@ -154,9 +161,13 @@ def gradient_penalty(p: dict, ctx):
 def r1_penalty(p: dict, ctx):
     """R1 (Mescheder et al. 2018; StyleGAN): 0.5 * E ||grad D(x)||^2 on real samples, so
     `weight` is the paper's gamma (StyleGAN: 10). Add it to the critic's objective."""
-    grad = _input_gradient(ctx.network(p["critic"]), ctx.tensor(p["real"]).detach(),
-                           ctx.grad_scale)
-    return 0.5 * grad.pow(2).sum(1).mean(), {}
+    return r1(ctx.network(p["critic"]), ctx.tensor(p["real"]), ctx.grad_scale), {}
+
+
+def r1(critic, real, scale: float = 1.0):
+    """0.5 E ||grad critic(real)||^2, real taken detached."""
+    grad = _input_gradient(critic, real.detach(), scale)
+    return 0.5 * grad.pow(2).sum(1).mean()
 
 
 def _input_gradient(critic, x, scale: float = 1.0):

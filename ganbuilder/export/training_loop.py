@@ -1,0 +1,382 @@
+"""`eject --with-training`: a spec's training iteration written out as plain PyTorch.
+
+The loop follows the trainer step for step: the objectives in `training.order`, each `repeat`
+times (every repeat after the first on a draw of its own), every loss term in its objective's
+order, backward into the trained networks' parameters only, WGAN's clipping after the step.
+Forward tensors are computed as the trainer's TensorCache computes them; the cache's choices
+depend only on names (which objective trains which network), so `_Flow` replays them while
+writing and emits one statement wherever the cache would compute a tensor. The loss kinds,
+optimizers, schedules, latent sampling and penalties are copied from ganbuilder's own
+definitions, so the file cannot drift from what ganbuilder trains.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import textwrap
+from collections.abc import Callable
+
+from ganbuilder.data.latent import sample_latent
+from ganbuilder.data.registry import with_defaults
+from ganbuilder.errors import UserError
+from ganbuilder.losses import gan as gan_losses
+from ganbuilder.losses import terms as loss_terms
+from ganbuilder.optim._section import one_key
+from ganbuilder.optim.optimizers import OPTIMIZERS
+from ganbuilder.optim.schedules import SCHEDULES
+from ganbuilder.registry import fill_defaults
+from ganbuilder.spec import Spec
+from ganbuilder.spec.expr import Call
+from ganbuilder.spec.paths import format_path
+
+_GAN_LOSSES = {  # gan_loss kind: its critic's and its generator's loss, as copied
+    "bce": (gan_losses.bce_d_loss, gan_losses.bce_g_loss),
+    "minimax": (gan_losses.bce_d_loss, gan_losses.minimax_g_loss),
+    "lsgan": (gan_losses.lsgan_d_loss, gan_losses.lsgan_g_loss),
+    "wgan": (gan_losses.wgan_d_loss, gan_losses.wgan_g_loss),
+    "hinge": (gan_losses.hinge_d_loss, gan_losses.wgan_g_loss),
+}
+_DISTANCES = {"l1": "F.l1_loss", "cycle": "F.l1_loss", "identity": "F.l1_loss",
+              "l2": "F.mse_loss"}
+SUPPORTED = ("adversarial", "gradient_penalty", "r1_penalty", *_DISTANCES)
+_RESERVED = {"self", "t", "nets", "optimizers", "params", "factor", "group", "base", "alpha",
+             "p", "torch", "nn", "F", "math", "d_loss", "g_loss", "sample_latent", "LATENT",
+             "BATCH_SIZE", "NETWORKS", "Training", "train", "interpolate_penalty", "r1",
+             "_input_gradient"}
+
+
+def _source(fn: Callable, name: str | None = None) -> str:
+    """ganbuilder's definition of `fn`, its decorators dropped and annotations the file cannot
+    resolve removed; renamed to `name` when given."""
+    text = textwrap.dedent(inspect.getsource(fn)).rstrip()
+    text = text[text.index("def "):]
+    for old, new in (("parameters: Iterable[Any]", "parameters"), (" -> Factor", ""),
+                     (" -> torch.optim.Optimizer", "")):
+        text = text.replace(old, new)
+    if name is not None:
+        text = text.replace(f"def {fn.__name__}(", f"def {name}(", 1)
+    return text
+
+
+class _Names:
+    """Python names for the spec's tensors and objectives, clear of the file's own."""
+
+    def __init__(self, taken: set[str]):
+        self.taken = set(taken) | _RESERVED
+        self.names: dict[str, str] = {}
+
+    def __call__(self, key: str, prefix: str = "") -> str:
+        if key not in self.names:
+            name = prefix + "".join(c if c.isalnum() or c == "_" else "_" for c in key)
+            if not name.isidentifier():
+                name = f"x_{name}"
+            while name in self.taken or keyword.iskeyword(name):
+                name += "_"
+            self.taken.add(name)
+            self.names[key] = name
+        return self.names[key]
+
+
+class _Flow:
+    """The trainer's TensorCache for one draw, replayed on names: `get` gives the expression
+    for a tensor in an objective and appends the statement computing it where the cache
+    would compute it."""
+
+    def __init__(self, spec: Spec, names: _Names, lines: list[str], indent: str):
+        self.analysis = spec.analysis
+        self.names, self.lines, self.indent = names, lines, indent
+        self.known: set[str] = set()
+        self.through: dict[str, frozenset[str]] = {}
+        self.parts: dict[str, frozenset[str]] = {}
+        self.handed_out: set[str] = set()
+        self.inputs: list[str] = []  # data and latent tensors read, in order of first use
+
+    def get(self, name: str, updates: frozenset[str]) -> str:
+        if name not in self.analysis.forward:  # data or latent: a leaf, never with a graph
+            if name not in self.inputs:
+                self.inputs.append(name)
+            return self.names(name)
+        wanted = self.analysis.producers.get(name, set()) & updates
+        if name not in self.known or not wanted <= self.through.get(name, frozenset()):
+            through: set[str] = set()
+            parts: set[str] = set()
+            expr = self._eval(self.analysis.forward[name], updates, through, parts)
+            self.lines.append(f"{self.indent}{self.names(name)} = {expr}")
+            self.known.add(name)
+            self.through[name], self.parts[name] = frozenset(through), frozenset(parts)
+        if not wanted:  # (a tensor no network produced has no graph to cut)
+            produced = self.analysis.producers.get(name)
+            return f"{self.names(name)}.detach()" if produced else self.names(name)
+        self.handed_out.add(name)
+        return self.names(name)
+
+    def _has_graph(self, name: str, updates: frozenset[str]) -> bool:
+        return name in self.analysis.forward and bool(
+            self.analysis.producers.get(name, set()) & updates)
+
+    def _eval(self, expr: Call | str, updates: frozenset[str], through: set[str],
+              parts: set[str]) -> str:
+        if isinstance(expr, str):
+            value = self.get(expr, updates)
+            if self._has_graph(expr, updates):
+                through |= self.through.get(expr, frozenset())
+                parts.add(expr)
+            return value
+        args = [self._eval(a, updates, through, parts) for a in expr.args]
+        if expr.fn == "concat":
+            return f"torch.cat([{', '.join(args)}], dim=1)"
+        through.add(expr.fn)
+        return f"nets[{expr.fn!r}]({', '.join(args)})"
+
+    def consumed(self, updates: frozenset[str]) -> None:
+        spent, todo = set(), list(self.handed_out)
+        while todo:
+            name = todo.pop()
+            if name not in spent:
+                spent.add(name)
+                todo += self.parts.get(name, ())
+        spent |= {name for name, nets in self.through.items() if nets & updates}
+        for name in spent:
+            self.through[name] = frozenset()
+        self.handed_out.clear()
+
+    def state(self) -> tuple:
+        return (frozenset(self.known), tuple(sorted(self.through.items())))
+
+
+def _as_list(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _refuse(spec: Spec, path: str, why: str) -> UserError:
+    return spec.locate(UserError(
+        f"eject --with-training cannot write {why}; it writes the terms "
+        f"{', '.join(SUPPORTED)} (adversarial without pack, relativistic or history), and "
+        "eject without --with-training writes the networks alone", path))
+
+
+class _Loop:
+    """Writes the training section of an ejected file."""
+
+    def __init__(self, spec: Spec, taken: set[str]):
+        self.spec = spec
+        self.names = _Names(taken)
+        self.used: dict[str, str] = {}  # copied definitions: name -> source
+        self.inputs: list[str] = []  # the data and latent tensors the loop reads
+
+    def use(self, fn: Callable, name: str | None = None) -> str:
+        name = name or fn.__name__
+        if name not in self.used:
+            self.used[name] = _source(fn, name)
+        return name
+
+    def check(self) -> None:
+        spec = self.spec
+        for objective in spec.objective_order:
+            for index, term in enumerate(spec.analysis.objective_terms(objective)):
+                path = format_path(("objectives", objective, "loss", index))
+                kind, p = term.definition.name, term.params
+                if kind not in SUPPORTED:
+                    raise _refuse(spec, path, f"the {kind} term")
+                if kind == "adversarial":
+                    for option, plain in (("pack", 1), ("relativistic", "none"), ("history", 0)):
+                        if p[option] != plain:
+                            raise _refuse(spec, path, f"adversarial's {option} option")
+                    if spec.gan_loss not in _GAN_LOSSES:
+                        raise _refuse(spec, "gan_loss", f"gan_loss {spec.gan_loss}")
+
+    # -- one objective's step ------------------------------------------------------------------
+    def term(self, flow: _Flow, term, updates: frozenset[str], indent: str) -> str:
+        """The expression of one term's value, after the statements its tensors need, fetched
+        in the order the term's code fetches them."""
+        kind, p = term.definition.name, term.params
+        if kind == "adversarial":
+            critic = f"nets[{p['critic']!r}]"
+            fakes = [flow.get(n, updates) for n in _as_list(p["fake"])]
+            if p["critic"] not in updates:
+                d_loss, g_loss = _GAN_LOSSES[self.spec.gan_loss]
+                return f"{self.use(g_loss, 'g_loss')}({critic}({', '.join(fakes)}))"
+            reals = [flow.get(n, updates) for n in _as_list(p["real"])]
+            d_loss = self.use(_GAN_LOSSES[self.spec.gan_loss][0], "d_loss")
+            return f"{d_loss}({critic}({', '.join(reals)}), {critic}({', '.join(fakes)}))"
+        if kind in _DISTANCES:
+            pred, target = flow.get(p["pred"], updates), flow.get(p["target"], updates)
+            return f"{_DISTANCES[kind]}({pred}, {target})"
+        critic = f"nets[{p['critic']!r}]"
+        real = flow.get(p["real"], updates)
+        self.use(loss_terms._input_gradient)
+        if kind == "r1_penalty":
+            return f"{self.use(loss_terms.r1)}({critic}, {real})"
+        flow.lines.append(f"{indent}alpha = torch.rand(len({real}), "
+                          "generator=self.uniform_generator).to(self.device)")
+        fake = flow.get(p["fake"], updates)
+        target = "" if p["target"] == 1.0 else f", {p['target']!r}"
+        penalty = self.use(loss_terms.interpolate_penalty)
+        return f"{penalty}({critic}, {real}, {fake}, alpha{target})"
+
+    def objective(self, flow: _Flow, name: str, indent: str) -> list[str]:
+        cfg = self.spec.tree["objectives"][name]
+        updates = frozenset(cfg["updates"])
+        lines = flow.lines
+        start = len(lines)
+        values = []
+        for term in self.spec.analysis.objective_terms(name):
+            value = self.term(flow, term, updates, indent)
+            values.append(value if term.weight == 1 else f"{term.weight!r} * {value}")
+        loss = self.names(name, "loss_")
+        total = " + ".join(values)
+        lines.append(f"{indent}{loss} = {total}" if len(indent + loss + total) < 96 else
+                     f"{indent}{loss} = (\n{indent}    " + f"\n{indent}    + ".join(values)
+                     + f"\n{indent})")
+        lines += [f"{indent}optimizers[{name!r}].zero_grad(set_to_none=True)",
+                  f"{indent}{loss}.backward(inputs=params[{name!r}])  # the trained networks only",
+                  f"{indent}optimizers[{name!r}].step()"]
+        if cfg.get("clip_weights") is not None:
+            c = cfg["clip_weights"]
+            lines += [f"{indent}with torch.no_grad():", f"{indent}    for p in params[{name!r}]:",
+                      f"{indent}        p.clamp_({-c!r}, {c!r})"]
+        flow.consumed(updates)
+        return lines[start:]
+
+    def step_body(self) -> list[str]:
+        """train_step's body: the draw, then every objective in order."""
+        lines: list[str] = []
+        indent = " " * 8
+        flow = _Flow(self.spec, self.names, lines, indent)
+        draws: list[tuple[int, _Flow]] = [(0, flow)]  # (line where a draw's unpacking goes)
+        losses = []
+        for name in self.spec.objective_order:
+            repeat = self.spec.tree["objectives"][name].get("repeat", 1)
+            updates = ", ".join(self.spec.tree["objectives"][name]["updates"])
+            lines.append(f"{indent}# objective {name}: trains {updates}"
+                         + (f", {repeat} times" if repeat > 1 else ""))
+            self.objective(flow, name, indent)
+            if repeat > 1:
+                # Each later repeat draws anew, as the trainer does: a fresh cache, so one
+                # loop body serves them all; later objectives read the last draw.
+                lines.append(f"{indent}for _ in range(1, {repeat}):")
+                flow = _Flow(self.spec, self.names, lines, indent + "    ")
+                lines.append(f"{indent}    t = self.draw()")
+                draws.append((len(lines), flow))
+                self.objective(flow, name, indent + "    ")
+            losses.append(name)
+        for at, drawn in reversed(draws):
+            self.inputs += [n for n in drawn.inputs if n not in self.inputs]
+            if drawn.inputs:
+                pad = drawn.indent
+                names = ", ".join(self.names(n) for n in drawn.inputs)
+                values = ", ".join(f"t[{n!r}]" for n in drawn.inputs)
+                lines.insert(at, f"{pad}{names} = {values}")
+        lines.insert(0, f"{indent}t = self.draw()")
+        returned = ", ".join(f"{n!r}: {self.names(n, 'loss_')}.detach()" for n in losses)
+        lines += [f"{indent}self.step += 1", f"{indent}return {{{returned}}}"]
+        return lines
+
+    # -- the set-up ----------------------------------------------------------------------------
+    def optimizers(self) -> list[str]:
+        out = []
+        for name in self.spec.objective_order:
+            cfg = self.spec.tree["objectives"][name]
+            kind, opts = one_key(cfg.get("optimizer") or self.spec.training.get("optimizer"),
+                                 "adam")
+            entry = OPTIMIZERS.get(kind)
+            builder = self.use(entry.build)
+            out.append(f"            {name!r}: {builder}(self.params[{name!r}], "
+                       f"{fill_defaults(entry.params, opts)!r}),")
+        return out
+
+    def schedule(self) -> tuple[str, dict] | None:
+        kind, opts = one_key(self.spec.training.get("schedule"), "constant")
+        if kind == "constant":
+            return None
+        entry = SCHEDULES.get(kind)
+        return self.use(entry.factor, f"{kind}_lr"), fill_defaults(entry.params, opts)
+
+
+def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
+    """(the definitions the loop needs, copied from ganbuilder; the loop itself) for `spec`,
+    or a located UserError naming the first thing the loop cannot write."""
+    loop = _Loop(spec, taken)
+    loop.check()
+    body = loop.step_body()
+    optimizers = loop.optimizers()
+    schedule = loop.schedule()
+    latent = spec.tree.get("latent") or {}
+    if latent:
+        loop.use(sample_latent)
+    batch = with_defaults(spec.tree["data"])["batch_size"]
+    steps = spec.training["steps"]
+    seed = spec.training["seed"]
+    data = [n for n in loop.inputs if n not in latent]
+    shapes = ", ".join(f"{n!r} {(batch, *spec.analysis.tensor_shapes[n])}" for n in data)
+    notes = []
+    if spec.training.get("ema"):
+        notes.append("training.ema (an average of the weights for sampling) is not written "
+                     "out: the loop trains the live weights.")
+    if spec.training.get("precision", "fp32") != "fp32":
+        notes.append(f"training.precision {spec.training['precision']} is not written out: "
+                     "the loop runs in float32.")
+    draw = ("        return {**batch, **sample_latent(LATENT, BATCH_SIZE, "
+            "self.latent_generator, self.device)}" if latent else "        return batch")
+    factor = []
+    if schedule is not None:
+        name, opts = schedule
+        factor = [f"        self.lr_factor = {name}({opts!r}, steps)",
+                  "        self.base_lrs = {name: [g['lr'] for g in opt.param_groups]",
+                  "                         for name, opt in self.optimizers.items()}"]
+        body[1:1] = ["        factor = self.lr_factor(self.step)",
+                     "        for name, opt in self.optimizers.items():",
+                     "            for group, base in zip(opt.param_groups, self.base_lrs[name],"
+                     " strict=True):",
+                     "                group['lr'] = base * factor"]
+    params = "".join(
+        f"            {n!r}: [p for net in {sorted(spec.tree['objectives'][n]['updates'])!r} "
+        "for p in nets[net].parameters()],\n" for n in spec.objective_order)
+    doc = textwrap.fill(
+        f"One training iteration of spec {spec.name!r} at a time, as ganbuilder's trainer runs "
+        f"it. `batches` yields dicts of data tensors on any device: {shapes or 'none'}, "
+        "images in [-1, 1]. " + " ".join(notes), 88, initial_indent="    ",
+        subsequent_indent="    ")
+    text = "\n".join([
+        f"LATENT = {latent!r}" if latent else "",
+        f"BATCH_SIZE = {batch}",
+        "",
+        "",
+        "class Training:",
+        f'{doc[:4]}"""{doc[4:]}"""',
+        "",
+        f"    def __init__(self, nets, batches, device='cpu', seed={seed}, steps={steps}):",
+        "        self.nets, self.batches, self.device = nets, batches, torch.device(device)",
+        "        self.step = 0",
+        "        self.latent_generator = torch.Generator().manual_seed(seed + 1)",
+        "        self.uniform_generator = torch.Generator().manual_seed(seed + 5)",
+        "        self.params = {",
+        params + "        }",
+        "        self.optimizers = {",
+        *optimizers,
+        "        }",
+        *factor,
+        "",
+        "    def draw(self) -> dict:",
+        "        batch = {k: v.to(self.device) for k, v in next(self.batches).items()}",
+        draw,
+        "",
+        "    def train_step(self) -> dict:",
+        '        """One iteration; the loss of each objective."""',
+        "        nets, optimizers, params = self.nets, self.optimizers, self.params",
+        *body,
+        "",
+        "",
+        f"def train(batches, steps={steps}, device='cpu', seed={seed}, log_every=100) -> dict:",
+        '    """The networks, built and trained for `steps` iterations on `batches`."""',
+        "    torch.manual_seed(seed)",
+        "    nets = {name: cls().to(device) for name, cls in NETWORKS.items()}",
+        "    training = Training(nets, batches, device, seed, steps)",
+        "    for _ in range(steps):",
+        "        losses = training.train_step()",
+        "        if training.step % log_every == 0:",
+        "            print(training.step, {k: round(float(v), 4) for k, v in losses.items()})",
+        "    return nets",
+    ]).lstrip("\n")
+    return list(loop.used.values()), text
