@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import inspect
 import keyword
+import re
 import textwrap
 from collections.abc import Callable
 
 from ganbuilder.data.latent import sample_latent
 from ganbuilder.data.registry import with_defaults
 from ganbuilder.errors import UserError
+from ganbuilder.losses import critic_inputs
 from ganbuilder.losses import gan as gan_losses
 from ganbuilder.losses import terms as loss_terms
+from ganbuilder.losses.pool import HistoryPool
 from ganbuilder.optim._section import one_key
 from ganbuilder.optim.optimizers import OPTIMIZERS
 from ganbuilder.optim.schedules import SCHEDULES
@@ -30,12 +33,12 @@ from ganbuilder.spec import Spec
 from ganbuilder.spec.expr import Call
 from ganbuilder.spec.paths import format_path
 
-_GAN_LOSSES = {  # gan_loss kind: its critic's and its generator's loss, as copied
-    "bce": (gan_losses.bce_d_loss, gan_losses.bce_g_loss),
-    "minimax": (gan_losses.bce_d_loss, gan_losses.minimax_g_loss),
-    "lsgan": (gan_losses.lsgan_d_loss, gan_losses.lsgan_g_loss),
-    "wgan": (gan_losses.wgan_d_loss, gan_losses.wgan_g_loss),
-    "hinge": (gan_losses.hinge_d_loss, gan_losses.wgan_g_loss),
+_GAN_LOSSES = {  # gan_loss kind: its critic's and its generator's loss, its relativistic f1
+    "bce": (gan_losses.bce_d_loss, gan_losses.bce_g_loss, gan_losses.bce_relativistic),
+    "minimax": (gan_losses.bce_d_loss, gan_losses.minimax_g_loss, None),
+    "lsgan": (gan_losses.lsgan_d_loss, gan_losses.lsgan_g_loss, gan_losses.lsgan_relativistic),
+    "wgan": (gan_losses.wgan_d_loss, gan_losses.wgan_g_loss, None),
+    "hinge": (gan_losses.hinge_d_loss, gan_losses.wgan_g_loss, gan_losses.hinge_relativistic),
 }
 _DISTANCES = {"l1": "F.l1_loss", "cycle": "F.l1_loss", "identity": "F.l1_loss",
               "l2": "F.mse_loss"}
@@ -43,18 +46,19 @@ SUPPORTED = ("adversarial", "gradient_penalty", "r1_penalty", *_DISTANCES)
 _RESERVED = {"self", "t", "nets", "optimizers", "params", "factor", "group", "base", "alpha",
              "p", "torch", "nn", "F", "math", "d_loss", "g_loss", "sample_latent", "LATENT",
              "BATCH_SIZE", "NETWORKS", "Training", "train", "interpolate_penalty", "r1",
-             "_input_gradient"}
+             "_input_gradient", "pack", "relativistic_loss", "f1", "HistoryPool"}
 
 
 def _source(fn: Callable, name: str | None = None) -> str:
     """ganbuilder's definition of `fn`, its decorators dropped and annotations the file cannot
     resolve removed; renamed to `name` when given."""
     text = textwrap.dedent(inspect.getsource(fn)).rstrip()
-    text = text[text.index("def "):]
+    text = text[re.search(r"^(def|class) ", text, re.MULTILINE).start():]
     for old, new in (("parameters: Iterable[Any]", "parameters"), (" -> Factor", ""),
+                     ("f1: Callable[[Any], Any]", "f1"),
                      (" -> torch.optim.Optimizer", "")):
         text = text.replace(old, new)
-    if name is not None:
+    if name is not None and name != fn.__name__:
         text = text.replace(f"def {fn.__name__}(", f"def {name}(", 1)
     return text
 
@@ -145,6 +149,15 @@ class _Flow:
         return (frozenset(self.known), tuple(sorted(self.through.items())))
 
 
+def _mapping(head: str, items: list[str], indent: str) -> str:
+    """`head{a, b}` on one line when it fits the file's width, else one item per line."""
+    line = f"{indent}{head}{{{', '.join(items)}}}"
+    if len(line) <= 100:
+        return line
+    body = "".join(f"{indent}    {item},\n" for item in items)
+    return f"{indent}{head}{{\n{body}{indent}}}"
+
+
 def _as_list(value) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
@@ -152,8 +165,8 @@ def _as_list(value) -> list[str]:
 def _refuse(spec: Spec, path: str, why: str) -> UserError:
     return spec.locate(UserError(
         f"eject --with-training cannot write {why}; it writes the terms "
-        f"{', '.join(SUPPORTED)} (adversarial without pack, relativistic or history), and "
-        "eject without --with-training writes the networks alone", path))
+        f"{', '.join(SUPPORTED)}, and eject without --with-training writes the networks "
+        "alone", path))
 
 
 class _Loop:
@@ -164,6 +177,7 @@ class _Loop:
         self.names = _Names(taken)
         self.used: dict[str, str] = {}  # copied definitions: name -> source
         self.inputs: list[str] = []  # the data and latent tensors the loop reads
+        self.pools: dict[str, int] = {}  # "objective/critic": history size (CycleGAN's pool)
 
     def use(self, fn: Callable, name: str | None = None) -> str:
         name = name or fn.__name__
@@ -179,12 +193,11 @@ class _Loop:
                 kind, p = term.definition.name, term.params
                 if kind not in SUPPORTED:
                     raise _refuse(spec, path, f"the {kind} term")
-                if kind == "adversarial":
-                    for option, plain in (("pack", 1), ("relativistic", "none"), ("history", 0)):
-                        if p[option] != plain:
-                            raise _refuse(spec, path, f"adversarial's {option} option")
-                    if spec.gan_loss not in _GAN_LOSSES:
-                        raise _refuse(spec, "gan_loss", f"gan_loss {spec.gan_loss}")
+                if kind == "adversarial" and spec.gan_loss not in _GAN_LOSSES:
+                    raise _refuse(spec, "gan_loss", f"gan_loss {spec.gan_loss}")
+                if kind == "adversarial" and p["relativistic"] != "none" and (
+                        _GAN_LOSSES[spec.gan_loss][2] is None):
+                    raise _refuse(spec, path, f"a relativistic {spec.gan_loss} loss")
 
     # -- one objective's step ------------------------------------------------------------------
     def term(self, flow: _Flow, term, updates: frozenset[str], indent: str) -> str:
@@ -192,14 +205,7 @@ class _Loop:
         in the order the term's code fetches them."""
         kind, p = term.definition.name, term.params
         if kind == "adversarial":
-            critic = f"nets[{p['critic']!r}]"
-            fakes = [flow.get(n, updates) for n in _as_list(p["fake"])]
-            if p["critic"] not in updates:
-                d_loss, g_loss = _GAN_LOSSES[self.spec.gan_loss]
-                return f"{self.use(g_loss, 'g_loss')}({critic}({', '.join(fakes)}))"
-            reals = [flow.get(n, updates) for n in _as_list(p["real"])]
-            d_loss = self.use(_GAN_LOSSES[self.spec.gan_loss][0], "d_loss")
-            return f"{d_loss}({critic}({', '.join(reals)}), {critic}({', '.join(fakes)}))"
+            return self.adversarial(flow, term.objective, p, updates, indent)
         if kind in _DISTANCES:
             pred, target = flow.get(p["pred"], updates), flow.get(p["target"], updates)
             return f"{_DISTANCES[kind]}({pred}, {target})"
@@ -215,6 +221,40 @@ class _Loop:
         penalty = self.use(loss_terms.interpolate_penalty)
         return f"{penalty}({critic}, {real}, {fake}, alpha{target})"
 
+    def adversarial(self, flow: _Flow, objective: str, p: dict, updates: frozenset[str],
+                    indent: str) -> str:
+        """The adversarial term, in the order its code fetches tensors and calls the critic."""
+        d_loss, g_loss, f1 = _GAN_LOSSES[self.spec.gan_loss]
+        form, m = p["relativistic"], p["pack"]
+        critic = f"nets[{p['critic']!r}]"
+
+        def judge(tensors: list[str]) -> str:
+            if m == 1:
+                return f"{critic}({', '.join(tensors)})"
+            return f"{critic}(*{self.use(critic_inputs.pack)}([{', '.join(tensors)}], {m}))"
+
+        fakes = [flow.get(n, updates) for n in _as_list(p["fake"])]
+        relativistic = (self.use(critic_inputs.relativistic_loss), self.use(f1, "f1")) if (
+            form != "none") else None
+        if p["critic"] not in updates:
+            if relativistic is None:
+                return f"{self.use(g_loss, 'g_loss')}({judge(fakes)})"
+            score = self.names(f"{p['critic']}_fake_score")
+            flow.lines.append(f"{indent}{score} = {judge(fakes)}")
+            reals = [flow.get(n, updates) for n in _as_list(p["real"])]
+            return f"relativistic_loss(f1, {score}, {judge(reals)}, {form!r})"
+        if p["history"]:
+            self.use(HistoryPool)
+            key = f"{objective}/{p['critic']}"
+            self.pools[key] = p["history"]
+            pooled = self.names(f"pooled_{key}")
+            flow.lines.append(f"{indent}{pooled} = self.pools[{key!r}].query({fakes[0]})")
+            fakes[0] = pooled
+        reals = [flow.get(n, updates) for n in _as_list(p["real"])]
+        if relativistic is not None:
+            return f"relativistic_loss(f1, {judge(reals)}, {judge(fakes)}, {form!r})"
+        return f"{self.use(d_loss, 'd_loss')}({judge(reals)}, {judge(fakes)})"
+
     def objective(self, flow: _Flow, name: str, indent: str) -> list[str]:
         cfg = self.spec.tree["objectives"][name]
         updates = frozenset(cfg["updates"])
@@ -222,8 +262,20 @@ class _Loop:
         start = len(lines)
         values = []
         for term in self.spec.analysis.objective_terms(name):
+            before = len(lines)
             value = self.term(flow, term, updates, indent)
-            values.append(value if term.weight == 1 else f"{term.weight!r} * {value}")
+            if values and len(lines) > before:
+                # This term computed tensors first: the earlier terms' critic calls come
+                # before that in the trainer, so their values are taken here, in order.
+                for k, earlier in enumerate(values):
+                    if not earlier.isidentifier():
+                        var = self.names(f"{name}_term{k}")
+                        lines.insert(before, f"{indent}{var} = {earlier}")
+                        before += 1
+                        values[k] = var
+            values.append(value)
+        weights = [t.weight for t in self.spec.analysis.objective_terms(name)]
+        values = [v if w == 1 else f"{w!r} * {v}" for v, w in zip(values, weights, strict=True)]
         loss = self.names(name, "loss_")
         total = " + ".join(values)
         lines.append(f"{indent}{loss} = {total}" if len(indent + loss + total) < 96 else
@@ -269,8 +321,8 @@ class _Loop:
                 values = ", ".join(f"t[{n!r}]" for n in drawn.inputs)
                 lines.insert(at, f"{pad}{names} = {values}")
         lines.insert(0, f"{indent}t = self.draw()")
-        returned = ", ".join(f"{n!r}: {self.names(n, 'loss_')}.detach()" for n in losses)
-        lines += [f"{indent}self.step += 1", f"{indent}return {{{returned}}}"]
+        returned = [f"{n!r}: {self.names(n, 'loss_')}.detach()" for n in losses]
+        lines += [f"{indent}self.step += 1", _mapping("return ", returned, indent)]
         return lines
 
     # -- the set-up ----------------------------------------------------------------------------
@@ -282,8 +334,10 @@ class _Loop:
                                  "adam")
             entry = OPTIMIZERS.get(kind)
             builder = self.use(entry.build)
-            out.append(f"            {name!r}: {builder}(self.params[{name!r}], "
-                       f"{fill_defaults(entry.params, opts)!r}),")
+            call = f"{builder}(self.params[{name!r}], {fill_defaults(entry.params, opts)!r})"
+            if len(call) > 100 - 12 - len(repr(name)) - 3:
+                call = call.replace(", {", ",\n                {", 1)
+            out.append(f"            {name!r}: {call},")
         return out
 
     def schedule(self) -> tuple[str, dict] | None:
@@ -351,6 +405,10 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
         "        self.step = 0",
         "        self.latent_generator = torch.Generator().manual_seed(seed + 1)",
         "        self.uniform_generator = torch.Generator().manual_seed(seed + 5)",
+        *(["        self.pool_generator = torch.Generator().manual_seed(seed + 3)",
+           _mapping("self.pools = ", [f"{k!r}: HistoryPool({n}, self.pool_generator)"
+                                      for k, n in loop.pools.items()], "        ")]
+          if loop.pools else []),
         "        self.params = {",
         params + "        }",
         "        self.optimizers = {",
