@@ -1,9 +1,9 @@
 """`eject --with-training`: the written loop trains exactly as ganbuilder's trainer does.
 
-For every shipped spec the loop can write, the ejected networks start from the trainer's
-weights and both sides take the same batches; after a few iterations every weight and batch
-norm statistic agrees. A spec with a term the loop cannot write is refused with the term's
-place in the spec.
+For every shipped spec (and the options none of them uses: packing, relativistic losses) the
+ejected networks start from the trainer's weights and both sides take the same batches; after
+a few iterations every weight and batch norm statistic agrees. A term the loop cannot write
+(feature matching) is refused with its place in the spec.
 """
 
 from __future__ import annotations
@@ -135,10 +135,13 @@ def test_cli_writes_the_loop_and_refuses_a_term_it_cannot_write(tmp_path, capsys
     nets = module.train(batches, steps=3, log_every=1)
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1].startswith("3 {'D': ") and set(nets) == set(module.NETWORKS)
-    assert main(["eject", str(ROOT / "specs/began.yaml"), "--with-training", "--out",
-                 str(tmp_path / "b.py")]) == 2
+    matching = ["--set", "objectives.G.loss=[{feature_matching: {critic: D, layer: h, real: "
+                "real, fake: fake}}, {mutual_info: {q: Q, fake: fake, categorical: c}}]",
+                "--set", "networks.D.layers[1]={leaky_relu: 0.2, id: h}", "--set", "params.pack=1"]
+    assert main(["eject", str(ROOT / "specs/gan_ring8.yaml"), *matching, "--with-training",
+                 "--out", str(tmp_path / "b.py")]) == 2
     err = capsys.readouterr().err
-    assert "began.yaml:" in err and "objectives.D.loss[0]" in err and "the began term" in err
+    assert "objectives.G.loss[0]" in err and "the feature_matching term" in err
     assert not (tmp_path / "b.py").exists()
 
 

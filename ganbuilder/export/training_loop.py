@@ -42,11 +42,13 @@ _GAN_LOSSES = {  # gan_loss kind: its critic's and its generator's loss, its rel
 }
 _DISTANCES = {"l1": "F.l1_loss", "cycle": "F.l1_loss", "identity": "F.l1_loss",
               "l2": "F.mse_loss"}
-SUPPORTED = ("adversarial", "gradient_penalty", "r1_penalty", *_DISTANCES)
+SUPPORTED = ("adversarial", "gradient_penalty", "r1_penalty", *_DISTANCES, "classification",
+             "mutual_info", "began", "orthogonal_reg")
 _RESERVED = {"self", "t", "nets", "optimizers", "params", "factor", "group", "base", "alpha",
              "p", "torch", "nn", "F", "math", "d_loss", "g_loss", "sample_latent", "LATENT",
              "BATCH_SIZE", "NETWORKS", "Training", "train", "interpolate_penalty", "r1",
-             "_input_gradient", "pack", "relativistic_loss", "f1", "HistoryPool"}
+             "_input_gradient", "pack", "relativistic_loss", "f1", "HistoryPool", "info_loss",
+             "reconstruction_error", "began_k", "orthogonal_penalty", "_raw_weights"}
 
 
 def _source(fn: Callable, name: str | None = None) -> str:
@@ -70,9 +72,10 @@ class _Names:
         self.taken = set(taken) | _RESERVED
         self.names: dict[str, str] = {}
 
-    def __call__(self, key: str, prefix: str = "") -> str:
+    def __call__(self, key: str, prefix: str = "", basis: str | None = None) -> str:
+        """The name for `key` (the same on every call), made from `basis` or the key."""
         if key not in self.names:
-            name = prefix + "".join(c if c.isalnum() or c == "_" else "_" for c in key)
+            name = prefix + "".join(c if c.isalnum() or c == "_" else "_" for c in basis or key)
             if not name.isidentifier():
                 name = f"x_{name}"
             while name in self.taken or keyword.iskeyword(name):
@@ -178,6 +181,7 @@ class _Loop:
         self.used: dict[str, str] = {}  # copied definitions: name -> source
         self.inputs: list[str] = []  # the data and latent tensors the loop reads
         self.pools: dict[str, int] = {}  # "objective/critic": history size (CycleGAN's pool)
+        self.k_init: dict[str, float] = {}  # "objective/term": BEGAN's first k
 
     def use(self, fn: Callable, name: str | None = None) -> str:
         name = name or fn.__name__
@@ -209,6 +213,23 @@ class _Loop:
         if kind in _DISTANCES:
             pred, target = flow.get(p["pred"], updates), flow.get(p["target"], updates)
             return f"{_DISTANCES[kind]}({pred}, {target})"
+        if kind == "classification":
+            inputs = ", ".join(flow.get(n, updates) for n in _as_list(p["input"]))
+            labels = flow.get(p["labels"], updates)  # integer labels: data or a latent
+            return f"F.cross_entropy(nets[{p['classifier']!r}]({inputs}).flatten(1), {labels})"
+        if kind == "mutual_info":
+            fakes = ", ".join(flow.get(n, updates) for n in _as_list(p["fake"]))
+            codes = ", ".join(f"{flow.get(n, updates)}.flatten(1)"
+                              for n in _as_list(p.get("continuous")))
+            code = flow.get(p["categorical"], updates) if p.get("categorical") else "None"
+            weight = "" if p["continuous_weight"] == 1.0 else f", {p['continuous_weight']!r}"
+            return (f"{self.use(loss_terms.info_loss)}(nets[{p['q']!r}]({fakes}).flatten(1), "
+                    f"{code}, [{codes}]{weight})")
+        if kind == "began":
+            return self.began(flow, term, updates, indent)
+        if kind == "orthogonal_reg":
+            self.use(loss_terms._raw_weights)
+            return f"{self.use(loss_terms.orthogonal_penalty)}(nets[{p['network']!r}])"
         critic = f"nets[{p['critic']!r}]"
         real = flow.get(p["real"], updates)
         self.use(loss_terms._input_gradient)
@@ -254,6 +275,29 @@ class _Loop:
         if relativistic is not None:
             return f"relativistic_loss(f1, {judge(reals)}, {judge(fakes)}, {form!r})"
         return f"{self.use(d_loss, 'd_loss')}({judge(reals)}, {judge(fakes)})"
+
+    def began(self, flow: _Flow, term, updates: frozenset[str], indent: str) -> str:
+        """BEGAN's term; on the autoencoder's side k, kept in `self.k`, moves after the loss
+        has read it, as the term's state moves in the trainer."""
+        p = term.params
+        error = self.use(loss_terms.reconstruction_error)
+        autoencoder = f"nets[{p['autoencoder']!r}]"
+        fake = flow.get(p["fake"], updates)
+        if p["autoencoder"] not in updates:
+            return f"{error}({autoencoder}, {fake})"
+        key = f"{term.objective}/{term.label}"
+        self.k_init[key] = float(p["k_init"])
+        fake_error, real_error, k = (self.names(f"{key}/{n}", basis=n) for n in
+                                     ("fake_error", "real_error", "k"))
+        flow.lines.append(f"{indent}{fake_error} = {error}({autoencoder}, {fake})")
+        real = flow.get(p["real"], updates)
+        update = (f"{self.use(loss_terms.began_k)}({k}, {real_error}, {fake_error}, "
+                  f"{p['gamma']!r}, {p['lambda_k']!r})")
+        flow.lines += [f"{indent}{real_error} = {error}({autoencoder}, {real})",
+                       f"{indent}{k} = self.k[{key!r}]",
+                       f"{indent}with torch.no_grad():",
+                       f"{indent}    self.k[{key!r}] = {update}"]
+        return f"{real_error} - {k} * {fake_error}"
 
     def objective(self, flow: _Flow, name: str, indent: str) -> list[str]:
         cfg = self.spec.tree["objectives"][name]
@@ -393,7 +437,7 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
         "images in [-1, 1]. " + " ".join(notes), 88, initial_indent="    ",
         subsequent_indent="    ")
     text = "\n".join([
-        f"LATENT = {latent!r}" if latent else "",
+        _mapping("LATENT = ", [f"{k!r}: {v!r}" for k, v in latent.items()], "") if latent else "",
         f"BATCH_SIZE = {batch}",
         "",
         "",
@@ -409,6 +453,9 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
            _mapping("self.pools = ", [f"{k!r}: HistoryPool({n}, self.pool_generator)"
                                       for k, n in loop.pools.items()], "        ")]
           if loop.pools else []),
+        *([_mapping("self.k = ", [f"{key!r}: torch.tensor({v!r}, device=self.device)"
+                                  for key, v in loop.k_init.items()], "        ")]
+          if loop.k_init else []),
         "        self.params = {",
         params + "        }",
         "        self.optimizers = {",

@@ -239,25 +239,36 @@ def mutual_info(p: dict, ctx):
     if logits < 0 or (logits == 0) != (p.get("categorical") is None):
         raise ValueError(f"{p['q']} outputs {out.shape[1]} values; mutual_info reads the "
                          "categorical code's logits, then one mean per continuous value")
-    # Reported where Q is trained, once per step, as `adversarial` reports its critic.
-    report = p["q"] in ctx.updates
+    code = ctx.tensor(p["categorical"]) if logits else None
+    loss = info_loss(out, code, list(continuous.values()), p["continuous_weight"])
     metrics: dict = {}
-    loss = out.new_zeros(())
-    if logits:
-        code = ctx.tensor(p["categorical"])
-        loss = loss + F.cross_entropy(out[:, :logits], code)
-        if report:
-            with torch.no_grad():
+    if p["q"] in ctx.updates:  # reported where Q is trained, as `adversarial` reports its critic
+        with torch.no_grad():
+            if code is not None:
                 accuracy = (out[:, :logits].argmax(1) == code).float().mean()
-            metrics[f"acc/{p['q']}/{p['categorical']}"] = accuracy
-    start = logits
-    for name, code in continuous.items():
-        squared = (out[:, start:start + code.shape[1]] - code) ** 2
-        start += code.shape[1]
-        loss = loss + p["continuous_weight"] * 0.5 * squared.sum(1).mean()
-        if report:
-            metrics[f"mse/{p['q']}/{name}"] = squared.detach().mean()
+                metrics[f"acc/{p['q']}/{p['categorical']}"] = accuracy
+            start = logits
+            for name, value in continuous.items():
+                squared = (out[:, start:start + value.shape[1]] - value) ** 2
+                start += value.shape[1]
+                metrics[f"mse/{p['q']}/{name}"] = squared.mean()
     return loss, metrics
+
+
+def info_loss(out, code, continuous: list, weight: float = 1.0):
+    """InfoGAN's loss from Q's output `out` (the categorical code's logits, then one mean per
+    continuous value): cross-entropy against `code` (None: no categorical code) plus `weight`
+    times half the squared error of each continuous code (n, d), summed over its values."""
+    logits = out.shape[1] - sum(c.shape[1] for c in continuous)
+    loss = out.new_zeros(())
+    if code is not None:
+        loss = loss + F.cross_entropy(out[:, :logits], code)
+    start = logits
+    for value in continuous:
+        squared = (out[:, start:start + value.shape[1]] - value) ** 2
+        start += value.shape[1]
+        loss = loss + weight * 0.5 * squared.sum(1).mean()
+    return loss
 
 
 def _began_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:
@@ -300,17 +311,27 @@ def began(p: dict, ctx):
     `began/M` = L(real) + |gamma L(real) - L(fake)|."""
     autoencoder = ctx.network(p["autoencoder"])
     fake = ctx.tensor(p["fake"])
-    fake_error = (autoencoder(fake) - fake).abs().mean()
+    fake_error = reconstruction_error(autoencoder, fake)
     if p["autoencoder"] not in ctx.updates:
         return fake_error, {}
     real = ctx.tensor(p["real"])
-    real_error = (autoencoder(real) - real).abs().mean()
+    real_error = reconstruction_error(autoencoder, real)
     k = ctx.state.setdefault("k", torch.tensor(float(p["k_init"]), device=real.device))
     with torch.no_grad():
+        ctx.state["k"] = began_k(k, real_error, fake_error, p["gamma"], p["lambda_k"])
         balance = p["gamma"] * real_error - fake_error
-        ctx.state["k"] = (k + p["lambda_k"] * balance).clamp(0.0, 1.0)
         metrics = {"began/k": k, "began/M": real_error + balance.abs()}
     return real_error - k * fake_error, metrics
+
+
+def reconstruction_error(autoencoder, x):
+    """BEGAN's L(x): the mean absolute error of the autoencoder's reconstruction of x."""
+    return (autoencoder(x) - x).abs().mean()
+
+
+def began_k(k, real_error, fake_error, gamma: float, lambda_k: float):
+    """k after one step: clip(k + lambda_k (gamma L(real) - L(fake)), 0, 1)."""
+    return (k + lambda_k * (gamma * real_error - fake_error)).clamp(0.0, 1.0)
 
 
 def _raw_weights(net) -> list:
@@ -332,10 +353,14 @@ def orthogonal_reg(p: dict, ctx):
     over the network's conv and linear weights W (one row per output): filters are pushed apart
     without constraining their norms. The gradient is the paper code's, so `weight` is its
     beta (1e-4 on G)."""
-    net = ctx.network(p["network"])
+    return orthogonal_penalty(ctx.network(p["network"])), {}
+
+
+def orthogonal_penalty(net):
+    """0.5 ||W Wᵀ ⊙ (1 - I)||²_F summed over the network's conv and linear weights."""
     device = next(net.parameters(), torch.zeros(())).device
     total = torch.zeros((), device=device)  # a network without conv or linear layers adds 0
     for w in _raw_weights(net):
         gram = w @ w.t()
         total = total + 0.5 * (gram - torch.diag(torch.diagonal(gram))).pow(2).sum()
-    return total, {}
+    return total
