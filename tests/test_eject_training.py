@@ -2,8 +2,9 @@
 
 For every shipped spec (and the options none of them uses: packing, relativistic losses) the
 ejected networks start from the trainer's weights and both sides take the same batches; after
-a few iterations every weight and batch norm statistic agrees. A term the loop cannot write
-(feature matching) is refused with its place in the spec.
+a few iterations every weight and batch norm statistic agrees. What the loop cannot write (a
+relativistic form of a loss that has none, a plugin's term) is refused with its place in the
+spec.
 """
 
 from __future__ import annotations
@@ -45,8 +46,13 @@ class _Batches:
         pass
 
 
-# Options no writable shipped spec uses: PacGAN packing and the relativistic forms.
+FEATURE_MATCHING = ["objectives.G.loss=[{feature_matching: {critic: D, layer: h, real: real, "
+                    "fake: fake}}, {mutual_info: {q: Q, fake: fake, categorical: c}}]",
+                    "networks.D.layers[1]={leaky_relu: 0.2, id: h}", "params.pack=1"]
+# What no shipped spec shows on its own: feature matching, packing in a plain GAN, the
+# relativistic forms.
 VARIANTS = {
+    "feature_matching": ("gan_ring8", FEATURE_MATCHING),
     "pacgan": ("gan", ["objectives.D.loss[0].adversarial.pack=2",
                        "objectives.G.loss[0].adversarial.pack=2"]),
     "ragan": ("dcgan", ["objectives.D.loss[0].adversarial.relativistic=average",
@@ -126,7 +132,7 @@ def test_the_loop_copies_the_schedule_and_clipping_and_is_ruff_clean(tmp_path):
     assert loop.optimizers["G"].param_groups[0]["lr"] == pytest.approx(5e-5 / 3)
 
 
-def test_cli_writes_the_loop_and_refuses_a_term_it_cannot_write(tmp_path, capsys):
+def test_cli_writes_the_loop_and_refuses_what_the_trainer_cannot_run(tmp_path, capsys):
     out = tmp_path / "m.py"
     assert main(["eject", str(ROOT / "specs/gan.yaml"), "--with-training", "--out",
                  str(out)]) == 0
@@ -135,13 +141,13 @@ def test_cli_writes_the_loop_and_refuses_a_term_it_cannot_write(tmp_path, capsys
     nets = module.train(batches, steps=3, log_every=1)
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1].startswith("3 {'D': ") and set(nets) == set(module.NETWORKS)
-    matching = ["--set", "objectives.G.loss=[{feature_matching: {critic: D, layer: h, real: "
-                "real, fake: fake}}, {mutual_info: {q: Q, fake: fake, categorical: c}}]",
-                "--set", "networks.D.layers[1]={leaky_relu: 0.2, id: h}", "--set", "params.pack=1"]
-    assert main(["eject", str(ROOT / "specs/gan_ring8.yaml"), *matching, "--with-training",
+    relativistic_wgan = ["--set", "gan_loss=wgan",
+                         "--set", "objectives.D.loss[0].adversarial.relativistic=average"]
+    assert main(["eject", str(ROOT / "specs/dcgan.yaml"), *relativistic_wgan, "--with-training",
                  "--out", str(tmp_path / "b.py")]) == 2
     err = capsys.readouterr().err
-    assert "objectives.G.loss[0]" in err and "the feature_matching term" in err
+    assert "dcgan.yaml:" in err and "objectives.D.loss[0]" in err
+    assert "cannot write a relativistic wgan loss" in err
     assert not (tmp_path / "b.py").exists()
 
 

@@ -18,10 +18,11 @@ import re
 import textwrap
 from collections.abc import Callable
 
+from ganbuilder.compile.network import GraphNetwork, build_network
 from ganbuilder.data.latent import sample_latent
 from ganbuilder.data.registry import with_defaults
 from ganbuilder.errors import UserError
-from ganbuilder.losses import critic_inputs
+from ganbuilder.losses import critic_inputs, feature_matching
 from ganbuilder.losses import gan as gan_losses
 from ganbuilder.losses import terms as loss_terms
 from ganbuilder.losses.pool import HistoryPool
@@ -43,12 +44,13 @@ _GAN_LOSSES = {  # gan_loss kind: its critic's and its generator's loss, its rel
 _DISTANCES = {"l1": "F.l1_loss", "cycle": "F.l1_loss", "identity": "F.l1_loss",
               "l2": "F.mse_loss"}
 SUPPORTED = ("adversarial", "gradient_penalty", "r1_penalty", *_DISTANCES, "classification",
-             "mutual_info", "began", "orthogonal_reg")
+             "mutual_info", "began", "orthogonal_reg", "feature_matching")
 _RESERVED = {"self", "t", "nets", "optimizers", "params", "factor", "group", "base", "alpha",
              "p", "torch", "nn", "F", "math", "d_loss", "g_loss", "sample_latent", "LATENT",
              "BATCH_SIZE", "NETWORKS", "Training", "train", "interpolate_penalty", "r1",
              "_input_gradient", "pack", "relativistic_loss", "f1", "HistoryPool", "info_loss",
-             "reconstruction_error", "began_k", "orthogonal_penalty", "_raw_weights"}
+             "reconstruction_error", "began_k", "orthogonal_penalty", "_raw_weights",
+             "hooked_output", "feature_distance"}
 
 
 def _source(fn: Callable, name: str | None = None) -> str:
@@ -227,6 +229,8 @@ class _Loop:
                     f"{code}, [{codes}]{weight})")
         if kind == "began":
             return self.began(flow, term, updates, indent)
+        if kind == "feature_matching":
+            return self.feature_matching(flow, p, updates, indent)
         if kind == "orthogonal_reg":
             self.use(loss_terms._raw_weights)
             return f"{self.use(loss_terms.orthogonal_penalty)}(nets[{p['network']!r}])"
@@ -275,6 +279,23 @@ class _Loop:
         if relativistic is not None:
             return f"relativistic_loss(f1, {judge(reals)}, {judge(fakes)}, {form!r})"
         return f"{self.use(d_loss, 'd_loss')}({judge(reals)}, {judge(fakes)})"
+
+    def feature_matching(self, flow: _Flow, p: dict, updates: frozenset[str],
+                         indent: str) -> str:
+        """Feature matching on the critic's layer `p['layer']`, written as the module at its
+        place in the ejected class: the class's own item, or its `layers` list's."""
+        plan = self.spec.analysis.networks[p["critic"]]
+        index = next(k for k, layer in enumerate(plan.layers) if layer.slot == p["layer"])
+        critic = f"nets[{p['critic']!r}]"
+        graph = isinstance(build_network(plan), GraphNetwork)
+        layer = f"{critic}.layers[{index}]" if graph else f"{critic}[{index}]"
+        hooked = self.use(feature_matching.hooked_output)
+        reals = ", ".join(flow.get(n, updates) for n in _as_list(p["real"]))
+        features = self.names(f"{p['critic']}/{p['layer']}/real", basis="real_features")
+        flow.lines.append(f"{indent}{features} = {hooked}({critic}, {layer}, [{reals}])")
+        fakes = ", ".join(flow.get(n, updates) for n in _as_list(p["fake"]))
+        return (f"{self.use(feature_matching.feature_distance)}({features}, "
+                f"{hooked}({critic}, {layer}, [{fakes}]))")
 
     def began(self, flow: _Flow, term, updates: frozenset[str], indent: str) -> str:
         """BEGAN's term; on the autoencoder's side k, kept in `self.k`, moves after the loss

@@ -8,21 +8,30 @@ from ganbuilder.losses.registry import loss_term
 
 def layer_output(network, layer_id: str, inputs: list):
     """What the network's top-level layer `layer_id` outputs on `inputs`. Compiled networks
-    carry `layer_ids` (id -> position in their layer list); the output is copied as it is
-    produced, because an in-place activation after the layer would overwrite it."""
+    carry `layer_ids` (id -> position in their layer list)."""
     ids = getattr(network, "layer_ids", {})
     if layer_id not in ids:
         raise ValueError(f"the network has no layer with id '{layer_id}' "
                          f"(its ids: {', '.join(ids) or 'none'})")
     layers = network.layers if hasattr(network, "wiring") else network
+    return hooked_output(network, layers[ids[layer_id]], inputs)
+
+
+def hooked_output(network, layer, inputs: list):
+    """What `layer`, a module of `network`, outputs when the network runs on `inputs`; copied
+    as it is produced, because an in-place activation after the layer would overwrite it."""
     captured = []
-    handle = layers[ids[layer_id]].register_forward_hook(
-        lambda module, args, out: captured.append(out.clone()))
+    handle = layer.register_forward_hook(lambda module, args, out: captured.append(out.clone()))
     try:
         network(*inputs)
     finally:
         handle.remove()
     return captured[0]
+
+
+def feature_distance(real, fake):
+    """||E f(real) - E f(fake)||² over the batch, averaged over the features."""
+    return (real.flatten(1).mean(0) - fake.flatten(1).mean(0)).pow(2).mean()
 
 
 @loss_term(
@@ -47,4 +56,4 @@ def feature_matching(p: dict, ctx):
     critic = ctx.network(p["critic"])
     real = layer_output(critic, p["layer"], [ctx.tensor(n) for n in as_list(p["real"])])
     fake = layer_output(critic, p["layer"], [ctx.tensor(n) for n in as_list(p["fake"])])
-    return (real.flatten(1).mean(0) - fake.flatten(1).mean(0)).pow(2).mean(), {}
+    return feature_distance(real, fake), {}
