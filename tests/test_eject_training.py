@@ -162,3 +162,17 @@ def test_every_written_loop_is_ruff_clean(tmp_path):
                              str(ROOT / "pyproject.toml"), *map(str, paths)],
                             capture_output=True, text=True)
     assert len(paths) >= 12 and result.returncode == 0, result.stdout
+
+
+def test_a_term_the_loop_cannot_write_is_named_with_its_place(monkeypatch):
+    from ganbuilder.export import training_loop
+
+    # As a plugin's term would be: registered, but unknown to the writer.
+    monkeypatch.setattr(training_loop, "SUPPORTED", tuple(
+        k for k in training_loop.SUPPORTED if k != "l1"))
+    spec = load_spec(ROOT / "specs/pix2pix.yaml", SMALL["pix2pix"])
+    with pytest.raises(UserError) as err:
+        eject_source(spec, with_training=True)
+    message = str(err.value)
+    assert "pix2pix.yaml:" in message and "objectives.G.loss[1]" in message
+    assert "cannot write the l1 term" in message
