@@ -2,7 +2,8 @@
 
 For every shipped spec (and the options none of them uses: packing, relativistic losses) the
 ejected networks start from the trainer's weights and both sides take the same batches; after
-a few iterations every weight and batch norm statistic agrees. What the loop cannot write (a
+a few iterations every weight, batch norm statistic and averaged weight (`training.ema`)
+agrees. What the loop cannot write (a
 relativistic form of a loss that has none, a plugin's term) is refused with its place in the
 spec.
 """
@@ -104,6 +105,10 @@ def test_the_ejected_loop_trains_as_the_trainer_does(case, file, overrides, tmp_
         for key, value in net.state_dict().items():
             torch.testing.assert_close(value, ours[key], rtol=1e-5, atol=1e-6,
                                        msg=f"{case}: {name}.{key}")
+        if trainer.ema is not None and name in trainer.ema.shadow:  # training.ema's average
+            for key, value in loop.average[name].items():
+                torch.testing.assert_close(value, trainer.ema.shadow[name][key], rtol=1e-5,
+                                           atol=1e-6, msg=f"{case}: average of {name}.{key}")
         changed = any(not torch.equal(a, b) for a, b in zip(
             net.state_dict().values(), module.NETWORKS[name]().state_dict().values(),
             strict=True))

@@ -33,6 +33,7 @@ from ganbuilder.registry import fill_defaults
 from ganbuilder.spec import Spec
 from ganbuilder.spec.expr import Call
 from ganbuilder.spec.paths import format_path
+from ganbuilder.train.ema import fold_weights
 
 _GAN_LOSSES = {  # gan_loss kind: its critic's and its generator's loss, its relativistic f1
     "bce": (gan_losses.bce_d_loss, gan_losses.bce_g_loss, gan_losses.bce_relativistic),
@@ -50,7 +51,7 @@ _RESERVED = {"self", "t", "nets", "optimizers", "params", "factor", "group", "ba
              "BATCH_SIZE", "NETWORKS", "Training", "train", "interpolate_penalty", "r1",
              "_input_gradient", "pack", "relativistic_loss", "f1", "HistoryPool", "info_loss",
              "reconstruction_error", "began_k", "orthogonal_penalty", "_raw_weights",
-             "hooked_output", "feature_distance"}
+             "hooked_output", "feature_distance", "fold_weights", "name", "shadow"}
 
 
 def _source(fn: Callable, name: str | None = None) -> str:
@@ -430,9 +431,20 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
     data = [n for n in loop.inputs if n not in latent]
     shapes = ", ".join(f"{n!r} {(batch, *spec.analysis.tensor_shapes[n])}" for n in data)
     notes = []
-    if spec.training.get("ema"):
-        notes.append("training.ema (an average of the weights for sampling) is not written "
-                     "out: the loop trains the live weights.")
+    ema = spec.training.get("ema")
+    average: list[str] = []
+    if ema:
+        fold = loop.use(fold_weights)
+        decay, start = float(ema.get("decay", 0.999)), int(ema.get("start", 0))
+        notes.append(f"`average` holds the average of {', '.join(ema['networks'])}'s weights "
+                     "(training.ema), to sample with: net.load_state_dict(training.average"
+                     "[name]); its batch norm statistics are the live network's, which "
+                     "ganbuilder measures anew for the average before it samples.")
+        average = [_mapping("self.average = ", [
+            f"{n!r}: {{k: v.detach().clone() for k, v in nets[{n!r}].state_dict().items()}}"
+            for n in ema["networks"]], "        ")]
+        body[-1:-1] = ["        for name, shadow in self.average.items():",
+                       f"            {fold}(shadow, nets[name], self.step, {decay!r}, {start!r})"]
     if spec.training.get("precision", "fp32") != "fp32":
         notes.append(f"training.precision {spec.training['precision']} is not written out: "
                      "the loop runs in float32.")
@@ -483,6 +495,7 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
         *optimizers,
         "        }",
         *factor,
+        *average,
         "",
         "    def draw(self) -> dict:",
         "        batch = {k: v.to(self.device) for k, v in next(self.batches).items()}",

@@ -12,6 +12,18 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ganbuilder.compile.model import GAN, TensorCache
 
 
+def fold_weights(shadow: dict, net, step: int, decay: float, start: int = 0) -> None:
+    """Fold `net`'s weights after `step` into `shadow`, the average of its state dict:
+    parameters with `decay` (copied outright until `start`), buffers copied."""
+    weight = 1.0 if step <= start else 1.0 - decay
+    with torch.no_grad():
+        params = dict(net.named_parameters())
+        averaged = [shadow[k] for k in params]
+        torch._foreach_lerp_(averaged, [p.detach() for p in params.values()], weight)
+        for key, buffer in net.named_buffers():
+            shadow[key].copy_(buffer)
+
+
 class WeightAverage:
     """Shadow copies of the `networks` named in `training.ema`, updated after every step.
 
@@ -28,17 +40,10 @@ class WeightAverage:
         self.shadow = {n: {k: v.detach().clone() for k, v in gan.nets[n].state_dict().items()}
                        for n in self.names}
 
-    @torch.no_grad()
     def update(self, gan: GAN, step: int) -> None:
         """Fold the weights after `step` into the average."""
-        weight = 1.0 if step <= self.start else 1.0 - self.decay
         for name in self.names:
-            shadow = self.shadow[name]
-            params = dict(gan.nets[name].named_parameters())
-            averaged = [shadow[k] for k in params]
-            torch._foreach_lerp_(averaged, [p.detach() for p in params.values()], weight)
-            for key, buffer in gan.nets[name].named_buffers():
-                shadow[key].copy_(buffer)
+            fold_weights(self.shadow[name], gan.nets[name], step, self.decay, self.start)
 
     def batch_norms(self, gan: GAN) -> list[_BatchNorm]:
         """The averaged networks' batch norm layers that keep running statistics."""
