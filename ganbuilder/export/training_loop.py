@@ -12,6 +12,8 @@ definitions, so the file cannot drift from what ganbuilder trains.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import inspect
 import keyword
 import re
@@ -23,9 +25,9 @@ from ganbuilder.data.latent import sample_latent
 from ganbuilder.data.registry import with_defaults
 from ganbuilder.errors import UserError
 from ganbuilder.losses import critic_inputs, feature_matching
-from ganbuilder.losses import gan as gan_losses
 from ganbuilder.losses import terms as loss_terms
 from ganbuilder.losses.pool import HistoryPool
+from ganbuilder.losses.registry import GAN_LOSSES
 from ganbuilder.optim._section import one_key
 from ganbuilder.optim.optimizers import OPTIMIZERS
 from ganbuilder.optim.schedules import SCHEDULES
@@ -35,13 +37,6 @@ from ganbuilder.spec.expr import Call
 from ganbuilder.spec.paths import format_path
 from ganbuilder.train.ema import fold_weights
 
-_GAN_LOSSES = {  # gan_loss kind: its critic's and its generator's loss, its relativistic f1
-    "bce": (gan_losses.bce_d_loss, gan_losses.bce_g_loss, gan_losses.bce_relativistic),
-    "minimax": (gan_losses.bce_d_loss, gan_losses.minimax_g_loss, None),
-    "lsgan": (gan_losses.lsgan_d_loss, gan_losses.lsgan_g_loss, gan_losses.lsgan_relativistic),
-    "wgan": (gan_losses.wgan_d_loss, gan_losses.wgan_g_loss, None),
-    "hinge": (gan_losses.hinge_d_loss, gan_losses.wgan_g_loss, gan_losses.hinge_relativistic),
-}
 _DISTANCES = {"l1": "F.l1_loss", "cycle": "F.l1_loss", "identity": "F.l1_loss",
               "l2": "F.mse_loss"}
 SUPPORTED = ("adversarial", "gradient_penalty", "r1_penalty", *_DISTANCES, "classification",
@@ -51,7 +46,8 @@ _RESERVED = {"self", "t", "nets", "optimizers", "params", "factor", "group", "ba
              "BATCH_SIZE", "NETWORKS", "Training", "train", "interpolate_penalty", "r1",
              "_input_gradient", "pack", "relativistic_loss", "f1", "HistoryPool", "info_loss",
              "reconstruction_error", "began_k", "orthogonal_penalty", "_raw_weights",
-             "hooked_output", "feature_distance", "fold_weights", "name", "shadow"}
+             "hooked_output", "feature_distance", "fold_weights", "name", "shadow",
+             *dir(builtins)}  # the file calls len, range, zip: no tensor may hide them
 
 
 def _source(fn: Callable, name: str | None = None) -> str:
@@ -151,9 +147,6 @@ class _Flow:
             self.through[name] = frozenset()
         self.handed_out.clear()
 
-    def state(self) -> tuple:
-        return (frozenset(self.known), tuple(sorted(self.through.items())))
-
 
 def _mapping(head: str, items: list[str], indent: str) -> str:
     """`head{a, b}` on one line when it fits the file's width, else one item per line."""
@@ -162,6 +155,12 @@ def _mapping(head: str, items: list[str], indent: str) -> str:
         return line
     body = "".join(f"{indent}    {item},\n" for item in items)
     return f"{indent}{head}{{\n{body}{indent}}}"
+
+
+def _operand(expr: str) -> str:
+    """`expr` as the right operand of `*`: parenthesised when it is a sum or difference."""
+    node = ast.parse(expr, mode="eval").body
+    return f"({expr})" if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.BoolOp)) else expr
 
 
 def _as_list(value) -> list[str]:
@@ -200,10 +199,13 @@ class _Loop:
                 kind, p = term.definition.name, term.params
                 if kind not in SUPPORTED:
                     raise _refuse(spec, path, f"the {kind} term")
-                if kind == "adversarial" and spec.gan_loss not in _GAN_LOSSES:
-                    raise _refuse(spec, "gan_loss", f"gan_loss {spec.gan_loss}")
+                gan = GAN_LOSSES.get(spec.gan_loss)
+                if kind == "adversarial" and "<lambda>" in (gan.d_loss.__name__,
+                                                            gan.g_loss.__name__):
+                    raise _refuse(spec, "gan_loss", f"gan_loss {spec.gan_loss}, whose losses "
+                                  "are lambdas")
                 if kind == "adversarial" and p["relativistic"] != "none" and (
-                        _GAN_LOSSES[spec.gan_loss][2] is None):
+                        gan.relativistic is None):
                     raise _refuse(spec, path, f"a relativistic {spec.gan_loss} loss")
 
     # -- one objective's step ------------------------------------------------------------------
@@ -250,7 +252,7 @@ class _Loop:
     def adversarial(self, flow: _Flow, objective: str, p: dict, updates: frozenset[str],
                     indent: str) -> str:
         """The adversarial term, in the order its code fetches tensors and calls the critic."""
-        d_loss, g_loss, f1 = _GAN_LOSSES[self.spec.gan_loss]
+        gan = GAN_LOSSES.get(self.spec.gan_loss)
         form, m = p["relativistic"], p["pack"]
         critic = f"nets[{p['critic']!r}]"
 
@@ -260,26 +262,28 @@ class _Loop:
             return f"{critic}(*{self.use(critic_inputs.pack)}([{', '.join(tensors)}], {m}))"
 
         fakes = [flow.get(n, updates) for n in _as_list(p["fake"])]
-        relativistic = (self.use(critic_inputs.relativistic_loss), self.use(f1, "f1")) if (
-            form != "none") else None
+        if form != "none":
+            relativistic = (f"{self.use(critic_inputs.relativistic_loss)}"
+                            f"({self.use(gan.relativistic, 'f1')}")
         if p["critic"] not in updates:
-            if relativistic is None:
-                return f"{self.use(g_loss, 'g_loss')}({judge(fakes)})"
-            score = self.names(f"{p['critic']}_fake_score")
+            if form == "none":
+                return f"{self.use(gan.g_loss, 'g_loss')}({judge(fakes)})"
+            # The generator's side scores its fakes before it reads the real samples.
+            score = self.names(f"score:{objective}:{p['critic']}", basis="fake_score")
             flow.lines.append(f"{indent}{score} = {judge(fakes)}")
             reals = [flow.get(n, updates) for n in _as_list(p["real"])]
-            return f"relativistic_loss(f1, {score}, {judge(reals)}, {form!r})"
+            return f"{relativistic}, {score}, {judge(reals)}, {form!r})"
         if p["history"]:
             self.use(HistoryPool)
             key = f"{objective}/{p['critic']}"
             self.pools[key] = p["history"]
-            pooled = self.names(f"pooled_{key}")
+            pooled = self.names(f"pool:{key}", basis=f"pooled_{p['critic']}")
             flow.lines.append(f"{indent}{pooled} = self.pools[{key!r}].query({fakes[0]})")
             fakes[0] = pooled
         reals = [flow.get(n, updates) for n in _as_list(p["real"])]
-        if relativistic is not None:
-            return f"relativistic_loss(f1, {judge(reals)}, {judge(fakes)}, {form!r})"
-        return f"{self.use(d_loss, 'd_loss')}({judge(reals)}, {judge(fakes)})"
+        if form != "none":
+            return f"{relativistic}, {judge(reals)}, {judge(fakes)}, {form!r})"
+        return f"{self.use(gan.d_loss, 'd_loss')}({judge(reals)}, {judge(fakes)})"
 
     def feature_matching(self, flow: _Flow, p: dict, updates: frozenset[str],
                          indent: str) -> str:
@@ -321,13 +325,13 @@ class _Loop:
                        f"{indent}    self.k[{key!r}] = {update}"]
         return f"{real_error} - {k} * {fake_error}"
 
-    def objective(self, flow: _Flow, name: str, indent: str) -> list[str]:
+    def objective(self, flow: _Flow, name: str, indent: str) -> None:
         cfg = self.spec.tree["objectives"][name]
         updates = frozenset(cfg["updates"])
         lines = flow.lines
-        start = len(lines)
-        values = []
-        for term in self.spec.analysis.objective_terms(name):
+        terms = self.spec.analysis.objective_terms(name)
+        values: list[str] = []
+        for term in terms:
             before = len(lines)
             value = self.term(flow, term, updates, indent)
             if values and len(lines) > before:
@@ -335,14 +339,14 @@ class _Loop:
                 # before that in the trainer, so their values are taken here, in order.
                 for k, earlier in enumerate(values):
                     if not earlier.isidentifier():
-                        var = self.names(f"{name}_term{k}")
+                        var = self.names(f"term:{name}:{k}", basis=terms[k].label)
                         lines.insert(before, f"{indent}{var} = {earlier}")
                         before += 1
                         values[k] = var
             values.append(value)
-        weights = [t.weight for t in self.spec.analysis.objective_terms(name)]
-        values = [v if w == 1 else f"{w!r} * {v}" for v, w in zip(values, weights, strict=True)]
-        loss = self.names(name, "loss_")
+        values = [v if t.weight == 1 else f"{t.weight!r} * {_operand(v)}"
+                  for v, t in zip(values, terms, strict=True)]
+        loss = self.names(f"loss:{name}", basis=f"loss_{name}")
         total = " + ".join(values)
         lines.append(f"{indent}{loss} = {total}" if len(indent + loss + total) < 96 else
                      f"{indent}{loss} = (\n{indent}    " + f"\n{indent}    + ".join(values)
@@ -355,15 +359,14 @@ class _Loop:
             lines += [f"{indent}with torch.no_grad():", f"{indent}    for p in params[{name!r}]:",
                       f"{indent}        p.clamp_({-c!r}, {c!r})"]
         flow.consumed(updates)
-        return lines[start:]
 
     def step_body(self) -> list[str]:
         """train_step's body: the draw, then every objective in order."""
         lines: list[str] = []
         indent = " " * 8
         flow = _Flow(self.spec, self.names, lines, indent)
-        draws: list[tuple[int, _Flow]] = [(0, flow)]  # (line where a draw's unpacking goes)
-        losses = []
+        # Per draw: where its unpacking goes, at which indent, and the flow that reads it.
+        draws: list[tuple[int, str, _Flow]] = [(0, indent, flow)]
         for name in self.spec.objective_order:
             repeat = self.spec.tree["objectives"][name].get("repeat", 1)
             updates = ", ".join(self.spec.tree["objectives"][name]["updates"])
@@ -376,18 +379,18 @@ class _Loop:
                 lines.append(f"{indent}for _ in range(1, {repeat}):")
                 flow = _Flow(self.spec, self.names, lines, indent + "    ")
                 lines.append(f"{indent}    t = self.draw()")
-                draws.append((len(lines), flow))
+                draws.append((len(lines), indent + "    ", flow))
                 self.objective(flow, name, indent + "    ")
-            losses.append(name)
-        for at, drawn in reversed(draws):
+                flow.indent = indent  # later objectives read the last draw, after the loop
+        for at, pad, drawn in reversed(draws):
             self.inputs += [n for n in drawn.inputs if n not in self.inputs]
             if drawn.inputs:
-                pad = drawn.indent
                 names = ", ".join(self.names(n) for n in drawn.inputs)
                 values = ", ".join(f"t[{n!r}]" for n in drawn.inputs)
                 lines.insert(at, f"{pad}{names} = {values}")
         lines.insert(0, f"{indent}t = self.draw()")
-        returned = [f"{n!r}: {self.names(n, 'loss_')}.detach()" for n in losses]
+        returned = [f"{n!r}: {self.names(f'loss:{n}')}.detach()"
+                    for n in self.spec.objective_order]
         lines += [f"{indent}self.step += 1", _mapping("return ", returned, indent)]
         return lines
 
@@ -464,11 +467,13 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
     params = "".join(
         f"            {n!r}: [p for net in {sorted(spec.tree['objectives'][n]['updates'])!r} "
         "for p in nets[net].parameters()],\n" for n in spec.objective_order)
+    images = any(len(spec.analysis.tensor_shapes[n]) == 3 for n in data)
     doc = textwrap.fill(
         f"One training iteration of spec {spec.name!r} at a time, as ganbuilder's trainer runs "
-        f"it. `batches` yields dicts of data tensors on any device: {shapes or 'none'}, "
-        "images in [-1, 1]. " + " ".join(notes), 88, initial_indent="    ",
-        subsequent_indent="    ")
+        "it, on `nets` (already on `device`). `batches` is an endless iterator (the trainer "
+        "cycles its data) of full batches, dicts of data tensors on any device: "
+        f"{shapes or 'none'}{', images in [-1, 1]' if images else ''}. "
+        + " ".join(notes), 88, initial_indent="    ", subsequent_indent="    ")
     text = "\n".join([
         _mapping("LATENT = ", [f"{k!r}: {v!r}" for k, v in latent.items()], "") if latent else "",
         f"BATCH_SIZE = {batch}",
@@ -502,7 +507,7 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
         draw,
         "",
         "    def train_step(self) -> dict:",
-        '        """One iteration; the loss of each objective."""',
+        '        """One iteration; each objective\'s loss (a repeated one\'s last)."""',
         "        nets, optimizers, params = self.nets, self.optimizers, self.params",
         *body,
         "",
