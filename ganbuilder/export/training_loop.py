@@ -108,7 +108,7 @@ class _Flow:
             through: set[str] = set()
             parts: set[str] = set()
             expr = self._eval(self.analysis.forward[name], updates, through, parts)
-            self.lines.append(f"{self.indent}{self.names(name)} = {expr}")
+            self.lines.append(_assign(self.indent, self.names(name), expr))
             self.known.add(name)
             self.through[name], self.parts[name] = frozenset(through), frozenset(parts)
         if not wanted:  # (a tensor no network produced has no graph to cut)
@@ -155,6 +155,16 @@ def _mapping(head: str, items: list[str], indent: str) -> str:
         return line
     body = "".join(f"{indent}    {item},\n" for item in items)
     return f"{indent}{head}{{\n{body}{indent}}}"
+
+
+def _assign(indent: str, target: str, expr: str) -> str:
+    """`target = expr` at `indent`; past the file's width, a call's arguments go on the next
+    line (one statement still, so the order of evaluation is the same)."""
+    line = f"{indent}{target} = {expr}"
+    if len(line) <= 100 or "(" not in expr or not expr.endswith(")"):
+        return line
+    head, args = expr.split("(", 1)
+    return f"{indent}{target} = {head}(\n{indent}    {args[:-1]}\n{indent})"
 
 
 def _operand(expr: str) -> str:
@@ -224,12 +234,13 @@ class _Loop:
             return f"F.cross_entropy(nets[{p['classifier']!r}]({inputs}).flatten(1), {labels})"
         if kind == "mutual_info":
             fakes = ", ".join(flow.get(n, updates) for n in _as_list(p["fake"]))
+            out = self.names(f"q:{term.objective}:{p['q']}", basis=f"{p['q']}_out")
+            flow.lines.append(_assign(indent, out, f"nets[{p['q']!r}]({fakes}).flatten(1)"))
             codes = ", ".join(f"{flow.get(n, updates)}.flatten(1)"
                               for n in _as_list(p.get("continuous")))
             code = flow.get(p["categorical"], updates) if p.get("categorical") else "None"
             weight = "" if p["continuous_weight"] == 1.0 else f", {p['continuous_weight']!r}"
-            return (f"{self.use(loss_terms.info_loss)}(nets[{p['q']!r}]({fakes}).flatten(1), "
-                    f"{code}, [{codes}]{weight})")
+            return f"{self.use(loss_terms.info_loss)}({out}, {code}, [{codes}]{weight})"
         if kind == "began":
             return self.began(flow, term, updates, indent)
         if kind == "feature_matching":
@@ -270,7 +281,7 @@ class _Loop:
                 return f"{self.use(gan.g_loss, 'g_loss')}({judge(fakes)})"
             # The generator's side scores its fakes before it reads the real samples.
             score = self.names(f"score:{objective}:{p['critic']}", basis="fake_score")
-            flow.lines.append(f"{indent}{score} = {judge(fakes)}")
+            flow.lines.append(_assign(indent, score, judge(fakes)))
             reals = [flow.get(n, updates) for n in _as_list(p["real"])]
             return f"{relativistic}, {score}, {judge(reals)}, {form!r})"
         if p["history"]:
@@ -278,7 +289,7 @@ class _Loop:
             key = f"{objective}/{p['critic']}"
             self.pools[key] = p["history"]
             pooled = self.names(f"pool:{key}", basis=f"pooled_{p['critic']}")
-            flow.lines.append(f"{indent}{pooled} = self.pools[{key!r}].query({fakes[0]})")
+            flow.lines.append(_assign(indent, pooled, f"self.pools[{key!r}].query({fakes[0]})"))
             fakes[0] = pooled
         reals = [flow.get(n, updates) for n in _as_list(p["real"])]
         if form != "none":
@@ -297,7 +308,7 @@ class _Loop:
         hooked = self.use(feature_matching.hooked_output)
         reals = ", ".join(flow.get(n, updates) for n in _as_list(p["real"]))
         features = self.names(f"{p['critic']}/{p['layer']}/real", basis="real_features")
-        flow.lines.append(f"{indent}{features} = {hooked}({critic}, {layer}, [{reals}])")
+        flow.lines.append(_assign(indent, features, f"{hooked}({critic}, {layer}, [{reals}])"))
         fakes = ", ".join(flow.get(n, updates) for n in _as_list(p["fake"]))
         return (f"{self.use(feature_matching.feature_distance)}({features}, "
                 f"{hooked}({critic}, {layer}, [{fakes}]))")
@@ -315,7 +326,7 @@ class _Loop:
         self.k_init[key] = float(p["k_init"])
         fake_error, real_error, k = (self.names(f"{key}/{n}", basis=n) for n in
                                      ("fake_error", "real_error", "k"))
-        flow.lines.append(f"{indent}{fake_error} = {error}({autoencoder}, {fake})")
+        flow.lines.append(_assign(indent, fake_error, f"{error}({autoencoder}, {fake})"))
         real = flow.get(p["real"], updates)
         update = (f"{self.use(loss_terms.began_k)}({k}, {real_error}, {fake_error}, "
                   f"{p['gamma']!r}, {p['lambda_k']!r})")
@@ -340,7 +351,7 @@ class _Loop:
                 for k, earlier in enumerate(values):
                     if not earlier.isidentifier():
                         var = self.names(f"term:{name}:{k}", basis=terms[k].label)
-                        lines.insert(before, f"{indent}{var} = {earlier}")
+                        lines.insert(before, _assign(indent, var, earlier))
                         before += 1
                         values[k] = var
             values.append(value)
@@ -459,7 +470,7 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
         factor = [f"        self.lr_factor = {name}({opts!r}, steps)",
                   "        self.base_lrs = {name: [g['lr'] for g in opt.param_groups]",
                   "                         for name, opt in self.optimizers.items()}"]
-        body[1:1] = ["        factor = self.lr_factor(self.step)",
+        body[0:0] = ["        factor = self.lr_factor(self.step)",
                      "        for name, opt in self.optimizers.items():",
                      "            for group, base in zip(opt.param_groups, self.base_lrs[name],"
                      " strict=True):",
