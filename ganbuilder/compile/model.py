@@ -77,13 +77,20 @@ class TensorCache:
     def consumed(self, updates: frozenset[str]) -> None:
         """After an objective's backward: graphs it ran through are freed, and graphs through
         `updates` are stale; either way only detached uses remain."""
-        spent, todo = set(), list(self.handed_out)
-        while todo:
-            name = todo.pop()
-            if name not in spent:
-                spent.add(name)
-                todo += self.parts.get(name, ())
-        spent |= {name for name, nets in self.through.items() if nets & updates}
-        for name in spent:
+        for name in spent_graphs(self.handed_out, self.parts, self.through, updates):
             self.through[name] = frozenset()
         self.handed_out.clear()
+
+
+def spent_graphs(handed_out: set[str], parts: dict[str, frozenset[str]],
+                 through: dict[str, frozenset[str]], updates: frozenset[str]) -> set[str]:
+    """The entries whose graphs an objective's backward leaves unusable: those it was handed
+    with a graph and the entries inside them (freed), and those running through a network it
+    updated (stale)."""
+    spent, todo = set(), list(handed_out)
+    while todo:
+        name = todo.pop()
+        if name not in spent:
+            spent.add(name)
+            todo += parts.get(name, ())
+    return spent | {name for name, nets in through.items() if nets & updates}

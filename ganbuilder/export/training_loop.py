@@ -20,6 +20,7 @@ import re
 import textwrap
 from collections.abc import Callable
 
+from ganbuilder.compile.model import spent_graphs
 from ganbuilder.compile.network import GraphNetwork, build_network
 from ganbuilder.data.latent import sample_latent
 from ganbuilder.data.registry import with_defaults
@@ -136,14 +137,7 @@ class _Flow:
         return f"nets[{expr.fn!r}]({', '.join(args)})"
 
     def consumed(self, updates: frozenset[str]) -> None:
-        spent, todo = set(), list(self.handed_out)
-        while todo:
-            name = todo.pop()
-            if name not in spent:
-                spent.add(name)
-                todo += self.parts.get(name, ())
-        spent |= {name for name, nets in self.through.items() if nets & updates}
-        for name in spent:
+        for name in spent_graphs(self.handed_out, self.parts, self.through, updates):
             self.through[name] = frozenset()
         self.handed_out.clear()
 
