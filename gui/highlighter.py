@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
-from ganbuilder.design.syntax import highlight
+from ganbuilder.design.syntax import NO_BLOCK, highlight_in
 
 
 def _fmt(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
@@ -37,5 +37,8 @@ class YamlHighlighter(QSyntaxHighlighter):
         super().__init__(document)
 
     def highlightBlock(self, text: str) -> None:
-        for start, length, kind in highlight(text):
+        state = self.previousBlockState()  # -1 (Qt's "none") is NO_BLOCK
+        spans, state = highlight_in(text, NO_BLOCK if state < 0 else state)
+        for start, length, kind in spans:
             self.setFormat(start, length, FORMATS[kind])
+        self.setCurrentBlockState(state)

@@ -253,6 +253,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Save &as…", QKeySequence.StandardKey.SaveAs, self.save_as)
         file_menu.addSeparator()
         self._action(file_menu, "Compare r&un folder…", QKeySequence(), self._open_run_dialog)
+        self._action(file_menu, "Export as &PyTorch code…", QKeySequence(), self.export_code)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
@@ -398,6 +399,33 @@ class MainWindow(QMainWindow):
         if not name:
             return False
         return self._write(Path(name))
+
+    def export_code(self) -> bool:
+        """The spec's networks and training loop as plain PyTorch source, as `ganbuilder eject
+        --with-training` writes them; never over the spec itself."""
+        if self.spec is None:
+            QMessageBox.information(self, "Export as PyTorch code",
+                                    "The spec has problems: fix them first (see Problems).")
+            return False
+        folder = self.path.parent if self.path else Path.cwd()
+        name, _ = QFileDialog.getSaveFileName(self, "Export as PyTorch code",
+                                              str(folder / f"{self.spec.name}_model.py"),
+                                              "Python (*.py)")
+        if not name:
+            return False
+        out = Path(name)
+        from ganbuilder.export import eject_source  # torch: only when asked for
+
+        try:
+            inputs = self.spec.source_files() | ({self.path.resolve()} if self.path else set())
+            if out.resolve() in inputs:
+                raise UserError(f"{out} is the spec or one it extends: choose another file")
+            out.write_text(eject_source(self.spec, with_training=True), encoding="utf-8")
+        except (UserError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot export", str(exc))
+            return False
+        self.statusBar().showMessage(f"wrote {out}: the networks and their training loop", 8000)
+        return True
 
     def _write(self, path: Path) -> bool:
         text = self.editor.toPlainText()

@@ -46,3 +46,25 @@ def test_every_span_kind_is_known():
     line = 'k: {a: 1, b: true, c: "${x}", d: &n e}  # c'
     assert {kind for _, _, kind in highlight(line)} <= set(KINDS)
     assert highlight("") == []
+
+
+def test_an_apostrophe_inside_a_word_opens_no_string():
+    line = "  note: the paper's skip connections, the decoder's h0"
+    assert "string" not in kinds(line)
+    assert kinds("  a: 'quoted', b")["string"] == ["'quoted'"]
+
+
+def test_a_block_scalars_text_is_prose_until_the_indent_falls_back():
+    from ganbuilder.design.syntax import NO_BLOCK, highlight_in
+
+    lines = ["description: >", "  the paper's 1,797 digits: 6,000 steps # not a comment", "",
+             "  more prose, true", "params:", "  nz: 16", "  - text: |-  # literal",
+             "      x: 1", "  n: 2"]
+    state, painted = NO_BLOCK, []
+    for line in lines:
+        spans, state = highlight_in(line, state)
+        painted.append({kind for _, _, kind in spans})
+    assert painted[0] == {"key"} and painted[1] == painted[2] == painted[3] == set()
+    assert painted[4] == {"key"} and painted[5] == {"key", "number"}
+    assert painted[6] == {"key", "comment"} and painted[7] == set()  # deeper than `text`
+    assert painted[8] == {"key", "number"} and state == NO_BLOCK

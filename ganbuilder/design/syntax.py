@@ -2,6 +2,8 @@
 
 A line is tokenized on its own (as a highlighter sees it): numbers, constants, keys (block and
 flow), bare list items (`- relu`), strings, `${...}` parameters, anchors and aliases, comments.
+The one state carried from line to line is an open block scalar (`description: >`): its lines
+are prose, left unpainted, so the numbers and apostrophes in it are not taken for tokens.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ RULES: list[tuple[re.Pattern, int, str]] = [
     (re.compile(r"^\s*(?:-\s+)*([A-Za-z_][\w.-]*)\s*:(?=\s|$)"), 1, "key"),
     (re.compile(r"[{,]\s*([A-Za-z_][\w.-]*)\s*:(?=\s)"), 1, "flow_key"),
     (re.compile(r"^\s*-\s+([A-Za-z_]\w*)\s*$"), 1, "item"),
-    (re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'"), 0, "string"),
+    # A quoted scalar opens where a token can start, not at an apostrophe inside a word.
+    (re.compile(r"(?<![^\s{\[,:])(?:\"(?:[^\"\\]|\\.)*\"|'[^']*')"), 0, "string"),
     (re.compile(r"\$\{[^}]*\}"), 0, "parameter"),
     (re.compile(r"[&*][\w-]+"), 0, "anchor"),
 ]
@@ -39,6 +42,21 @@ def find_comment(text: str) -> int | None:
     return None
 
 
+# `key: >`, `key: |-`, `- key: >2 # note`: a block scalar whose text follows, indented deeper.
+_BLOCK_SCALAR = re.compile(r"^\s*(?:-\s+)*([A-Za-z_][\w.-]*)\s*:\s+[|>][-+0-9]*\s*(?:#.*)?$")
+NO_BLOCK = -1
+
+
+def highlight_in(text: str, state: int) -> tuple[list[Span], int]:
+    """The spans of a line, given the state the line before left (the column of the key whose
+    block scalar is open, or NO_BLOCK), and the state this line leaves."""
+    indent = len(text) - len(text.lstrip())
+    if state != NO_BLOCK and (not text.strip() or indent > state):
+        return [], state  # a line of the block scalar's text
+    opener = _BLOCK_SCALAR.match(text)
+    return highlight(text), opener.start(1) if opener else NO_BLOCK
+
+
 def highlight(text: str) -> list[Span]:
     """The spans of one line in paint order (a later span paints over an earlier one)."""
     spans = [(match.start(group), match.end(group) - match.start(group), kind)
@@ -49,4 +67,4 @@ def highlight(text: str) -> list[Span]:
     return spans
 
 
-__all__ = ["KINDS", "RULES", "Span", "find_comment", "highlight"]
+__all__ = ["KINDS", "NO_BLOCK", "RULES", "Span", "find_comment", "highlight", "highlight_in"]

@@ -56,6 +56,12 @@ class Spec:
     def gan_loss(self) -> str:
         return self.tree.get("gan_loss", spec_schema()["properties"]["gan_loss"]["default"])
 
+    def source_files(self) -> set[Path]:
+        """The files the spec was read from (itself and those it extends), resolved: what no
+        command may write over."""
+        written = {Path(loc.file).resolve() for loc in self.locations.values.values()}
+        return written | ({Path(self.file).resolve()} if Path(self.file).is_file() else set())
+
     def locate(self, error: UserError) -> UserError:
         """Fill in file:line:col for problems that name a spec path but no location."""
         for i, problem in enumerate(error.problems):

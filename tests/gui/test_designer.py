@@ -244,3 +244,32 @@ def test_stale_results_are_dropped(qtbot, window):
     settled(qtbot, window)
     assert seen == [window.validator.generation]
     assert window.problems_list.rows() == []
+
+
+def test_export_as_pytorch_code_writes_the_networks_and_the_loop(qtbot, window, dcgan,
+                                                                  monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    window.open_file(dcgan, ask=False)
+    settled(qtbot, window)
+    out = dcgan.with_name("dcgan_model.py")
+    chosen = []
+
+    def ask(parent, title, start, filters):
+        chosen.append(start)
+        return str(target), filters
+
+    warnings = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", ask)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    target = out
+    assert window.export_code()
+    assert chosen == [str(out)]  # offered beside the spec, named for it
+    text = out.read_text()
+    assert "class Training:" in text and "class G(nn.Sequential):" in text
+    assert "wrote" in window.statusBar().currentMessage()
+    before = dcgan.read_bytes()
+    target = dcgan  # the spec itself is refused, and left as it was
+    assert not window.export_code()
+    assert "is the spec or one it extends" in warnings[-1]
+    assert dcgan.read_bytes() == before
