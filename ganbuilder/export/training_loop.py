@@ -19,6 +19,7 @@ import keyword
 import re
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ganbuilder.compile.model import spent_graphs
 from ganbuilder.compile.network import GraphNetwork, build_network
@@ -394,10 +395,11 @@ class _Loop:
                 values = ", ".join(f"t[{n!r}]" for n in drawn.inputs)
                 lines.insert(at, f"{pad}{names} = {values}")
         lines.insert(0, f"{indent}t = self.draw()")
-        returned = [f"{n!r}: {self.names(f'loss:{n}')}.detach()"
-                    for n in self.spec.objective_order]
-        lines += [f"{indent}self.step += 1", _mapping("return ", returned, indent)]
         return lines
+
+    def returned(self) -> str:
+        losses = [f"{n!r}: {self.names(f'loss:{n}')}.detach()" for n in self.spec.objective_order]
+        return _mapping("return ", losses, " " * 8)
 
     # -- the set-up ----------------------------------------------------------------------------
     def optimizers(self) -> list[str]:
@@ -422,6 +424,90 @@ class _Loop:
         return self.use(entry.factor, f"{kind}_lr"), fill_defaults(entry.params, opts)
 
 
+@dataclass
+class _Part:
+    """What one training option adds to the written class."""
+
+    init: list[str] = field(default_factory=list)  # at the end of __init__
+    before: list[str] = field(default_factory=list)  # at the start of train_step
+    after: list[str] = field(default_factory=list)  # once the step count has moved
+    note: str = ""  # for the class's docstring
+
+
+def _schedule(loop: _Loop) -> _Part:
+    """training.schedule: every optimizer's lr, its base times the factor at this step."""
+    schedule = loop.schedule()
+    if schedule is None:
+        return _Part()
+    name, opts = schedule
+    return _Part(
+        init=[f"        self.lr_factor = {name}({opts!r}, steps)",
+              "        self.base_lrs = {name: [g['lr'] for g in opt.param_groups]",
+              "                         for name, opt in self.optimizers.items()}"],
+        before=["        factor = self.lr_factor(self.step)",
+                "        for name, opt in self.optimizers.items():",
+                "            for group, base in zip(opt.param_groups, self.base_lrs[name],"
+                " strict=True):",
+                "                group['lr'] = base * factor"])
+
+
+def _average(loop: _Loop) -> _Part:
+    """training.ema: the networks' weight average, folded in after every step."""
+    ema = loop.spec.training.get("ema")
+    if not ema:
+        return _Part()
+    fold = loop.use(fold_weights)
+    decay, start = float(ema.get("decay", 0.999)), int(ema.get("start", 0))
+    copies = [f"{n!r}: {{k: v.detach().clone() for k, v in nets[{n!r}].state_dict().items()}}"
+              for n in ema["networks"]]
+    return _Part(
+        init=[_mapping("self.average = ", copies, "        ")],
+        after=["        for name, shadow in self.average.items():",
+               f"            {fold}(shadow, nets[name], self.step, {decay!r}, {start!r})"],
+        note=f"`average` holds the average of {', '.join(ema['networks'])}'s weights "
+             "(training.ema), to sample with: net.load_state_dict(training.average[name]); "
+             "its batch norm statistics are the live network's, which ganbuilder measures "
+             "anew for the average before it samples.")
+
+
+def _precision(loop: _Loop) -> _Part:
+    precision = loop.spec.training.get("precision", "fp32")
+    if precision == "fp32":
+        return _Part()
+    return _Part(note=f"training.precision {precision} is not written out: the loop runs in "
+                      "float32.")
+
+
+def _state(loop: _Loop) -> _Part:
+    """The generators and the terms' state: latents, penalties' interpolation weights, image
+    pools, BEGAN's k, each seeded as the trainer seeds it."""
+    init = ["        self.latent_generator = torch.Generator().manual_seed(seed + 1)",
+            "        self.uniform_generator = torch.Generator().manual_seed(seed + 5)"]
+    if loop.pools:
+        init += ["        self.pool_generator = torch.Generator().manual_seed(seed + 3)",
+                 _mapping("self.pools = ", [f"{k!r}: HistoryPool({n}, self.pool_generator)"
+                                            for k, n in loop.pools.items()], "        ")]
+    if loop.k_init:
+        init.append(_mapping("self.k = ", [f"{k!r}: torch.tensor({v!r}, device=self.device)"
+                                           for k, v in loop.k_init.items()], "        "))
+    return _Part(init=init)
+
+
+def _docstring(loop: _Loop, batch: int, notes: list[str]) -> str:
+    spec = loop.spec
+    latent = spec.tree.get("latent") or {}
+    data = [n for n in loop.inputs if n not in latent]
+    shapes = ", ".join(f"{n!r} {(batch, *spec.analysis.tensor_shapes[n])}" for n in data)
+    images = any(len(spec.analysis.tensor_shapes[n]) == 3 for n in data)
+    doc = textwrap.fill(
+        f"One training iteration of spec {spec.name!r} at a time, as ganbuilder's trainer runs "
+        "it, on `nets` (already on `device`). `batches` is an endless iterator (the trainer "
+        "cycles its data) of full batches, dicts of data tensors on any device: "
+        f"{shapes or 'none'}{', images in [-1, 1]' if images else ''}. " + " ".join(notes),
+        88, initial_indent="    ", subsequent_indent="    ")
+    return f'{doc[:4]}"""{doc[4:]}"""'
+
+
 def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
     """(the definitions the loop needs, copied from ganbuilder; the loop itself) for `spec`,
     or a located UserError naming the first thing the loop cannot write."""
@@ -429,92 +515,44 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
     loop.check()
     body = loop.step_body()
     optimizers = loop.optimizers()
-    schedule = loop.schedule()
+    parts = [_state(loop), _schedule(loop), _average(loop), _precision(loop)]
     latent = spec.tree.get("latent") or {}
+    draw = "batch"
     if latent:
-        loop.use(sample_latent)
+        draw = (f"{{**batch, **{loop.use(sample_latent)}(LATENT, BATCH_SIZE, "
+                "self.latent_generator, self.device)}")
     batch = with_defaults(spec.tree["data"])["batch_size"]
-    steps = spec.training["steps"]
-    seed = spec.training["seed"]
-    data = [n for n in loop.inputs if n not in latent]
-    shapes = ", ".join(f"{n!r} {(batch, *spec.analysis.tensor_shapes[n])}" for n in data)
-    notes = []
-    ema = spec.training.get("ema")
-    average: list[str] = []
-    if ema:
-        fold = loop.use(fold_weights)
-        decay, start = float(ema.get("decay", 0.999)), int(ema.get("start", 0))
-        notes.append(f"`average` holds the average of {', '.join(ema['networks'])}'s weights "
-                     "(training.ema), to sample with: net.load_state_dict(training.average"
-                     "[name]); its batch norm statistics are the live network's, which "
-                     "ganbuilder measures anew for the average before it samples.")
-        average = [_mapping("self.average = ", [
-            f"{n!r}: {{k: v.detach().clone() for k, v in nets[{n!r}].state_dict().items()}}"
-            for n in ema["networks"]], "        ")]
-        body[-1:-1] = ["        for name, shadow in self.average.items():",
-                       f"            {fold}(shadow, nets[name], self.step, {decay!r}, {start!r})"]
-    if spec.training.get("precision", "fp32") != "fp32":
-        notes.append(f"training.precision {spec.training['precision']} is not written out: "
-                     "the loop runs in float32.")
-    draw = ("        return {**batch, **sample_latent(LATENT, BATCH_SIZE, "
-            "self.latent_generator, self.device)}" if latent else "        return batch")
-    factor = []
-    if schedule is not None:
-        name, opts = schedule
-        factor = [f"        self.lr_factor = {name}({opts!r}, steps)",
-                  "        self.base_lrs = {name: [g['lr'] for g in opt.param_groups]",
-                  "                         for name, opt in self.optimizers.items()}"]
-        body[0:0] = ["        factor = self.lr_factor(self.step)",
-                     "        for name, opt in self.optimizers.items():",
-                     "            for group, base in zip(opt.param_groups, self.base_lrs[name],"
-                     " strict=True):",
-                     "                group['lr'] = base * factor"]
-    params = "".join(
-        f"            {n!r}: [p for net in {sorted(spec.tree['objectives'][n]['updates'])!r} "
-        "for p in nets[net].parameters()],\n" for n in spec.objective_order)
-    images = any(len(spec.analysis.tensor_shapes[n]) == 3 for n in data)
-    doc = textwrap.fill(
-        f"One training iteration of spec {spec.name!r} at a time, as ganbuilder's trainer runs "
-        "it, on `nets` (already on `device`). `batches` is an endless iterator (the trainer "
-        "cycles its data) of full batches, dicts of data tensors on any device: "
-        f"{shapes or 'none'}{', images in [-1, 1]' if images else ''}. "
-        + " ".join(notes), 88, initial_indent="    ", subsequent_indent="    ")
+    steps, seed = spec.training["steps"], spec.training["seed"]
+    params = [f"{n!r}: [p for net in {sorted(spec.tree['objectives'][n]['updates'])!r} "
+              "for p in nets[net].parameters()]" for n in spec.objective_order]
     text = "\n".join([
         _mapping("LATENT = ", [f"{k!r}: {v!r}" for k, v in latent.items()], "") if latent else "",
         f"BATCH_SIZE = {batch}",
         "",
         "",
         "class Training:",
-        f'{doc[:4]}"""{doc[4:]}"""',
+        _docstring(loop, batch, [part.note for part in parts if part.note]),
         "",
         f"    def __init__(self, nets, batches, device='cpu', seed={seed}, steps={steps}):",
         "        self.nets, self.batches, self.device = nets, batches, torch.device(device)",
         "        self.step = 0",
-        "        self.latent_generator = torch.Generator().manual_seed(seed + 1)",
-        "        self.uniform_generator = torch.Generator().manual_seed(seed + 5)",
-        *(["        self.pool_generator = torch.Generator().manual_seed(seed + 3)",
-           _mapping("self.pools = ", [f"{k!r}: HistoryPool({n}, self.pool_generator)"
-                                      for k, n in loop.pools.items()], "        ")]
-          if loop.pools else []),
-        *([_mapping("self.k = ", [f"{key!r}: torch.tensor({v!r}, device=self.device)"
-                                  for key, v in loop.k_init.items()], "        ")]
-          if loop.k_init else []),
-        "        self.params = {",
-        params + "        }",
-        "        self.optimizers = {",
-        *optimizers,
-        "        }",
-        *factor,
-        *average,
+        *(line for part in parts[:1] for line in part.init),
+        "        self.params = {", *(f"            {p}," for p in params), "        }",
+        "        self.optimizers = {", *optimizers, "        }",
+        *(line for part in parts[1:] for line in part.init),
         "",
         "    def draw(self) -> dict:",
         "        batch = {k: v.to(self.device) for k, v in next(self.batches).items()}",
-        draw,
+        f"        return {draw}",
         "",
         "    def train_step(self) -> dict:",
         '        """One iteration; each objective\'s loss (a repeated one\'s last)."""',
         "        nets, optimizers, params = self.nets, self.optimizers, self.params",
+        *(line for part in parts for line in part.before),
         *body,
+        "        self.step += 1",
+        *(line for part in parts for line in part.after),
+        loop.returned(),
         "",
         "",
         f"def train(batches, steps={steps}, device='cpu', seed={seed}, log_every=100) -> dict:",
