@@ -502,7 +502,7 @@ def cmd_flatten(args: argparse.Namespace) -> int:
 def _check_out(args: argparse.Namespace, spec, command: str) -> None:
     """`--out` may be neither the spec nor a file it extends (even with --force), and replaces
     an existing file only with --force."""
-    if args.out.resolve() in {args.spec.resolve(), *spec.source_files()}:
+    if args.out.resolve() in spec.source_files():
         raise UserError(f"--out {args.out} is the spec or one it extends: {command} never "
                         "writes over its inputs")
     if args.out.exists() and not args.force:

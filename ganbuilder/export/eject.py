@@ -24,7 +24,6 @@ from torch.nn.utils import parametrize
 
 from ganbuilder.compile.network import GraphNetwork, build_network, initialize
 from ganbuilder.errors import UserError
-from ganbuilder.export.training_loop import training_source
 from ganbuilder.layers import diffaugment as augment
 from ganbuilder.layers import modules as custom
 from ganbuilder.layers import style_modules as style
@@ -367,8 +366,8 @@ def _header(spec: Spec, overrides: list[str] | tuple[str, ...], with_training: b
         "",
         "(A run with training.ema keeps its averaged weights under state[\"ema\"].)",
         *(["", "The training loop (`train`, `Training`) follows the spec's objectives as",
-           "ganbuilder's trainer runs them; bring the data as an iterator of batches:",
-           "", "    nets = train(iter(my_batches))"] if with_training else []),
+           "ganbuilder's trainer runs them; bring the data as an endless iterator of batches:",
+           "", "    nets = train(itertools.cycle(my_batches))"] if with_training else []),
     ]
     text = "\n".join(line.replace("\\", "/").replace('"""', "'''") for line in lines)
     return f'"""{text}\n"""'
@@ -402,6 +401,8 @@ def eject_source(spec: Spec, overrides: list[str] | tuple[str, ...] = (),
             *([_initialize_source(equalized)] if inits else []), *classes]
     tail = ""
     if with_training:
+        from ganbuilder.export.training_loop import training_source  # it reads WIDTH here
+
         copied, loop = training_source(spec, taken | set(names.values()))
         defs += copied
         tail = f"\n\n\n{loop}"

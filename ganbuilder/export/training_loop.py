@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ganbuilder.compile.model import spent_graphs
-from ganbuilder.compile.network import GraphNetwork, build_network
 from ganbuilder.data.latent import sample_latent
 from ganbuilder.data.registry import with_defaults
 from ganbuilder.errors import UserError
+from ganbuilder.export.eject import WIDTH
 from ganbuilder.losses import critic_inputs, feature_matching
 from ganbuilder.losses import terms as loss_terms
 from ganbuilder.losses.pool import HistoryPool
@@ -39,14 +39,14 @@ from ganbuilder.spec.expr import Call
 from ganbuilder.spec.paths import format_path
 from ganbuilder.train.ema import fold_weights
 
-_DISTANCES = {"l1": "F.l1_loss", "cycle": "F.l1_loss", "identity": "F.l1_loss",
-              "l2": "F.mse_loss"}
-SUPPORTED = ("adversarial", "gradient_penalty", "r1_penalty", *_DISTANCES, "classification",
+SUPPORTED = ("adversarial", "gradient_penalty", "r1_penalty", *loss_terms.DISTANCES,
+             "classification",
              "mutual_info", "began", "orthogonal_reg", "feature_matching")
 _RESERVED = {"self", "t", "nets", "optimizers", "params", "factor", "group", "base", "alpha",
              "p", "torch", "nn", "F", "math", "d_loss", "g_loss", "sample_latent", "LATENT",
              "BATCH_SIZE", "NETWORKS", "Training", "train", "interpolate_penalty", "r1",
              "_input_gradient", "pack", "relativistic_loss", "f1", "HistoryPool", "info_loss",
+             "code_errors",
              "reconstruction_error", "began_k", "orthogonal_penalty", "_raw_weights",
              "hooked_output", "feature_distance", "fold_weights", "name", "shadow",
              *dir(builtins)}  # the file calls len, range, zip: no tensor may hide them
@@ -146,7 +146,7 @@ class _Flow:
 def _mapping(head: str, items: list[str], indent: str) -> str:
     """`head{a, b}` on one line when it fits the file's width, else one item per line."""
     line = f"{indent}{head}{{{', '.join(items)}}}"
-    if len(line) <= 100:
+    if len(line) <= WIDTH:
         return line
     body = "".join(f"{indent}    {item},\n" for item in items)
     return f"{indent}{head}{{\n{body}{indent}}}"
@@ -156,7 +156,7 @@ def _assign(indent: str, target: str, expr: str) -> str:
     """`target = expr` at `indent`; past the file's width, a call's arguments go on the next
     line (one statement still, so the order of evaluation is the same)."""
     line = f"{indent}{target} = {expr}"
-    if len(line) <= 100 or "(" not in expr or not expr.endswith(")"):
+    if len(line) <= WIDTH or "(" not in expr or not expr.endswith(")"):
         return line
     head, args = expr.split("(", 1)
     return f"{indent}{target} = {head}(\n{indent}    {args[:-1]}\n{indent})"
@@ -198,13 +198,13 @@ class _Loop:
 
     def check(self) -> None:
         spec = self.spec
+        gan = GAN_LOSSES.get(spec.gan_loss)
         for objective in spec.objective_order:
             for index, term in enumerate(spec.analysis.objective_terms(objective)):
                 path = format_path(("objectives", objective, "loss", index))
                 kind, p = term.definition.name, term.params
                 if kind not in SUPPORTED:
                     raise _refuse(spec, path, f"the {kind} term")
-                gan = GAN_LOSSES.get(spec.gan_loss)
                 if kind == "adversarial" and "<lambda>" in (gan.d_loss.__name__,
                                                             gan.g_loss.__name__):
                     raise _refuse(spec, "gan_loss", f"gan_loss {spec.gan_loss}, whose losses "
@@ -220,9 +220,9 @@ class _Loop:
         kind, p = term.definition.name, term.params
         if kind == "adversarial":
             return self.adversarial(flow, term.objective, p, updates, indent)
-        if kind in _DISTANCES:
+        if kind in loss_terms.DISTANCES:
             pred, target = flow.get(p["pred"], updates), flow.get(p["target"], updates)
-            return f"{_DISTANCES[kind]}({pred}, {target})"
+            return f"F.{loss_terms.DISTANCES[kind][0]}({pred}, {target})"
         if kind == "classification":
             inputs = ", ".join(flow.get(n, updates) for n in _as_list(p["input"]))
             labels = flow.get(p["labels"], updates)  # integer labels: data or a latent
@@ -235,7 +235,8 @@ class _Loop:
                               for n in _as_list(p.get("continuous")))
             code = flow.get(p["categorical"], updates) if p.get("categorical") else "None"
             weight = "" if p["continuous_weight"] == 1.0 else f", {p['continuous_weight']!r}"
-            return f"{self.use(loss_terms.info_loss)}({out}, {code}, [{codes}]{weight})"
+            errors = f"{self.use(loss_terms.code_errors)}({out}, [{codes}])"
+            return f"{self.use(loss_terms.info_loss)}({out}, {code}, {errors}{weight})"
         if kind == "began":
             return self.began(flow, term, updates, indent)
         if kind == "feature_matching":
@@ -296,10 +297,9 @@ class _Loop:
         """Feature matching on the critic's layer `p['layer']`, written as the module at its
         place in the ejected class: the class's own item, or its `layers` list's."""
         plan = self.spec.analysis.networks[p["critic"]]
-        index = next(k for k, layer in enumerate(plan.layers) if layer.slot == p["layer"])
+        index = plan.layer_ids[p["layer"]]
         critic = f"nets[{p['critic']!r}]"
-        graph = isinstance(build_network(plan), GraphNetwork)
-        layer = f"{critic}.layers[{index}]" if graph else f"{critic}[{index}]"
+        layer = f"{critic}[{index}]" if plan.is_chain else f"{critic}.layers[{index}]"
         hooked = self.use(feature_matching.hooked_output)
         reals = ", ".join(flow.get(n, updates) for n in _as_list(p["real"]))
         features = self.names(f"{p['critic']}/{p['layer']}/real", basis="real_features")
@@ -353,8 +353,8 @@ class _Loop:
         values = [v if t.weight == 1 else f"{t.weight!r} * {_operand(v)}"
                   for v, t in zip(values, terms, strict=True)]
         loss = self.names(f"loss:{name}", basis=f"loss_{name}")
-        total = " + ".join(values)
-        lines.append(f"{indent}{loss} = {total}" if len(indent + loss + total) < 96 else
+        line = f"{indent}{loss} = {' + '.join(values)}"
+        lines.append(line if len(line) <= WIDTH else
                      f"{indent}{loss} = (\n{indent}    " + f"\n{indent}    + ".join(values)
                      + f"\n{indent})")
         lines += [f"{indent}optimizers[{name!r}].zero_grad(set_to_none=True)",
@@ -410,10 +410,10 @@ class _Loop:
                                  "adam")
             entry = OPTIMIZERS.get(kind)
             builder = self.use(entry.build)
-            call = f"{builder}(self.params[{name!r}], {fill_defaults(entry.params, opts)!r})"
-            if len(call) > 100 - 12 - len(repr(name)) - 3:
-                call = call.replace(", {", ",\n                {", 1)
-            out.append(f"            {name!r}: {call},")
+            line = (f"            {name!r}: {builder}(self.params[{name!r}], "
+                    f"{fill_defaults(entry.params, opts)!r}),")
+            out.append(line if len(line) <= WIDTH else
+                       line.replace(", {", ",\n                {", 1))
         return out
 
     def schedule(self) -> tuple[str, dict] | None:

@@ -102,29 +102,32 @@ def adversarial(p: dict, ctx):
     return ctx.gan.d_loss(real_out, fake_out), metrics
 
 
-def _distance(kind: str, doc: str):
+# The distance terms: each kind's torch loss function (by its name in F) and what it is for.
+DISTANCES = {
+    "l1": ("l1_loss", "Mean absolute error between `pred` and `target` (pix2pix, weight 100)."),
+    "l2": ("mse_loss", "Mean squared error between `pred` and `target`."),
+    "cycle": ("l1_loss", "Cycle-consistency: L1 between a reconstruction and its original "
+                         "(CycleGAN)."),
+    "identity": ("l1_loss", "Identity: L1 between G_AB(real_B) and real_B (CycleGAN, 0.5 x "
+                            "cycle weight)."),
+}
+
+
+def _distance(function: str, doc: str):
     def compute(p: dict, ctx):
-        pred, target = ctx.tensor(p["pred"]), ctx.tensor(p["target"])
-        if kind == "l2":
-            return F.mse_loss(pred, target), {}
-        return F.l1_loss(pred, target), {}
+        return getattr(F, function)(ctx.tensor(p["pred"]), ctx.tensor(p["target"])), {}
 
     compute.__doc__ = doc
     return compute
 
 
-for _kind, _doc in {
-    "l1": "Mean absolute error between `pred` and `target` (pix2pix, weight 100).",
-    "l2": "Mean squared error between `pred` and `target`.",
-    "cycle": "Cycle-consistency: L1 between a reconstruction and its original (CycleGAN).",
-    "identity": "Identity: L1 between G_AB(real_B) and real_B (CycleGAN, 0.5 x cycle weight).",
-}.items():
+for _kind, (_function, _doc) in DISTANCES.items():
     loss_term(
         _kind,
         {"pred": TENSOR, "target": TENSOR},
         required=("pred", "target"),
         tensors=("pred", "target"),
-    )(_distance("l2" if _kind == "l2" else "l1", _doc))
+    )(_distance(_function, _doc))
 
 
 @loss_term(
@@ -240,33 +243,39 @@ def mutual_info(p: dict, ctx):
         raise ValueError(f"{p['q']} outputs {out.shape[1]} values; mutual_info reads the "
                          "categorical code's logits, then one mean per continuous value")
     code = ctx.tensor(p["categorical"]) if logits else None
-    loss = info_loss(out, code, list(continuous.values()), p["continuous_weight"])
+    errors = code_errors(out, list(continuous.values()))
+    loss = info_loss(out, code, errors, p["continuous_weight"])
     metrics: dict = {}
     if p["q"] in ctx.updates:  # reported where Q is trained, as `adversarial` reports its critic
         with torch.no_grad():
             if code is not None:
                 accuracy = (out[:, :logits].argmax(1) == code).float().mean()
                 metrics[f"acc/{p['q']}/{p['categorical']}"] = accuracy
-            start = logits
-            for name, value in continuous.items():
-                squared = (out[:, start:start + value.shape[1]] - value) ** 2
-                start += value.shape[1]
+            for name, squared in zip(continuous, errors, strict=True):
                 metrics[f"mse/{p['q']}/{name}"] = squared.mean()
     return loss, metrics
 
 
-def info_loss(out, code, continuous: list, weight: float = 1.0):
-    """InfoGAN's loss from Q's output `out` (the categorical code's logits, then one mean per
-    continuous value): cross-entropy against `code` (None: no categorical code) plus `weight`
-    times half the squared error of each continuous code (n, d), summed over its values."""
-    logits = out.shape[1] - sum(c.shape[1] for c in continuous)
+def code_errors(out, continuous: list) -> list:
+    """The squared error of Q's means against each continuous code (n, d); Q's output `out`
+    holds the categorical code's logits, then one mean per continuous value."""
+    start = out.shape[1] - sum(c.shape[1] for c in continuous)
+    errors = []
+    for value in continuous:
+        errors.append((out[:, start:start + value.shape[1]] - value) ** 2)
+        start += value.shape[1]
+    return errors
+
+
+def info_loss(out, code, errors: list, weight: float = 1.0):
+    """InfoGAN's loss from Q's output `out`: cross-entropy of its logits against `code` (None:
+    no categorical code) plus `weight` times half of each continuous code's squared `errors`
+    (code_errors), summed over its values."""
     loss = out.new_zeros(())
     if code is not None:
+        logits = out.shape[1] - sum(e.shape[1] for e in errors)
         loss = loss + F.cross_entropy(out[:, :logits], code)
-    start = logits
-    for value in continuous:
-        squared = (out[:, start:start + value.shape[1]] - value) ** 2
-        start += value.shape[1]
+    for squared in errors:
         loss = loss + weight * 0.5 * squared.sum(1).mean()
     return loss
 
