@@ -13,24 +13,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganbuilder.layers import LAYERS
+from ganbuilder.layers import CONTAINERS, LAYER_GROUPS, LAYERS
 from ganbuilder.spec import Spec
 
 # What a drag from the library carries: the entry's kind (`conv`, `residual`, `block:down`).
 LAYER_MIME = "application/x-ganbuilder-layer"
 BLOCKS = "blocks of this spec"
-OTHER = "other"
-GROUPS: dict[str, tuple[str, ...]] = {
-    "convolution": ("conv", "conv_transpose", "linear", "embedding"),
-    "normalisation": ("batch_norm", "instance_norm", "layer_norm", "pixel_norm",
-                      "cond_batch_norm"),
-    "activation": ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "dropout"),
-    "shape": ("flatten", "reshape", "upsample", "avg_pool", "global_pool", "reflection_pad",
-              "chunk", "one_hot"),
-    "merge": ("concat", "add"),
-    "attention/style": ("self_attention", "adain", "noise", "constant", "projection"),
-    "containers": ("residual", "repeat"),
-}
+CONTAINER_GROUP = "containers"
 CONTAINER_DOCS = {
     "residual": "x + f(x): the listed layers, added to their input (ResNet blocks).",
     "repeat": "The listed layers `times` times over (or a block: repeat: {times, block}).",
@@ -53,8 +42,15 @@ def entry_tooltip(kind: str) -> str:
 
 
 def group_of(kind: str) -> str:
-    """The library group a layer kind is listed under (plugins land in `other`)."""
-    return next((group for group, kinds in GROUPS.items() if kind in kinds), OTHER)
+    """The library group a layer kind is listed under: its registry entry's `group`."""
+    return CONTAINER_GROUP if kind in CONTAINERS else LAYERS.get(kind).group
+
+
+def library_groups() -> list[str]:
+    """The groups in the order listed: the registry's LAYER_GROUPS, then any group a plugin
+    names, then the containers."""
+    named = {ldef.group for _, ldef in LAYERS.items()} - set(LAYER_GROUPS)
+    return [*LAYER_GROUPS, *sorted(named), CONTAINER_GROUP]
 
 
 class _LibraryTree(QTreeWidget):
@@ -99,7 +95,7 @@ class LayerLibrary(QWidget):
         self.tree.itemActivated.connect(self._activated)
         layout.addWidget(self.tree)
         self.groups: dict[str, QTreeWidgetItem] = {}
-        for group in [*GROUPS, BLOCKS, OTHER]:
+        for group in [*library_groups(), BLOCKS]:
             item = QTreeWidgetItem([group])
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             font = item.font(0)
@@ -109,8 +105,8 @@ class LayerLibrary(QWidget):
             self.groups[group] = item
         for kind in sorted(LAYERS.names()):
             self._add(group_of(kind), kind, kind, entry_tooltip(kind))
-        for kind in GROUPS["containers"]:
-            self._add("containers", kind, kind, entry_tooltip(kind))
+        for kind in CONTAINERS:
+            self._add(CONTAINER_GROUP, kind, kind, entry_tooltip(kind))
         self.tree.expandAll()
         self._update_groups()
 

@@ -140,7 +140,7 @@ def _check_matches(spec: Spec, module) -> None:
     ("cyclegan", ["*(Residual(", "for _ in range(9))"]),  # the residual blocks in a loop
     ("stylegan", ["AdaIN(", "NoiseInjection(", "equalize(nn.Linear(8, 8), lr_mul=0.01)",
                   "= layers[12](x, w)"]),  # style layers read the mapped w
-    ("dcgan", ["class G(nn.Sequential):", "initialize(self, normal, 0.02, norm_std=0.02)"]),
+    ("dcgan", ["class G(nn.Sequential):", "init_weights(self, normal, 0.02, norm_std=0.02)"]),
     ("dcgan_diffaugment", ["DiffAugment(['color', 'translation'], 0.125, 0.5)",
                            "def translation("]),  # the augmentations, copied in
 ])
@@ -184,10 +184,14 @@ def test_eject_refuses_a_folder_and_reports_spec_errors(tmp_path, capsys):
 
 
 def test_a_module_eject_cannot_write_is_named_with_its_layer(monkeypatch, tmp_path, capsys):
-    from ganbuilder.export import eject
+    import dataclasses
+
+    from ganbuilder.layers import LAYERS
     from ganbuilder.layers.modules import Concat
 
-    monkeypatch.delitem(eject._CLASSES, Concat)  # as a plugin layer's module would be
+    # As a plugin's builder that returns its module, not the call making it, would be.
+    monkeypatch.setitem(LAYERS._entries, "concat", dataclasses.replace(
+        LAYERS.get("concat"), construct=lambda p, inputs: Concat()))
     overrides = ["--set", "params.ngf=8"]
     assert main(["eject", str(ROOT / "specs/pix2pix.yaml"), *overrides,
                  "--out", str(tmp_path / "m.py")]) == 2
@@ -195,7 +199,8 @@ def test_a_module_eject_cannot_write_is_named_with_its_layer(monkeypatch, tmp_pa
     assert "pix2pix.yaml:" in err
     # Named as written: the U-Net's first `up` block use, not the expanded index 15.
     assert ("networks.G.layers[9] (repetition 0 of block up, layers[0]): concat: eject cannot "
-            "write Concat modules as source") in err
+            "write Concat modules as source (a builder that returns construct(...) can be "
+            "ejected)") in err
 
 
 def test_eject_never_writes_over_the_spec_and_replaces_a_file_only_with_force(tmp_path, capsys):

@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from ganbuilder.layers import CONTAINERS, LAYERS
-from ganbuilder.layers.init import INITS
+from ganbuilder.layers.construct import Construct, construct, make
+from ganbuilder.layers.init import INITS, WeightInit
 from ganbuilder.layers.modules import Residual
 from ganbuilder.layers.style_modules import is_equalized
 from ganbuilder.spec.shapes import LayerPlan, NetworkPlan
@@ -34,59 +35,74 @@ class GraphNetwork(nn.Module):
         return slots[self.output]
 
 
-def _module(plan: LayerPlan, in_shapes: list[tuple]) -> nn.Module:
+Made = Construct | nn.Module  # a plugin's builder may return its module itself
+
+
+def _construct(plan: LayerPlan, in_shapes: list[tuple]) -> Made:
     if plan.kind == "residual":
-        return Residual(*_chain(plan.children, in_shapes[0]))
+        return construct(Residual, *_chain(plan.children, in_shapes[0]))
     if plan.kind == "repeat":
-        return nn.Sequential(*_chain(plan.children, in_shapes[0]))
-    return LAYERS.get(plan.kind).build(plan.params, in_shapes)
+        return construct(nn.Sequential, *_chain(plan.children, in_shapes[0]))
+    return LAYERS.get(plan.kind).construct(plan.params, in_shapes)
 
 
-def _maybe_inplace(module: nn.Module, plan: LayerPlan, prev: LayerPlan | None,
-                   shared: bool) -> nn.Module:
+def _maybe_inplace(made: Made, plan: LayerPlan, prev: LayerPlan | None, shared: bool) -> Made:
     """Let an in-place-capable activation overwrite its input when nothing else reads it and
     its producer allows it (the registry's `inplace` and `output_overwritable`), as
     hand-written models do, saving an allocation per activation."""
     if shared or prev is None or plan.kind in CONTAINERS or prev.kind in CONTAINERS:
-        return module
+        return made
     if LAYERS.get(plan.kind).inplace and LAYERS.get(prev.kind).output_overwritable:
-        module.inplace = True
-    return module
+        if isinstance(made, Construct):
+            return made.with_kwargs(inplace=True)
+        made.inplace = True
+    return made
 
 
-def _chain(plans: list[LayerPlan], shape: tuple) -> list[nn.Module]:
+def _chain(plans: list[LayerPlan], shape: tuple) -> list[Made]:
     out = []
     prev = None
     for plan in plans:
-        out.append(_maybe_inplace(_module(plan, [shape]), plan, prev, shared=False))
+        out.append(_maybe_inplace(_construct(plan, [shape]), plan, prev, shared=False))
         shape, prev = plan.out_shape, plan
     return out
 
 
-def build_network(plan: NetworkPlan) -> nn.Module:
-    """The nn.Module for a network plan (which must have no error)."""
+def layer_constructs(plan: NetworkPlan) -> list[Made]:
+    """Each top-level layer of a network (which must have no error) as the call making its
+    module: what `build_network` builds and `eject` writes."""
     if plan.error:
         raise ValueError(f"network {plan.name} has an error: {plan.error[1]}")
     if plan.is_chain:
-        chain = nn.Sequential(*_chain(plan.layers, plan.input_shapes[0]))
-        chain.layer_ids = plan.layer_ids  # a loss term reads a layer by id (feature matching)
-        return chain
-    index = {name: i for i, name in enumerate(plan.inputs)}
+        return _chain(plan.layers, plan.input_shapes[0])
     shapes = dict(zip(plan.inputs, plan.input_shapes, strict=True))
     readers: dict[str, int] = {}
     for layer in plan.layers:
         for source in layer.sources:
             readers[source] = readers.get(source, 0) + 1
     by_slot = {layer.slot: layer for layer in plan.layers}
-    layers, wiring = [], []
-    for k, layer in enumerate(plan.layers):
-        module = _module(layer, [shapes[s] for s in layer.sources])
+    out = []
+    for layer in plan.layers:
+        made = _construct(layer, [shapes[s] for s in layer.sources])
         source = layer.sources[0]
         shared = readers[source] > 1 or source == plan.output_slot
-        layers.append(_maybe_inplace(module, layer, by_slot.get(source), shared))
+        out.append(_maybe_inplace(made, layer, by_slot.get(source), shared))
+        shapes[layer.slot] = layer.out_shape
+    return out
+
+
+def build_network(plan: NetworkPlan) -> nn.Module:
+    """The nn.Module for a network plan (which must have no error)."""
+    layers = [make(made) for made in layer_constructs(plan)]
+    if plan.is_chain:
+        chain = nn.Sequential(*layers)
+        chain.layer_ids = plan.layer_ids  # a loss term reads a layer by id (feature matching)
+        return chain
+    index = {name: i for i, name in enumerate(plan.inputs)}
+    wiring = []
+    for k, layer in enumerate(plan.layers):
         wiring.append([index[s] for s in layer.sources])
         index[layer.slot] = len(plan.inputs) + k
-        shapes[layer.slot] = layer.out_shape
     graph = GraphNetwork(layers, wiring, len(plan.inputs), index[plan.output_slot])
     graph.layer_ids = plan.layer_ids
     return graph
@@ -94,20 +110,27 @@ def build_network(plan: NetworkPlan) -> nn.Module:
 
 def initialize(module: nn.Module, init: dict | None) -> None:
     """Apply a network's `init` to its conv, linear and norm layers (DCGAN: normal 0.02)."""
-    if not init:
-        return
-    (kind, value), = init.items()
-    scheme = INITS.get(kind)
+    if init:
+        (kind, value), = init.items()
+        scheme = INITS.get(kind)
+        init_weights(module, scheme.weight, value, scheme.norm_std(value))
+
+
+def init_weights(module: nn.Module, weight_init: WeightInit, value: float,
+                 norm_std: float) -> None:
+    """`weight_init(weight, value)` on every conv, linear and embedding weight, biases 0;
+    norm scales ~ N(1, norm_std), shifts 0 (DCGAN's weights_init). An ejected file holds
+    this function as it is written here."""
     for m in module.modules():
         if is_equalized(m):
             continue  # its N(0, 1) weights and runtime scale are its initialisation
         if isinstance(m, nn.modules.conv._ConvNd | nn.Linear | nn.Embedding):
             weight = m.parametrizations.weight.original if hasattr(
                 m, "parametrizations") else m.weight
-            scheme.weight(weight, value)
+            weight_init(weight, value)
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.modules.batchnorm._NormBase) and m.weight is not None:
             # DCGAN's weights_init: BN scale ~ N(1, std), shift 0.
-            nn.init.normal_(m.weight, 1.0, scheme.norm_std(value))
+            nn.init.normal_(m.weight, 1.0, norm_std)
             nn.init.zeros_(m.bias)

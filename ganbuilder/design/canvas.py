@@ -31,7 +31,7 @@ from ganbuilder.design.text_edits import (
     scalar_schema,
 )
 from ganbuilder.errors import SpecError
-from ganbuilder.layers import LAYERS
+from ganbuilder.layers import CONTAINERS, LAYERS, LayerDef, is_merge
 from ganbuilder.layers.registry import format_shape
 from ganbuilder.losses.registry import LOSSES
 from ganbuilder.spec import Spec
@@ -40,8 +40,6 @@ from ganbuilder.spec.resolve import expand_blocks, substitute_params, tree_from_
 from ganbuilder.spec.shapes import LayerPlan
 from ganbuilder.spec.yaml_loader import LDict, LList
 
-MERGES = ("concat", "add")
-CONTAINERS = ("repeat", "residual")
 _MARK = "\x00canvas-item-"
 _ITEM = re.compile(r"^(\s*)- ")
 _ID = re.compile(r"(,\s*id:\s*[^,}]+(?=[,}]))|(\bid:\s*[^,}]+,\s*)")
@@ -124,7 +122,7 @@ class CanvasNode:
 
     @property
     def merge(self) -> bool:
-        return self.kind in MERGES or len(self.sources) > 1
+        return is_merge(self.kind) or len(self.sources) > 1
 
 
 class CanvasModel:
@@ -222,40 +220,33 @@ class CanvasModel:
 
     def new_params(self, network: str, position: int, kind: str, in_shape) -> dict:
         """The parameters a new `kind` layer at `position` is written with: the required
-        ones, chosen so that it keeps the shape it receives where that is possible (a conv
-        keeps the channels, kernel 3 with padding 1), a merge takes an earlier named tensor
-        of a shape it accepts; the rest at the schema's defaults."""
+        ones, chosen by its registry entry's `fit_params` so that it keeps the shape it
+        receives where that is possible (a conv keeps the channels, kernel 3 with padding 1),
+        its references an earlier named tensor of a shape it accepts; the rest at the
+        schema's defaults."""
+        ldef = LAYERS.get(kind)
         params = new_layer_params(kind)
         shape = tuple(in_shape or ())
-        if kind in ("conv", "conv_transpose") and shape:
-            params.update(out=shape[0], kernel=3, padding=1)
-        elif kind == "linear" and shape:
-            params["out"] = shape[-1]
-        elif kind in ("reshape", "constant") and shape:
-            params["shape"] = list(shape)
-        elif kind == "chunk":
-            params.update(chunks=2, index=0)
-        elif kind == "reflection_pad":
-            params["padding"] = 1
-        if "classes" in params:
-            params["classes"] = 10
-        if "dim" in params and kind == "embedding":
-            params["dim"] = 16
-        if "with" in params:
-            params["with"] = self._merge_partner(network, position, kind, shape)
+        if ldef.fit_params is not None:
+            params.update(ldef.fit_params(shape))
+        for ref in ldef.refs:
+            if ref in params:
+                params[ref] = self._merge_partner(network, position, kind, shape, params)
         return params
 
-    def _merge_partner(self, network: str, position: int, kind: str, shape: tuple) -> str:
-        """An earlier named tensor a merge at `position` may take: for `add` the same shape,
-        for `concat` the same spatial size; else the network's first input."""
+    def _merge_partner(self, network: str, position: int, kind: str, shape: tuple,
+                       params: dict | None = None) -> str:
+        """The latest earlier named tensor that a `kind` layer at `position` receiving
+        `shape` accepts, as its shape rule says (add: the same shape, concat: the same
+        spatial size, adain: a style vector); the network's first input when none fits."""
         plan = self.spec.analysis.networks[network]
         named = list(zip(plan.inputs, plan.input_shapes, strict=False))
         named += [(layer.slot, layer.out_shape) for layer in plan.layers[:position]
                   if not layer.slot.startswith("networks.")]
-        fits = {"add": lambda s: tuple(s) == shape,
-                "concat": lambda s: tuple(s)[1:] == shape[1:]}.get(kind, lambda s: True)
+        ldef = LAYERS.get(kind)
         for name, other in reversed(named):
-            if shape and fits(other):
+            if shape and _accepts(ldef, {**(params or {}), **dict.fromkeys(ldef.refs, name)},
+                                  shape, tuple(other)):
                 return name
         return plan.inputs[0] if plan.inputs else "input"
 
@@ -392,7 +383,7 @@ class CanvasModel:
             if isinstance(item, str) or item.expands:
                 return "the source layer is written by a block or repeat; give it an id there"
             changes.append(self._add_id(item, name))
-        if target.kind in MERGES:
+        if is_merge(target.kind):
             item = self._editable_item(network, position)
             if isinstance(item, str) or item.expands:
                 return "that merge is written by a block; set its `with` there"
@@ -529,6 +520,15 @@ class CanvasModel:
         return self.set_term_param(term_path, "weight", weight)
 
 
+def _accepts(ldef: LayerDef, params: dict, received: tuple, other: tuple) -> bool:
+    """Whether the layer's shape rule takes `received` with `other`."""
+    try:
+        ldef.shape(ldef.normalize(params), [received, other])
+    except Exception:  # a plugin's rule may fail any way: that tensor does not fit
+        return False
+    return True
+
+
 def _without_id(line: str) -> str:
     """A flow-mapping line without its `id: …` entry (`{batch_norm: , id: d2}` ->
     `{batch_norm: }`, which the loader reads as batch_norm with defaults)."""
@@ -660,5 +660,5 @@ def u_layout(sizes: list[int | None], skips: list[tuple[int, int]]
     return [(c, r - top) for c, r in out]
 
 
-__all__ = ["CONTAINERS", "MERGES", "CanvasEdit", "CanvasModel", "CanvasNode", "TextChange",
+__all__ = ["CONTAINERS", "CanvasEdit", "CanvasModel", "CanvasNode", "TextChange",
            "TextItem", "u_layout"]

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ganbuilder.layers.registry import format_shape
+from ganbuilder.layers.registry import format_shape, is_merge
 from ganbuilder.spec import Spec
 from ganbuilder.spec.expr import Call
 from ganbuilder.spec.shapes import NetworkPlan
 
 KINDS = ("data", "latent", "network", "op", "tensor", "loss", "objective", "layer", "merge")
-MERGES = {"concat", "add"}
 
 
 @dataclass
@@ -125,7 +124,7 @@ def layer_graph(plan: NetworkPlan) -> tuple[dict[str, Node], list[tuple[str, str
         named = "" if layer.slot.startswith("networks.") else f"  ({layer.slot})"
         extra = f" ×{len(layer.children)}" if layer.children else ""
         lines = [f"{index}  {layer.kind}{extra}{named}", format_shape(layer.out_shape)]
-        kind = "merge" if layer.kind in MERGES or len(layer.sources) > 1 else "layer"
+        kind = "merge" if is_merge(layer.kind) or len(layer.sources) > 1 else "layer"
         key = layer.slot if layer.slot not in nodes else f"{layer.slot}#{row}"
         nodes[key] = Node(key, lines, kind, tuple(layer.path), column=row,
                           inputs=list(layer.sources))
@@ -139,4 +138,4 @@ def skip_edges(nodes: dict[str, Node], edges: list[tuple[str, str]]) -> list[tup
             and nodes[t].column - nodes[s].column > 1]
 
 
-__all__ = ["KINDS", "MERGES", "Node", "flow_nodes", "layer_graph", "skip_edges"]
+__all__ = ["KINDS", "Node", "flow_nodes", "layer_graph", "skip_edges"]

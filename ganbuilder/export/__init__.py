@@ -9,7 +9,6 @@ from pathlib import Path
 from ganbuilder.errors import Problem, SpecError, UserError
 from ganbuilder.export.eject import eject_source
 from ganbuilder.export.target import (
-    BATCH_DEPENDENT,
     Target,
     batch_dependent_layers,
     default_network,
@@ -49,7 +48,7 @@ def export_checkpoint(checkpoint: str | Path, fmt: str, out: str | Path,
         if blocked:
             raise spec.locate(SpecError([Problem(
                 format_path(layer.path), f"{layer.kind}: network {target.network} cannot be "
-                f"exported as {fmt}: {BATCH_DEPENDENT[layer.kind]}") for layer in blocked]))
+                f"exported as {fmt}: {why}") for layer, why in blocked]))
     return _writer(fmt)(target, Path(out))
 
 

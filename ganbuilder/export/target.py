@@ -16,19 +16,10 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ganbuilder.errors import UserError
+from ganbuilder.layers import LAYERS
 from ganbuilder.spec import Spec
 from ganbuilder.spec.expr import Call
 from ganbuilder.spec.shapes import LayerPlan
-
-# Layers whose computation an exported graph would get wrong for some batch sizes: export
-# traces one batch, and these read the batch size in Python.
-BATCH_DEPENDENT = {
-    "minibatch_std": "it groups samples by the batch size (group size or the whole batch), "
-                     "which an exported graph fixes at the example batch",
-}
-
-# What the final activation says about the output's values.
-_RANGES = {"tanh": [-1.0, 1.0], "sigmoid": [0.0, 1.0]}
 
 
 @dataclass
@@ -108,16 +99,26 @@ def _last_leaf(layers: list[LayerPlan]) -> LayerPlan | None:
     return _last_leaf(last.children) if last.kind == "repeat" else last
 
 
+def _fact(kind: str, name: str) -> object:
+    """A layer entry's export fact (`output_range`, `batch_dependent`, `stochastic`); None
+    for a container."""
+    return getattr(LAYERS.get(kind), name) if kind in LAYERS else None
+
+
 def output_range(spec: Spec, network: str) -> list[float] | None:
-    """[low, high] of the network's outputs when its last layer bounds them, else None."""
+    """[low, high] of the network's outputs when its last layer bounds them (its entry's
+    `output_range`: tanh, sigmoid), else None."""
     last = _last_leaf(spec.analysis.networks[network].layers)
-    return _RANGES.get(last.kind) if last else None
+    bounds = _fact(last.kind, "output_range") if last else None
+    return list(bounds) if bounds else None
 
 
-def batch_dependent_layers(spec: Spec, network: str) -> list[LayerPlan]:
-    """The layers of the network that a fixed graph cannot carry (see BATCH_DEPENDENT)."""
-    return [layer for path, layer in spec.analysis.layers.items()
-            if path[:2] == ("networks", network) and layer.kind in BATCH_DEPENDENT]
+def batch_dependent_layers(spec: Spec, network: str) -> list[tuple[LayerPlan, str]]:
+    """The layers of the network that a fixed graph cannot carry, each with why (its entry's
+    `batch_dependent`: export traces one batch, and these read the batch size in Python)."""
+    return [(layer, _fact(layer.kind, "batch_dependent"))
+            for path, layer in spec.analysis.layers.items()
+            if path[:2] == ("networks", network) and _fact(layer.kind, "batch_dependent")]
 
 
 def _metadata(spec: Spec, network: str, inputs: list[str], shapes: list[tuple], output: str,
@@ -135,7 +136,7 @@ def _metadata(spec: Spec, network: str, inputs: list[str], shapes: list[tuple], 
             entry["range"] = [-1.0, 1.0]  # images as every data source scales them
         described[name] = entry
     stochastic = [layer.label for path, layer in a.layers.items()
-                  if path[:2] == ("networks", network) and layer.kind == "noise"]
+                  if path[:2] == ("networks", network) and _fact(layer.kind, "stochastic")]
     meta = {
         "ganbuilder.spec": spec.name,
         "ganbuilder.network": network,

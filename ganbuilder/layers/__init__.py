@@ -13,8 +13,18 @@ from ganbuilder.layers import (  # noqa: F401  (registration)
     pool,
     style,
 )
-from ganbuilder.layers.registry import LAYERS, LayerDef, Shape, ShapeError, layer
+from ganbuilder.layers.construct import Construct, construct
+from ganbuilder.layers.registry import (
+    LAYER_GROUPS,
+    LAYERS,
+    LayerDef,
+    Shape,
+    ShapeError,
+    is_merge,
+    layer,
+)
 
 CONTAINERS = ("residual", "repeat")
 
-__all__ = ["CONTAINERS", "LAYERS", "LayerDef", "Shape", "ShapeError", "layer"]
+__all__ = ["CONTAINERS", "LAYERS", "LAYER_GROUPS", "Construct", "LayerDef", "Shape", "ShapeError",
+           "construct", "is_merge", "layer"]

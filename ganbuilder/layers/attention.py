@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.construct import construct
 from ganbuilder.layers.registry import Shape, ShapeError, bool_param, int_param, layer, rank
 
 modules = LazyModule("ganbuilder.layers.modules")
@@ -32,7 +33,8 @@ def _attention_params(p: dict, inputs: list[Shape]) -> int:
      "spectral_norm": bool_param("spectral normalization on the four 1x1 convolutions",
                                  False)},
     param_count=_attention_params,
+    group="attention/style",
 )
 def self_attention(p: dict, inputs: list[Shape]):
     """Non-local block x + gamma * attention(x); gamma starts at 0, so it starts as identity."""
-    return modules.SelfAttention(inputs[0][0], p["reduction"], p["spectral_norm"])
+    return construct(modules.SelfAttention, inputs[0][0], p["reduction"], p["spectral_norm"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.construct import construct
 from ganbuilder.layers.registry import Shape, layer, rank
 
 diffaugment_module = LazyModule("ganbuilder.layers.diffaugment")
@@ -24,9 +25,9 @@ def _image(p: dict, inputs: list[Shape]) -> Shape:
                     "description": "largest shift, as a fraction of the image size"},
     "cutout": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5,
                "description": "side of the cut-out square, as a fraction of the image size"},
-}, primary="policy")
+}, primary="policy", group="augmentation")
 def diffaugment(p: dict, inputs: list[Shape]):
     """DiffAugment (Zhao et al. 2020): random colour, translation and cutout per sample, while
     training only. Put it first in the critic: every image the critic judges, real and fake,
     in both objectives, is augmented with its own draw, and G learns through it."""
-    return diffaugment_module.DiffAugment(p["policy"], p["translation"], p["cutout"])
+    return construct(diffaugment_module.DiffAugment, p["policy"], p["translation"], p["cutout"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.construct import construct
 from ganbuilder.layers.registry import Shape, ShapeError, int_param, layer
 
 modules = LazyModule("ganbuilder.layers.modules")
@@ -25,7 +26,9 @@ def _chunk_shape(p: dict, inputs: list[Shape]) -> Shape:
     {"chunks": int_param("number of equal parts", minimum=1),
      "index": int_param("which part, from 0")},
     required=("chunks", "index"),
+    group="shape",
+    fit_params=lambda received: {"chunks": 2, "index": 0},
 )
 def chunk(p: dict, inputs: list[Shape]):
     """One of `chunks` equal parts of the features, along the first per-sample dimension."""
-    return modules.Chunk(p["chunks"], p["index"])
+    return construct(modules.Chunk, p["chunks"], p["index"])

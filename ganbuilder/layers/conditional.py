@@ -4,6 +4,7 @@ class-conditional batch norm (BigGAN, Brock et al. 2019) for generators."""
 from __future__ import annotations
 
 from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.construct import construct
 from ganbuilder.layers.registry import (
     Shape,
     ShapeError,
@@ -38,10 +39,12 @@ def _projection_shape(p: dict, inputs: list[Shape]) -> Shape:
     refs=("with",),
     # linear(h): features weights and a bias; embed(y): a features-vector per class.
     param_count=lambda p, inputs: inputs[0][0] + 1 + p["classes"] * inputs[0][0],
+    group="attention/style",
+    fit_params=lambda received: {"classes": 10},
 )
 def projection(p: dict, inputs: list[Shape]):
     """Critic output linear(h) + <embed(y), h>: conditions D on a label by projection."""
-    return modules.Projection(inputs[0][0], p["classes"], p["spectral_norm"])
+    return construct(modules.Projection, inputs[0][0], p["classes"], p["spectral_norm"])
 
 
 def _cond_batch_norm_shape(p: dict, inputs: list[Shape]) -> Shape:
@@ -68,10 +71,11 @@ def _cond_batch_norm_shape(p: dict, inputs: list[Shape]) -> Shape:
     refs=("with",),
     # Bias-free gain and bias projections c -> C; the normalization itself is not affine.
     param_count=lambda p, inputs: 2 * inputs[1][0] * inputs[0][0],
+    group="normalisation",
 )
 def cond_batch_norm(p: dict, inputs: list[Shape]):
     """Batch norm with scale 1 + gain(c) and shift bias(c), both linear in a conditioning
     vector c: how BigGAN's generator is told the class (and its share of z)."""
     x, cond = inputs
-    return modules.ConditionalBatchNorm(x[0], len(x), cond[0], p["eps"], p["momentum"],
-                                        p["spectral_norm"])
+    return construct(modules.ConditionalBatchNorm, x[0], len(x), cond[0], p["eps"],
+                     p["momentum"], p["spectral_norm"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ganbuilder._lazy import LazyModule, nn
+from ganbuilder.layers.construct import construct, wrap_if
 from ganbuilder.layers.equalized_lr import EQUALIZED_LR, check_equalized, maybe_equalize
 from ganbuilder.layers.registry import (
     Shape,
@@ -59,13 +60,19 @@ def _equalizable_conv_shape(p: dict, inputs: list[Shape]) -> Shape:
     return _conv_shape(p, inputs)
 
 
+def _same_size(received: Shape) -> dict:
+    """Kernel 3 with padding 1 keeps the size; as many channels as it receives."""
+    return {"out": received[0], "kernel": 3, "padding": 1} if received else {}
+
+
 @layer("conv", _equalizable_conv_shape, {**_CONV, **EQUALIZED_LR}, required=("out", "kernel"),
-       param_count=_conv_params, output_overwritable=True)
+       param_count=_conv_params, output_overwritable=True, group="convolution",
+       fit_params=_same_size)
 def conv(p: dict, inputs: list[Shape]):
     """2D convolution (nn.Conv2d)."""
-    module = nn.Conv2d(inputs[0][0], p["out"], p["kernel"], p["stride"], p["padding"],
-                       dilation=p["dilation"], bias=p["bias"])
-    return maybe_equalize(modules.spectral_norm(module, p["spectral_norm"]), p)
+    module = construct(nn.Conv2d, inputs[0][0], p["out"], p["kernel"], stride=p["stride"],
+                       padding=p["padding"], dilation=p["dilation"], bias=p["bias"])
+    return maybe_equalize(wrap_if(p["spectral_norm"], modules.spectral_norm, module), p)
 
 
 @layer(
@@ -75,13 +82,16 @@ def conv(p: dict, inputs: list[Shape]):
     required=("out", "kernel"),
     param_count=_conv_params,
     output_overwritable=True,
+    group="convolution",
+    fit_params=_same_size,
 )
 def conv_transpose(p: dict, inputs: list[Shape]):
     """2D transposed convolution (nn.ConvTranspose2d), the DCGAN upsampler."""
-    module = nn.ConvTranspose2d(inputs[0][0], p["out"], p["kernel"], p["stride"], p["padding"],
-                                output_padding=p["output_padding"], dilation=p["dilation"],
-                                bias=p["bias"])
-    return modules.spectral_norm(module, p["spectral_norm"])
+    module = construct(nn.ConvTranspose2d, inputs[0][0], p["out"], p["kernel"],
+                       stride=p["stride"], padding=p["padding"],
+                       output_padding=p["output_padding"], dilation=p["dilation"],
+                       bias=p["bias"])
+    return wrap_if(p["spectral_norm"], modules.spectral_norm, module)
 
 
 def _upsample_shape(p: dict, inputs: list[Shape]) -> Shape:
@@ -100,10 +110,11 @@ def _upsample_shape(p: dict, inputs: list[Shape]) -> Shape:
     },
     primary="scale",
     output_overwritable=True,
+    group="shape",
 )
 def upsample(p: dict, inputs: list[Shape]):
     """Spatial upsampling by an integer factor."""
-    return nn.Upsample(scale_factor=p["scale"], mode=p["mode"])
+    return construct(nn.Upsample, scale_factor=p["scale"], mode=p["mode"])
 
 
 def _pad_shape(p: dict, inputs: list[Shape]) -> Shape:
@@ -122,10 +133,11 @@ def _pad_shape(p: dict, inputs: list[Shape]) -> Shape:
     required=("padding",),
     primary="padding",
     output_overwritable=True,
+    group="shape",
 )
 def reflection_pad(p: dict, inputs: list[Shape]):
     """Mirror padding (nn.ReflectionPad2d), used before convs in ResNet generators."""
-    return nn.ReflectionPad2d(p["padding"])
+    return construct(nn.ReflectionPad2d, p["padding"])
 
 
 def _pool_shape(p: dict, inputs: list[Shape]) -> Shape:
@@ -144,7 +156,8 @@ def _pool_shape(p: dict, inputs: list[Shape]) -> Shape:
     {"kernel": int_param("window size", 2, minimum=1),
      "stride": int_param("stride; the window size when left out", minimum=1)},
     primary="kernel",
+    group="shape",
 )
 def avg_pool(p: dict, inputs: list[Shape]):
     """Average pooling (nn.AvgPool2d)."""
-    return nn.AvgPool2d(p["kernel"], p.get("stride") or p["kernel"])
+    return construct(nn.AvgPool2d, p["kernel"], p.get("stride") or p["kernel"])

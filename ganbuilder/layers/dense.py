@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ganbuilder._lazy import LazyModule, nn
+from ganbuilder.layers.construct import construct, wrap_if
 from ganbuilder.layers.equalized_lr import EQUALIZED_LR, check_equalized, maybe_equalize
 from ganbuilder.layers.registry import (
     Shape,
@@ -47,11 +48,13 @@ def _linear_params(p: dict, inputs: list[Shape]) -> int:
     primary="out",
     param_count=_linear_params,
     output_overwritable=True,
+    group="convolution",
+    fit_params=lambda received: {"out": received[-1]} if received else {},
 )
 def linear(p: dict, inputs: list[Shape]):
     """Fully connected layer on the last dimension (nn.Linear)."""
-    module = nn.Linear(inputs[0][-1], p["out"], bias=p["bias"])
-    return maybe_equalize(modules.spectral_norm(module, p["spectral_norm"]), p)
+    module = construct(nn.Linear, inputs[0][-1], p["out"], bias=p["bias"])
+    return maybe_equalize(wrap_if(p["spectral_norm"], modules.spectral_norm, module), p)
 
 
 def _label_shape(name: str):
@@ -71,10 +74,12 @@ def _label_shape(name: str):
      "dim": int_param("embedding size", minimum=1)},
     required=("classes", "dim"),
     param_count=lambda p, inputs: p["classes"] * p["dim"],
+    group="convolution",
+    fit_params=lambda received: {"classes": 10, "dim": 16},
 )
 def embedding(p: dict, inputs: list[Shape]):
     """A learned vector per integer label (nn.Embedding)."""
-    return nn.Embedding(p["classes"], p["dim"])
+    return construct(nn.Embedding, p["classes"], p["dim"])
 
 
 
@@ -84,16 +89,18 @@ def embedding(p: dict, inputs: list[Shape]):
     {"classes": int_param("number of labels", minimum=1)},
     required=("classes",),
     primary="classes",
+    group="shape",
+    fit_params=lambda received: {"classes": 10},
 )
 def one_hot(p: dict, inputs: list[Shape]):
     """Integer label -> one-hot float vector (no parameters)."""
-    return modules.OneHot(p["classes"])
+    return construct(modules.OneHot, p["classes"])
 
 
-@layer("flatten", lambda p, inputs: (math.prod(inputs[0]),))
+@layer("flatten", lambda p, inputs: (math.prod(inputs[0]),), group="shape")
 def flatten(p: dict, inputs: list[Shape]):
     """Flatten everything but the batch dimension."""
-    return nn.Flatten()
+    return construct(nn.Flatten)
 
 
 def _reshape_shape(p: dict, inputs: list[Shape]) -> Shape:
@@ -121,9 +128,12 @@ def _reshape_shape(p: dict, inputs: list[Shape]) -> Shape:
                "description": "per-sample shape; one entry may be -1"}},
     required=("shape",),
     primary="shape",
+    group="shape",
+    fit_params=lambda received: {"shape": list(received)} if received else {},
 )
 def reshape(p: dict, inputs: list[Shape]):
     """Reshape each sample (nn.Unflatten after a flatten)."""
-    return nn.Unflatten(1, _reshape_shape(p, inputs)) if len(inputs[0]) == 1 else nn.Sequential(
-        nn.Flatten(), nn.Unflatten(1, _reshape_shape(p, inputs))
-    )
+    unflatten = construct(nn.Unflatten, 1, _reshape_shape(p, inputs))
+    if len(inputs[0]) == 1:
+        return unflatten
+    return construct(nn.Sequential, construct(nn.Flatten), unflatten)

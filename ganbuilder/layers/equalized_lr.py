@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.construct import Construct, wrap_if
 from ganbuilder.layers.registry import ShapeError, bool_param, num_param
 
 style_modules = LazyModule("ganbuilder.layers.style_modules")
@@ -26,8 +27,6 @@ def check_equalized(name: str, p: dict) -> None:
         raise ShapeError(f"{name}: lr_mul must be positive")
 
 
-def maybe_equalize(module, p: dict):
+def maybe_equalize(module: Construct, p: dict) -> Construct:
     """The module with equalized learning rate when the layer asks for it."""
-    if not p["equalized_lr"]:
-        return module
-    return style_modules.equalize(module, lr_mul=p["lr_mul"])
+    return wrap_if(p["equalized_lr"], style_modules.equalize, module, lr_mul=p["lr_mul"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.construct import construct
 from ganbuilder.layers.registry import Shape, ShapeError, format_shape, layer
 
 modules = LazyModule("ganbuilder.layers.modules")
@@ -32,10 +33,10 @@ def _concat_shape(p: dict, inputs: list[Shape]) -> Shape:
 
 
 @layer("concat", _concat_shape, _WITH, required=("with",), primary="with", refs=("with",),
-       output_overwritable=True)
+       output_overwritable=True, group="merge", merge=True)
 def concat(p: dict, inputs: list[Shape]):
     """Concatenate along channels with earlier tensors (U-Net skips, label maps)."""
-    return modules.Concat()
+    return construct(modules.Concat)
 
 
 def _add_shape(p: dict, inputs: list[Shape]) -> Shape:
@@ -45,7 +46,7 @@ def _add_shape(p: dict, inputs: list[Shape]) -> Shape:
 
 
 @layer("add", _add_shape, _WITH, required=("with",), primary="with", refs=("with",),
-       output_overwritable=True)
+       output_overwritable=True, group="merge", merge=True)
 def add(p: dict, inputs: list[Shape]):
     """Element-wise sum with earlier tensors."""
-    return modules.Add()
+    return construct(modules.Add)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ganbuilder._lazy import nn
+from ganbuilder.layers.construct import construct
 from ganbuilder.layers.registry import Shape, ShapeError, bool_param, layer, num_param, rank
 
 _EPS = num_param("added to the variance for stability", 1e-5, minimum=0)
@@ -28,11 +29,13 @@ def _batch_norm_shape(p: dict, inputs: list[Shape]) -> Shape:
     {"eps": _EPS, "momentum": _MOMENTUM, "affine": bool_param("learn scale and shift", True)},
     param_count=_affine_params,
     output_overwritable=True,
+    group="normalisation",
 )
 def batch_norm(p: dict, inputs: list[Shape]):
     """Batch normalization over channels (BatchNorm1d or BatchNorm2d by input rank)."""
     cls = nn.BatchNorm2d if len(inputs[0]) == 3 else nn.BatchNorm1d
-    return cls(inputs[0][0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"])
+    return construct(cls, inputs[0][0], eps=p["eps"], momentum=p["momentum"],
+                     affine=p["affine"])
 
 
 def _instance_norm_shape(p: dict, inputs: list[Shape]) -> Shape:
@@ -47,11 +50,12 @@ def _instance_norm_shape(p: dict, inputs: list[Shape]) -> Shape:
      "track_running_stats": bool_param("keep running statistics for eval mode", False)},
     param_count=_affine_params,
     output_overwritable=True,
+    group="normalisation",
 )
 def instance_norm(p: dict, inputs: list[Shape]):
     """Instance normalization (nn.InstanceNorm2d), as in CycleGAN and pix2pix."""
-    return nn.InstanceNorm2d(inputs[0][0], eps=p["eps"], affine=p["affine"],
-                             track_running_stats=p["track_running_stats"])
+    return construct(nn.InstanceNorm2d, inputs[0][0], eps=p["eps"], affine=p["affine"],
+                     track_running_stats=p["track_running_stats"])
 
 
 @layer(
@@ -61,7 +65,9 @@ def instance_norm(p: dict, inputs: list[Shape]):
     # A scale and a shift per element of the normalized shape.
     param_count=lambda p, inputs: 2 * math.prod(inputs[0]) if p["affine"] else 0,
     output_overwritable=True,
+    group="normalisation",
 )
 def layer_norm(p: dict, inputs: list[Shape]):
     """Layer normalization over all per-sample dimensions (nn.LayerNorm)."""
-    return nn.LayerNorm(list(inputs[0]), eps=p["eps"], elementwise_affine=p["affine"])
+    return construct(nn.LayerNorm, list(inputs[0]), eps=p["eps"],
+                     elementwise_affine=p["affine"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.construct import construct
 from ganbuilder.layers.registry import Shape, layer, rank
 
 modules = LazyModule("ganbuilder.layers.modules")
@@ -19,7 +20,8 @@ def _global_pool_shape(p: dict, inputs: list[Shape]) -> Shape:
     {"mode": {"enum": ["sum", "mean"], "default": "sum",
               "description": "sum (BigGAN's and SNGAN's critics) or mean over positions"}},
     primary="mode",
+    group="shape",
 )
 def global_pool(p: dict, inputs: list[Shape]):
     """(C, H, W) -> (C,): each channel summed or averaged over all positions."""
-    return modules.GlobalPool(p["mode"])
+    return construct(modules.GlobalPool, p["mode"])

@@ -1,9 +1,10 @@
-"""The layer registry: each layer's parameter schema, shape and parameter-count rules, compile
-facts and torch builder in one place.
+"""The layer registry: every fact about a layer on its entry: parameter schema, shape and
+parameter-count rules, compile facts, builder (which is also how eject writes it), library
+group, canvas defaults, merge role and export facts.
 
 Shape and parameter-count rules are plain Python (no torch), so validation, `summary` and the
 GUI infer every layer's output shape and size while the user types. Builders run only when a
-spec is compiled.
+spec is compiled or ejected.
 """
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ganbuilder.layers.construct import make
 from ganbuilder.registry import Registry, fill_defaults
 
 Shape = tuple[int, ...]
 ShapeRule = Callable[[dict, list[Shape]], Shape]
 Builder = Callable[[dict, list[Shape]], Any]
 ParamRule = Callable[[dict, list[Shape]], int]
+FitParams = Callable[[Shape], dict]
+
+# The Layer Library's groups, in the order it lists them; a plugin may name a new one (listed
+# after these).
+LAYER_GROUPS = ("convolution", "normalisation", "activation", "shape", "merge",
+                "attention/style", "augmentation")
 
 
 class ShapeError(ValueError):
@@ -34,16 +42,30 @@ class LayerDef:
     """One layer kind. `params` are JSON Schema properties; `primary` names the parameter a
     scalar shorthand sets (`{leaky_relu: 0.2}`); `refs` names parameters holding layer ids.
 
+    `construct(params, input_shapes)` returns the module as a `Construct` (the call making
+    it), which the compiler calls and eject writes as source; `build` gives the module.
     `param_count` gives the number of learned values the built module holds (the sum of
     `numel()` over its `parameters()`), from the same arguments as `shape`. `inplace` marks
-    activations whose module may overwrite its input (`module.inplace = True`);
+    activations whose construct takes `inplace=True` to overwrite its input;
     `output_overwritable` marks layers whose backward pass needs neither their output nor
     anything an in-place activation could overwrite, so such an activation may follow them.
+
+    For the app: `group` is the Layer Library's group (one of LAYER_GROUPS, or a plugin's
+    own); `fit_params(received_shape)` the parameters a layer inserted on the canvas is
+    written with, beyond each required one at its default or minimum, so that it fits the
+    tensor it receives (each of its `refs` gets the latest earlier named tensor its shape
+    rule accepts); `merge` marks layers that combine the tensor they receive with those
+    `with` names (concat, add): drawn as merges, and a skip dropped on one joins its `with`.
+
+    For export: `output_range` bounds the outputs of a network ending in this layer;
+    `batch_dependent` says why an exported (traced) graph gets the layer wrong at another
+    batch size; `stochastic` marks layers that draw random numbers in eval mode too.
     """
 
     name: str
-    build: Builder
+    construct: Builder
     shape: ShapeRule
+    group: str
     params: dict = field(default_factory=dict)
     required: tuple[str, ...] = ()
     primary: str | None = None
@@ -51,7 +73,16 @@ class LayerDef:
     param_count: ParamRule = no_params
     inplace: bool = False
     output_overwritable: bool = False
+    fit_params: FitParams | None = None
+    merge: bool = False
+    output_range: tuple[float, float] | None = None
+    batch_dependent: str = ""
+    stochastic: bool = False
     doc: str = ""
+
+    def build(self, p: dict, inputs: list[Shape]) -> Any:
+        """The layer's module for params `p` and input shapes `inputs` (imports torch)."""
+        return make(self.construct(p, inputs))
 
     def defaults(self) -> dict:
         return fill_defaults(self.params, {})
@@ -69,15 +100,26 @@ class LayerDef:
 
 class _LayerRegistry(Registry[LayerDef]):
     def _make(self, name: str, fn: Builder, fields: dict) -> LayerDef:
-        return LayerDef(name=name, build=fn, doc=(fn.__doc__ or "").strip(), **fields)
+        return LayerDef(name=name, construct=fn, doc=(fn.__doc__ or "").strip(), **fields)
 
 
 LAYERS = _LayerRegistry("layer")
 
 
-def layer(name: str, shape: ShapeRule, params: dict | None = None, **fields) -> Callable:
-    """Register `fn(params, input_shapes) -> nn.Module` as layer `name`."""
-    return LAYERS.register(name, shape=shape, params=params or {}, **fields)
+def layer(name: str, shape: ShapeRule, params: dict | None = None, *, group: str,
+          **fields) -> Callable:
+    """Register `fn(params, input_shapes) -> Construct` as layer `name`, listed in the Layer
+    Library under `group`; the other LayerDef fields as keywords."""
+    if not isinstance(group, str) or not group:
+        raise TypeError(f"layer {name}: group must name a Layer Library group, "
+                        f"e.g. one of {', '.join(LAYER_GROUPS)}")
+    return LAYERS.register(name, shape=shape, group=group, params=params or {}, **fields)
+
+
+def is_merge(kind: str) -> bool:
+    """Whether layer `kind` merges the tensor it receives with those it names (its entry's
+    `merge` role: concat, add); False for containers and anything unregistered."""
+    return kind in LAYERS and LAYERS.get(kind).merge
 
 
 def rank(shape: Shape, n: int, layer_name: str, what: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.construct import construct
 from ganbuilder.layers.registry import (
     Shape,
     ShapeError,
@@ -28,10 +29,10 @@ def _pixel_norm_shape(p: dict, inputs: list[Shape]) -> Shape:
     return inputs[0]
 
 
-@layer("pixel_norm", _pixel_norm_shape, {"eps": _EPS})
+@layer("pixel_norm", _pixel_norm_shape, {"eps": _EPS}, group="normalisation")
 def pixel_norm(p: dict, inputs: list[Shape]):
     """x / sqrt(mean over channels of x^2 + eps): StyleGAN normalizes z with it."""
-    return style_modules.PixelNorm(p["eps"])
+    return construct(style_modules.PixelNorm, p["eps"])
 
 
 @layer(
@@ -42,11 +43,13 @@ def pixel_norm(p: dict, inputs: list[Shape]):
     required=("shape",),
     primary="shape",
     param_count=lambda p, inputs: math.prod(p["shape"]),
+    group="attention/style",
+    fit_params=lambda received: {"shape": list(received)} if received else {},
 )
 def constant(p: dict, inputs: list[Shape]):
     """A learned tensor, N(0, 1) at first, the same for every sample: StyleGAN's synthesis
     input. It reads its input only for the batch size."""
-    return style_modules.Constant(tuple(p["shape"]))
+    return construct(style_modules.Constant, tuple(p["shape"]))
 
 
 def _noise_shape(p: dict, inputs: list[Shape]) -> Shape:
@@ -54,11 +57,12 @@ def _noise_shape(p: dict, inputs: list[Shape]) -> Shape:
     return inputs[0]
 
 
-@layer("noise", _noise_shape, param_count=lambda p, inputs: inputs[0][0])
+@layer("noise", _noise_shape, param_count=lambda p, inputs: inputs[0][0],
+       group="attention/style", stochastic=True)
 def noise(p: dict, inputs: list[Shape]):
     """Adds per-pixel N(0, 1) noise, shared by the channels, times a learned per-channel scale
     that starts at 0 (StyleGAN's stochastic variation). Noise is drawn in eval mode too."""
-    return style_modules.NoiseInjection(inputs[0][0])
+    return construct(style_modules.NoiseInjection, inputs[0][0])
 
 
 def _adain_shape(p: dict, inputs: list[Shape]) -> Shape:
@@ -79,11 +83,12 @@ def _adain_shape(p: dict, inputs: list[Shape]) -> Shape:
     refs=("with",),
     # The affine map w -> (s, b): a weight and a bias for each of 2C outputs.
     param_count=lambda p, inputs: (inputs[1][0] + 1) * 2 * inputs[0][0],
+    group="attention/style",
 )
 def adain(p: dict, inputs: list[Shape]):
     """Adaptive instance norm: instance_norm(x) * s + b with per-channel (s, b) from an
     equalized affine map of the style `with` (s starts at 1, b at 0)."""
-    return style_modules.AdaIN(inputs[0][0], inputs[1][0], p["eps"])
+    return construct(style_modules.AdaIN, inputs[0][0], inputs[1][0], p["eps"])
 
 
 def _minibatch_std_shape(p: dict, inputs: list[Shape]) -> Shape:
@@ -98,8 +103,12 @@ def _minibatch_std_shape(p: dict, inputs: list[Shape]) -> Shape:
     {"group": int_param("samples per group; a batch it does not divide is one group", 4,
                         minimum=1)},
     primary="group",
+    group="attention/style",
+    # Export traces one batch; the layer reads the batch size in Python.
+    batch_dependent="it groups samples by the batch size (group size or the whole batch), "
+                    "which an exported graph fixes at the example batch",
 )
 def minibatch_std(p: dict, inputs: list[Shape]):
     """Appends a channel holding the features' standard deviation over a group of samples,
     so the critic sees variety (Karras et al. 2018; fights mode collapse)."""
-    return style_modules.MinibatchStd(p["group"])
+    return construct(style_modules.MinibatchStd, p["group"])
