@@ -7,43 +7,7 @@ import torch
 
 from ganbuilder.layers import LAYERS
 from ganbuilder.layers.registry import ShapeError
-
-# (params as written in YAML, input shapes per sample) for each layer; a new layer must add one.
-CASES = {
-    "linear": ({"out": 5}, [(7,)]),
-    "conv": ({"out": 4, "kernel": 3, "stride": 2, "padding": 1, "spectral_norm": True},
-             [(3, 9, 9)]),
-    "conv_transpose": ({"out": 2, "kernel": 4, "stride": 2, "padding": 1}, [(3, 5, 5)]),
-    "batch_norm": (None, [(3, 4, 4)]),
-    "instance_norm": ({"affine": True}, [(3, 4, 4)]),
-    "layer_norm": (None, [(6,)]),
-    "dropout": (0.3, [(6,)]),
-    "relu": (None, [(3, 2, 2)]),
-    "leaky_relu": (0.1, [(4,)]),
-    "elu": (0.5, [(3, 2, 2)]),
-    "tanh": (None, [(4,)]),
-    "sigmoid": (None, [(4,)]),
-    "reshape": ([2, -1, 2], [(12,)]),
-    "flatten": (None, [(2, 3, 4)]),
-    "upsample": ({"scale": 2, "mode": "bilinear"}, [(3, 4, 5)]),
-    "reflection_pad": (2, [(3, 5, 5)]),
-    "avg_pool": (2, [(3, 6, 6)]),
-    "embedding": ({"classes": 10, "dim": 6}, [()]),
-    "one_hot": (10, [()]),
-    "concat": ("other", [(3, 4, 4), (2, 4, 4)]),
-    "add": ("other", [(3, 4, 4), (3, 4, 4)]),
-    "projection": ({"classes": 10, "with": "y"}, [(6,), ()]),
-    "chunk": ({"chunks": 3, "index": 2}, [(12,)]),
-    "global_pool": ("sum", [(3, 4, 5)]),
-    "cond_batch_norm": ({"with": "c", "spectral_norm": True}, [(3, 4, 4), (5,)]),
-    "self_attention": ({"spectral_norm": True}, [(16, 3, 4)]),
-    "pixel_norm": (None, [(3, 4, 4)]),
-    "constant": ([5, 4, 4], [(6,)]),
-    "noise": (None, [(3, 4, 4)]),
-    "adain": ("w", [(3, 4, 4), (6,)]),
-    "minibatch_std": (4, [(3, 4, 4)]),
-    "diffaugment": (None, [(3, 8, 8)]),
-}
+from tests.layer_cases import CASES
 
 
 def test_every_layer_has_a_case():

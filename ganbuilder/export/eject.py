@@ -50,8 +50,8 @@ class _Writer:
     """Collects the source of one ejected file: expressions for the layers' constructs, and
     the ganbuilder definitions (modules torch lacks, their helpers) they call."""
 
-    def __init__(self, spec: Spec):
-        self.spec = spec
+    def __init__(self, spec: Spec | None):
+        self.spec = spec  # where a layer it cannot write is located
         self.used: list[Callable] = []  # ganbuilder's (or a plugin's) definitions, to copy
 
     def head(self, fn: Callable) -> str:
@@ -169,6 +169,30 @@ def _network_body(w: _Writer, name: str, plan: NetworkPlan, init_call: str | Non
                          f"        self.layers = {layers}", *tail, "", *forward]
 
 
+def _imports(code: str) -> list[str]:
+    """The import lines `code` needs: torch's and the standard library's math only."""
+    imports = ["from __future__ import annotations", ""]
+    if re.search(r"\bmath\.", code):
+        imports += ["import math", ""]
+    imports += [*(["import torch"] if re.search(r"\btorch\.", code) else []),
+                "from torch import nn"]
+    if re.search(r"\bF\.", code):
+        imports.append("from torch.nn import functional as F")
+    if re.search(r"\bparametrize\.", code):
+        imports.append("from torch.nn.utils import parametrize")
+    return imports
+
+
+def module_source(made: Construct) -> str:
+    """A file building one module, as eject writes it in a network: the definitions it calls
+    and `build()` returning it; how a layer's ejection is checked, a plugin's among them."""
+    w = _Writer(None)
+    expression = w.expression(made, INDENT)
+    code = "\n\n\n".join([*definitions(w.used).values(),
+                           f"def build() -> nn.Module:\n{INDENT}return {expression}"])
+    return "\n".join(_imports(code)) + "\n\n\n" + code + "\n"
+
+
 def _header(spec: Spec, overrides: list[str] | tuple[str, ...], with_training: bool) -> str:
     sets = "".join(f" --set {o}" for o in overrides)
     file = Path(spec.file)
@@ -235,16 +259,7 @@ def eject_source(spec: Spec, overrides: list[str] | tuple[str, ...] = (),
         defs += loop_defs
         tail = f"\n\n\n{loop}"
     code = "\n\n\n".join(defs)
-    scan = code + tail
-    imports = ["from __future__ import annotations", ""]
-    if re.search(r"\bmath\.", scan):
-        imports += ["import math", ""]
-    imports += [*(["import torch"] if re.search(r"\btorch\.", scan) else []),
-                "from torch import nn"]
-    if re.search(r"\bF\.", scan):
-        imports.append("from torch.nn import functional as F")
-    if re.search(r"\bparametrize\.", scan):
-        imports.append("from torch.nn.utils import parametrize")
+    imports = _imports(code + tail)
     entries = ", ".join(f"{n!r}: {c}" for n, c in table_names.items())
     table = f"NETWORKS: dict[str, type[nn.Module]] = {{{entries}}}"
     if len(table) > WIDTH:
