@@ -200,10 +200,14 @@ def test_the_old_tables_of_layer_facts_are_gone():
 
 
 def test_no_table_of_layer_names_outside_the_registry():
-    """No line outside ganbuilder/layers quotes two different layer kinds: a table of them
-    (the library's groups, the canvas's defaults, the merge kinds) would."""
+    """No line outside ganbuilder/layers quotes two different layer kinds (a table of them:
+    the library's groups, the canvas's defaults, the merge kinds would), nor compares a kind
+    with a registered layer's name (a fact about that layer kept elsewhere)."""
     kinds = set(LAYERS.names()) | {"residual", "repeat"}
     for path in _sources():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            where = f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
             quoted = set(re.findall(r"""["']([a-z_]+)["']""", line)) & kinds
-            assert len(quoted) < 2, f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+            assert len(quoted) < 2, where
+            compared = re.findall(r"""\.kind\s*(?:==|!=)\s*["']([a-z_]+)["']""", line)
+            assert not set(compared) & set(LAYERS.names()), where

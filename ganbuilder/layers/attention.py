@@ -25,6 +25,12 @@ def _attention_params(p: dict, inputs: list[Shape]) -> int:
     return 2 * c * (c // p["reduction"]) + 2 * c * (c // 2) + 1
 
 
+def _attention_activations(p: dict, inputs: list[Shape]) -> int:
+    # The output and the (H W) x (H W) attention map backward needs.
+    c, h, w = inputs[0]
+    return c * h * w + (h * w) ** 2
+
+
 @layer(
     "self_attention",
     _attention_shape,
@@ -33,6 +39,7 @@ def _attention_params(p: dict, inputs: list[Shape]) -> int:
      "spectral_norm": bool_param("spectral normalization on the four 1x1 convolutions",
                                  False)},
     param_count=_attention_params,
+    activations=_attention_activations,
     group="attention/style",
 )
 def self_attention(p: dict, inputs: list[Shape]):

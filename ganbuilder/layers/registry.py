@@ -49,6 +49,8 @@ class LayerDef:
     activations whose construct takes `inplace=True` to overwrite its input;
     `output_overwritable` marks layers whose backward pass needs neither their output nor
     anything an in-place activation could overwrite, so such an activation may follow them.
+    `activations` counts the values per sample the layer keeps for backward, for the memory
+    estimate, where that is more than its output (self_attention's attention map).
 
     For the app: `group` is the Layer Library's group (one of LAYER_GROUPS, or a plugin's
     own); `fit_params(received_shape)` the parameters a layer inserted on the canvas is
@@ -73,6 +75,7 @@ class LayerDef:
     param_count: ParamRule = no_params
     inplace: bool = False
     output_overwritable: bool = False
+    activations: ParamRule | None = None
     fit_params: FitParams | None = None
     merge: bool = False
     output_range: tuple[float, float] | None = None

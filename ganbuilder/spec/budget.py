@@ -5,7 +5,8 @@ A spec that validates should not end in an allocation failure minutes later (`co
 
 - parameters: weights, gradients and Adam's two moments, 4 float32 values each;
 - activations: every layer's output for one training batch, kept for the backward pass, and
-  its gradient (2 float32 values per element); `self_attention` adds its (HW x HW) map.
+  its gradient (2 float32 values per element), or what its entry's `activations` counts
+  (self_attention adds its (HW x HW) map).
 
 A spec is refused when the sum over its networks exceeds the limit: this machine's physical
 memory, or `GANBUILDER_MEMORY_LIMIT` (bytes, or with a K/M/G/T suffix) where that is set.
@@ -73,10 +74,10 @@ class _Use:
                 self.add(child, [shape], batch)
                 shape = child.out_shape
             return
-        params = LAYERS.get(layer.kind).param_count(layer.params, in_shapes) * PER_PARAM
-        elements = math.prod(layer.out_shape)
-        if layer.kind == "self_attention" and len(layer.out_shape) == 3:
-            elements += math.prod(layer.out_shape[1:]) ** 2
+        ldef = LAYERS.get(layer.kind)
+        params = ldef.param_count(layer.params, in_shapes) * PER_PARAM
+        elements = (ldef.activations(layer.params, in_shapes) if ldef.activations
+                    else math.prod(layer.out_shape))
         activations = elements * batch * PER_ACTIVATION
         self.params += params
         self.activations += activations
