@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import textwrap
 from pathlib import Path
@@ -20,6 +21,19 @@ TINY = {
     "biggan": ["params.ngf=4", "params.ndf=8", "params.chunk=4", "params.shared=8"],
     "lapgan": ["params.hidden=16", "params.ngf=8", "params.ndf=8", "params.nz0=8"],
 }
+
+
+# Specs too large to run at their shipped size in a test get their widths cut, as TINY does.
+SMALL = {**TINY, "pix2pix": ["params.ngf=8", "params.ndf=8"],
+         "cyclegan": ["params.ngf=8", "params.ndf=8"]}
+
+
+def import_file(path: Path):
+    """The Python file at `path` imported as a module (an ejected model, a plugin)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture
@@ -73,3 +87,63 @@ training:
 @pytest.fixture
 def minimal_spec(write_spec) -> Path:
     return write_spec(MINIMAL)
+
+
+# -- data sets written for the data tests ---------------------------------------------------
+def write_pair(left, path: Path) -> None:
+    """An aligned A|B image: A = left (a uint8 array), B = its intensity mirror (255 - A)."""
+    import numpy as np
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.concatenate([left, 255 - left], axis=1)).save(path)
+
+
+@pytest.fixture(scope="module")
+def pair_dirs(tmp_path_factory) -> Path:
+    """aligned/{train,test}/ (A|B side by side), folders/{A,B}/ and unpaired/{train,test}{A,B}/.
+
+    Every B image is the intensity mirror of its A image, so real_B == -real_A for pairs; the
+    unpaired images are flat grays 10 * (i + 1) (A) and 100 + 10 * i (B), so values identify them.
+    """
+    import numpy as np
+    from PIL import Image
+
+    base = tmp_path_factory.mktemp("pairs")
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        write_pair(
+            rng.integers(0, 256, (12, 12, 3), dtype=np.uint8),
+            base / "aligned" / "train" / f"p{i}.png",
+        )
+    write_pair(
+        rng.integers(0, 256, (12, 12, 3), dtype=np.uint8), base / "aligned" / "test" / "t.png"
+    )
+    for i in range(4):
+        a = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)
+        (base / "folders" / "A" / "sub").mkdir(parents=True, exist_ok=True)
+        (base / "folders" / "B" / "sub").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(a).save(base / "folders" / "A" / "sub" / f"x{i}.png")
+        Image.fromarray(255 - a).save(base / "folders" / "B" / "sub" / f"x{i}.bmp")
+    sizes = {"trainA": 6, "trainB": 4, "testA": 2, "testB": 3}
+    for folder, n in sizes.items():
+        (base / "unpaired" / folder).mkdir(parents=True)
+        for i in range(n):
+            value = 10 * (i + 1) if folder.endswith("A") else 100 + 10 * i
+            Image.new("RGB", (9, 9), (value,) * 3).save(base / "unpaired" / folder / f"{i}.png")
+    return base
+
+
+
+def expect_data_error(cfg: dict, base: Path, path: str, *texts: str) -> None:
+    """Opening (and reading all of) the data `cfg` fails with a DataError at `path` whose
+    message holds each of `texts`."""
+    from ganbuilder.data import open_source
+    from ganbuilder.errors import DataError
+
+    with pytest.raises(DataError) as info:
+        src = open_source(cfg, base)
+        src.fixed_batch(len(src))
+    assert info.value.problems[0].path == path
+    for text in texts:
+        assert text in info.value.problems[0].message

@@ -16,6 +16,7 @@ from PIL import Image
 
 from ganbuilder.data import SOURCES, data_schema, open_source, tensor_shapes
 from ganbuilder.errors import DataError
+from tests.conftest import expect_data_error
 
 # --- fixtures: tiny data sets on disk -------------------------------------------------------
 
@@ -68,44 +69,6 @@ def mnist_dirs(tmp_path_factory) -> Path:
     write_mnist(base / "raw", 20, prefix="t10k")
     write_mnist(base / "gz", 30, gz=True)
     write_mnist(base / "tv" / "MNIST" / "raw", 25, gz=True)
-    return base
-
-
-def write_pair(left: np.ndarray, path: Path) -> None:
-    """An aligned A|B image: A = left, B = its intensity mirror (255 - A)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.concatenate([left, 255 - left], axis=1)).save(path)
-
-
-@pytest.fixture(scope="module")
-def pair_dirs(tmp_path_factory) -> Path:
-    """aligned/{train,test}/ (A|B side by side), folders/{A,B}/ and unpaired/{train,test}{A,B}/.
-
-    Every B image is the intensity mirror of its A image, so real_B == -real_A for pairs; the
-    unpaired images are flat grays 10 * (i + 1) (A) and 100 + 10 * i (B), so values identify them.
-    """
-    base = tmp_path_factory.mktemp("pairs")
-    rng = np.random.default_rng(0)
-    for i in range(5):
-        write_pair(
-            rng.integers(0, 256, (12, 12, 3), dtype=np.uint8),
-            base / "aligned" / "train" / f"p{i}.png",
-        )
-    write_pair(
-        rng.integers(0, 256, (12, 12, 3), dtype=np.uint8), base / "aligned" / "test" / "t.png"
-    )
-    for i in range(4):
-        a = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)
-        (base / "folders" / "A" / "sub").mkdir(parents=True, exist_ok=True)
-        (base / "folders" / "B" / "sub").mkdir(parents=True, exist_ok=True)
-        Image.fromarray(a).save(base / "folders" / "A" / "sub" / f"x{i}.png")
-        Image.fromarray(255 - a).save(base / "folders" / "B" / "sub" / f"x{i}.bmp")
-    sizes = {"trainA": 6, "trainB": 4, "testA": 2, "testB": 3}
-    for folder, n in sizes.items():
-        (base / "unpaired" / folder).mkdir(parents=True)
-        for i in range(n):
-            value = 10 * (i + 1) if folder.endswith("A") else 100 + 10 * i
-            Image.new("RGB", (9, 9), (value,) * 3).save(base / "unpaired" / folder / f"{i}.png")
     return base
 
 
@@ -314,15 +277,6 @@ def test_toy_mixtures_sit_on_their_means():
 
 
 # --- errors -----------------------------------------------------------------------------------
-
-
-def expect_data_error(cfg: dict, base: Path, path: str, *texts: str) -> None:
-    with pytest.raises(DataError) as info:
-        src = open_source(cfg, base)
-        src.fixed_batch(len(src))
-    assert info.value.problems[0].path == path
-    for text in texts:
-        assert text in info.value.problems[0].message
 
 
 def test_folder_errors(tmp_path):

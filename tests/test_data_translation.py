@@ -17,7 +17,7 @@ from ganbuilder.data import open_source, tensor_shapes
 from ganbuilder.data.digits import N_TEST, NUM_DIGITS, split_indices
 from ganbuilder.data.digits2negative import domain_indices
 from ganbuilder.errors import DataError
-from tests.test_data import expect_data_error, pair_dirs, write_pair  # noqa: F401 (fixture)
+from tests.conftest import expect_data_error, write_pair
 
 HERE = Path(".")
 
@@ -31,7 +31,7 @@ def augmented(src, index: int, n: int = 16, seed: int = 0) -> dict:
 
 
 @pytest.mark.parametrize("layout", ["aligned", "folders"])
-def test_paired_crop_and_flip_are_shared_by_a_and_b(pair_dirs, layout):  # noqa: F811
+def test_paired_crop_and_flip_are_shared_by_a_and_b(pair_dirs, layout):
     # B = 255 - A in every file, so a pair that got the same crop and flip has real_B == -real_A.
     cfg = {"source": "paired", "root": str(pair_dirs / layout), "image_size": 7, "load_size": 12}
     src = open_source(cfg, HERE)
@@ -43,7 +43,7 @@ def test_paired_crop_and_flip_are_shared_by_a_and_b(pair_dirs, layout):  # noqa:
     assert torch.allclose(sampled["real_B"], -sampled["real_A"], atol=1e-6)
 
 
-def test_paired_aligned_split_phase_and_direction(pair_dirs):  # noqa: F811
+def test_paired_aligned_split_phase_and_direction(pair_dirs):
     root = pair_dirs / "aligned"
     cfg = {"source": "paired", "root": str(root), "image_size": 12, "flip": False}
     batch = open_source(cfg, HERE).fixed_batch(5)
@@ -58,7 +58,7 @@ def test_paired_aligned_split_phase_and_direction(pair_dirs):  # noqa: F811
     assert len(open_source({**cfg, "root": str(root / "train")}, HERE)) == 5
 
 
-def test_paired_folders_match_by_name(pair_dirs):  # noqa: F811
+def test_paired_folders_match_by_name(pair_dirs):
     src = open_source({"source": "paired", "root": str(pair_dirs / "folders")}, HERE)
     assert [(a.name, b.name) for a, b in src.pairs] == [
         (f"x{i}.png", f"x{i}.bmp") for i in range(4)
@@ -118,7 +118,7 @@ def ids(batch: dict) -> tuple[list[int], list[int]]:
     return a, b
 
 
-def test_unpaired_sides_are_drawn_independently(pair_dirs):  # noqa: F811
+def test_unpaired_sides_are_drawn_independently(pair_dirs):
     cfg = {"source": "unpaired", "root": str(pair_dirs / "unpaired"), "image_size": 5}
     src = open_source(cfg, HERE)
     assert (src.size_A, src.size_B, len(src)) == (6, 4, 6)
@@ -172,7 +172,7 @@ def test_unpaired_missing_or_empty_side(tmp_path):
     )
 
 
-def test_two_domain_sampler_state_checks_the_b_side(pair_dirs, tmp_path):  # noqa: F811
+def test_two_domain_sampler_state_checks_the_b_side(pair_dirs, tmp_path):
     cfg = {"source": "unpaired", "root": str(pair_dirs / "unpaired"), "image_size": 5}
     sampler = open_source(cfg, HERE).sampler(3, seed=0)
     sampler.next()

@@ -183,7 +183,8 @@ def test_malformed_blocks_are_reported_even_unused(write_spec):
 
 def test_dropout_beyond_one(write_spec):
     [p] = problems_of(write_spec, MINIMAL.replace("- relu", "- dropout: 3", 1))
-    assert (p.path, p.message) == ("networks.G.layers[1].dropout", "must be <= 1, got 3")
+    assert (p.path, p.message) == ("networks.G.layers[1].dropout",
+                                   "expected a number from 0 to 1, got integer 3")
 
 
 def test_integers_beyond_64_bits_from_set_and_expressions(write_spec):

@@ -44,9 +44,10 @@ def test_wrong_type_and_bound(write_spec):
     text = MINIMAL.replace("steps: 4", "steps: four").replace("linear: 2\n", "linear: 0\n")
     problems = problems_of(write_spec, text)
     by_path = {p.path: p for p in problems}
-    assert by_path["training.steps"].message == "must be integer, got the string 'four'"
+    assert by_path["training.steps"].message == "expected an integer >= 1, got the string 'four'"
     assert by_path["training.steps"].location.line == 29
-    assert by_path["networks.G.layers[2].linear"].message == "must be >= 1, got 0"
+    assert by_path["networks.G.layers[2].linear"].message == (
+        "expected an integer >= 1, got integer 0")
 
 
 def test_all_errors_reported_at_once(write_spec):
@@ -161,7 +162,8 @@ def test_began_critic_side_needs_real_and_a_reconstruction(write_spec):
 def test_clip_weights_must_be_positive(write_spec):
     text = MINIMAL.replace("    updates: [D]\n", "    updates: [D]\n    clip_weights: 0\n")
     p = only(problems_of(write_spec, text))
-    assert p.path == "objectives.D.clip_weights" and p.message == "must be > 0, got 0"
+    assert p.path == "objectives.D.clip_weights"
+    assert p.message == "expected a number > 0, got integer 0"
 
 
 def test_pred_target_shapes_must_agree(write_spec):
@@ -200,3 +202,27 @@ def test_unknown_data_key_names_the_source_keys(write_spec):
     p = only(problems_of(write_spec, MINIMAL.replace("batch_size: 32", "batch_size: 32, sise: 9")))
     assert p.path == "data.sise"
     assert p.message.startswith("unknown key 'sise' (did you mean 'size'?)")
+
+
+# -- a bad value: one message per field, saying what the field takes -----------------------------
+
+@pytest.mark.parametrize(("override", "path", "message"), [
+    ("training.device=gpu", "training.device",
+     "expected a device: auto, cpu, cuda, cuda:N (N a GPU index) or mps, got the string 'gpu'"),
+    ("data.workers=many", "data.workers",
+     "expected an integer from 0 to 64 or 'auto', got the string 'many'"),
+    ("name=a/b", "name", "expected a name of letters, digits, '.', '_' and '-', "
+     "got the string 'a/b'"),
+    ("objectives.D.loss[0].adversarial.fake=3", "objectives.D.loss[0].adversarial.fake",
+     "expected a string or a non-empty list of strings, got integer 3"),
+    ("training.sample_every=0.5", "training.sample_every",
+     "expected an integer >= 1, got number 0.5"),
+    ("training.ema={networks: [G], decay: 2}", "training.ema.decay",
+     "expected a number > 0 and < 1, got integer 2"),
+])
+def test_a_bad_value_is_phrased_for_its_field(minimal_spec, override, path, message):
+    # One problem per field, whatever number of schema rules (type, bound, anyOf branch) fail.
+    with pytest.raises(SpecError) as err:
+        load_spec(minimal_spec, [override])
+    assert [(p.path, p.message) for p in err.value.problems] == [(path, message)]
+    assert "letters, digits and _ only" not in str(err.value)

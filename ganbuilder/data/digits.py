@@ -127,5 +127,6 @@ def open_digits(cfg: dict, base_dir: Path) -> DataSource:
 
 SOURCES.add(
     "digits",
-    SourceDef(SCHEMA, (), shapes, open_digits, "sklearn's 8x8 handwritten digits, labelled 0-9."),
+    SourceDef(SCHEMA, (), shapes, open_digits, "sklearn's 8x8 handwritten digits, labelled 0-9.",
+              held_out={"split": "test"}),
 )

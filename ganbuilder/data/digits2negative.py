@@ -102,5 +102,6 @@ SOURCES.add(
         shapes,
         open_digits2negative,
         "Built-in unpaired task: thin white digits (A) and thick inverted digits (B), labelled.",
+        held_out={"split": "test"},
     ),
 )

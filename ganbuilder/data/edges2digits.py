@@ -85,5 +85,6 @@ SOURCES.add(
         shapes,
         open_edges2digits,
         "Built-in paired task: digit outlines (A) to sklearn digits (B), with labels.",
+        held_out={"split": "test"},
     ),
 )

@@ -236,5 +236,6 @@ SOURCES.add(
         shapes,
         open_folder,
         "A folder of images (png, jpg, bmp, webp); subfolders become classes.",
+        path_keys=("root",), images=True,
     ),
 )

@@ -102,5 +102,6 @@ SOURCES.add(
         shapes,
         open_mnist,
         "MNIST from its IDX files (train/t10k, optionally .gz).",
+        path_keys=("root",), held_out={"split": "test"},
     ),
 )

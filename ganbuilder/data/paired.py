@@ -162,5 +162,6 @@ SOURCES.add(
         file_shapes,
         open_paired,
         "Aligned image pairs (pix2pix): A|B side by side, or folders A/ and B/.",
+        path_keys=("root",), images=True,
     ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,19 +31,27 @@ COMMON_KEYS: dict[str, dict] = {
     },
 }
 
-# Keys holding paths; relative values are taken from the spec file's folder.
-PATH_KEYS = ("root",)
-
-
 @dataclass(frozen=True)
 class SourceDef:
-    """One data source: its keys' schema, its torch-free shape rule and its loader."""
+    """One data source: its keys' schema, its torch-free shape rule, its loader, and what the
+    rest of ganbuilder needs to know of it.
+
+    `path_keys` are its keys holding paths: a relative value is taken from the spec file's
+    folder (from the current folder when given with --set), made absolute in a run's
+    spec.yaml and rewritten by `flatten`. `images`: its first path key holds image files,
+    which the app's data pre-flight looks into. `held_out`: the key values that read its
+    held-out data (its test split), for evaluate's real set; a source without them whose
+    first path key names a train/ folder is compared with a test/ or val/ folder beside it.
+    """
 
     schema: dict
     required: tuple[str, ...]
     shapes: Callable[[dict], dict[str, list[int]]]
     open: Callable[[dict, Path], DataSource]
     description: str = ""
+    path_keys: tuple[str, ...] = ()
+    images: bool = False
+    held_out: dict[str, Any] = field(default_factory=dict)
 
 
 SOURCES: Registry[SourceDef] = Registry("data source")
@@ -123,10 +131,24 @@ def _prepare(cfg: dict, base_dir: Path | None) -> tuple[SourceDef, dict]:
     _check(cfg, src)
     full = with_defaults(cfg)
     if base_dir is not None:
-        for key in PATH_KEYS:
-            if isinstance(full.get(key), str):
-                full[key] = str(resolve_path(full[key], Path(base_dir)))
+        full = absolute_paths(full, Path(base_dir))
     return src, full
+
+
+def path_keys(cfg: dict) -> tuple[str, ...]:
+    """The keys of the `data:` section `cfg` that hold paths (none for an unknown source)."""
+    name = cfg.get("source") if isinstance(cfg, dict) else None
+    return SOURCES.get(name).path_keys if isinstance(name, str) and name in SOURCES else ()
+
+
+def absolute_paths(cfg: dict, base_dir: Path) -> dict:
+    """A copy of the `data:` section with its written paths absolute (relative ones start at
+    `base_dir`); values still holding `${...}` are left as they are."""
+    out = dict(cfg)
+    for key in path_keys(cfg):
+        if isinstance(out.get(key), str) and "${" not in out[key]:
+            out[key] = str(resolve_path(out[key], base_dir))
+    return out
 
 
 def resolve_path(value: str, base_dir: Path) -> Path:

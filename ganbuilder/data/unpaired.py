@@ -102,5 +102,6 @@ SOURCES.add(
         file_shapes,
         open_unpaired,
         "Two unpaired image folders (CycleGAN): <phase>A/ and <phase>B/.",
+        path_keys=("root",), images=True,
     ),
 )

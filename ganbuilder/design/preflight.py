@@ -13,12 +13,10 @@ import os
 from pathlib import Path
 
 from ganbuilder.data.folder import class_folders, is_image
-from ganbuilder.data.registry import PATH_KEYS, resolve_path, with_defaults
+from ganbuilder.data.registry import path_keys, resolve_path, source_def, with_defaults
 from ganbuilder.errors import Location, Problem
 from ganbuilder.spec import Spec
 
-# Sources whose root holds image files (the others hold IDX or MNIST files).
-IMAGE_SOURCES = ("folder", "paired", "unpaired", "twodomain")
 # Enough files seen to trust the answer; a data set of a million images is not walked.
 MAX_SCANNED = 2000
 
@@ -61,29 +59,31 @@ def preflight(spec: Spec, base_dir: Path) -> list[Problem]:
     at `base_dir`, the spec file's folder); empty when nothing is known to be wrong."""
     data = spec.tree.get("data") or {}
     source = data.get("source")
-    if not any(isinstance(data.get(key), str) for key in PATH_KEYS):
+    given = [key for key in path_keys(data) if isinstance(data.get(key), str)]
+    if not given:
         return []
     try:
         cfg = with_defaults(data)
     except Exception:  # the schema check reports a bad data section; nothing to add here
         return []
     problems: list[Problem] = []
-    root = resolve_path(cfg["root"], Path(base_dir))
+    key = given[0]
+    root = resolve_path(cfg[key], Path(base_dir))
 
     def problem(key: str, message: str) -> None:
         problems.append(Problem(f"data.{key}", message, _where(spec, "data", key)))
 
     if not root.exists():
-        problem("root", f"data folder not found: {root} (training would stop at Start)")
+        problem(key, f"data folder not found: {root} (training would stop at Start)")
         return problems
     if not root.is_dir():
-        problem("root", f"the data root {root} is a file, not a folder")
+        problem(key, f"the data {key} {root} is a file, not a folder")
         return problems
-    if source not in IMAGE_SOURCES:
+    if not source_def(data).images:
         return problems
     image = _first_image(root)
     if image is None:
-        problem("root", f"no images (.png, .jpg, .jpeg, .bmp, .webp) found under {root}")
+        problem(key, f"no images (.png, .jpg, .jpeg, .bmp, .webp) found under {root}")
         return problems
     want = cfg.get("channels")
     have = _channels(image)
@@ -137,4 +137,4 @@ def _label_latents(spec: Spec) -> list[str]:
             and isinstance(cfg, dict) and cfg.get("dist") == "categorical"]
 
 
-__all__ = ["IMAGE_SOURCES", "preflight"]
+__all__ = ["preflight"]

@@ -237,31 +237,35 @@ def data_features(extractor: Extractor, spec: Any, cfg: dict, limit: int) -> Rea
 
 def open_real(spec: Any, cfg: dict) -> tuple[Any, str, str, bool]:
     """The data source of real images to compare with, a description, a name for its cache
-    file, and whether it is held out: a source's `test` split where its schema has one; for a
-    folder named train/ a sibling test/ or val/; else the training images."""
+    file, and whether it is held out: the source's `held_out` keys (its test split) where its
+    entry has them; where its first path key names a train/ folder, a sibling test/ or val/;
+    else the training images."""
     from ganbuilder.data import open_source
     from ganbuilder.data.folder import has_images
     from ganbuilder.data.registry import resolve_path, source_def
 
     cfg = dict(cfg)
+    src = source_def(cfg)
     where = f"data source '{cfg['source']}'"
     held_out = False
-    if "split" in source_def(cfg).schema:
-        cfg["split"], held_out = "test", True
-        where += ", split test"
-    elif cfg.get("root"):
-        root = resolve_path(cfg["root"], spec.base_dir)
+    key = next((k for k in src.path_keys if cfg.get(k)), None)
+    if src.held_out:
+        cfg.update(src.held_out)
+        held_out = True
+        where += ", " + ", ".join(f"{k} {v}" for k, v in src.held_out.items())
+    elif key is not None:
+        root = resolve_path(cfg[key], spec.base_dir)
         where = f"{root}"
         if root.name.lower() in ("train", "training"):
             for name in ("test", "val", "valid", "validation"):
                 sibling = root.parent / name
                 if sibling.is_dir() and has_images(sibling):
-                    cfg["root"], where = str(sibling), f"{sibling} (the held-out split)"
+                    cfg[key], where = str(sibling), f"{sibling} (the held-out split)"
                     held_out = True
                     break
         if not held_out:
             where += " (the training images: no test/ or val/ beside it)"
-    name = Path(str(cfg.get("root") or cfg["source"])).name
+    name = Path(str(cfg.get(key) if key else cfg["source"])).name
     if cfg.get("split"):
         name += f"-{cfg['split']}"
     return open_source(cfg, spec.base_dir), where, name, held_out

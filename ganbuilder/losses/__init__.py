@@ -1,10 +1,10 @@
 """Registered loss terms and GAN loss kinds (torch-free to import)."""
 
 from ganbuilder.losses import (  # noqa: F401  (registration)
+    builtin_terms,
     classification,
     feature_matching,
     gan,
-    terms,
 )
 from ganbuilder.losses.context import TermContext
 from ganbuilder.losses.registry import GAN_LOSSES, LOSSES, GanLoss, LossDef, loss_term

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ganbuilder._lazy import torch
 from ganbuilder.losses.params import CRITIC, TENSORS, as_list
 from ganbuilder.losses.registry import loss_term
 
@@ -13,7 +14,8 @@ def layer_output(network, layer_id: str, inputs: list):
     if layer_id not in ids:
         raise ValueError(f"the network has no layer with id '{layer_id}' "
                          f"(its ids: {', '.join(ids) or 'none'})")
-    layers = network.layers if hasattr(network, "wiring") else network
+    # A chain is an nn.Sequential; a network with skips keeps its modules in `layers`.
+    layers = network if isinstance(network, torch.nn.Sequential) else network.layers
     return hooked_output(network, layers[ids[layer_id]], inputs)
 
 

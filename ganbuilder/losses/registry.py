@@ -30,6 +30,12 @@ class LossDef:
     tensors' shapes to what the networks see (PacGAN's packing multiplies the first
     dimension). `layers` maps a parameter naming a layer `id` to the network parameter whose
     network must have that id (feature matching).
+
+    `reads(params, updates)`, when given, names the tensor parameters `compute` reads when the
+    objective trains `updates`, in the order it reads them (default: every tensor parameter
+    given, in `tensors` order). `eject --with-training` computes those tensors, then calls the
+    term's own `compute` (copied into the file with what it uses): that is how every term,
+    a plugin's too, is written out.
     """
 
     name: str
@@ -43,7 +49,14 @@ class LossDef:
     inputs: tuple[str, ...] = ("fake", "real")
     network_shapes: Callable[[dict, list[Shape]], list[Shape]] | None = None
     layers: dict[str, str] = field(default_factory=dict)
+    reads: Callable[[dict, frozenset[str]], tuple[str, ...]] | None = None
     doc: str = ""
+
+    def tensors_read(self, params: dict, updates: frozenset[str]) -> tuple[str, ...]:
+        """The tensor parameters `compute` reads for an objective training `updates`."""
+        if self.reads is not None:
+            return tuple(k for k in self.reads(params, updates) if params.get(k) is not None)
+        return tuple(k for k in self.tensors if params.get(k) is not None)
 
 
 class _LossRegistry(Registry[LossDef]):

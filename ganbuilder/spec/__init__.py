@@ -20,6 +20,7 @@ from ganbuilder.spec.resolve import (
 )
 from ganbuilder.spec.schema import schema_problems, spec_schema
 from ganbuilder.spec.semantic import Analysis, analyse
+from ganbuilder.spec.terms import Objective, spec_objectives
 from ganbuilder.spec.yaml_loader import LDict, load_yaml
 
 
@@ -47,6 +48,11 @@ class Spec:
         default_tensors = [self.analysis.order[0]] if self.analysis.order else []
         given = {"tensors": default_tensors, **(self.tree.get("sampling") or {})}
         return fill_defaults(_properties("sampling"), given)
+
+    @property
+    def objectives(self) -> dict[str, Objective]:
+        """Every objective, typed, over its schema defaults (`repeat`), in declaration order."""
+        return spec_objectives(self.tree, self.analysis.terms)
 
     @property
     def objective_order(self) -> list[str]:
@@ -79,13 +85,9 @@ class Spec:
     def text(self) -> str:
         """The resolved spec as YAML: no extends, params substituted, blocks expanded, and data
         paths absolute, so the text (a run's spec.yaml, a checkpoint's spec) stands alone."""
-        from ganbuilder.data.registry import PATH_KEYS, resolve_path
+        from ganbuilder.data.registry import absolute_paths
 
-        data = dict(self.tree["data"])
-        for key in PATH_KEYS:
-            if isinstance(data.get(key), str):
-                data[key] = str(resolve_path(data[key], self.base_dir))
-        return dump_yaml({**self.tree, "data": data})
+        return dump_yaml({**self.tree, "data": absolute_paths(self.tree["data"], self.base_dir)})
 
 
 def _properties(section: str) -> dict:
@@ -122,13 +124,13 @@ def load_spec_text(
 def _command_line_paths(tree: LDict, overrides) -> None:
     """A data path given with --set is relative to the current folder (as any path typed on
     the command line), not to the spec file's folder as paths written in the file are."""
-    from ganbuilder.data.registry import PATH_KEYS
+    from ganbuilder.data.registry import path_keys
 
     data = tree.get("data")
     for item in overrides:
         path = parse_path(item.split("=", 1)[0].strip())  # apply_overrides checked the syntax
         if isinstance(data, dict) and len(path) == 2 and path[0] == "data" \
-                and path[1] in PATH_KEYS and isinstance(data.get(path[1]), str) \
+                and path[1] in path_keys(data) and isinstance(data.get(path[1]), str) \
                 and "${" not in data[path[1]]:
             data[path[1]] = str(Path(data[path[1]]).expanduser().resolve())
 

@@ -18,14 +18,14 @@ def flatten_text(file: Path, out: Path) -> str:
     the same data wherever it is written. Comments do not survive the merge (the tree is
     written anew); the header says where the file came from.
     """
-    from ganbuilder.data.registry import PATH_KEYS, resolve_path
+    from ganbuilder.data.registry import path_keys, resolve_path
     from ganbuilder.spec import dump_yaml
 
     file = Path(file).resolve()
     tree = plain(read_tree(file))
     data = tree.get("data")
     if isinstance(data, dict):
-        for key in PATH_KEYS:
+        for key in path_keys(data):
             if isinstance(data.get(key), str) and "${" not in data[key]:
                 target = resolve_path(data[key], file.parent)
                 data[key] = os.path.relpath(target, out.resolve().parent)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ganbuilder.errors import Problem
 from ganbuilder.registry import did_you_mean
+from ganbuilder.spec.accepts import VALUE_RULES, accepts, field_schema
 from ganbuilder.spec.paths import Locations, format_path
 
 # What `training.device` and `--device` accept: auto, cpu, mps, cuda, cuda:N.
@@ -19,6 +20,13 @@ DEVICE_PATTERN = r"^(auto|cpu|mps|cuda(:[0-9]+)?)$"
 
 IDENT = "^[A-Za-z_][A-Za-z0-9_]*$"
 _NAME = {"type": "string", "pattern": IDENT}
+SPEC_NAME = "^[A-Za-z0-9_.-]+$"
+# Each pattern in words, for the message about a value that does not match it.
+PATTERN_WORDS = {
+    DEVICE_PATTERN: "a device: auto, cpu, cuda, cuda:N (N a GPU index) or mps",
+    IDENT: "a name of letters, digits and _ that does not start with a digit",
+    SPEC_NAME: "a name of letters, digits, '.', '_' and '-'",
+}
 
 
 def _one_of_keys(entries: dict[str, dict], description: str, shorthand: bool = True) -> dict:
@@ -243,7 +251,7 @@ def spec_schema() -> dict:
         "type": "object",
         "properties": {
             "version": {"const": 1},
-            "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"},
+            "name": {"type": "string", "pattern": SPEC_NAME},
             "description": {"type": "string"},
             "params": {"type": "object", "propertyNames": {"pattern": IDENT},
                        "additionalProperties": {"type": ["number", "string", "boolean"]}},
@@ -278,6 +286,7 @@ def schema_problems(tree: dict, locations: Locations) -> list[Problem]:
     validator = jsonschema.Draft202012Validator(spec_schema())
     problems = []
     errors = [leaf for error in validator.iter_errors(tree) for leaf in _leaves(error)]
+    valued: set[tuple] = set()  # fields already given their one message about a bad value
     for leaf in errors:
         if leaf.validator == "unevaluatedProperties" and any(
             len(e.absolute_path) > len(leaf.absolute_path)
@@ -285,6 +294,11 @@ def schema_problems(tree: dict, locations: Locations) -> list[Problem]:
             for e in errors
         ):
             continue  # e.g. an unknown data source makes its keys unevaluated; say the cause
+        if leaf.validator in VALUE_RULES:
+            path = tuple(leaf.absolute_path)
+            if path in valued:
+                continue
+            valued.add(path)
         problems.append(_problem(leaf, locations))
     non_finite = _non_finite(tree, (), locations)
     said = {p.path for p in non_finite}  # better than the schema's `must be >= 0` there
@@ -337,15 +351,9 @@ def _problem(error, locations: Locations) -> Problem:
     elif validator == "required":
         missing = [k for k in value if k not in error.instance]
         message = f"missing required key{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
-    elif validator == "type":
-        types = value if isinstance(value, list) else [value]
-        message = f"must be {' or '.join(types)}, got {_describe(error.instance)}"
-    elif validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
-        sign = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=",
-                "exclusiveMaximum": "<"}[validator]
-        message = f"must be {sign} {value}, got {error.instance}"
-    elif validator == "pattern":
-        message = f"'{error.instance}' is not a valid name (letters, digits and _ only)"
+    elif validator in VALUE_RULES:  # one sentence of what the field takes, from its schema
+        expected = accepts(field_schema(error), PATTERN_WORDS)
+        message = f"expected {expected}, got {_describe(error.instance)}"
     elif validator in ("minProperties", "maxProperties") and value == 1:
         message = "must name exactly one kind" if validator == "maxProperties" else "is empty"
     return Problem(format_path(path), message, locations.find(path, key=key_loc),

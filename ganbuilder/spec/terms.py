@@ -1,7 +1,9 @@
-"""One view of a spec's loss terms, shared by the trainer, the checks, evaluate and the app.
+"""One view of a spec's objectives and their loss terms, shared by the trainer, the checks,
+evaluate, eject and the app.
 
 Each term is read once: its kind, its parameters over the kind's schema defaults, the metric
-label it logs under, and which parameters name tensors and networks.
+label it logs under, and which parameters name tensors and networks. Each objective likewise:
+what it trains, its terms, and its options over the schema's defaults.
 """
 
 from __future__ import annotations
@@ -76,9 +78,35 @@ def objective_terms(name: str, objective: dict) -> list[Term]:
     return terms
 
 
+@dataclass(frozen=True)
+class Objective:
+    """One objective of a spec (an optimizer step kind), its options over the schema defaults."""
+
+    name: str
+    updates: tuple[str, ...]  # the networks it trains, as written
+    terms: tuple[Term, ...]
+    repeat: int  # optimizer steps per iteration, each on a draw of its own
+    optimizer: dict | None  # its own optimizer section; None: the training section's
+    clip_weights: float | None  # WGAN's clamp after each step
+
+
+def spec_objectives(tree: dict, terms: list[Term]) -> dict[str, Objective]:
+    """Every objective of a schema-valid tree, in declaration order, with its `terms`."""
+    from ganbuilder.spec.schema import spec_schema
+
+    schema = spec_schema()["properties"]["objectives"]["additionalProperties"]["properties"]
+    out = {}
+    for name, written in tree["objectives"].items():
+        cfg = fill_defaults(schema, written)
+        out[name] = Objective(name, tuple(cfg["updates"]),
+                              tuple(t for t in terms if t.objective == name), cfg["repeat"],
+                              cfg.get("optimizer"), cfg.get("clip_weights"))
+    return out
+
+
 def spec_terms(tree: dict) -> list[Term]:
     """Every loss term of every objective, in declaration order."""
     return [t for name, obj in tree["objectives"].items() for t in objective_terms(name, obj)]
 
 
-__all__ = ["Term", "objective_terms", "spec_terms"]
+__all__ = ["Objective", "Term", "objective_terms", "spec_objectives", "spec_terms"]

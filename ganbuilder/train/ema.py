@@ -10,6 +10,16 @@ import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ganbuilder.compile.model import GAN, TensorCache
+from ganbuilder.registry import fill_defaults
+from ganbuilder.spec.schema import spec_schema
+
+
+def ema_settings(cfg: dict | None) -> dict | None:
+    """training.ema over its schema defaults (decay, start); None when the spec has none."""
+    if not cfg:
+        return None
+    schema = spec_schema()["properties"]["training"]["properties"]["ema"]["properties"]
+    return fill_defaults(schema, cfg)
 
 
 def fold_weights(shadow: dict, net, step: int, decay: float, start: int = 0) -> None:
@@ -34,9 +44,10 @@ class WeightAverage:
     """
 
     def __init__(self, gan: GAN, cfg: dict):
+        cfg = ema_settings(cfg)
         self.names: list[str] = list(cfg["networks"])
-        self.decay = float(cfg.get("decay", 0.999))
-        self.start = int(cfg.get("start", 0))
+        self.decay = float(cfg["decay"])
+        self.start = int(cfg["start"])
         self.shadow = {n: {k: v.detach().clone() for k, v in gan.nets[n].state_dict().items()}
                        for n in self.names}
 

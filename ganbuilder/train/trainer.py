@@ -54,6 +54,7 @@ from ganbuilder.train.events import (
 )
 from ganbuilder.train.loggers import with_loggers
 from ganbuilder.train.precision import Precision
+from ganbuilder.train.streams import SEED_OFFSETS
 
 
 class DivergenceError(RuntimeError):
@@ -67,7 +68,7 @@ class _Objective:
         cfg = spec.tree["objectives"][name]
         self.name = name
         self.updates = frozenset(cfg["updates"])
-        self.repeat = cfg.get("repeat", 1)
+        self.repeat = spec.objectives[name].repeat
         self.clip = cfg.get("clip_weights")
         self.terms = spec.analysis.objective_terms(name)
         self.parameters = [p for n in sorted(self.updates) for p in gan.nets[n].parameters()]
@@ -120,9 +121,9 @@ class Trainer:
         self.gan_loss = GAN_LOSSES.get(spec.gan_loss)
         self.objectives = [_Objective(n, spec, self.gan) for n in spec.objective_order]
         self.lr_factor = lr_factor(training.get("schedule"), self.total_steps)
-        self.latent_generator = torch.Generator().manual_seed(seed + 1)
-        self.pool_generator = torch.Generator().manual_seed(seed + 3)
-        self.uniform_generator = torch.Generator().manual_seed(seed + 5)
+        self.latent_generator = torch.Generator().manual_seed(seed + SEED_OFFSETS["latent"])
+        self.pool_generator = torch.Generator().manual_seed(seed + SEED_OFFSETS["pool"])
+        self.uniform_generator = torch.Generator().manual_seed(seed + SEED_OFFSETS["uniform"])
         self.precision = Precision(training["precision"], self.device,
                                    [o.name for o in self.objectives])
         self._seed_rank()
@@ -278,7 +279,7 @@ class Trainer:
         if self.ranks.rank > 0:
             seed = self.spec.training["seed"] + 7919 * self.ranks.rank + 104729 * step
             torch.manual_seed(seed)
-            self.pool_generator.manual_seed(seed + 3)
+            self.pool_generator.manual_seed(seed + SEED_OFFSETS["pool"])
 
     def _rank_state(self) -> dict:
         """What differs between ranks: their noise, history pools, loss-term state and batch

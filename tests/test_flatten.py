@@ -8,7 +8,7 @@ import pytest
 from ganbuilder.cli import main
 from ganbuilder.spec import load_spec, load_spec_text
 
-from .conftest import ROOT, TINY
+from .conftest import MINIMAL, ROOT, TINY
 
 
 def test_a_flattened_spec_validates_and_trains_in_another_folder(tmp_path, monkeypatch, capsys):
@@ -45,8 +45,6 @@ def test_flatten_never_writes_over_its_inputs(tmp_path, capsys):
 @pytest.fixture
 def lone_checkpoint(tmp_path, write_spec):
     """A checkpoint file alone in an empty folder: its spec file and run folder are gone."""
-    from .test_cli import MINIMAL
-
     spec = write_spec(MINIMAL)
     run = tmp_path / "run"
     assert main(["run", str(spec), "--out", str(run), "--quiet", "--steps", "4"]) == 0

@@ -1,4 +1,6 @@
-"""Loss terms. Each names the forward tensors it reads; `weight` scales it in the objective."""
+"""The built-in loss terms besides classification and feature matching (their own modules).
+
+Each names the forward tensors it reads; `weight` scales it in the objective."""
 
 from __future__ import annotations
 
@@ -64,6 +66,8 @@ def _adversarial_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, s
     critic="critic",
     check=_adversarial_check,
     network_shapes=packed_shapes,
+    reads=lambda p, updates: ("fake", "real") if p["critic"] in updates
+    or p["relativistic"] != "none" else ("fake",),
 )
 def adversarial(p: dict, ctx):
     """The GAN game under `gan_loss`. When the objective updates the critic this is the critic's
@@ -102,32 +106,32 @@ def adversarial(p: dict, ctx):
     return ctx.gan.d_loss(real_out, fake_out), metrics
 
 
-# The distance terms: each kind's torch loss function (by its name in F) and what it is for.
-DISTANCES = {
-    "l1": ("l1_loss", "Mean absolute error between `pred` and `target` (pix2pix, weight 100)."),
-    "l2": ("mse_loss", "Mean squared error between `pred` and `target`."),
-    "cycle": ("l1_loss", "Cycle-consistency: L1 between a reconstruction and its original "
-                         "(CycleGAN)."),
-    "identity": ("l1_loss", "Identity: L1 between G_AB(real_B) and real_B (CycleGAN, 0.5 x "
-                            "cycle weight)."),
-}
+_DISTANCE = {"params": {"pred": TENSOR, "target": TENSOR}, "required": ("pred", "target"),
+             "tensors": ("pred", "target")}
 
 
-def _distance(function: str, doc: str):
-    def compute(p: dict, ctx):
-        return getattr(F, function)(ctx.tensor(p["pred"]), ctx.tensor(p["target"])), {}
-
-    compute.__doc__ = doc
-    return compute
+@loss_term("l1", **_DISTANCE)
+def l1(p: dict, ctx):
+    """Mean absolute error between `pred` and `target` (pix2pix, weight 100)."""
+    return F.l1_loss(ctx.tensor(p["pred"]), ctx.tensor(p["target"])), {}
 
 
-for _kind, (_function, _doc) in DISTANCES.items():
-    loss_term(
-        _kind,
-        {"pred": TENSOR, "target": TENSOR},
-        required=("pred", "target"),
-        tensors=("pred", "target"),
-    )(_distance(_function, _doc))
+@loss_term("l2", **_DISTANCE)
+def l2(p: dict, ctx):
+    """Mean squared error between `pred` and `target`."""
+    return F.mse_loss(ctx.tensor(p["pred"]), ctx.tensor(p["target"])), {}
+
+
+@loss_term("cycle", **_DISTANCE)
+def cycle(p: dict, ctx):
+    """Cycle-consistency: L1 between a reconstruction and its original (CycleGAN)."""
+    return l1(p, ctx)
+
+
+@loss_term("identity", **_DISTANCE)
+def identity(p: dict, ctx):
+    """Identity: L1 between G_AB(real_B) and real_B (CycleGAN, 0.5 x cycle weight)."""
+    return l1(p, ctx)
 
 
 @loss_term(
@@ -310,6 +314,7 @@ def _began_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:
     networks=("autoencoder",),
     check=_began_check,
     critic="autoencoder",
+    reads=lambda p, updates: ("fake", "real") if p["autoencoder"] in updates else ("fake",),
 )
 def began(p: dict, ctx):
     """BEGAN (Berthelot et al. 2017). L(v) is the autoencoder's mean absolute reconstruction

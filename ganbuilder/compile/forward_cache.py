@@ -1,0 +1,114 @@
+"""Which forward tensors an objective computes, reuses or recomputes: the one definition that
+the trainer's TensorCache runs on tensors and `eject --with-training` replays on names.
+
+A tensor comes back with its autograd graph only to an objective that updates one of the
+networks that produced it; otherwise it comes back detached, and what it is computed from is
+taken detached too, so a critic's backward pass stops at its own inputs even when they pass
+through shared layers (`h_fake: body(fake)`). An entry's graph can feed one backward pass:
+after it (the graph is freed, or a producer has changed) the next use that needs the graph
+recomputes it, while detached uses keep the value, as reference trainers do.
+
+The decisions read names only (which networks produced a tensor, which the objective trains),
+never a tensor's `requires_grad`, so a writer of source code can take the same ones.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from ganbuilder.spec.analysis import Analysis
+from ganbuilder.spec.expr import Call
+
+V = TypeVar("V")
+
+
+class ForwardCache(Generic[V]):
+    """The bookkeeping of one draw's named values; subclasses say how a value is made."""
+
+    def __init__(self, analysis: Analysis, inputs: dict[str, V] | None = None):
+        self.analysis = analysis
+        self.values: dict[str, V] = dict(inputs or {})
+        # Per entry: the networks its live graph runs through (empty: detached use only), and
+        # the entries whose graphs it contains.
+        self.through: dict[str, frozenset[str]] = {}
+        self.parts: dict[str, frozenset[str]] = {}
+        self.handed_out: set[str] = set()  # entries given with a graph since the last backward
+
+    def carries_graph(self, name: str, updates: frozenset[str]) -> bool:
+        """Whether `name` comes back with its graph to an objective training `updates`."""
+        return bool(self.analysis.producers.get(name, set()) & updates)
+
+    def get(self, name: str, updates: frozenset[str] = frozenset()) -> V:
+        """The value `name`; detached unless it was produced by a network in `updates`."""
+        if name not in self.analysis.forward:
+            if name not in self.values:
+                self.values[name] = self.leaf(name)
+            return self.detached(name)
+        wanted = self.analysis.producers.get(name, set()) & updates
+        if name not in self.values or not wanted <= self.through.get(name, frozenset()):
+            through: set[str] = set()
+            parts: set[str] = set()
+            value = self._eval(self.analysis.forward[name], updates, through, parts)
+            self.values[name] = self.store(name, value)
+            self.through[name], self.parts[name] = frozenset(through), frozenset(parts)
+        if not wanted:
+            return self.detached(name)
+        self.handed_out.add(name)
+        return self.values[name]
+
+    def _eval(self, expr: Call | str, updates: frozenset[str], through: set[str],
+              parts: set[str]) -> V:
+        if isinstance(expr, str):
+            value = self.get(expr, updates)
+            if expr in self.analysis.forward and self.carries_graph(expr, updates):
+                through |= self.through.get(expr, frozenset())
+                parts.add(expr)
+            return value
+        args = [self._eval(a, updates, through, parts) for a in expr.args]
+        if expr.fn == "concat":
+            return self.concat(args)
+        through.add(expr.fn)
+        return self.call(expr.fn, args)
+
+    def consumed(self, updates: frozenset[str]) -> None:
+        """After an objective's backward: graphs it ran through are freed, and graphs through
+        `updates` are stale; either way only detached uses remain."""
+        for name in spent_graphs(self.handed_out, self.parts, self.through, updates):
+            self.through[name] = frozenset()
+        self.handed_out.clear()
+
+    # -- how values are made (the trainer computes tensors, the writer writes statements) --
+    def leaf(self, name: str) -> V:
+        """A data or latent value not given with the inputs."""
+        raise KeyError(name)
+
+    def store(self, name: str, value: V) -> V:
+        """What is kept for a computed entry."""
+        return value
+
+    def detached(self, name: str) -> V:
+        """The entry `name` without its graph."""
+        raise NotImplementedError
+
+    def concat(self, args: list[V]) -> V:
+        raise NotImplementedError
+
+    def call(self, network: str, args: list[V]) -> V:
+        raise NotImplementedError
+
+
+def spent_graphs(handed_out: set[str], parts: dict[str, frozenset[str]],
+                 through: dict[str, frozenset[str]], updates: frozenset[str]) -> set[str]:
+    """The entries whose graphs an objective's backward leaves unusable: those it was handed
+    with a graph and the entries inside them (freed), and those running through a network it
+    updated (stale)."""
+    spent, todo = set(), list(handed_out)
+    while todo:
+        name = todo.pop()
+        if name not in spent:
+            spent.add(name)
+            todo += parts.get(name, ())
+    return spent | {name for name, nets in through.items() if nets & updates}
+
+
+__all__ = ["ForwardCache", "spent_graphs"]
