@@ -1,12 +1,13 @@
 """A spec as plain PyTorch source: one nn.Module class per network, needing only torch.
 
-The source is written from the modules the compiler builds (so it cannot drift from what
-ganbuilder trains) and their layer plans (for the comments naming each layer's spec path and
-output shape). Chains become nn.Sequential subclasses; networks with skips or several inputs
-keep the compiled `layers` ModuleList and get a `forward` written out with one named variable
-per layer id. Either way the state_dict keys equal the compiled network's, so a checkpoint's
-weights load directly. The few modules torch lacks (Residual, AdaIN, ...) are copied from
-ganbuilder's own source into the file.
+The source is written from the calls the compiler makes (each layer's `Construct`, from its
+registry entry's builder, so it cannot drift from what ganbuilder trains) and the layer plans
+(for the comments naming each layer's spec path and output shape). Chains become
+nn.Sequential subclasses; networks with skips or several inputs keep the compiled `layers`
+ModuleList and get a `forward` written out with one named variable per layer id. Either way
+the state_dict keys equal the compiled network's, so a checkpoint's weights load directly.
+The modules torch lacks (Residual, AdaIN, a plugin's, ...) are copied from their own source
+into the file, with the functions and classes they call (pysource.definitions).
 """
 
 from __future__ import annotations
