@@ -10,7 +10,6 @@ checkpoint.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -23,11 +22,8 @@ from ganbuilder.compile.model import GAN
 from ganbuilder.compile.network import build_network, initialize
 from ganbuilder.export import eject_source
 from ganbuilder.spec import Spec, load_spec
-from tests.conftest import ROOT, SPECS, TINY
+from tests.conftest import ROOT, SMALL, SPECS, TINY, import_file
 
-# Specs too large to run at their shipped size in a test get their widths cut, as TINY does.
-SMALL = {**TINY, "pix2pix": ["params.ngf=8", "params.ndf=8"],
-         "cyclegan": ["params.ngf=8", "params.ndf=8"]}
 ALLOWED_IMPORTS = {"__future__", "math", "torch", "torch.nn", "torch.nn.utils"}
 
 
@@ -46,13 +42,6 @@ def ejected(tmp_path_factory) -> dict[str, tuple[Spec, Path]]:
         path.write_text(eject_source(spec, _overrides(file.stem)), encoding="utf-8")
         out[file.stem] = (spec, path)
     return out
-
-
-def _import(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _inputs(shapes: list[tuple], n: int = 3) -> list[torch.Tensor]:
@@ -96,7 +85,7 @@ def test_ejected_module_imports_only_torch(ejected, name):
 @pytest.mark.parametrize("name", [f.stem for f in SPECS])
 def test_ejected_networks_match_the_compiled_ones(ejected, name):
     spec, path = ejected[name]
-    _check_matches(spec, _import(path))
+    _check_matches(spec, import_file(path))
 
 
 def test_init_schemes_skip_equalized_layers_as_the_compiler_does(tmp_path):
@@ -105,7 +94,7 @@ def test_init_schemes_skip_equalized_layers_as_the_compiler_does(tmp_path):
     path = tmp_path / "stylegan_init.py"
     path.write_text(eject_source(spec), encoding="utf-8")
     assert "if is_equalized(m):" in path.read_text(encoding="utf-8")
-    _check_matches(spec, _import(path))
+    _check_matches(spec, import_file(path))
 
 
 def _check_matches(spec: Spec, module) -> None:
@@ -160,7 +149,7 @@ def test_trained_checkpoint_loads_into_ejected_dcgan(tmp_path):
     out = tmp_path / "model.py"
     assert main(["eject", str(ROOT / "specs/dcgan.yaml"), *overrides, "--out", str(out)]) == 0
     assert "--set params.image_size=16" in out.read_text(encoding="utf-8")
-    module = _import(out)
+    module = import_file(out)
     state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
     spec = load_spec(ROOT / "specs/dcgan.yaml", TINY["dcgan"])
     gan = GAN(spec)
