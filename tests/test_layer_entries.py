@@ -211,3 +211,11 @@ def test_no_table_of_layer_names_outside_the_registry():
             assert len(quoted) < 2, where
             compared = re.findall(r"""\.kind\s*(?:==|!=)\s*["']([a-z_]+)["']""", line)
             assert not set(compared) & set(LAYERS.names()), where
+
+
+def test_a_construct_eject_cannot_write_is_refused_by_name():
+    from ganbuilder.layers import construct
+
+    spectral = torch.nn.utils.parametrizations.spectral_norm
+    with pytest.raises(RuntimeError, match=r"parametrizations\.spectral_norm is not one"):
+        module_source(construct(spectral, construct(torch.nn.Linear, 2, 2)))

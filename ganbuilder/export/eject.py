@@ -59,6 +59,10 @@ class _Writer:
         """How the file names `fn`: torch's modules as `nn.X`, anything else copied in."""
         if getattr(nn, fn.__name__, None) is fn:
             return f"nn.{fn.__name__}"
+        if fn.__module__.split(".")[0] == "torch":
+            raise RuntimeError(f"eject writes torch's modules as nn.<name>, and "
+                               f"{fn.__module__}.{fn.__qualname__} is not one: construct it "
+                               "from a function or class of your own")
         if fn not in self.used:
             self.used.append(fn)
         return fn.__name__

@@ -95,11 +95,19 @@ def fill(template: str, **values: str) -> str:
 
 
 def _text(obj: object) -> str:
-    text = textwrap.dedent(inspect.getsource(obj)).rstrip()
+    try:
+        text = textwrap.dedent(inspect.getsource(obj)).rstrip()
+    except (OSError, TypeError) as error:  # built in C, or defined where no file holds it
+        raise RuntimeError(f"{obj.__module__}.{obj.__qualname__}: no source to copy "
+                           f"({error})") from None
     if inspect.isclass(obj):
         return text
+    start = re.search(rf"^(async\s+)?def {re.escape(obj.__name__)}\b", text, re.MULTILINE)
+    if start is None:
+        raise RuntimeError(f"{obj.__module__}.{obj.__qualname__} is not a def statement (a "
+                           "lambda?): a written file can only copy functions and classes")
     # A function's decorators register it (`@layer`, `@optimizer`); the copy stands alone.
-    return text[re.search(r"^(async\s+)?def ", text, re.MULTILINE).start():]
+    return text[start.start():]
 
 
 def _names_in(node: ast.expr) -> set[str]:
