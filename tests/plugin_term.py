@@ -3,7 +3,10 @@ helper it calls, and a registration."""
 
 from __future__ import annotations
 
-from ganbuilder.losses import loss_term
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ganbuilder.losses import LOSSES, LossDef, loss_term
 from ganbuilder.losses.params import CRITIC, TENSOR
 
 NAME = "score_moments"
@@ -21,7 +24,25 @@ def score_moments(p: dict, ctx):
 
 
 def register() -> None:
-    """Register the term (tests undo it: see the `plugin_term` fixture)."""
+    """Register the term, as a plugin's module does when it is imported."""
     loss_term(NAME, {"critic": CRITIC, "real": TENSOR, "fake": TENSOR},
               required=("critic", "real", "fake"), tensors=("real", "fake"),
               networks=("critic",))(score_moments)
+
+
+@contextmanager
+def registered() -> Iterator[LossDef]:
+    """The term registered while the block runs, then taken out again; the schema, assembled
+    from the registries once, is assembled anew both times."""
+    from ganbuilder.spec.published import published_schema
+    from ganbuilder.spec.schema import spec_schema
+
+    register()
+    spec_schema.cache_clear()
+    published_schema.cache_clear()
+    try:
+        yield LOSSES.get(NAME)
+    finally:
+        LOSSES._entries.pop(NAME)
+        spec_schema.cache_clear()
+        published_schema.cache_clear()

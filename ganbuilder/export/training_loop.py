@@ -121,7 +121,8 @@ class _Loop:
         loss's functions; each term checked alone first, so a refusal names its place."""
         spec, objs = self.spec, [Context]
         for term in spec.analysis.terms:
-            if term.params.get("relativistic", "none") != "none" and self.gan.relativistic is None:
+            if term.params.get("relativistic") not in (None, "none") and (
+                    self.gan.relativistic is None):
                 raise _refuse(spec, format_path(term.path), f"a relativistic {spec.gan_loss} loss")
             _copied([term.definition.compute], f"the {term.kind} term", spec,
                      format_path(term.path))
@@ -157,7 +158,8 @@ class _Loop:
         for key in term.definition.tensors_read(term.params, updates):
             for name in term.tensors.get(key, ()):
                 tensors[name] = flow.get(name, updates)
-        value = self.names(f"term:{term.objective}:{term.index}", basis=term.label)
+        value = self.names(f"term:{term.objective}:{term.index}",
+                           basis=f"{term.label}_{term.objective}")
         read = ", ".join(f"{n!r}: {e}" for n, e in tensors.items())
         context = call("Context", ["self", repr(term.objective), repr(term.label),
                                    f"{{{read}}}"], indent + INDENT)
