@@ -258,7 +258,7 @@ def eject_source(spec: Spec, overrides: list[str] | tuple[str, ...] = (),
     table_names = {name: names(name) for name in spec.analysis.networks}
     tail = ""
     if with_training:
-        from ganbuilder.export.training_loop import training_source  # (it imports this module)
+        from ganbuilder.export.training_loop import training_source  # only this option needs it
 
         loop_defs, loop = training_source(spec, set(names.taken))
         defs += loop_defs
