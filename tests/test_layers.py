@@ -43,6 +43,13 @@ CASES = {
     "adain": ("w", [(3, 4, 4), (6,)]),
     "minibatch_std": (4, [(3, 4, 4)]),
     "diffaugment": (None, [(3, 8, 8)]),
+    "scale": (0.5, [(3, 4, 4)]),
+    "mul": ("g", [(3, 4, 4), (3,)]),
+    "affine": ({"scale": "g", "shift": "b", "offset": 1}, [(3, 4, 4), (3, 4, 4), (3, 1, 1)]),
+    "upfirdn": (2, [(3, 4, 4)]),
+    "modulated_conv": ({"out": 4, "with": "w", "up": 2}, [(3, 4, 4), (6,)]),
+    "fused_leaky_relu": (None, [(3, 4, 4)]),
+    "bias": (None, [(5,)]),
 }
 
 
@@ -99,6 +106,14 @@ PARAM_CASES = [
     ("cond_batch_norm", {"with": "c"}, [(3,), (5,)]),
     ("self_attention", {"reduction": 4}, [(12, 2, 2)]),
     ("adain", "w", [(5, 2, 2), (3,)]),
+    ("linear", {"out": 5, "equalized_lr": True, "gain": 1, "bias_init": 1}, [(7,)]),
+    ("noise", False, [(3, 4, 4)]),
+    ("modulated_conv", {"out": 4, "kernel": 1, "with": "w", "demodulate": False},
+     [(3, 4, 4), (6,)]),
+    ("modulated_conv", {"out": 4, "with": "w", "down": 2}, [(3, 8, 8), (6,)]),
+    ("upfirdn", {"down": 2}, [(3, 8, 8)]),
+    ("upfirdn", {"pad": [2, 2]}, [(3, 8, 8)]),
+    ("fused_leaky_relu", False, [(6,)]),
 ]
 
 
@@ -146,6 +161,14 @@ def test_activation_does_not_overwrite_a_tensor_read_again():
     ("reshape", [5, 3], [(12,)], "(12 values) to (5, 3) (15 values)"),
     ("concat", "x", [(3, 4, 4), (2, 5, 4)], "inputs differ beyond the channel dimension"),
     ("add", "x", [(3, 4, 4), (2, 4, 4)], "inputs must have the same shape"),
+    ("add", "x", [(3,), (3, 4, 4)], "would differ from the layer's input (3)"),
+    ("mul", "x", [(3, 4, 4), (2,)], "sizes equal or 1, aligned at the channels"),
+    ("modulated_conv", {"out": 2, "with": "w"}, [(3, 4, 4), (3, 4, 4)],
+     "'with' must name a style vector"),
+    ("modulated_conv", {"out": 2, "with": "w", "up": 2, "down": 2}, [(3, 4, 4), (3,)],
+     "choose one of up and down"),
+    ("upfirdn", {"pad": [-3, -3]}, [(3, 4, 4)], "too small for 4 taps"),
+    ("linear", {"out": 3, "gain": 1}, [(4,)], "gain and bias_init need equalized_lr"),
     ("reflection_pad", 5, [(3, 4, 4)], "must be smaller than the input size"),
     ("embedding", {"classes": 3, "dim": 2}, [(4,)], "expects one integer label per sample"),
     ("linear", {"out": 3, "equalized_lr": True, "spectral_norm": True}, [(4,)],

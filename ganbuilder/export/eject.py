@@ -27,6 +27,8 @@ from ganbuilder.errors import UserError
 from ganbuilder.layers import diffaugment as augment
 from ganbuilder.layers import modules as custom
 from ganbuilder.layers import style_modules as style
+from ganbuilder.layers import stylegan2_modules as sg2
+from ganbuilder.layers.arithmetic_modules import Affine, Mul, Scale, aligned
 from ganbuilder.layers.init import INITS
 from ganbuilder.spec import Spec
 from ganbuilder.spec.paths import format_path
@@ -41,14 +43,16 @@ _CLASSES: dict[type, str] = {
         custom.OneHot, custom.Concat, custom.Add, custom.Residual, custom.Projection,
         custom.Chunk, custom.GlobalPool, custom.ConditionalBatchNorm, custom.SelfAttention,
         style.PixelNorm, style.Constant, style.NoiseInjection, style.AdaIN, style.MinibatchStd,
-        augment.DiffAugment)
+        augment.DiffAugment, Scale, Mul, Affine, sg2.UpFirDn, sg2.ModulatedConv2d,
+        sg2.FusedLeakyReLU, sg2.Bias)
 }
 _HELPERS: dict[str, Callable | type] = {
     "spectral_norm": custom.spectral_norm, "RuntimeScale": style.RuntimeScale,
     "equalize": style.equalize, "is_equalized": style.is_equalized,
     "_per_sample": augment._per_sample, "brightness": augment.brightness,
     "saturation": augment.saturation, "contrast": augment.contrast,
-    "translation": augment.translation, "cutout": augment.cutout,
+    "translation": augment.translation, "cutout": augment.cutout, "aligned": aligned,
+    "fir_kernel": sg2.fir_kernel, "upfirdn2d": sg2.upfirdn2d,
 }
 _NEEDS = {"equalize": ("RuntimeScale",), "is_equalized": ("RuntimeScale",),
           **{op: ("_per_sample",) for op in ("brightness", "saturation", "contrast")}}
@@ -124,6 +128,8 @@ def _sn(m: nn.Module) -> bool:
 
 def _custom_args(m: nn.Module) -> list[str]:
     """Constructor arguments of ganbuilder's own modules, read back from the instance."""
+    if hasattr(m, "eject_args"):  # newer modules say their own
+        return m.eject_args()
     if isinstance(m, custom.OneHot):
         return [str(m.classes)]
     if isinstance(m, custom.Projection):
