@@ -6,8 +6,10 @@ import torch
 from torch import nn
 
 from ganbuilder.compile.network import build_network, initialize
+from ganbuilder.compile.taps import tapped_call
+from ganbuilder.layers.arithmetic_modules import apply_builtin
 from ganbuilder.spec import Spec
-from ganbuilder.spec.expr import Call
+from ganbuilder.spec.expr import FORWARD_BUILTINS, Forward, Tap
 
 
 class GAN(nn.Module):
@@ -53,26 +55,40 @@ class TensorCache:
         if name not in self.values or not wanted <= self.through.get(name, frozenset()):
             through: set[str] = set()
             parts: set[str] = set()
-            self.values[name] = self._eval(self.analysis.forward[name], updates, through, parts)
+            self.values[name] = self._eval(self.analysis.forward[name], updates, through, parts,
+                                           taps_of=name)
             self.through[name], self.parts[name] = frozenset(through), frozenset(parts)
         if not wanted:
             return self.values[name].detach()
         self.handed_out.add(name)
         return self.values[name]
 
-    def _eval(self, expr: Call | str, updates: frozenset[str], through: set[str],
-              parts: set[str]) -> torch.Tensor:
-        if isinstance(expr, str):
-            value = self.get(expr, updates)
+    def _eval(self, expr: Forward | float, updates: frozenset[str], through: set[str],
+              parts: set[str], taps_of: str | None = None) -> torch.Tensor:
+        if isinstance(expr, float):
+            return expr
+        if isinstance(expr, str | Tap):
+            tensor = expr if isinstance(expr, str) else expr.tensor
+            value = self.get(tensor, updates)
             if value.requires_grad:
-                through |= self.through.get(expr, frozenset())
-                parts.add(expr)
+                through |= self.through.get(tensor, frozenset())
+                parts.add(tensor)
+            if isinstance(expr, Tap):
+                tapped = self.values[str(expr)]
+                return tapped if value.requires_grad else tapped.detach()
             return value
         args = [self._eval(a, updates, through, parts) for a in expr.args]
-        if expr.fn == "concat":
-            return torch.cat(args, dim=1)
+        if expr.fn in FORWARD_BUILTINS:
+            return apply_builtin(expr.fn, args)
         through.add(expr.fn)
-        return self.gan.nets[expr.fn](*args)
+        taps = self.analysis.taps.get(taps_of or "")
+        if not taps:
+            return self.gan.nets[expr.fn](*args)
+        # The forward tensor `taps_of` is this call: its tapped layers come from the same pass.
+        out, tapped = tapped_call(self.gan.nets[expr.fn], args, taps)
+        for layer_id, value in tapped.items():
+            self.values[f"{taps_of}.{layer_id}"] = value
+        return out
 
     def consumed(self, updates: frozenset[str]) -> None:
         """After an objective's backward: graphs it ran through are freed, and graphs through

@@ -26,6 +26,7 @@ from ganbuilder.data.latent import sample_latent
 from ganbuilder.data.registry import with_defaults
 from ganbuilder.errors import UserError
 from ganbuilder.export.eject import WIDTH
+from ganbuilder.layers.arithmetic_modules import aligned
 from ganbuilder.losses import critic_inputs, feature_matching
 from ganbuilder.losses import terms as loss_terms
 from ganbuilder.losses.pool import HistoryPool
@@ -35,7 +36,7 @@ from ganbuilder.optim.optimizers import OPTIMIZERS
 from ganbuilder.optim.schedules import SCHEDULES
 from ganbuilder.registry import fill_defaults
 from ganbuilder.spec import Spec
-from ganbuilder.spec.expr import Call
+from ganbuilder.spec.expr import ARITHMETIC, Call, Tap
 from ganbuilder.spec.paths import format_path
 from ganbuilder.train.ema import fold_weights
 
@@ -123,7 +124,7 @@ class _Flow:
         return name in self.analysis.forward and bool(
             self.analysis.producers.get(name, set()) & updates)
 
-    def _eval(self, expr: Call | str, updates: frozenset[str], through: set[str],
+    def _eval(self, expr: Call | str | float, updates: frozenset[str], through: set[str],
               parts: set[str]) -> str:
         if isinstance(expr, str):
             value = self.get(expr, updates)
@@ -131,9 +132,13 @@ class _Flow:
                 through |= self.through.get(expr, frozenset())
                 parts.add(expr)
             return value
+        if isinstance(expr, float):
+            return repr(expr)
         args = [self._eval(a, updates, through, parts) for a in expr.args]
         if expr.fn == "concat":
             return f"torch.cat([{', '.join(args)}], dim=1)"
+        if expr.fn in ARITHMETIC:
+            return _arithmetic_source(expr.fn, args)
         through.add(expr.fn)
         return f"nets[{expr.fn!r}]({', '.join(args)})"
 
@@ -166,6 +171,18 @@ def _operand(expr: str) -> str:
     """`expr` as the right operand of `*`: parenthesised when it is a sum or difference."""
     node = ast.parse(expr, mode="eval").body
     return f"({expr})" if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.BoolOp)) else expr
+
+
+def _arithmetic_source(fn: str, args: list[str]) -> str:
+    """add, mul, scale and affine as Python operators; a lower-rank operand is aligned at the
+    channels by the copied helper `aligned`, as the layers broadcast."""
+    first, rest = args[0], [f"aligned({a}, {args[0]}.dim())" for a in args[1:]]
+    if fn == "scale":
+        return f"({first} * {args[1]})"
+    if fn == "affine":
+        offset = f"{args[3]} + " if len(args) > 3 else ""
+        return f"({first} * ({offset}{rest[0]}) + {rest[1]})"
+    return "(" + f" {'+' if fn == 'add' else '*'} ".join([first, *rest]) + ")"
 
 
 def _as_list(value) -> list[str]:
@@ -205,6 +222,8 @@ class _Loop:
                 kind, p = term.definition.name, term.params
                 if kind not in SUPPORTED:
                     raise _refuse(spec, path, f"the {kind} term")
+                if term.every != 1:
+                    raise _refuse(spec, path, "a term computed every few steps (every)")
                 if kind == "adversarial" and "<lambda>" in (gan.d_loss.__name__,
                                                             gan.g_loss.__name__):
                     raise _refuse(spec, "gan_loss", f"gan_loss {spec.gan_loss}, whose losses "
@@ -212,6 +231,12 @@ class _Loop:
                 if kind == "adversarial" and p["relativistic"] != "none" and (
                         gan.relativistic is None):
                     raise _refuse(spec, path, f"a relativistic {spec.gan_loss} loss")
+        for name in spec.analysis.order:
+            expr = spec.analysis.forward[name]
+            if isinstance(expr, Tap) or (isinstance(expr, Call) and expr.taps()):
+                raise _refuse(spec, format_path(("forward", name)), "a tap of a layer")
+            if isinstance(expr, Call) and set(expr.calls()) & {"add", "mul", "affine"}:
+                self.use(aligned)  # the written sums and products broadcast as the layers do
 
     # -- one objective's step ------------------------------------------------------------------
     def term(self, flow: _Flow, term, updates: frozenset[str], indent: str) -> str:

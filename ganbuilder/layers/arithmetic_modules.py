@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganbuilder.layers.modules import Add
+
 
 def aligned(x: torch.Tensor, rank: int) -> torch.Tensor:
     """`x` with trailing singleton dimensions up to `rank`, so it broadcasts at the channels."""
@@ -53,3 +55,15 @@ class Affine(nn.Module):
     def forward(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
         scale, shift = aligned(scale, x.dim()), aligned(shift, x.dim())
         return x * (scale + self.offset) + shift
+
+
+def apply_builtin(fn: str, args: list) -> torch.Tensor:
+    """A forward expression's built-in (concat, add, mul, scale, affine) on its arguments, with
+    the arithmetic layers' broadcasting."""
+    if fn == "concat":
+        return torch.cat(args, dim=1)
+    if fn == "scale":
+        return args[0] * args[1]
+    if fn == "affine":
+        return Affine(args[3] if len(args) > 3 else 0.0)(*args[:3])
+    return (Mul() if fn == "mul" else Add())(*args)

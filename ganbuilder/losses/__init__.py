@@ -4,6 +4,7 @@ from ganbuilder.losses import (  # noqa: F401  (registration)
     classification,
     feature_matching,
     gan,
+    path_length,
     terms,
 )
 from ganbuilder.losses.context import TermContext
