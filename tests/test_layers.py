@@ -50,6 +50,7 @@ CASES = {
     "modulated_conv": ({"out": 4, "with": "w", "up": 2}, [(3, 4, 4), (6,)]),
     "fused_leaky_relu": (None, [(3, 4, 4)]),
     "bias": (None, [(5,)]),
+    "truncation": ({"psi": 0.7}, [(6,)]),
 }
 
 

@@ -44,7 +44,7 @@ _CLASSES: dict[type, str] = {
         custom.Chunk, custom.GlobalPool, custom.ConditionalBatchNorm, custom.SelfAttention,
         style.PixelNorm, style.Constant, style.NoiseInjection, style.AdaIN, style.MinibatchStd,
         augment.DiffAugment, Scale, Mul, Affine, sg2.UpFirDn, sg2.ModulatedConv2d,
-        sg2.FusedLeakyReLU, sg2.Bias)
+        sg2.FusedLeakyReLU, sg2.Bias, sg2.Truncation)
 }
 _HELPERS: dict[str, Callable | type] = {
     "spectral_norm": custom.spectral_norm, "RuntimeScale": style.RuntimeScale,

@@ -146,3 +146,32 @@ def fused_leaky_relu(p: dict, inputs: list[Shape]):
 def bias(p: dict, inputs: list[Shape]):
     """Adds a learned per-channel bias, 0 at first (after a bias-free modulated_conv)."""
     return stylegan2_modules.Bias(inputs[0][0])
+
+
+def _truncation_shape(p: dict, inputs: list[Shape]) -> Shape:
+    if len(inputs[0]) != 1:
+        raise ShapeError(f"truncation: expects a style vector per sample, got "
+                         f"{format_shape(inputs[0])}")
+    return inputs[0]
+
+
+@layer(
+    "truncation",
+    _truncation_shape,
+    {"decay": num_param("how slowly the tracked mean w follows each training batch's (NVlabs: "
+                        "0.995)", 0.995, minimum=0),
+     "psi": num_param("in eval mode, w_avg + psi (w - w_avg); 1 leaves w alone (`sample` and "
+                      "`export` take --psi)", 1.0)},
+)
+def truncation(p: dict, inputs: list[Shape]):
+    """The truncation trick: tracks the mean style while training; when sampling pulls w
+    towards it by psi (Karras et al. 2019), for more typical images."""
+    return stylegan2_modules.Truncation(inputs[0][0], p["decay"], p["psi"])
+
+
+def set_truncation(network, psi: float) -> int:
+    """Set psi on every truncation layer of a built network; returns how many it has."""
+    layers = [m for m in network.modules() if type(m).__name__ == "Truncation"]
+    for m in layers:
+        m.psi = float(psi)
+    return len(layers)

@@ -81,6 +81,10 @@ class ModulatedConv2d(nn.Module):
         self.register_buffer("kernel", fir_kernel(taps, up * up))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        if torch.compiler.is_exporting() or torch.jit.is_tracing():
+            # An exported or traced graph's batch is symbolic (or fixed at the example's), and
+            # a convolution's group count cannot be.
+            return self._shared_weights(x, w)
         n, c, h, wd = x.shape
         style = self.modulation(w).view(n, 1, c, 1, 1)
         weight = self.weight.unsqueeze(0) * (style * self.scale)  # (N, out, in, k, k)
@@ -101,6 +105,26 @@ class ModulatedConv2d(nn.Module):
             out = F.conv2d(x.reshape(1, n * c, h, wd), weight.reshape(n * self.out, c, k, k),
                            padding=k // 2, groups=n)
         return out.reshape(n, self.out, *out.shape[2:])
+
+    def _shared_weights(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """The same function with one weight for the batch: the style scales the input's
+        channels and the demodulation the output's (StyleGAN2's unfused form)."""
+        n, c = x.shape[:2]
+        style = self.modulation(w)
+        weight = self.weight * self.scale
+        x = x * style.view(n, c, 1, 1)
+        k = self.kernel_size
+        if self.up > 1:
+            out = F.conv_transpose2d(x, weight.transpose(0, 1), stride=self.up)
+            out = upfirdn2d(out, self.kernel, 1, 1, self.pad)
+        elif self.down > 1:
+            out = F.conv2d(upfirdn2d(x, self.kernel, 1, 1, self.pad), weight, stride=self.down)
+        else:
+            out = F.conv2d(x, weight, padding=k // 2)
+        if self.demodulate:
+            norms = (weight.unsqueeze(0) * style.view(n, 1, c, 1, 1)).pow(2).sum([2, 3, 4])
+            out = out * torch.rsqrt(norms + 1e-8).view(n, self.out, 1, 1)
+        return out
 
     def extra_repr(self) -> str:
         return ", ".join(self.eject_args())
@@ -143,3 +167,27 @@ class Bias(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.bias.view(1, -1, *([1] * (x.dim() - 2)))
+
+
+class Truncation(nn.Module):
+    """The truncation trick's layer: in training mode it passes w through and moves `w_avg`
+    towards the batch's mean w (by 1 - decay per call); in eval mode it returns
+    w_avg + psi (w - w_avg), so psi < 1 trades variety for typical samples."""
+
+    def __init__(self, features: int, decay: float, psi: float):
+        super().__init__()
+        self.decay, self.psi = decay, psi
+        self.register_buffer("w_avg", torch.zeros(features))
+
+    def eject_args(self) -> list[str]:
+        """The constructor's arguments as source, for `ganbuilder eject`."""
+        return [str(self.w_avg.numel()), repr(self.decay), repr(self.psi)]
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            with torch.no_grad():
+                self.w_avg.lerp_(w.detach().mean(0).to(self.w_avg.dtype), 1.0 - self.decay)
+            return w
+        if self.psi == 1.0:
+            return w
+        return torch.lerp(self.w_avg.to(w.dtype), w, self.psi)
