@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["png", "npz"], default="png",
                    help="with --out-dir: one PNG per sample, or one .npz")
     p.add_argument("--batch", type=int, default=250, help="with --out-dir: samples per batch")
+    p.add_argument("--psi", type=float, help="truncation: pull styles towards the mean w "
+                   "(a `truncation` layer; 0.7 is common)")
     p.add_argument("--force", action="store_true",
                    help="with --out-dir: replace an earlier export in a folder that is not empty")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
@@ -140,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="translation models: which generator")
     p.add_argument("--live-weights", action="store_true",
                    help="with training.ema: the last step's weights instead of the average")
+    p.add_argument("--psi", type=float, help="truncation baked into the exported network")
 
     p = sub.add_parser("eject", help="write a spec's networks as plain PyTorch source")
     _spec_args(p)
@@ -374,7 +377,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     try:
         path = sample_checkpoint(args.checkpoint, args.out, n=args.n, seed=args.seed,
                                  device=args.device, label=args.label,
-                                 ema=not args.live_weights)
+                                 ema=not args.live_weights, psi=args.psi)
     except OSError as exc:  # data sources and checkpoints report their own: this is --out
         where = f"{exc.filename}: " if exc.filename else ""
         raise UserError(f"cannot write {args.out} ({where}{exc.strerror or exc})") from None
@@ -391,7 +394,7 @@ def _export_samples(args: argparse.Namespace) -> int:
     try:
         result = export_samples(args.checkpoint, args.out_dir, args.n, args.format, args.batch,
                                 args.seed, args.device, args.label, not args.live_weights,
-                                args.force, progress)
+                                args.force, progress, psi=args.psi)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         raise UserError(f"cannot write to {args.out_dir} ({where}{exc.strerror or exc})"
@@ -444,7 +447,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.out.is_dir():
         raise UserError(f"--out {args.out} is a folder: name the file to write")
     path = export_checkpoint(args.checkpoint, args.format, args.out, network=args.network,
-                             direction=args.direction, ema=not args.live_weights)
+                             direction=args.direction, ema=not args.live_weights,
+                             psi=args.psi)
     print(f"wrote {path}")
     return EXIT_OK
 

@@ -85,7 +85,8 @@ def _labels(spec: Spec, n: int, label: int | None) -> tuple[str | None, torch.Te
 def export_samples(checkpoint: str | Path, out_dir: str | Path, n: int, fmt: str = "png",
                    batch: int = 250, seed: int = 0, device: str = "cpu",
                    label: int | None = None, ema: bool = True, force: bool = False,
-                   progress: Callable[[int, int], None] | None = None) -> Exported:
+                   progress: Callable[[int, int], None] | None = None,
+                   psi: float | None = None) -> Exported:
     """Write `n` samples of a checkpoint's generator to `out_dir` (see the module doc)."""
     from PIL import Image
 
@@ -98,7 +99,7 @@ def export_samples(checkpoint: str | Path, out_dir: str | Path, n: int, fmt: str
     if n < 1 or batch < 1:
         raise UserError(f"--n and --batch must be at least 1, got {n} and {batch}")
     out_dir = Path(out_dir)
-    spec, gan, _ = load_model(checkpoint, device, ema)
+    spec, gan, _ = load_model(checkpoint, device, ema, psi)
     tensor = image_tensor(spec)
     label_name, labels = _labels(spec, n, label)
     prepare_dir(out_dir, force)

@@ -10,16 +10,18 @@ import torch
 
 from ganbuilder.compile.model import GAN
 from ganbuilder.errors import UserError
+from ganbuilder.layers.stylegan2 import set_truncation
 from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint
 from ganbuilder.runs.grid import save_png
 from ganbuilder.runs.samples import render_samples, sample_groups
 from ganbuilder.spec import Spec, load_spec_text
 
 
-def load_model(checkpoint: str | Path, device: str = "cpu", ema: bool = True
-               ) -> tuple[Spec, GAN, int]:
+def load_model(checkpoint: str | Path, device: str = "cpu", ema: bool = True,
+               psi: float | None = None) -> tuple[Spec, GAN, int]:
     """The spec, the trained networks and the step stored in a checkpoint file; the weight
-    averages of a run with `training.ema` unless `ema` is False (the last step's weights)."""
+    averages of a run with `training.ema` unless `ema` is False (the last step's weights);
+    `psi` sets the truncation of every `truncation` layer."""
     from ganbuilder.device import pick_device
 
     checkpoint = Path(checkpoint)
@@ -32,6 +34,9 @@ def load_model(checkpoint: str | Path, device: str = "cpu", ema: bool = True
         # A run with `training.ema` samples with its averaged weights, as BigGAN's do.
         averaged = state.get("ema", {}).get(name) if ema else None
         net.load_state_dict(averaged or state["networks"][name])
+    if psi is not None and not set_truncation(gan, psi):
+        raise UserError(f"--psi: model '{spec.name}' has no truncation layer (StyleGAN2's "
+                        "`truncation` after the mapping network)")
     return spec, gan.to(pick_device(device)), int(state["step"])
 
 
@@ -78,13 +83,13 @@ def latent_codes(spec: Spec) -> list[LatentCode]:
 
 
 def sample_checkpoint(checkpoint: str | Path, out: str | Path, n: int = 64, seed: int = 0,
-                      device: str = "cpu", label: int | None = None, ema: bool = True
-                      ) -> Path:
+                      device: str = "cpu", label: int | None = None, ema: bool = True,
+                      psi: float | None = None) -> Path:
     """Write a sample grid (PNG) drawn from a checkpoint with a given seed; `label` asks a
-    conditional model for one class."""
+    conditional model for one class, `psi` truncates styles."""
     from ganbuilder.data import open_source
 
-    spec, gan, _ = load_model(checkpoint, device, ema)
+    spec, gan, _ = load_model(checkpoint, device, ema, psi)
     fixed_labels = None
     if label is not None:
         name, classes = label_latent(spec)

@@ -36,4 +36,12 @@ CASES = {
     "adain": ("w", [(3, 4, 4), (6,)]),
     "minibatch_std": (4, [(3, 4, 4)]),
     "diffaugment": (None, [(3, 8, 8)]),
+    "scale": (0.5, [(3, 4, 4)]),
+    "mul": ("g", [(3, 4, 4), (3,)]),
+    "affine": ({"scale": "g", "shift": "b", "offset": 1}, [(3, 4, 4), (3, 4, 4), (3, 1, 1)]),
+    "upfirdn": (2, [(3, 4, 4)]),
+    "modulated_conv": ({"out": 4, "with": "w", "up": 2}, [(3, 4, 4), (6,)]),
+    "fused_leaky_relu": (None, [(3, 4, 4)]),
+    "bias": (None, [(5,)]),
+    "truncation": ({"psi": 0.7}, [(6,)]),
 }

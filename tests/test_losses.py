@@ -48,6 +48,7 @@ CASES = {
     "orthogonal_reg": dict(network="D"),
     "classification": dict(classifier="C", input="fake", labels="label"),
     "feature_matching": dict(critic="D", layer="h", real="real", fake="fake"),
+    "path_length": dict(fake="styled", w="w"),
 }
 
 
@@ -62,15 +63,17 @@ def test_term_is_finite_and_differentiable(kind):
     critic.layer_ids = {"h": 0}  # as compiled networks carry their layers' ids
     classifier = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
     fake = torch.randn(4, 3, 2, 2, requires_grad=True)
+    w = torch.randn(4, 5, requires_grad=True)  # a style that images are computed from
     tensors = {"real": torch.randn(4, 3, 2, 2), "fake": fake, "u": torch.rand(4, 1) * 2 - 1,
-               "label": torch.tensor([0, 2, 1, 2])}
+               "label": torch.tensor([0, 2, 1, 2]), "w": w,
+               "styled": torch.tanh(w @ torch.randn(5, 12)).view(4, 3, 2, 2)}
     networks = {"D": critic, "AE": torch.nn.Conv2d(3, 3, 1), "C": classifier}
     ctx = TermContext(tensors, networks, {"D", "AE", "C"})
     loss, metrics = LOSSES.get(kind).compute(_params(kind, **CASES[kind]), ctx)
     assert loss.dim() == 0 and torch.isfinite(loss)
     loss.backward()
     assert any(p.grad is not None for net in networks.values()
-               for p in net.parameters()) or fake.grad is not None
+               for p in net.parameters()) or fake.grad is not None or w.grad is not None
     for key, value in metrics.items():
         assert math.isfinite(float(value))
         assert not key.startswith("acc/") or 0.0 <= float(value) <= 1.0
@@ -207,3 +210,20 @@ def test_orthogonal_reg_of_a_network_without_weights_is_a_zero_tensor():
     ctx = TermContext({}, {"G": torch.nn.Sequential(torch.nn.Tanh())}, {"G"})
     loss, _ = LOSSES.get("orthogonal_reg").compute(_params("orthogonal_reg", network="G"), ctx)
     assert isinstance(loss, torch.Tensor) and loss.item() == 0.0  # the trainer can log it
+
+
+def test_path_length_is_the_pulled_back_norm_and_keeps_a_running_mean():
+    w = torch.randn(6, 4, requires_grad=True)
+    a = torch.randn(4, 2 * 3 * 3)
+    image = (w @ a).view(6, 2, 3, 3)  # linear in w: J^T y = a y
+    state = {"mean": torch.tensor(1.0)}
+    ctx = TermContext({"img": image, "w": w}, {}, {"G"}, state=state)
+    torch.manual_seed(3)
+    loss, metrics = LOSSES.get("path_length").compute(
+        _params("path_length", fake="img", w="w", decay=0.5), ctx)
+    torch.manual_seed(3)
+    y = torch.randn(6, 2, 3, 3) / 3.0  # N(0, 1) / sqrt(pixels)
+    lengths = (y.flatten(1) @ a.T).norm(dim=1)
+    mean = 1.0 + 0.5 * (lengths.mean() - 1.0)
+    assert torch.allclose(state["mean"], mean) and torch.allclose(metrics["path_length/mean"], mean)
+    assert torch.allclose(loss, ((lengths - mean) ** 2).mean())

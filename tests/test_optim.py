@@ -16,8 +16,10 @@ from .conftest import ROOT
 
 # name -> (torch class, options differing from every default, one per schema parameter)
 OPTIMIZER_CASES = {
-    "adam": (torch.optim.Adam, {"lr": 1e-3, "betas": [0.9, 0.99], "weight_decay": 0.01}),
-    "adamw": (torch.optim.AdamW, {"lr": 1e-3, "betas": [0.8, 0.9], "weight_decay": 0.1}),
+    "adam": (torch.optim.Adam, {"lr": 1e-3, "betas": [0.9, 0.99], "weight_decay": 0.01,
+                                "eps": 1e-6}),
+    "adamw": (torch.optim.AdamW, {"lr": 1e-3, "betas": [0.8, 0.9], "weight_decay": 0.1,
+                                  "eps": 1e-5}),
     "sgd": (torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "weight_decay": 1e-3}),
     "rmsprop": (torch.optim.RMSprop, {"lr": 1e-3, "alpha": 0.9, "weight_decay": 1e-3}),
 }

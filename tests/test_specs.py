@@ -43,8 +43,12 @@ def test_spec_trains_a_few_steps(path, tmp_path):
     assert [r["step"] for r in rows] == [1, 2, 3]
     for objective, cfg in spec.tree["objectives"].items():
         assert math.isfinite(rows[-1][f"loss/{objective}"])
-        terms = [k for k in rows[-1] if k.startswith(f"loss/{objective}/")]
+        terms = [k for k in rows[0] if k.startswith(f"loss/{objective}/")]
         assert len(terms) == len(cfg["loss"]), terms  # every term recorded on its own
+        # A lazy term (`every: n`) is computed on steps 0, n, 2n, ... only.
+        lazy = [t for t in cfg["loss"] if (next(iter(t.values())) or {}).get("every", 1) > 1]
+        last = [k for k in rows[-1] if k.startswith(f"loss/{objective}/")]
+        assert len(last) == len(cfg["loss"]) - len(lazy), last
     assert all(math.isfinite(v) for v in rows[-1].values())
     assert (run / "checkpoints" / "last.pt").is_file()
     assert sorted(p.name for p in (run / "samples").iterdir())[-1] == "step_000003.png"

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
+from ganbuilder.layers.registry import forward_functions
 from ganbuilder.spec.analysis import Analysis
-from ganbuilder.spec.expr import Call
+from ganbuilder.spec.expr import Forward, Tap
 
 V = TypeVar("V")
 
@@ -33,6 +34,7 @@ class ForwardCache(Generic[V]):
         self.through: dict[str, frozenset[str]] = {}
         self.parts: dict[str, frozenset[str]] = {}
         self.handed_out: set[str] = set()  # entries given with a graph since the last backward
+        self.functions = forward_functions()  # the layers forward calls as functions
 
     def carries_graph(self, name: str, updates: frozenset[str]) -> bool:
         """Whether `name` comes back with its graph to an objective training `updates`."""
@@ -48,7 +50,8 @@ class ForwardCache(Generic[V]):
         if name not in self.values or not wanted <= self.through.get(name, frozenset()):
             through: set[str] = set()
             parts: set[str] = set()
-            value = self._eval(self.analysis.forward[name], updates, through, parts)
+            value = self._eval(self.analysis.forward[name], updates, through, parts,
+                               taps_of=name)
             self.values[name] = self.store(name, value)
             self.through[name], self.parts[name] = frozenset(through), frozenset(parts)
         if not wanted:
@@ -56,18 +59,26 @@ class ForwardCache(Generic[V]):
         self.handed_out.add(name)
         return self.values[name]
 
-    def _eval(self, expr: Call | str, updates: frozenset[str], through: set[str],
-              parts: set[str]) -> V:
-        if isinstance(expr, str):
-            value = self.get(expr, updates)
-            if expr in self.analysis.forward and self.carries_graph(expr, updates):
-                through |= self.through.get(expr, frozenset())
-                parts.add(expr)
-            return value
+    def _eval(self, expr: Forward | float, updates: frozenset[str], through: set[str],
+              parts: set[str], taps_of: str | None = None) -> V:
+        if isinstance(expr, float):
+            return self.number(expr)
+        if isinstance(expr, str | Tap):
+            tensor = expr if isinstance(expr, str) else expr.tensor
+            value = self.get(tensor, updates)
+            graph = tensor in self.analysis.forward and self.carries_graph(tensor, updates)
+            if graph:
+                through |= self.through.get(tensor, frozenset())
+                parts.add(tensor)
+            # A tap comes from the pass that computed its tensor, with its graph or without.
+            return self.tap(str(expr), graph) if isinstance(expr, Tap) else value
         args = [self._eval(a, updates, through, parts) for a in expr.args]
-        if expr.fn == "concat":
-            return self.concat(args)
+        if expr.fn in self.functions:
+            return self.function(expr.fn, args)
         through.add(expr.fn)
+        taps = self.analysis.taps.get(taps_of or "")
+        if taps:
+            return self.call_tapped(expr.fn, args, taps_of, taps)
         return self.call(expr.fn, args)
 
     def consumed(self, updates: frozenset[str]) -> None:
@@ -90,10 +101,23 @@ class ForwardCache(Generic[V]):
         """The entry `name` without its graph."""
         raise NotImplementedError
 
-    def concat(self, args: list[V]) -> V:
+    def call(self, network: str, args: list[V]) -> V:
         raise NotImplementedError
 
-    def call(self, network: str, args: list[V]) -> V:
+    def number(self, value: float) -> V:
+        """A constant operand of the tensor arithmetic."""
+        raise NotImplementedError
+
+    def function(self, fn: str, args: list[V]) -> V:
+        """A layer called as a function in `forward` (concat, add, mul, scale, affine)."""
+        raise NotImplementedError
+
+    def call_tapped(self, network: str, args: list[V], tensor: str, taps: frozenset[str]) -> V:
+        """`call`, also keeping the outputs of the layers `taps` as `tensor.<id>` values."""
+        raise NotImplementedError
+
+    def tap(self, name: str, graph: bool) -> V:
+        """The tapped value `name` (`fake.w`), with its graph when `graph`."""
         raise NotImplementedError
 
 

@@ -7,6 +7,8 @@ from torch import nn
 
 from ganbuilder.compile.forward_cache import ForwardCache
 from ganbuilder.compile.network import build_network, initialize
+from ganbuilder.compile.taps import tapped_call
+from ganbuilder.layers.arithmetic_modules import apply_builtin
 from ganbuilder.spec import Spec
 
 
@@ -37,8 +39,21 @@ class TensorCache(ForwardCache[torch.Tensor]):
     def detached(self, name: str) -> torch.Tensor:
         return self.values[name].detach()
 
-    def concat(self, args: list[torch.Tensor]) -> torch.Tensor:
-        return torch.cat(args, dim=1)
+    def number(self, value: float) -> float:
+        return value
+
+    def function(self, fn: str, args: list[torch.Tensor]) -> torch.Tensor:
+        return apply_builtin(fn, args)
+
+    def call_tapped(self, network: str, args: list[torch.Tensor], tensor: str,
+                    taps: frozenset[str]) -> torch.Tensor:
+        out, tapped = tapped_call(self.gan.nets[network], args, taps)
+        for layer_id, value in tapped.items():
+            self.values[f"{tensor}.{layer_id}"] = value
+        return out
+
+    def tap(self, name: str, graph: bool) -> torch.Tensor:
+        return self.values[name] if graph else self.values[name].detach()
 
     def call(self, network: str, args: list[torch.Tensor]) -> torch.Tensor:
         return self.gan.nets[network](*args)

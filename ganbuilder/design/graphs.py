@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ganbuilder.layers.registry import format_shape, is_merge
 from ganbuilder.spec import Spec
-from ganbuilder.spec.expr import Call
+from ganbuilder.spec.expr import Forward, Tap
 from ganbuilder.spec.shapes import NetworkPlan
 
 KINDS = ("data", "latent", "network", "op", "tensor", "loss", "objective", "layer", "merge")
@@ -51,15 +51,21 @@ def flow_nodes(spec: Spec) -> dict[str, Node]:
             nodes[key] = Node(key, lines, kind, path)
         return key
 
-    def expr(e: Call | str, owner: str, counter: list[int]) -> str:
+    def expr(e: Forward, owner: str, counter: list[int]) -> str:
         if isinstance(e, str):
             return tensor(e)
         counter[0] += 1
         key = f"c:{owner}:{counter[0]}"
-        args = [expr(arg, owner, counter) for arg in e.args]
+        if isinstance(e, Tap):  # a layer's output read from the call that made the tensor
+            nodes[key] = Node(key, [f"tap {e.layer}"], "op", ("forward", owner),
+                              inputs=[tensor(e.tensor)])
+            return key
+        args = [expr(arg, owner, counter) for arg in e.args if not isinstance(arg, float)]
+        numbers = [f"{arg:g}" for arg in e.args if isinstance(arg, float)]
         is_net = e.fn in a.networks
         path = ("networks", e.fn) if is_net else ("forward", owner)
-        nodes[key] = Node(key, [e.fn], "network" if is_net else "op", path, inputs=args)
+        label = " ".join([e.fn, *numbers])
+        nodes[key] = Node(key, [label], "network" if is_net else "op", path, inputs=args)
         return key
 
     for name in a.order:

@@ -34,14 +34,15 @@ def _writer(fmt: str) -> Callable[[Target, Path], Path]:
 
 def export_checkpoint(checkpoint: str | Path, fmt: str, out: str | Path,
                       network: str | None = None, direction: str = "AtoB",
-                      ema: bool = True) -> Path:
+                      ema: bool = True, psi: float | None = None) -> Path:
     """Write one network of a checkpoint in `fmt` (onnx, torchscript, safetensors); the
-    averaged weights of a run with `training.ema` unless `ema` is False."""
+    averaged weights of a run with `training.ema` unless `ema` is False; `psi` bakes in the
+    truncation of a `truncation` layer."""
     from ganbuilder.sampling import load_model
 
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt}: choose one of {', '.join(FORMATS)}")
-    spec, gan, step = load_model(checkpoint, "cpu", ema)
+    spec, gan, step = load_model(checkpoint, "cpu", ema, psi)
     target = make_target(spec, gan, step, network, direction)
     if FORMATS[fmt][2]:
         blocked = batch_dependent_layers(spec, target.network)

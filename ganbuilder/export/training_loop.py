@@ -35,12 +35,15 @@ from ganbuilder.export.pysource import (
     definitions,
     mapping,
 )
+from ganbuilder.layers.arithmetic_modules import aligned
+from ganbuilder.layers.registry import forward_functions
 from ganbuilder.losses.registry import GAN_LOSSES
 from ganbuilder.optim._section import one_key
 from ganbuilder.optim.optimizers import OPTIMIZERS
 from ganbuilder.optim.schedules import SCHEDULES
 from ganbuilder.registry import fill_defaults
 from ganbuilder.spec import Spec
+from ganbuilder.spec.expr import Call, Tap
 from ganbuilder.spec.paths import format_path
 from ganbuilder.spec.terms import Term
 from ganbuilder.train.ema import ema_settings, fold_weights
@@ -76,11 +79,29 @@ class _Flow(ForwardCache[str]):
         value = self.values[name]  # (a tensor no network produced has no graph to cut)
         return f"{value}.detach()" if self.analysis.producers.get(name) else value
 
-    def concat(self, args: list[str]) -> str:
-        return f"torch.cat([{', '.join(args)}], dim=1)"
+    def number(self, value: float) -> str:
+        return repr(value)
+
+    def function(self, fn: str, args: list[str]) -> str:
+        return _function_source(fn, args)
 
     def call(self, network: str, args: list[str]) -> str:
         return f"nets[{network!r}]({', '.join(args)})"
+
+
+def _function_source(fn: str, args: list[str]) -> str:
+    """A forward function as Python: concat as torch.cat, add, mul, scale and affine as
+    operators; a lower-rank operand is aligned at the channels by the copied helper `aligned`,
+    as the layers broadcast."""
+    if fn == "concat":
+        return f"torch.cat([{', '.join(args)}], dim=1)"
+    first, rest = args[0], [f"aligned({a}, {args[0]}.dim())" for a in args[1:]]
+    if fn == "scale":
+        return f"({first} * {args[1]})"
+    if fn == "affine":
+        offset = f"{args[3]} + " if len(args) > 3 else ""
+        return f"({first} * ({offset}{rest[0]}) + {rest[1]})"
+    return "(" + f" {'+' if fn == 'add' else '*'} ".join([first, *rest]) + ")"
 
 
 def _refuse(spec: Spec, path: str, why: str) -> UserError:
@@ -120,7 +141,16 @@ class _Loop:
         """What the file copies: every term's compute and the context it runs on, the GAN
         loss's functions; each term checked alone first, so a refusal names its place."""
         spec, objs = self.spec, [Context]
+        for name in spec.analysis.order:
+            expr = spec.analysis.forward[name]
+            if isinstance(expr, Tap) or (isinstance(expr, Call) and expr.taps()):
+                raise _refuse(spec, format_path(("forward", name)), "a tap of a layer")
+            if isinstance(expr, Call) and set(expr.calls()) & set(forward_functions()):
+                objs.append(aligned)  # the written arithmetic broadcasts as the layers do
         for term in spec.analysis.terms:
+            if term.every != 1:
+                raise _refuse(spec, format_path(term.path),
+                              "a term computed every few steps (every)")
             if term.params.get("relativistic") not in (None, "none") and (
                     self.gan.relativistic is None):
                 raise _refuse(spec, format_path(term.path), f"a relativistic {spec.gan_loss} loss")

@@ -2,6 +2,7 @@
 
 from ganbuilder.layers import (  # noqa: F401  (registration)
     activation,
+    arithmetic,
     attention,
     augment,
     chunk,
@@ -12,6 +13,7 @@ from ganbuilder.layers import (  # noqa: F401  (registration)
     norm,
     pool,
     style,
+    stylegan2,
 )
 from ganbuilder.layers.construct import Construct, construct
 from ganbuilder.layers.registry import (

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.arithmetic import same_as_first
 from ganbuilder.layers.construct import construct
-from ganbuilder.layers.registry import Shape, ShapeError, format_shape, layer
+from ganbuilder.layers.registry import ForwardUse, Shape, ShapeError, format_shape, layer
 
 modules = LazyModule("ganbuilder.layers.modules")
 
@@ -33,20 +34,21 @@ def _concat_shape(p: dict, inputs: list[Shape]) -> Shape:
 
 
 @layer("concat", _concat_shape, _WITH, required=("with",), primary="with", refs=("with",),
-       output_overwritable=True, group="merge", merge=True)
+       output_overwritable=True, group="merge", merge=True,
+       forward=ForwardUse("concat(a, b, ...)", 2))
 def concat(p: dict, inputs: list[Shape]):
     """Concatenate along channels with earlier tensors (U-Net skips, label maps)."""
     return construct(modules.Concat)
 
 
 def _add_shape(p: dict, inputs: list[Shape]) -> Shape:
-    if any(s != inputs[0] for s in inputs[1:]):
-        raise ShapeError(f"add: inputs must have the same shape, got {_describe(inputs)}")
-    return inputs[0]
+    return same_as_first("add", inputs)
 
 
 @layer("add", _add_shape, _WITH, required=("with",), primary="with", refs=("with",),
-       output_overwritable=True, group="merge", merge=True)
+       output_overwritable=True, group="merge", merge=True,
+       forward=ForwardUse("add(a, b, ...)", 2))
 def add(p: dict, inputs: list[Shape]):
-    """Element-wise sum with earlier tensors."""
+    """Element-wise sum with earlier tensors, broadcast at the channels (a (C,) bias on a
+    (C, H, W) map)."""
     return construct(modules.Add)

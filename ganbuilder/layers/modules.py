@@ -33,12 +33,14 @@ class Concat(nn.Module):
 
 
 class Add(nn.Module):
-    """Sums its inputs."""
+    """Sums its inputs, broadcast at the channels."""
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
         out = xs[0]
         for x in xs[1:]:
-            out = out + x
+            # A lower-rank tensor gains trailing singleton dimensions (a (C,) bias per channel).
+            out = out + (x.reshape(*x.shape, *([1] * (out.dim() - x.dim())))
+                         if x.dim() < out.dim() else x)
         return out
 
 

@@ -38,6 +38,18 @@ def no_params(p: dict, inputs: list[Shape]) -> int:
 
 
 @dataclass(frozen=True)
+class ForwardUse:
+    """A layer that `forward` may also call as a function on named tensors: `usage` as the
+    error messages show it, how many arguments it takes (`most` None: any number), and which
+    positions take a number rather than a tensor."""
+
+    usage: str
+    fewest: int
+    most: int | None = None
+    numbers: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class LayerDef:
     """One layer kind. `params` are JSON Schema properties; `primary` names the parameter a
     scalar shorthand sets (`{leaky_relu: 0.2}`); `refs` names parameters holding layer ids.
@@ -81,6 +93,7 @@ class LayerDef:
     output_range: tuple[float, float] | None = None
     batch_dependent: str = ""
     stochastic: bool = False
+    forward: ForwardUse | None = None
     doc: str = ""
 
     def build(self, p: dict, inputs: list[Shape]) -> Any:
@@ -117,6 +130,11 @@ def layer(name: str, shape: ShapeRule, params: dict | None = None, *, group: str
         raise TypeError(f"layer {name}: group must name a Layer Library group, "
                         f"e.g. one of {', '.join(LAYER_GROUPS)}")
     return LAYERS.register(name, shape=shape, group=group, params=params or {}, **fields)
+
+
+def forward_functions() -> dict[str, ForwardUse]:
+    """The layers `forward` can call as functions, by name (from their entries)."""
+    return {name: entry.forward for name, entry in LAYERS.items() if entry.forward}
 
 
 def is_merge(kind: str) -> bool:

@@ -10,6 +10,7 @@ from ganbuilder.layers.construct import construct
 from ganbuilder.layers.registry import (
     Shape,
     ShapeError,
+    bool_param,
     format_shape,
     int_param,
     layer,
@@ -57,12 +58,21 @@ def _noise_shape(p: dict, inputs: list[Shape]) -> Shape:
     return inputs[0]
 
 
-@layer("noise", _noise_shape, param_count=lambda p, inputs: inputs[0][0],
-       group="attention/style", stochastic=True)
+@layer(
+    "noise",
+    _noise_shape,
+    {"per_channel": bool_param("one learned strength per channel (StyleGAN); false: one for "
+                               "the layer (StyleGAN2)", True)},
+    primary="per_channel",
+    param_count=lambda p, inputs: inputs[0][0] if p["per_channel"] else 1,
+    group="attention/style",
+    stochastic=True,
+)
 def noise(p: dict, inputs: list[Shape]):
-    """Adds per-pixel N(0, 1) noise, shared by the channels, times a learned per-channel scale
-    that starts at 0 (StyleGAN's stochastic variation). Noise is drawn in eval mode too."""
-    return construct(style_modules.NoiseInjection, inputs[0][0])
+    """Adds per-pixel N(0, 1) noise, shared by the channels, times a learned strength (per
+    channel, or one) that starts at 0 (StyleGAN's stochastic variation). Noise is drawn in eval
+    mode too."""
+    return construct(style_modules.NoiseInjection, inputs[0][0] if p["per_channel"] else 1)
 
 
 def _adain_shape(p: dict, inputs: list[Shape]) -> Shape:

@@ -24,13 +24,14 @@ class RuntimeScale(nn.Module):
         return f"scale={self.scale:.4g}"
 
 
-def equalize(module: nn.Module, gain: float = math.sqrt(2.0), lr_mul: float = 1.0) -> nn.Module:
+def equalize(module: nn.Module, gain: float = math.sqrt(2.0), lr_mul: float = 1.0,
+             bias_init: float = 0.0) -> nn.Module:
     """Equalized learning rate (Karras et al. 2018) on a linear or conv layer, in place.
 
     Stored weights are drawn from N(0, 1/lr_mul) and multiplied at run time by
     gain * lr_mul / sqrt(fan_in), so the effective weights start as He's initialisation while
-    every stored weight gets the same effective learning rate under Adam. Biases start at 0 and
-    are multiplied by lr_mul.
+    every stored weight gets the same effective learning rate under Adam. Biases start at
+    bias_init (stored as bias_init / lr_mul) and are multiplied by lr_mul.
     """
     fan_in = module.weight[0].numel()
     with torch.no_grad():
@@ -39,7 +40,7 @@ def equalize(module: nn.Module, gain: float = math.sqrt(2.0), lr_mul: float = 1.
                                          RuntimeScale(gain * lr_mul / math.sqrt(fan_in)))
     if module.bias is not None:
         with torch.no_grad():
-            module.bias.zero_()
+            module.bias.fill_(bias_init / lr_mul)
         if lr_mul != 1.0:
             parametrize.register_parametrization(module, "bias", RuntimeScale(lr_mul))
     return module
@@ -74,14 +75,22 @@ class Constant(nn.Module):
 
 
 class NoiseInjection(nn.Module):
-    """x + scale[c] * n, one N(0, 1) value n per pixel shared by all channels; scale starts 0."""
+    """x + scale[c] * n, one N(0, 1) value n per pixel shared by all channels; scale starts 0
+    (one scale for all channels when built with channels=1).
+
+    `fixed`, when set to a (1 or N, 1, H, W) tensor, is used in place of fresh noise: the same
+    noise for a projection or a comparison with another implementation."""
 
     def __init__(self, channels: int):
         super().__init__()
         self.scale = nn.Parameter(torch.zeros(channels))
+        self.fixed: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        noise = torch.randn(x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype)
+        if self.fixed is not None:
+            noise = self.fixed
+        else:
+            noise = torch.randn(x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype)
         return x + self.scale.view(1, -1, 1, 1) * noise
 
 

@@ -5,6 +5,7 @@ from ganbuilder.losses import (  # noqa: F401  (registration)
     classification,
     feature_matching,
     gan,
+    path_length,
 )
 from ganbuilder.losses.context import TermContext
 from ganbuilder.losses.registry import GAN_LOSSES, LOSSES, GanLoss, LossDef, loss_term

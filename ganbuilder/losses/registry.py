@@ -72,6 +72,10 @@ def loss_term(name: str, params: dict, **fields) -> Callable:
     common = {
         "weight": {"type": "number", "default": 1.0, "description": "multiplies the term"},
         "name": {"type": "string", "description": "metric name; defaults to the kind"},
+        "every": {"type": "integer", "minimum": 1, "default": 1,
+                  "description": "lazy regularisation: the term is computed every n-th step "
+                                 "only, its weight multiplied by n (StyleGAN2: R1 every 16, "
+                                 "path length every 4)"},
     }
     return LOSSES.register(name, params={**params, **common}, **fields)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ganbuilder.layers.registry import Shape
-from ganbuilder.spec.expr import Call
+from ganbuilder.spec.expr import Call, Forward
 from ganbuilder.spec.shapes import LayerPlan, NetworkPlan
 from ganbuilder.spec.terms import Term
 
@@ -23,7 +23,8 @@ class Analysis:
 
     tensor_shapes: dict[str, Shape] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # tensor -> "data" | "latent" | "forward"
-    forward: dict[str, Call | str] = field(default_factory=dict)
+    forward: dict[str, Forward] = field(default_factory=dict)
+    taps: dict[str, set[str]] = field(default_factory=dict)  # tensor -> layer ids read from it
     order: list[str] = field(default_factory=list)  # forward tensors in dependency order
     networks: dict[str, NetworkPlan] = field(default_factory=dict)
     producers: dict[str, set[str]] = field(default_factory=dict)  # tensor -> networks it used

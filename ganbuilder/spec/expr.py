@@ -2,7 +2,9 @@
 
 - Parameter arithmetic inside `${...}`: numbers, names, + - * / // % **, parentheses and
   min, max, int, log2.
-- Forward expressions: calls of networks or built-ins on tensor names, e.g. `D(concat(a, b))`.
+- Forward expressions: calls of networks or built-ins on tensor names, e.g. `D(concat(a, b))`,
+  arithmetic on tensors (`a + b`, `a - b`, `a * b`, `0.5 * a`, `a / 2`, `-a`, written as the
+  built-ins add, mul and scale) and taps `fake.w` (the layer `w` of the call that made `fake`).
 """
 
 from __future__ import annotations
@@ -161,18 +163,42 @@ def _node(node: ast.AST, names: Mapping[str, object], text: str) -> object:
                     "and min, max, int, log2")
 
 
+
+
+@dataclass(frozen=True)
+class Tap:
+    """`fake.w` in a forward expression: the output of the layer with id `layer` in the network
+    call that computed the forward tensor `tensor`, from the same pass."""
+
+    tensor: str
+    layer: str
+
+    def names(self) -> set[str]:
+        return {self.tensor}
+
+    def calls(self) -> list[str]:
+        return []
+
+    def __str__(self) -> str:
+        return f"{self.tensor}.{self.layer}"
+
+
 @dataclass(frozen=True)
 class Call:
-    """`fn(args...)` in a forward expression; args are tensor names or nested calls."""
+    """`fn(args...)` in a forward expression; args are tensor names, taps, nested calls or (for
+    `scale` and `affine`) numbers."""
 
     fn: str
-    args: tuple[Call | str, ...]
+    args: tuple[Call | Tap | str | float, ...]
 
     def names(self) -> set[str]:
         """Every tensor name read, at any depth."""
         out: set[str] = set()
         for a in self.args:
-            out |= a.names() if isinstance(a, Call) else {a}
+            if isinstance(a, str):
+                out.add(a)
+            elif isinstance(a, Call | Tap):
+                out |= a.names()
         return out
 
     def calls(self) -> list[str]:
@@ -183,13 +209,26 @@ class Call:
                 out += a.calls()
         return out
 
+    def taps(self) -> list[Tap]:
+        """Every tap read, at any depth."""
+        out: list[Tap] = []
+        for a in self.args:
+            if isinstance(a, Tap):
+                out.append(a)
+            elif isinstance(a, Call):
+                out += a.taps()
+        return out
 
-def parse_forward(text: str) -> Call | str:
-    """Parse `G(z)`, `D(concat(a, b))` or a bare tensor name."""
+
+Forward = Call | Tap | str
+
+
+def parse_forward(text: str) -> Forward:
+    """Parse `G(z)`, `D(concat(a, b))`, `(a + b) * 0.5`, `fake.w` or a bare tensor name."""
     if len(str(text)) > MAX_TEXT:
         raise ExprError(f"expression longer than {MAX_TEXT} characters")
     try:
-        return _forward(ast.parse(str(text).strip(), mode="eval").body, text)
+        out = _forward(ast.parse(str(text).strip(), mode="eval").body, text)
     except (SyntaxError, ValueError) as exc:  # ValueError: a NUL character in the text
         if isinstance(exc, ExprError):
             raise
@@ -198,11 +237,61 @@ def parse_forward(text: str) -> Call | str:
         ) from None
     except (RecursionError, MemoryError):
         raise ExprError(f"expression '{text}' is nested too deeply") from None
+    if isinstance(out, float):
+        raise ExprError(f"'{text}' is a number; a forward tensor is computed from tensors")
+    return out
 
 
-def _forward(node: ast.AST, text: str) -> Call | str:
+def _number(node: ast.AST) -> float | None:
+    """The value of a constant number (bools are not numbers here)."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return float(node.value)
+    return None
+
+
+def _forward(node: ast.AST, text: str) -> Forward | float:
     if isinstance(node, ast.Name):
         return node.id
+    number = _number(node)
+    if number is not None:
+        return number
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return Tap(node.value.id, node.attr)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         return Call(node.func.id, tuple(_forward(a, text) for a in node.args))
-    raise ExprError(f"'{text}' is not allowed: only calls like 'G(z)' on tensor names")
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        value = _forward(node.operand, text)
+        sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+        return sign * value if isinstance(value, float) else Call("scale", (value, sign))
+    if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult, ast.Div):
+        return _tensor_op(node.op, _forward(node.left, text), _forward(node.right, text), text)
+    raise ExprError(f"'{text}' is not allowed: only calls like 'G(z)' on tensor names, "
+                    "+ - * / and taps like 'fake.w'")
+
+
+def _tensor_op(op: ast.operator, left: Forward | float, right: Forward | float,
+               text: str) -> Forward | float:
+    """A binary operation as the built-ins add, mul and scale (numbers fold)."""
+    numbers = isinstance(left, float), isinstance(right, float)
+    if all(numbers):
+        if isinstance(op, ast.Div) and right == 0:
+            raise ExprError(f"cannot evaluate '{text}': division by zero")
+        return _BINOPS[type(op)](left, right)
+    if isinstance(op, ast.Add | ast.Sub):
+        if any(numbers):
+            raise ExprError(f"'{text}': a number cannot be added to a tensor; add a tensor, or "
+                            "scale one")
+        if isinstance(op, ast.Sub):
+            right = Call("scale", (right, -1.0))
+        return Call("add", (left, right))
+    if isinstance(op, ast.Div):
+        if not numbers[1]:
+            raise ExprError(f"'{text}': a tensor can be divided by a number only")
+        if right == 0:
+            raise ExprError(f"cannot evaluate '{text}': division by zero")
+        return Call("scale", (left, 1.0 / right))
+    if numbers[0]:
+        return Call("scale", (right, left))
+    if numbers[1]:
+        return Call("scale", (left, right))
+    return Call("mul", (left, right))

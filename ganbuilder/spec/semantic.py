@@ -5,16 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from ganbuilder.errors import DataError, Problem
-from ganbuilder.layers.registry import Shape, format_shape
+from ganbuilder.layers import LAYERS, ShapeError
+from ganbuilder.layers.registry import Shape, format_shape, forward_functions
 from ganbuilder.registry import did_you_mean
 from ganbuilder.spec.analysis import Analysis
 from ganbuilder.spec.budget import check_budget
-from ganbuilder.spec.expr import Call, ExprError, parse_forward
+from ganbuilder.spec.expr import (
+    Call,
+    ExprError,
+    Forward,
+    Tap,
+    parse_forward,
+)
 from ganbuilder.spec.paths import Locations, format_path
 from ganbuilder.spec.shapes import plan_network
 from ganbuilder.spec.terms import Term, spec_terms
-
-BUILTINS = ("concat",)
 
 
 class _Checker:
@@ -65,7 +70,7 @@ class _Checker:
         if name in self.a.sources:
             self.problem(path, f"'{name}' is already defined by {self.a.sources[name]}")
             return
-        if name in self.tree["networks"] or name in BUILTINS:
+        if name in self.tree["networks"] or name in forward_functions():
             self.problem(path, f"'{name}' is a network name; tensors need their own names")
             return
         self.a.sources[name] = kind
@@ -82,7 +87,7 @@ class _Checker:
                 self.problem(("forward", name), str(exc))
                 continue
             self.define(name, None, "forward", ("forward", name))
-        deps = {n: (e.names() if isinstance(e, Call) else {e}) for n, e in self.a.forward.items()}
+        deps = {n: ({e} if isinstance(e, str) else e.names()) for n, e in self.a.forward.items()}
         state: dict[str, int] = {}
 
         def visit(name: str, trail: list[str]) -> None:
@@ -108,8 +113,14 @@ class _Checker:
             if shape is not None:
                 self.a.tensor_shapes[name] = shape
 
-    def evaluate(self, expr: Call | str, path: tuple, used: set[str]) -> Shape | None:
+    def evaluate(self, expr: Forward | float, path: tuple, used: set[str]) -> Shape | None:
         """The shape of an expression; records which networks it runs through in `used`."""
+        if isinstance(expr, float):
+            self.problem(path, f"the number {expr:g} stands where a tensor is expected (numbers "
+                         "go only to scale and affine's offset)")
+            return None
+        if isinstance(expr, Tap):
+            return self.tap(expr, path, used)
         if isinstance(expr, str):
             if expr not in self.a.sources:
                 known = set(self.a.sources)
@@ -117,22 +128,59 @@ class _Checker:
                 return None
             used |= self.a.producers.get(expr, set())
             return self.a.tensor_shapes.get(expr)
+        if expr.fn in forward_functions():
+            return self.function(expr, path, used)
         args = [self.evaluate(arg, path, used) for arg in expr.args]
         if any(a is None for a in args):
             return None
-        if expr.fn == "concat":
-            first = args[0]
-            if not first or any(a[1:] != first[1:] or len(a) != len(first) for a in args):
-                self.problem(path, "concat: inputs differ beyond the channel dimension: "
-                             + ", ".join(format_shape(a) for a in args))
-                return None
-            return (sum(a[0] for a in args), *first[1:])
         if expr.fn not in self.tree["networks"]:
-            choices = set(self.tree["networks"]) | set(BUILTINS)
+            choices = set(self.tree["networks"]) | set(forward_functions())
             self.problem(path, f"unknown network '{expr.fn}'{did_you_mean(expr.fn, choices)}")
             return None
         used.add(expr.fn)
         return self.call(expr.fn, args, path)
+
+    def function(self, expr: Call, path: tuple, used: set[str]) -> Shape | None:
+        """A layer called as a function (concat, add, mul, scale, affine): its entry says
+        which arguments it takes, and its shape rule gives the result."""
+        entry = LAYERS.get(expr.fn)
+        use = entry.forward
+        tensors = [a for i, a in enumerate(expr.args) if i not in use.numbers]
+        consts = [a for i, a in enumerate(expr.args) if i in use.numbers]
+        if len(expr.args) < use.fewest or (use.most and len(expr.args) > use.most):
+            self.problem(path, f"{expr.fn} takes {use.usage}, got {len(expr.args)} "
+                         "argument(s)")
+            return None
+        if any(not isinstance(c, float) for c in consts):
+            self.problem(path, f"{expr.fn}: argument {use.numbers[0] + 1} must be a number")
+            return None
+        shapes = [self.evaluate(a, path, used) for a in tensors]
+        if any(s is None for s in shapes):
+            return None
+        params = entry.normalize(consts[0] if consts and entry.primary else {})
+        try:
+            return tuple(entry.shape(params, shapes))
+        except ShapeError as exc:
+            self.problem(path, str(exc))
+            return None
+
+    def tap(self, tap: Tap, path: tuple, used: set[str]) -> Shape | None:
+        """`fake.w`: the shape of layer `w` in the network call that computed `fake`."""
+        call = self.a.forward.get(tap.tensor)
+        if not isinstance(call, Call) or call.fn not in self.a.networks:
+            self.problem(path, f"'{tap}' taps a layer of the network call that computes "
+                         f"'{tap.tensor}'; '{tap.tensor}' must be a forward tensor computed as "
+                         "network(...)")
+            return None
+        plan = self.a.networks[call.fn]
+        ids = plan.layer_ids
+        if tap.layer not in ids:
+            self.problem(path, f"'{tap}': {call.fn} has no layer with id '{tap.layer}'"
+                         f"{did_you_mean(tap.layer, set(ids))}")
+            return None
+        used |= self.a.producers.get(tap.tensor, set())
+        self.a.taps.setdefault(tap.tensor, set()).add(tap.layer)
+        return plan.layers[ids[tap.layer]].out_shape
 
     def call(self, net: str, shapes: list[Shape], path: tuple) -> Shape | None:
         plan = self.a.networks.get(net)

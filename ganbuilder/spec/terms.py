@@ -38,6 +38,11 @@ class Term:
         return self.params["weight"]
 
     @property
+    def every(self) -> int:
+        """Computed every n-th step only, weighted n times (lazy regularisation)."""
+        return self.params["every"]
+
+    @property
     def definition(self) -> LossDef:
         return LOSSES.get(self.kind)
 

@@ -390,13 +390,17 @@ class Trainer:
         step_sums: dict[str, torch.Tensor] = {}
         with self.precision.autocast():
             for term in obj.terms:
+                if self.step % term.every:
+                    continue  # lazy regularisation: this step goes without the term
                 ctx.state = self.term_states.setdefault(f"{obj.name}/{term.label}", {})
                 value, extra = term.definition.compute(term.params, ctx)
-                total = total + term.weight * value.float()
+                total = total + term.weight * term.every * value.float()
                 _accumulate(step_sums, f"loss/{obj.name}/{term.label}", value.detach().float(),
                             share)
                 for key, metric in extra.items():
                     _accumulate(step_sums, key, metric, share)
+        if isinstance(total, float):
+            return  # every term is lazy and rests this step: no optimizer step
         obj.optimizer.zero_grad(set_to_none=True)
         # Gradients for the trained networks only: the G step backpropagates through D to G
         # without computing D's weight gradients, while graphs through networks this

@@ -1,0 +1,83 @@
+"""StyleGAN2 config-f (specs/stylegan2.yaml): the reference's parameter counts, and the same
+function as rosinality/stylegan2-pytorch given the same weights, z and noise.
+
+tests/data/stylegan2_rosinality.json holds facts measured by running the reference's model.py
+(CPU paths) at reduced width: its state-dict keys beside the spec's, the seed its weights were
+drawn from, and its outputs. No reference code is kept here.
+"""
+
+import json
+
+import pytest
+import torch
+
+from ganbuilder.compile.model import GAN
+from ganbuilder.layers.style_modules import NoiseInjection
+from ganbuilder.spec import load_spec
+from ganbuilder.summary import summarize
+
+from .conftest import ROOT
+
+SPEC = ROOT / "specs" / "stylegan2.yaml"
+REFERENCE = json.loads((ROOT / "tests" / "data" / "stylegan2_rosinality.json").read_text())
+
+# rosinality/stylegan2-pytorch's Generator(size, 512, 8) and Discriminator(size), config-f.
+COUNTS = {256: (30_034_338, 28_864_129), 1024: (30_370_060, 29_012_513)}
+
+
+@pytest.fixture
+def big_budget(monkeypatch):
+    monkeypatch.setenv("GANBUILDER_MEMORY_LIMIT", "1T")  # the counts need no training memory
+
+
+@pytest.mark.parametrize("size", sorted(COUNTS))
+def test_summary_counts_equal_the_reference(size, big_budget):
+    spec = load_spec(SPEC, [f"params.image_size={size}", "params.channels=3"])
+    networks = summarize(spec)["networks"]
+    assert (networks["G"]["params"], networks["D"]["params"]) == COUNTS[size]
+
+
+@pytest.mark.parametrize("size", sorted(COUNTS))
+def test_compiled_counts_equal_the_reference(size, big_budget):
+    gan = GAN(load_spec(SPEC, [f"params.image_size={size}", "params.channels=3"]))
+    counts = gan.parameter_counts()
+    assert (counts["G"], counts["D"]) == COUNTS[size]
+
+
+def _loaded_gan() -> GAN:
+    """The spec at the reference's reduced width, with its weights drawn as the reference's."""
+    gan = GAN(load_spec(SPEC, REFERENCE["overrides"]))
+    gen = torch.Generator().manual_seed(REFERENCE["seed"])
+    for net in ("G", "D"):
+        state = gan.nets[net].state_dict()
+        for ours, _, shape in REFERENCE["keys"][net]:
+            state[ours] = torch.randn(shape, generator=gen).reshape(state[ours].shape)
+        gan.nets[net].load_state_dict(state)
+    gan.z = torch.randn(REFERENCE["batch"], gan.spec.tree["params"]["z_dim"], generator=gen)
+    noises = [m for m in gan.nets["G"].modules() if isinstance(m, NoiseInjection)]
+    assert len(noises) == len(REFERENCE["noise_sizes"])
+    for module, size in zip(noises, REFERENCE["noise_sizes"], strict=True):
+        module.fixed = torch.randn(REFERENCE["batch"], 1, size, size, generator=gen)
+    return gan
+
+
+def test_every_reference_weight_has_one_place_in_the_spec():
+    gan = GAN(load_spec(SPEC, REFERENCE["overrides"]))
+    for net in ("G", "D"):
+        rows = REFERENCE["keys"][net]
+        ours = {k: v for k, v in gan.nets[net].state_dict().items()
+                if not k.endswith(("kernel", "w_avg"))}  # buffers the reference computes
+        assert sorted(r[0] for r in rows) == sorted(ours)
+        for key, _, shape in rows:
+            assert ours[key].numel() == torch.Size(shape).numel(), key
+
+
+def test_generator_and_critic_compute_the_reference_function():
+    gan = _loaded_gan()
+    image = torch.tensor(REFERENCE["image"]).reshape(REFERENCE["image_shape"])
+    with torch.no_grad():
+        ours = gan.nets["G"](gan.z)
+        score = gan.nets["D"](image)
+    assert ours.shape == image.shape
+    assert (ours - image).abs().max().item() < 1e-4
+    assert (score.flatten() - torch.tensor(REFERENCE["score"])).abs().max().item() < 1e-4
