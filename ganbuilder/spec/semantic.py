@@ -8,7 +8,7 @@ from ganbuilder.errors import DataError, Problem
 from ganbuilder.layers.registry import Shape, format_shape
 from ganbuilder.registry import did_you_mean
 from ganbuilder.spec.analysis import Analysis
-from ganbuilder.spec.budget import check_budget
+from ganbuilder.spec.budget import check_outputs
 from ganbuilder.spec.expr import Call, ExprError, parse_forward
 from ganbuilder.spec.paths import Locations, format_path
 from ganbuilder.spec.shapes import plan_network
@@ -226,4 +226,4 @@ class _Checker:
 
 def analyse(tree: dict, locations: Locations, base_dir: Path) -> Analysis:
     """Run every semantic check on a schema-valid tree; problems land in `.problems`."""
-    return check_budget(_Checker(tree, locations, base_dir).run(), tree, locations)
+    return check_outputs(_Checker(tree, locations, base_dir).run(), locations)

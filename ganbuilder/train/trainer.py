@@ -38,6 +38,7 @@ from ganbuilder.runs.folder import later_checkpoints, latest_checkpoint, truncat
 from ganbuilder.runs.grid import save_png
 from ganbuilder.runs.samples import render_samples
 from ganbuilder.spec import Spec
+from ganbuilder.spec.budget import require_memory
 from ganbuilder.train.control import Control
 from ganbuilder.train.distributed import Ranks, sync_batch_norm
 from ganbuilder.train.ema import WeightAverage
@@ -93,6 +94,7 @@ class Trainer:
                  control: Control | None = None, resume: Path | None = None,
                  steps: int | None = None):
         self.spec = spec
+        require_memory(spec)  # the budget is training's: summary and validate describe any size
         self.run_dir = Path(run_dir)
         self._check_run_folder(None if resume is None else Path(resume))
         self.control = control or Control()
