@@ -92,7 +92,7 @@ def check_outputs(analysis: Analysis, locations: Locations) -> Analysis:
     shape rule let it through, and torch would refuse to build or run it."""
     if analysis.problems:
         return analysis
-    for name, plan in analysis.networks.items():
+    for plan in analysis.networks.values():
         empty = next((layer for layer in _flat(plan.layers)
                       if any(d < 1 for d in layer.out_shape)), None)
         if empty is not None:
