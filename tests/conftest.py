@@ -14,7 +14,7 @@ TINY = {
     "dcgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "dcgan_diffaugment": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "infogan": ["params.ngf=8", "params.ndf=8", "params.nz=8", "params.hidden=16"],
-    "stylegan": ["params.ch=8", "params.nz=8", "params.w_dim=8"],
+    "stylegan": ["params.fmap_base=32", "params.fmap_max=8", "params.nz=8", "params.w_dim=8"],
     "wgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "began": ["params.n=8", "params.nz=8"],
     "biggan": ["params.ngf=4", "params.ndf=8", "params.chunk=4", "params.shared=8"],

@@ -142,7 +142,7 @@ def _custom_args(m: nn.Module) -> list[str]:
     if isinstance(m, style.PixelNorm):
         return [repr(m.eps)]
     if isinstance(m, style.Constant):
-        return [repr(tuple(m.value.shape))]
+        return [repr(tuple(m.value.shape)), *(["bias=True"] if m.bias is not None else [])]
     if isinstance(m, style.NoiseInjection):
         return [str(m.scale.numel())]
     if isinstance(m, style.AdaIN):
