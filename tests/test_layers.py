@@ -43,6 +43,8 @@ CASES = {
     "adain": ("w", [(3, 4, 4), (6,)]),
     "minibatch_std": (4, [(3, 4, 4)]),
     "diffaugment": (None, [(3, 8, 8)]),
+    "ada": ({"ops": ["xflip", "rotate90", "translation", "color", "cutout"], "p": 0.5},
+            [(3, 8, 8)]),
 }
 
 

@@ -24,6 +24,7 @@ from torch.nn.utils import parametrize
 
 from ganbuilder.compile.network import GraphNetwork, build_network, initialize
 from ganbuilder.errors import UserError
+from ganbuilder.layers import ada_modules as ada
 from ganbuilder.layers import diffaugment as augment
 from ganbuilder.layers import modules as custom
 from ganbuilder.layers import style_modules as style
@@ -41,7 +42,7 @@ _CLASSES: dict[type, str] = {
         custom.OneHot, custom.Concat, custom.Add, custom.Residual, custom.Projection,
         custom.Chunk, custom.GlobalPool, custom.ConditionalBatchNorm, custom.SelfAttention,
         style.PixelNorm, style.Constant, style.NoiseInjection, style.AdaIN, style.MinibatchStd,
-        augment.DiffAugment)
+        augment.DiffAugment, ada.AdaptiveAugment)
 }
 _HELPERS: dict[str, Callable | type] = {
     "spectral_norm": custom.spectral_norm, "RuntimeScale": style.RuntimeScale,
@@ -49,9 +50,12 @@ _HELPERS: dict[str, Callable | type] = {
     "_per_sample": augment._per_sample, "brightness": augment.brightness,
     "saturation": augment.saturation, "contrast": augment.contrast,
     "translation": augment.translation, "cutout": augment.cutout,
+    "_maybe": ada._maybe, "rotate90": ada.rotate90,
 }
 _NEEDS = {"equalize": ("RuntimeScale",), "is_equalized": ("RuntimeScale",),
-          **{op: ("_per_sample",) for op in ("brightness", "saturation", "contrast")}}
+          **{op: ("_per_sample",) for op in ("brightness", "saturation", "contrast")},
+          # AdaptiveAugment passes these to _maybe uncalled, where the scan cannot see them.
+          "_maybe": ("rotate90", "brightness", "saturation", "contrast", "_per_sample")}
 
 
 def _pair(value) -> int | tuple:
@@ -151,6 +155,9 @@ def _custom_args(m: nn.Module) -> list[str]:
         return [str(m.group)]
     if isinstance(m, augment.DiffAugment):
         return [repr(m.policy), repr(m.translation_ratio), repr(m.cutout_ratio)]
+    if isinstance(m, ada.AdaptiveAugment):
+        return [repr(m.ops), repr(m.target), str(m.interval), str(m.ramp), repr(float(m.p)),
+                repr(m.translation_ratio), repr(m.cutout_ratio)]
     return []  # Concat, Add
 
 

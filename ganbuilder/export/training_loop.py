@@ -199,6 +199,11 @@ class _Loop:
     def check(self) -> None:
         spec = self.spec
         gan = GAN_LOSSES.get(spec.gan_loss)
+        for plan in spec.analysis.networks.values():
+            for layer in plan.layers:
+                if layer.kind == "ada":
+                    raise _refuse(spec, format_path(layer.path), "the ada layer's adjustment "
+                                  "of p (ganbuilder's trainer makes it)")
         for objective in spec.objective_order:
             for index, term in enumerate(spec.analysis.objective_terms(objective)):
                 path = format_path(("objectives", objective, "loss", index))

@@ -39,6 +39,7 @@ from ganbuilder.runs.grid import save_png
 from ganbuilder.runs.samples import render_samples
 from ganbuilder.spec import Spec
 from ganbuilder.spec.budget import require_memory
+from ganbuilder.train.ada import AdaptiveAugmentation
 from ganbuilder.train.control import Control
 from ganbuilder.train.distributed import Ranks, sync_batch_norm
 from ganbuilder.train.ema import WeightAverage
@@ -118,6 +119,7 @@ class Trainer:
                                  else workers, pin=self.device.type == "cuda")
         self.batch_size = batch_size
         self.gan = GAN(spec).to(self.device)
+        self.ada = AdaptiveAugmentation(spec, self.gan.nets, batch_size, self.ranks)
         self._speed_switches(training)
         self.gan_loss = GAN_LOSSES.get(spec.gan_loss)
         self.objectives = [_Objective(n, spec, self.gan) for n in spec.objective_order]
@@ -411,6 +413,7 @@ class Trainer:
                 raise DivergenceError(f"every fp16 step of objective {obj.name} overflowed "
                                       f"for a while at step {self.step}; training diverged")
             return
+        self.ada.observe(obj.updates, step_sums, share)  # adaptive augmentation's p
         for key, value in step_sums.items():
             _accumulate(sums, key, value)
         _accumulate(sums, f"loss/{obj.name}", total.detach(), share)
