@@ -9,6 +9,7 @@ from __future__ import annotations
 from ganbuilder.layers import CONTAINERS, LAYERS, Shape
 from ganbuilder.layers.registry import format_shape
 from ganbuilder.spec import Spec
+from ganbuilder.spec.budget import batch_size, estimate, memory_limit
 from ganbuilder.spec.paths import format_path
 from ganbuilder.spec.shapes import LayerPlan
 
@@ -28,7 +29,19 @@ def summarize(spec: Spec) -> dict:
             "output_shape": list(plan.output_shape or ()),
             "layers": rows,
         }
-    return {"networks": networks, "params": sum(n["params"] for n in networks.values())}
+    return {"networks": networks, "params": sum(n["params"] for n in networks.values()),
+            "training_memory": training_memory(spec)}
+
+
+def training_memory(spec: Spec) -> dict:
+    """The estimate the training budget checks (spec/budget.py), at the spec's batch size, in
+    bytes: shown for a spec of any size, never refused here."""
+    uses = estimate(spec.analysis, spec.tree)
+    limit, source = memory_limit()
+    return {"batch_size": batch_size(spec.tree),
+            "networks": {name: {"params": u.params, "activations": u.activations}
+                         for name, u in uses.items()},
+            "total": sum(u.total for u in uses.values()), "limit": limit, "limit_from": source}
 
 
 def _row(spec: Spec, plan: LayerPlan, in_shapes: list[Shape]) -> dict:
@@ -54,7 +67,7 @@ def _row(spec: Spec, plan: LayerPlan, in_shapes: list[Shape]) -> dict:
 
 def format_summary(spec: Spec, summary: dict) -> str:
     """A readable table per network."""
-    lines = [f"{spec.name}: {summary['params']:,} parameters"]
+    lines = [f"{spec.name}: {summary['params']:,} parameters", _memory_line(summary)]
     for name, net in summary["networks"].items():
         inputs = ", ".join(format_shape(tuple(s)) for s in net["input_shapes"])
         lines += ["", f"{name}  input {inputs}  ->  output "
@@ -67,3 +80,18 @@ def format_summary(spec: Spec, summary: dict) -> str:
             lines.append(f"  {short:<{width}} {layer['kind']:<16} "
                          f"{format_shape(tuple(layer['output_shape'])):<18} {layer['params']:>12,}")
     return "\n".join(lines)
+
+
+def _memory_line(summary: dict) -> str:
+    mem = summary["training_memory"]
+    parts = ", ".join(f"{name} {_gib(n['params'] + n['activations'])}"
+                      for name, n in mem["networks"].items())
+    limit = f"{mem['limit_from']} ({_gib(mem['limit'])})"
+    verdict = (f"within {limit}" if mem["total"] <= mem["limit"]
+               else f"over {limit}, so `run` refuses to train it here")
+    return (f"training memory: at least {_gib(mem['total'])} at data.batch_size "
+            f"{mem['batch_size']} ({parts}), {verdict}")
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:,.2f} GiB"

@@ -15,7 +15,7 @@ TINY = {
     "dcgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "dcgan_diffaugment": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "infogan": ["params.ngf=8", "params.ndf=8", "params.nz=8", "params.hidden=16"],
-    "stylegan": ["params.ch=8", "params.nz=8", "params.w_dim=8"],
+    "stylegan": ["params.fmap_base=32", "params.fmap_max=8", "params.nz=8", "params.w_dim=8"],
     "stylegan2": ["params.image_size=8", "params.ch_max=8", "params.z_dim=8", "params.w_dim=8",
                   "params.mapping=2"],
     "wgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],

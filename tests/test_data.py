@@ -441,3 +441,12 @@ def test_schema_and_shapes_do_not_import_torch(image_dirs):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_digits_subset_is_small_fixed_and_keeps_every_class():
+    cfg = {"source": "digits", "split": "train", "subset": 200}
+    first, again = open_source(cfg, Path(".")), open_source(cfg, Path("."))
+    assert len(first) == 200
+    assert torch.equal(first.tensors["real"], again.tensors["real"])
+    assert set(first.tensors["label"].tolist()) == set(range(10))
+    assert len(open_source({**cfg, "subset": None}, Path("."))) == 1438

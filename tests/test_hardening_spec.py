@@ -198,22 +198,48 @@ def test_integers_beyond_64_bits_from_set_and_expressions(write_spec):
     ("networks.D.layers[0].conv.out=1000000", "networks.D.layers[0]", "layers[0] conv"),
     ("params.image_size=4096", "networks.G.layers[3]", "conv_transpose"),
 ])
-def test_specs_that_cannot_fit_in_memory_are_refused(monkeypatch, override, path, layer):
+def test_specs_that_cannot_fit_in_memory_are_refused_for_training(monkeypatch, override, path,
+                                                                   layer):
+    from ganbuilder.spec.budget import require_memory
+
     monkeypatch.setenv("GANBUILDER_MEMORY_LIMIT", "100G")
+    spec = load_spec(ROOT / "specs/dcgan.yaml", [override])  # a spec of any size is valid
     with pytest.raises(SpecError) as err:
-        load_spec(ROOT / "specs/dcgan.yaml", [override])
+        require_memory(spec)
     [p] = err.value.problems
     assert p.path == path and p.location.file.endswith("dcgan.yaml")
     assert "more memory than GANBUILDER_MEMORY_LIMIT=100G (100.0 GiB)" in p.message
+    assert "data.batch_size 64" in p.message
     assert layer in p.message
 
 
 def test_memory_limit_is_what_the_variable_says(monkeypatch):
+    from ganbuilder.spec.budget import require_memory
+
     monkeypatch.setenv("GANBUILDER_MEMORY_LIMIT", "1G")
-    assert load_spec(ROOT / "specs/dcgan.yaml").name == "dcgan"  # about 0.1 GiB
+    require_memory(load_spec(ROOT / "specs/dcgan.yaml"))  # about 0.1 GiB
     monkeypatch.setenv("GANBUILDER_MEMORY_LIMIT", "20M")
     with pytest.raises(SpecError, match=r"G alone needs at least 0\.\d GiB of the spec's"):
-        load_spec(ROOT / "specs/dcgan.yaml")
+        require_memory(load_spec(ROOT / "specs/dcgan.yaml"))
+
+
+def test_run_refuses_what_summary_describes(monkeypatch, tmp_path, capsys):
+    """summary shows the estimate of a spec too large to train here; run refuses it, naming the
+    batch size and the variable that sets the limit."""
+    monkeypatch.setenv("GANBUILDER_MEMORY_LIMIT", "1G")
+    big = [str(ROOT / "specs/dcgan.yaml"), "--set", "params.image_size=256"]
+    assert main(["summary", *big]) == 0
+    out = capsys.readouterr().out
+    assert "training memory: at least 6.85 GiB at data.batch_size 64" in out
+    assert "over GANBUILDER_MEMORY_LIMIT=1G (1.00 GiB), so `run` refuses to train it" in out
+    assert main(["validate", *big]) == 0
+    monkeypatch.delenv("GANBUILDER_MEMORY_LIMIT")  # the machine's memory: the message says
+    monkeypatch.setattr("ganbuilder.spec.budget.memory_limit",  # how to set another limit
+                        lambda: (2**30, "this machine's memory"))
+    code = main(["run", *big, "--out", str(tmp_path / "run"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "data.batch_size 64" in err and "GANBUILDER_MEMORY_LIMIT" in err
+    assert LOCATED.match(err.splitlines()[0]) and not (tmp_path / "run").exists()
 
 
 def test_cli_prints_located_lines_and_exits_2(capsys):
@@ -237,7 +263,7 @@ def test_shapes_torch_would_refuse(write_spec, item, message):
 
 def test_an_empty_layer_output_from_a_plugin_shape_rule_is_refused():
     from ganbuilder.spec.analysis import Analysis
-    from ganbuilder.spec.budget import check_budget
+    from ganbuilder.spec.budget import check_outputs
     from ganbuilder.spec.paths import Locations
     from ganbuilder.spec.shapes import LayerPlan, NetworkPlan
 
@@ -245,7 +271,7 @@ def test_an_empty_layer_output_from_a_plugin_shape_rule_is_refused():
     layer = LayerPlan(path, "relu", {}, ["input"], (3, 0), "networks.G.layers[0]")
     analysis = Analysis(networks={"G": NetworkPlan("G", ["input"], [(3, 2)], [layer], (3, 0),
                                                    layer.slot)})
-    [p] = check_budget(analysis, {"data": {}}, Locations({})).problems
+    [p] = check_outputs(analysis, Locations({})).problems
     assert (p.path, p.message) == ("networks.G.layers[0]", "relu makes an empty output (3, 0)")
 
 

@@ -63,6 +63,33 @@ def test_dcgan_matches_pytorch_examples_parameter_counts():
     assert nets["G"]["output_shape"] == [3, 64, 64]
 
 
+# NVlabs/stylegan's networks_stylegan.py at its 1024 px defaults (FFHQ: 3 channels, z and w
+# 512, 8 mapping layers, nf(stage) = min(int(8192 / 2**stage), 512)), counted from its
+# trainable variables with the network at its final resolution (one toRGB, one fromRGB):
+# G_mapping 2,101,248 + G_synthesis 24,110,771; D_basic 23,077,137.
+STYLEGAN_1024 = ["params.nz=512", "params.w_dim=512", "params.mapping=8", "params.nc=3",
+                 "params.fmap_base=8192", "params.fmap_max=512", "params.image_size=1024"]
+
+
+def test_stylegan_matches_nvlabs_parameter_counts_at_1024(monkeypatch):
+    monkeypatch.setenv("GANBUILDER_MEMORY_LIMIT", "1T")  # summary only; nothing is built
+    spec = load_spec("specs/stylegan.yaml", STYLEGAN_1024)
+    nets = summarize(spec)["networks"]
+    assert nets["G"]["params"] == 26_212_019
+    assert nets["D"]["params"] == 23_077_137
+    assert nets["G"]["output_shape"] == [3, 1024, 1024]
+    channels = [row["output_shape"][0] for row in nets["G"]["layers"]
+                if row["kind"] == "conv" and row["output_shape"][1] > 1]
+    per_resolution = [512, 512, 512, 256, 128, 64, 32, 16]  # 8x8 ... 1024x1024: nf(r - 1)
+    assert channels == [512, *[c for c in per_resolution for _ in (0, 1)], 3]  # 4x4, toRGB
+
+
+def test_stylegan_default_is_the_small_digits_model():
+    nets = summarize(load_spec("specs/stylegan.yaml"))["networks"]
+    assert (nets["G"]["params"], nets["D"]["params"]) == (198_177, 204_833)
+    assert nets["G"]["output_shape"] == [1, 16, 16]
+
+
 def test_dcgan_depth_follows_image_size():
     small = load_spec("specs/dcgan.yaml")
     large = load_spec("specs/dcgan.yaml", ["params.image_size=64"])

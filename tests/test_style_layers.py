@@ -89,6 +89,16 @@ def test_constant_is_a_learned_parameter_of_its_shape():
     assert torch.equal(param.grad, torch.full((8, 4, 4), 3.0))
 
 
+def test_constant_bias_adds_a_learned_value_per_channel():
+    module = _build("constant", {"shape": [8, 4, 4], "bias": True}, [(16,)])
+    assert sum(p.numel() for p in module.parameters()) == 8 * 4 * 4 + 8
+    with torch.no_grad():
+        module.bias[2] = 5.0
+    out = module(torch.randn(3, 16))
+    assert torch.equal(out[:, 2], module.value[2].detach().expand(3, 4, 4) + 5.0)
+    assert torch.equal(out[:, 1], module.value[1].detach().expand(3, 4, 4))
+
+
 def test_pixel_norm_gives_unit_mean_square():
     out = _build("pixel_norm", None, [(7,)])(torch.randn(4, 7) * 5)
     assert torch.allclose(out.pow(2).mean(dim=1), torch.ones(4), atol=1e-5)

@@ -53,6 +53,14 @@ SCHEMA: dict = {
         "digits (class_names holds the digits).",
     },
     "split": split_key("all", ("train", "test", "all")),
+    "subset": {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "default": None,
+        "description": "Keep only this many digits of the split (after `classes`), the same "
+        "ones on every machine (a fixed shuffle): a small data set, as for adaptive "
+        "augmentation. If null, all of them.",
+    },
 }
 
 
@@ -117,8 +125,13 @@ def open_digits(cfg: dict, base_dir: Path) -> DataSource:
         real = set_channels(upsample(rows["real"], size), channels)
         return {"real": real, "label": rows["label"]}
 
+    images, digits = images[keep], digits[keep]
+    if cfg["subset"] is not None:
+        # A fixed shuffle (not the first n, which follow the order the digits were written in).
+        order = torch.randperm(len(digits), generator=torch.Generator().manual_seed(SPLIT_SEED))
+        images, digits = images[order[:cfg["subset"]]], digits[order[:cfg["subset"]]]
     return TensorSource(
-        {"real": images[keep], "label": lookup[digits[keep]]},
+        {"real": images, "label": lookup[digits]},
         transform,
         num_classes=len(classes),
         class_names=[str(c) for c in classes],

@@ -35,6 +35,7 @@ from ganbuilder.export.pysource import (
     definitions,
     mapping,
 )
+from ganbuilder.layers import LAYERS
 from ganbuilder.layers.arithmetic_modules import aligned
 from ganbuilder.layers.registry import forward_functions
 from ganbuilder.losses.registry import GAN_LOSSES
@@ -45,6 +46,7 @@ from ganbuilder.registry import fill_defaults
 from ganbuilder.spec import Spec
 from ganbuilder.spec.expr import Call, Tap
 from ganbuilder.spec.paths import format_path
+from ganbuilder.spec.shapes import LayerPlan
 from ganbuilder.spec.terms import Term
 from ganbuilder.train.ema import ema_settings, fold_weights
 from ganbuilder.train.streams import SEED_OFFSETS
@@ -121,6 +123,17 @@ def _copied(objs: list, what: str, spec: Spec, path: str) -> dict[str, str]:
         raise _refuse(spec, path, f"{what}: {exc}") from None
 
 
+def _adapted_layers(spec: Spec) -> list[LayerPlan]:
+    """Every layer (at any depth) that the trainer adapts while training (its entry says)."""
+    out, todo = [], [layer for plan in spec.analysis.networks.values() for layer in plan.layers]
+    while todo:
+        layer = todo.pop(0)
+        if layer.kind in LAYERS and LAYERS.get(layer.kind).adapted:
+            out.append(layer)
+        todo += layer.children
+    return out
+
+
 def _operand(expr: str) -> str:
     """`expr` as the right operand of `*`: parenthesised unless it is a name."""
     return expr if expr.isidentifier() else f"({expr})"
@@ -141,6 +154,9 @@ class _Loop:
         """What the file copies: every term's compute and the context it runs on, the GAN
         loss's functions; each term checked alone first, so a refusal names its place."""
         spec, objs = self.spec, [Context]
+        for layer in _adapted_layers(spec):
+            raise _refuse(spec, format_path(layer.path), f"the {layer.kind} layer's "
+                          f"{LAYERS.get(layer.kind).adapted} (ganbuilder's trainer adapts it)")
         for name in spec.analysis.order:
             expr = spec.analysis.forward[name]
             if isinstance(expr, Tap) or (isinstance(expr, Call) and expr.taps()):

@@ -2,6 +2,7 @@
 
 from ganbuilder.layers import (  # noqa: F401  (registration)
     activation,
+    ada,
     arithmetic,
     attention,
     augment,

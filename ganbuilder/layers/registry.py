@@ -74,6 +74,8 @@ class LayerDef:
     For export: `output_range` bounds the outputs of a network ending in this layer;
     `batch_dependent` says why an exported (traced) graph gets the layer wrong at another
     batch size; `stochastic` marks layers that draw random numbers in eval mode too.
+    `adapted` says what the trainer itself changes in the layer while training (ada's p),
+    which a written-out training loop cannot do; empty for the rest.
     """
 
     name: str
@@ -93,6 +95,7 @@ class LayerDef:
     output_range: tuple[float, float] | None = None
     batch_dependent: str = ""
     stochastic: bool = False
+    adapted: str = ""
     forward: ForwardUse | None = None
     doc: str = ""
 

@@ -40,17 +40,20 @@ def pixel_norm(p: dict, inputs: list[Shape]):
     "constant",
     lambda p, inputs: tuple(p["shape"]),
     {"shape": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1,
-               "description": "per-sample shape of the learned tensor, e.g. [512, 4, 4]"}},
+               "description": "per-sample shape of the learned tensor, e.g. [512, 4, 4]"},
+     "bias": {"type": "boolean", "default": False,
+              "description": "add a learned per-channel bias (starting at 0), as the layer "
+                             "after StyleGAN's constant does in NVlabs' code"}},
     required=("shape",),
     primary="shape",
-    param_count=lambda p, inputs: math.prod(p["shape"]),
+    param_count=lambda p, inputs: math.prod(p["shape"]) + (p["shape"][0] if p["bias"] else 0),
     group="attention/style",
     fit_params=lambda received: {"shape": list(received)} if received else {},
 )
 def constant(p: dict, inputs: list[Shape]):
     """A learned tensor, N(0, 1) at first, the same for every sample: StyleGAN's synthesis
     input. It reads its input only for the batch size."""
-    return construct(style_modules.Constant, tuple(p["shape"]))
+    return construct(style_modules.Constant, tuple(p["shape"]), p["bias"])
 
 
 def _noise_shape(p: dict, inputs: list[Shape]) -> Shape:

@@ -66,12 +66,18 @@ class PixelNorm(nn.Module):
 class Constant(nn.Module):
     """A learned tensor, the same for every sample; its input only sets the batch size."""
 
-    def __init__(self, shape: tuple[int, ...]):
+    def __init__(self, shape: tuple[int, ...], bias: bool = False):
         super().__init__()
         self.value = nn.Parameter(torch.randn(shape))
+        # Redundant in function (the constant could absorb it), but NVlabs' StyleGAN learns
+        # one, so its parameters and their updates match the reference.
+        self.bias = nn.Parameter(torch.zeros(shape[0])) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.value.unsqueeze(0).expand(x.shape[0], *self.value.shape)
+        value = self.value
+        if self.bias is not None:
+            value = value + self.bias.view(-1, *[1] * (value.dim() - 1))
+        return value.unsqueeze(0).expand(x.shape[0], *value.shape)
 
 
 class NoiseInjection(nn.Module):

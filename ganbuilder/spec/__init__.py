@@ -10,6 +10,7 @@ import yaml
 
 from ganbuilder.errors import Problem, SpecError, UserError
 from ganbuilder.registry import fill_defaults
+from ganbuilder.spec.overlay import from_base_files
 from ganbuilder.spec.paths import Locations, parse_path, plain
 from ganbuilder.spec.resolve import (
     apply_overrides,
@@ -101,7 +102,10 @@ def dump_yaml(tree: Any) -> str:
 def load_spec(file: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Spec:
     """Load, resolve and check a spec file; raise SpecError listing every problem."""
     file = Path(file)
-    return _finish(read_tree(file), str(file.resolve()), file.resolve().parent, overrides)
+    try:
+        return _finish(read_tree(file), str(file.resolve()), file.resolve().parent, overrides)
+    except SpecError as exc:
+        raise from_base_files(exc, file.resolve()) from None
 
 
 def load_spec_text(
@@ -116,9 +120,12 @@ def load_spec_text(
     if isinstance(tree, LDict) and "extends" in tree:
         raise SpecError([Problem("extends", "a checkpoint's spec is resolved and cannot "
                                  "extend another file", tree.val_locs["extends"])])
-    if not isinstance(tree, LDict):  # not resolved, or not a mapping: the usual path and errors
-        tree = tree_from_text(text, file, base)
-    return _finish(tree, file, base, overrides)
+    try:
+        if not isinstance(tree, LDict):  # not resolved, or not a mapping: the usual path
+            tree = tree_from_text(text, file, base)
+        return _finish(tree, file, base, overrides)
+    except SpecError as exc:
+        raise from_base_files(exc, Path(file)) from None
 
 
 def _command_line_paths(tree: LDict, overrides) -> None:

@@ -1,6 +1,6 @@
 """Will it fit? Training memory estimated from the shape plan, before any module exists.
 
-A spec that validates should not end in an allocation failure minutes later (`conv: {out:
+A spec that validates should not end in an allocation failure minutes into a run (`conv: {out:
 1000000}`, `image_size: 4096`). The estimate is a lower bound, torch-free:
 
 - parameters: weights, gradients and Adam's two moments, 4 float32 values each;
@@ -8,8 +8,10 @@ A spec that validates should not end in an allocation failure minutes later (`co
   its gradient (2 float32 values per element), or what its entry's `activations` counts
   (self_attention adds its (HW x HW) map).
 
-A spec is refused when the sum over its networks exceeds the limit: this machine's physical
-memory, or `GANBUILDER_MEMORY_LIMIT` (bytes, or with a K/M/G/T suffix) where that is set.
+`summary` shows the estimate for a spec of any size; training (`run`, the app's Train) is
+refused when the sum over the networks exceeds the limit: this machine's physical memory, or
+`GANBUILDER_MEMORY_LIMIT` (bytes, or with a K/M/G/T suffix) where that is set. A layer whose
+output has a dimension < 1 is a spec error everywhere (validate too).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 import os
 
 from ganbuilder.data.registry import COMMON_KEYS
-from ganbuilder.errors import Problem, UserError
+from ganbuilder.errors import Problem, SpecError, UserError
 from ganbuilder.layers import CONTAINERS, LAYERS, Shape
 from ganbuilder.layers.registry import format_shape
 from ganbuilder.spec.analysis import Analysis
@@ -56,18 +58,15 @@ def _gib(n: int) -> str:
     return f"{n / 2**30:,.1f} GiB"
 
 
-class _Use:
-    """Bytes a network needs, and its hungriest layer (for the message)."""
+class Memory:
+    """Bytes a network needs to train, and its hungriest layer (for the message)."""
 
     def __init__(self) -> None:
         self.params = 0
         self.activations = 0
         self.top: tuple[int, LayerPlan | None] = (0, None)
-        self.empty: LayerPlan | None = None  # the first layer with a dimension < 1
 
     def add(self, layer: LayerPlan, in_shapes: list[Shape], batch: int) -> None:
-        if any(d < 1 for d in layer.out_shape):
-            self.empty = self.empty or layer
         if layer.kind in CONTAINERS:
             shape = in_shapes[0]  # a container's body is a chain from the container's input
             for child in layer.children:
@@ -89,31 +88,52 @@ class _Use:
         return self.params + self.activations
 
 
-def check_budget(analysis: Analysis, tree: dict, locations: Locations) -> Analysis:
-    """Add problems to a spec without any when training it cannot fit in memory, or when a
-    layer makes an output with a dimension < 1 (which also makes the estimate meaningless)."""
+def check_outputs(analysis: Analysis, locations: Locations) -> Analysis:
+    """Add a problem for each network with a layer whose output has a dimension < 1: a plugin's
+    shape rule let it through, and torch would refuse to build or run it."""
     if analysis.problems:
         return analysis
-    batch = (tree.get("data") or {}).get("batch_size", COMMON_KEYS["batch_size"]["default"])
-    uses: dict[str, _Use] = {}
+    for plan in analysis.networks.values():
+        empty = next((layer for layer in _flat(plan.layers)
+                      if any(d < 1 for d in layer.out_shape)), None)
+        if empty is not None:
+            path = tuple(empty.path)
+            analysis.problems.append(Problem(format_path(path), f"{empty.kind} makes an "
+                                             f"empty output {format_shape(empty.out_shape)}",
+                                             locations.find(path)))
+    return analysis
+
+
+def _flat(layers: list[LayerPlan]) -> list[LayerPlan]:
+    return [x for layer in layers for x in (layer, *_flat(layer.children))]
+
+
+def batch_size(tree: dict) -> int:
+    """The training batch the activations are counted for."""
+    return (tree.get("data") or {}).get("batch_size", COMMON_KEYS["batch_size"]["default"])
+
+
+def estimate(analysis: Analysis, tree: dict) -> dict[str, Memory]:
+    """Each network's training memory at the spec's batch size (a lower bound)."""
+    batch = batch_size(tree)
+    uses: dict[str, Memory] = {}
     for name, plan in analysis.networks.items():
-        use = uses[name] = _Use()
+        use = uses[name] = Memory()
         shapes = dict(zip(plan.inputs, plan.input_shapes, strict=False))
         for layer in plan.layers:
             use.add(layer, [shapes[s] for s in layer.sources], batch)
             shapes[layer.slot] = layer.out_shape
-    for use in uses.values():
-        if use.empty:  # a shape rule let it through; torch would refuse to build or run it
-            path = tuple(use.empty.path)
-            analysis.problems.append(Problem(format_path(path), f"{use.empty.kind} makes an "
-                                             f"empty output {format_shape(use.empty.out_shape)}",
-                                             locations.find(path)))
-    if analysis.problems:
-        return analysis
+    return uses
+
+
+def memory_problem(analysis: Analysis, tree: dict, locations: Locations) -> Problem | None:
+    """Why training this spec cannot fit in memory here, or None when it can."""
+    uses = estimate(analysis, tree)
     total = sum(u.total for u in uses.values())
     limit, source = memory_limit()
     if total <= limit or not uses:
-        return analysis
+        return None
+    batch = batch_size(tree)
     name, use = max(uses.items(), key=lambda item: item[1].total)
     layer_bytes, layer = use.top
     where = tuple(layer.path) if layer else ("networks", name)
@@ -121,9 +141,18 @@ def check_budget(analysis: Analysis, tree: dict, locations: Locations) -> Analys
                f"{layer.kind} with output {format_shape(layer.out_shape)}, needs "
                f"{_gib(layer_bytes)}") if layer else ""
     others = f" of the spec's {_gib(total)}" if len(uses) > 1 else ""
+    hint = ("" if source.startswith(ENV) else f"; set {ENV} (e.g. 200G) to train on a machine "
+            "with more memory than this one")
     message = (f"training needs more memory than {source} ({_gib(limit)}): {name} alone needs "
                f"at least {_gib(use.total)}{others} (weights with gradients and Adam state "
-               f"{_gib(use.params)}, activations at batch size {batch} "
-               f"{_gib(use.activations)}){largest}")
-    analysis.problems.append(Problem(format_path(where), message, locations.find(where)))
-    return analysis
+               f"{_gib(use.params)}, activations at data.batch_size {batch} "
+               f"{_gib(use.activations)}){largest}; a smaller data.batch_size needs less"
+               f"{hint}")
+    return Problem(format_path(where), message, locations.find(where))
+
+
+def require_memory(spec) -> None:
+    """Refuse to train `spec` (a Spec) when training cannot fit in memory here."""
+    problem = memory_problem(spec.analysis, spec.tree, spec.locations)
+    if problem is not None:
+        raise SpecError([problem])

@@ -5,7 +5,8 @@ A file in an editor is not resolved yet, so the published schema derives from it
 
 - wherever a value may be computed, a `${...}` expression is accepted too;
 - `extends` is a key, and a file that extends another need not repeat what its base holds
-  (no key is required in it, and a partial `data:` section is not checked key by key);
+  (no key is required in it, and a partial `data:` section is not checked key by key), and may
+  remove an inherited key with `null` (spec/overlay.py);
 - `blocks:` are described, and a layer item may use one (`{block: name, <args>}`), as may
   `repeat: {times, block, <args>}`.
 
@@ -79,6 +80,25 @@ def _without_required(node: Any) -> Any:
     return out
 
 
+def _removable(node: Any) -> Any:
+    """A copy where each key of a mapping may also be null: in a file that extends another,
+    a null removes the inherited key."""
+    if not isinstance(node, dict):
+        return node
+    out = dict(node)
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {k: _or_null(_removable(v)) for k, v in out["properties"].items()}
+    if isinstance(out.get("additionalProperties"), dict):
+        out["additionalProperties"] = _or_null(_removable(out["additionalProperties"]))
+    return out
+
+
+def _or_null(node: dict) -> dict:
+    described = {k: node[k] for k in ("description",) if k in node}
+    return {"anyOf": [node, {"type": "null", "description": "removes the inherited key"}],
+            **described}
+
+
 def _block_use(extra: dict) -> dict:
     return {"type": "object", "required": ["block"],
             "properties": {"block": {**_NAME, "description": "a block of this spec's `blocks`"},
@@ -125,7 +145,7 @@ def published_schema() -> dict:
     # root closes the mapping with unevaluatedProperties rather than additionalProperties.
     properties, required = schema.pop("properties"), schema.pop("required")
     del schema["additionalProperties"]
-    partial = _without_required({"properties": properties})
+    partial = _removable(_without_required({"properties": properties}))
     partial["properties"]["data"] = {"type": "object",
                                      "description": "merged over the base spec's data"}
     schema["if"] = {"required": ["extends"]}

@@ -12,6 +12,7 @@ from typing import Any
 from ganbuilder.errors import Location, Problem, SpecError
 from ganbuilder.registry import did_you_mean
 from ganbuilder.spec.expr import ExprError, FollowOnError, eval_arith
+from ganbuilder.spec.overlay import merge, names_one_kind
 from ganbuilder.spec.paths import format_path, parse_path
 from ganbuilder.spec.yaml_loader import LDict, LList, load_yaml
 
@@ -59,19 +60,6 @@ def tree_from_text(
     return merge(read_tree(base_file, chain), tree)
 
 
-def merge(base: Any, over: Any) -> Any:
-    """Deep-merge `over` onto `base`: mappings merge key by key, anything else is replaced."""
-    if not (isinstance(base, LDict) and isinstance(over, LDict)):
-        return over
-    out = LDict(base)
-    out.loc = over.loc
-    out.key_locs = {**base.key_locs, **over.key_locs}
-    out.val_locs = {**base.val_locs, **over.val_locs}
-    for key, value in over.items():
-        out[key] = merge(base[key], value) if key in base else value
-    return out
-
-
 def apply_overrides(tree: LDict, overrides: list[str]) -> None:
     """Apply `path=value` assignments; values are typed like YAML (`1e-4` is a float)."""
     problems = []
@@ -116,7 +104,10 @@ def _assign(tree: LDict, path: tuple, value: Any, loc: Location) -> None:
                 node.key_locs[part] = node.val_locs[part] = loc
             node = node[part]
     last = path[-1]
-    if isinstance(last, int):
+    if value is None and isinstance(node, LDict) and last in node \
+            and not names_one_kind(path[:-1]):
+        del node[last], node.key_locs[last], node.val_locs[last]  # as a null in a file extending
+    elif isinstance(last, int):
         if not isinstance(node, LList) or last >= len(node):
             raise ValueError(f"no list item at '{format_path(path)}'")
         node[last] = value

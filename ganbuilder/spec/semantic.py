@@ -9,7 +9,7 @@ from ganbuilder.layers import LAYERS, ShapeError
 from ganbuilder.layers.registry import Shape, format_shape, forward_functions
 from ganbuilder.registry import did_you_mean
 from ganbuilder.spec.analysis import Analysis
-from ganbuilder.spec.budget import check_budget
+from ganbuilder.spec.budget import check_outputs
 from ganbuilder.spec.expr import (
     Call,
     ExprError,
@@ -274,4 +274,4 @@ class _Checker:
 
 def analyse(tree: dict, locations: Locations, base_dir: Path) -> Analysis:
     """Run every semantic check on a schema-valid tree; problems land in `.problems`."""
-    return check_budget(_Checker(tree, locations, base_dir).run(), tree, locations)
+    return check_outputs(_Checker(tree, locations, base_dir).run(), locations)

@@ -38,6 +38,8 @@ from ganbuilder.runs.folder import later_checkpoints, latest_checkpoint, truncat
 from ganbuilder.runs.grid import save_png
 from ganbuilder.runs.samples import render_samples
 from ganbuilder.spec import Spec
+from ganbuilder.spec.budget import require_memory
+from ganbuilder.train.ada import AdaptiveAugmentation
 from ganbuilder.train.control import Control
 from ganbuilder.train.distributed import Ranks, sync_batch_norm
 from ganbuilder.train.ema import WeightAverage
@@ -94,6 +96,7 @@ class Trainer:
                  control: Control | None = None, resume: Path | None = None,
                  steps: int | None = None):
         self.spec = spec
+        require_memory(spec)  # the budget is training's: summary and validate describe any size
         self.run_dir = Path(run_dir)
         self._check_run_folder(None if resume is None else Path(resume))
         self.control = control or Control()
@@ -117,6 +120,7 @@ class Trainer:
                                  else workers, pin=self.device.type == "cuda")
         self.batch_size = batch_size
         self.gan = GAN(spec).to(self.device)
+        self.ada = AdaptiveAugmentation(spec, self.gan.nets, batch_size, self.ranks)
         self._speed_switches(training)
         self.gan_loss = GAN_LOSSES.get(spec.gan_loss)
         self.objectives = [_Objective(n, spec, self.gan) for n in spec.objective_order]
@@ -414,6 +418,7 @@ class Trainer:
                 raise DivergenceError(f"every fp16 step of objective {obj.name} overflowed "
                                       f"for a while at step {self.step}; training diverged")
             return
+        self.ada.observe(obj.updates, step_sums, share)  # adaptive augmentation's p
         for key, value in step_sums.items():
             _accumulate(sums, key, value)
         _accumulate(sums, f"loss/{obj.name}", total.detach(), share)
