@@ -183,7 +183,7 @@ class _Loop:
         for name in spec.objective_order:
             kind, _ = self._optimizer(name)
             objs.append(OPTIMIZERS.get(kind).build)
-        used = definitions(objs, FILE_NAMES)
+        used = _copied(objs, "the loop's definitions together", spec, "objectives")
         schedule = self.schedule()
         if schedule is not None:
             factor = SCHEDULES.get(one_key(spec.training.get("schedule"), "constant")[0]).factor
