@@ -31,6 +31,7 @@ from ganbuilder.design.spec_file import decode_spec, encode_spec
 from ganbuilder.design.templates import SPECS_DIR, templates
 from ganbuilder.errors import Problem, UserError
 from ganbuilder.layers import LAYERS
+from ganbuilder.run_setup import run_dir_for
 from ganbuilder.spec import Spec, load_spec_text, spec_schema
 from ganbuilder.spec.paths import format_path
 from gui.architecture import ArchitecturePanel
@@ -52,7 +53,6 @@ from gui.training import (
     STARTING,
     STOPPING,
     TrainingController,
-    new_run_dir,
 )
 from gui.validation import ValidationResult, Validator
 
@@ -592,8 +592,12 @@ class MainWindow(QMainWindow):
                          "(see Problems).", error=True)
             return False
         if run_dir is None:
-            run_dir = (resume.resolve().parent.parent if resume
-                       else new_run_dir(spec, self.path))
+            base = self.path.parent if self.path else Path.cwd()  # runs/ beside the spec
+            try:
+                run_dir = run_dir_for(spec.name, base, resume=resume)
+            except UserError as exc:
+                self._banner(f"Cannot start: {exc}", error=True)
+                return False
         self.plots.clear()
         self.samples.clear()
         self._banner(f"Starting {spec.name} in {run_dir}…")
