@@ -44,8 +44,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganbuilder.design.canvas import CanvasEdit, CanvasModel, u_layout
+from ganbuilder.design.canvas import CanvasModel, u_layout
 from ganbuilder.design.graphs import Node, layer_graph, skip_edges
+from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.errors import Problem
 from ganbuilder.spec import Spec
 from ganbuilder.spec.paths import parse_path
@@ -111,7 +112,7 @@ class LayerGraphView(FlowGraphView):
 
     Signals:
         nodeActivated(tuple): the spec path of the clicked layer.
-        editRequested(object): a CanvasEdit to apply to the text, one undo step.
+        editRequested(object): a TextEdit to apply to the text, one undo step.
         refused(str): why a gesture cannot be done as a text edit.
     """
 
@@ -495,7 +496,7 @@ class LayerGraphView(FlowGraphView):
                                                QPen(QColor("#1e88e5"), 3))
         self._indicator.setZValue(5)
 
-    def _emit(self, edit: CanvasEdit | str) -> None:
+    def _emit(self, edit: TextEdit | str) -> None:
         if isinstance(edit, str):
             self.refused.emit(edit)
         else:
@@ -658,7 +659,7 @@ class LayerGraphPanel(QWidget):
 
     Signals:
         nodeActivated(tuple): the spec path of the clicked layer.
-        editRequested(object): a CanvasEdit from a gesture on the canvas.
+        editRequested(object): a TextEdit from a gesture on the canvas.
         refused(str): why a gesture was not done.
     """
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganbuilder.design import TextIndex, schema_words
+from ganbuilder.design import TextEdit, TextIndex, schema_words
 from ganbuilder.design.fixes import suggested_fix
 from ganbuilder.design.graph_search import describe_node
 from ganbuilder.design.labels import shorten
@@ -37,7 +37,7 @@ from ganbuilder.spec.paths import format_path
 from gui.architecture import ArchitecturePanel
 from gui.editor import FindBar, SpecEditor
 from gui.forms import PropertyForm
-from gui.graph_view import FlowGraphView, apply_canvas_edit
+from gui.graph_view import FlowGraphView
 from gui.help import HelpDialog
 from gui.latent_explorer import LatentExplorer
 from gui.layer_graph import LayerGraphPanel
@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
         self.editor.cursorLineChanged.connect(self._on_cursor_line)
         self.editor.cursorPositionChanged.connect(self._show_position)
         self.problems_list.problemActivated.connect(self.goto)
-        self.problems_list.fixRequested.connect(self.apply_fix)
+        self.problems_list.fixRequested.connect(self.apply_edit)
         self.architecture.layerActivated.connect(self.select_path)
         self.graph.nodeActivated.connect(self.select_path)
         self.layer_graph.nodeActivated.connect(self.select_path)
@@ -183,12 +183,10 @@ class MainWindow(QMainWindow):
             view.describe = lambda path, lines: describe_node(self.spec, path, lines)
         # canvas gestures: one planned text edit each (gui/layer_graph.py, graph_view.py)
         for canvas in (self.layer_graph, self.graph):
-            canvas.editRequested.connect(self._canvas_edit)
+            canvas.editRequested.connect(self.apply_edit)
             canvas.refused.connect(lambda why: self.statusBar().showMessage(why, 8000))
         self.library.entryActivated.connect(self.layer_graph.view.insert_after_selection)
-        self.form.editRequested.connect(self._form_edit)
-        self.form.insertRequested.connect(self._form_insert)
-        self.form.linesRequested.connect(self._form_lines)
+        self.form.editRequested.connect(self.apply_edit)
         self.training.stateChanged.connect(self._on_train_state)
         self.training.started.connect(self._on_train_started)
         self.training.metrics.connect(self._on_train_metrics)
@@ -709,49 +707,23 @@ class MainWindow(QMainWindow):
                                          "valid; fix the problem first", 6000)
         return new
 
-    def _form_edit(self, edit: tuple) -> None:
-        line, start, end, text = edit
-        now = self._to_now(line)
-        if now is not None:
-            self.editor.apply_edit(now, start, end, text)
-
-    def _form_insert(self, line: int, text: str) -> None:
-        now = self._to_now(line)
-        if now is not None:
-            self.editor.insert_line_after(now, text)
-
-    def _form_lines(self, edit: tuple) -> None:
-        first, last, lines, cursor_line = edit
-        lines_map = self.line_map
-        if lines_map is None or not lines_map.intact(first, last):
-            self.statusBar().showMessage("Those lines changed since the text was last valid; "
-                                         "fix the problem first", 6000)
-            return
-        shift = lines_map.to_new(first) - first
-        self.editor.replace_lines(first + shift, last + shift, lines,
-                                  cursor_line + shift if cursor_line else 0)
-
     def insert_layer(self, kind: str) -> None:
         """Layer > Insert: a new `kind` layer after the selected one."""
         if not self.form.insert_layer(kind):
             self.statusBar().showMessage("Put the cursor in a layer first (the text must have "
                                          "been valid there)", 6000)
 
-    def apply_fix(self, edit: tuple) -> None:
-        """Apply a problem's fix, if the text is still the one the problem was found in."""
-        if self.editor.toPlainText() != self._checked_text:
-            self.statusBar().showMessage("The text changed; the fix waits for the next check",
-                                         5000)
+    def apply_edit(self, edit: TextEdit) -> None:
+        """Apply a text edit from a form, the canvas or a fix, moved onto the text as it is now
+        (edits elsewhere since it was planned shift its lines); refused, with a word in the
+        status bar, when the lines it changes were changed meanwhile."""
+        now = edit.rebased(self.editor.toPlainText())
+        if now is None:
+            self.statusBar().showMessage("That part of the text changed since the edit was "
+                                         "planned; it applies again once the text is checked",
+                                         8000)
             return
-        self.editor.apply_edit(*edit)
-
-    def _canvas_edit(self, edit) -> None:
-        """Apply a canvas gesture's text edit, if the text is still the one it was planned on."""
-        if self.editor.toPlainText() != self._spec_text:
-            self.statusBar().showMessage("The text changed since it was last valid; the canvas "
-                                         "edits it again once it is checked", 8000)
-            return
-        apply_canvas_edit(self.editor, edit)
+        self.editor.apply_edit(now)
 
     def _clear_views(self) -> None:
         self.architecture.clear()

@@ -31,11 +31,11 @@ class ProblemsList(QTreeWidget):
 
     Signals:
         problemActivated(int, int): the 1-based line and column of the chosen problem.
-        fixRequested(tuple): the text edit (line, start, end, text) of a fix the user chose.
+        fixRequested(object): the TextEdit of a fix the user chose.
     """
 
     problemActivated = Signal(int, int)
-    fixRequested = Signal(tuple)
+    fixRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ganbuilder.design.canvas import CanvasEdit, CanvasModel, u_layout
+from ganbuilder.design.canvas import CanvasModel, u_layout
+from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.spec import load_spec, load_spec_text
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
@@ -22,8 +23,8 @@ def _model(name: str) -> tuple[CanvasModel, str]:
     return CanvasModel(spec, text, spec.file), text
 
 
-def _load(model: CanvasModel, edit: CanvasEdit | str):
-    assert isinstance(edit, CanvasEdit), edit
+def _load(model: CanvasModel, edit: TextEdit | str):
+    assert isinstance(edit, TextEdit), edit
     text = edit.apply(model.text)
     return load_spec_text(text, model.file, model.spec.base_dir), text
 
