@@ -60,6 +60,7 @@ MAX_RECENT = 8
 UNSAVED = "<unsaved>"
 # Bumped when the docks change, so a layout saved by an older version is not restored.
 STATE_VERSION = 2
+TRAINING_SHARE = 0.72  # of the right column's height for the training dock while it is shown
 
 
 def menu_text(text: str) -> str:
@@ -599,8 +600,7 @@ class MainWindow(QMainWindow):
         self.plots.clear()
         self.samples.clear()
         self._banner(f"Starting {spec.name} in {run_dir}…")
-        self.training_dock.show()
-        self.training_dock.raise_()
+        self.show_training()
         self.training.start(spec, run_dir, resume=resume)
         return True
 
@@ -618,9 +618,22 @@ class MainWindow(QMainWindow):
             self.show_runs()
 
     def show_runs(self) -> None:
+        self.show_training()
+        self.train_tabs.setCurrentWidget(self.runs)
+
+    def show_training(self) -> None:
+        """Bring the training dock forward with most of its column's height (the graph docks
+        below keep TRAINING_SHARE's rest), so the plots are read, not squashed."""
         self.training_dock.show()
         self.training_dock.raise_()
-        self.train_tabs.setCurrentWidget(self.runs)
+        below = [d for d in (self.graph_dock, self.layer_graph_dock, self.form_dock)
+                 if not d.isHidden() and self.dockWidgetArea(d) == self.dockWidgetArea(
+                     self.training_dock) and not d.isFloating()]
+        if below:
+            height = self.training_dock.height() + below[0].height()
+            self.resizeDocks([self.training_dock, below[0]],
+                             [int(height * TRAINING_SHARE), int(height * (1 - TRAINING_SHARE))],
+                             Qt.Orientation.Vertical)
 
     def _banner(self, text: str, error: bool = False) -> None:
         colour = "background:#fdecea;color:#b71c1c" if error else "background:#eef4fb"
