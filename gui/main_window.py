@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QFileSystemWatcher, QRect, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -260,7 +261,7 @@ class MainWindow(QMainWindow):
         self._action(edit, "&Undo", QKeySequence.StandardKey.Undo, self.editor.undo)
         self._action(edit, "&Redo", QKeySequence.StandardKey.Redo, self.editor.redo)
         edit.addSeparator()
-        self._action(edit, "&Find…", QKeySequence.StandardKey.Find, self.find_bar.open_bar)
+        self._action(edit, "&Find…", QKeySequence.StandardKey.Find, self.find)
         self._action(edit, "Toggle &comment", QKeySequence("Ctrl+/"), self.editor.toggle_comment)
         self._action(edit, "Complete", QKeySequence("Ctrl+Space"),
                      lambda: self.editor.complete(force=True))
@@ -557,6 +558,17 @@ class MainWindow(QMainWindow):
         """View > Fit graphs: both graphs show as much as their text allows."""
         self.graph.fit_all()
         self.layer_graph.view.fit_all()
+
+    def find(self) -> None:
+        """Edit > Find (Ctrl+F): the find field of the graph view that has the focus, else the
+        editor's find bar."""
+        focus = QApplication.focusWidget()
+        for view in (self.graph, self.layer_graph.view):
+            if focus is not None and (focus is view or view.isAncestorOf(focus)):
+                view.controls.search.setFocus()
+                view.controls.search.selectAll()
+                return
+        self.find_bar.open_bar()
 
     def show_help(self) -> None:
         """Help > Getting started."""
