@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, QStringListModel, Qt, Signal
+from PySide6.QtCore import QMimeData, QRect, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QFontDatabase,
     QKeyEvent,
     QKeySequence,
@@ -33,6 +36,7 @@ from ganbuilder.design.completion import context_words, word_before
 from ganbuilder.design.text_edits import TextEdit, plan_toggle_comment
 from ganbuilder.design.yaml_help import return_indent
 from gui.highlighter import YamlHighlighter
+from gui.library import LAYER_MIME
 
 _CURRENT_LINE = QColor("#f3f6fb")
 _ERROR_LINE = QColor("#fde8e8")
@@ -188,6 +192,30 @@ class SpecEditor(QPlainTextEdit):
         lines = [doc.findBlockByNumber(n).text() for n in range(last + 1)]
         self.apply_edit(TextEdit.columns(lines, plan_toggle_comment(lines, first + 1, last + 1),
                                          "comment"))
+
+    # -- drops: a library entry is a layer for the canvas, never text -------------------------
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return not source.hasFormat(LAYER_MIME) and super().canInsertFromMimeData(source)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.ignore()  # no caret, no sideways scroll while a layer passes over the text
+            return
+        super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.ignore()
+            return
+        super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.ignore()
+            QToolTip.showText(self.mapToGlobal(event.position().toPoint()),
+                              "Drop a layer on the Layer graph to insert it", self)
+            return
+        super().dropEvent(event)
 
     def apply_edit(self, edit: TextEdit) -> None:
         """Apply a text edit (a form field, a canvas gesture, a fix ...) as one undo step: only
