@@ -324,6 +324,13 @@ class SpecEditor(QPlainTextEdit):
             self.cursorLineChanged.emit(line)
 
     # -- line numbers ----------------------------------------------------------------------
+    def width_for(self, columns: int) -> int:
+        """The editor's width (line numbers, frame and scroll bar included) that shows
+        `columns` characters of text."""
+        return (self.fontMetrics().horizontalAdvance("x" * columns) + self.line_number_width()
+                + 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
+                + 2 * round(self.document().documentMargin()))
+
     def line_number_width(self) -> int:
         digits = max(3, len(str(self.blockCount())))
         return 16 + self.fontMetrics().horizontalAdvance("9") * digits

@@ -61,6 +61,7 @@ MAX_RECENT = 8
 UNSAVED = "<unsaved>"
 # Bumped when the docks change, so a layout saved by an older version is not restored.
 STATE_VERSION = 2
+EDITOR_COLUMNS = 60
 TRAINING_SHARE = 0.72  # of the right column's height for the training dock while it is shown
 
 
@@ -119,6 +120,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.editor)
         layout.addWidget(self.find_bar)
         self.setCentralWidget(central)
+        self._keep_editor_columns()
+        self.editor.blockCountChanged.connect(lambda _: self._keep_editor_columns())
 
         self.problems_list = ProblemsList()
         self.architecture = ArchitecturePanel()
@@ -157,7 +160,6 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.architecture_dock, self.graph_dock], [560, 340],
                          Qt.Orientation.Vertical)
         self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
-        self.resizeDocks([self.library_dock], [180], Qt.Orientation.Horizontal)  # names readable
 
         self.status = QLabel()
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -527,6 +529,15 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState(STATE_VERSION))
         self.settings.setValue("last_file", str(self.path) if self.path else "")
 
+    def _keep_editor_columns(self) -> None:
+        """The docks share what is left: however they are resized, the text keeps
+        EDITOR_COLUMNS characters (the window's own minimum grows instead)."""
+        self.centralWidget().setMinimumWidth(self.editor.width_for(EDITOR_COLUMNS))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._keep_editor_columns()  # the style's scroll bar width is known once shown
+
     def _fit_screen(self, available: QRect | None = None) -> None:
         """1400 x 900 where the screen (its `available` part) has room; on a smaller one the
         window fills it and the editor gets width first: the panels on the right take at most
@@ -536,7 +547,11 @@ class MainWindow(QMainWindow):
         width = min(1400, available.width()) if available else 1400
         height = min(900, available.height()) if available else 900
         self.resize(width, height)
-        self.resizeDocks([self.architecture_dock], [min(620, int(width * 0.4))],
+        library = 150 if width < 1280 else 180
+        self.resizeDocks([self.library_dock], [library], Qt.Orientation.Horizontal)
+        # The right-hand docks take the rest once the text has its EDITOR_COLUMNS.
+        room = width - library - self.centralWidget().minimumWidth() - 16
+        self.resizeDocks([self.architecture_dock], [max(min(620, int(width * 0.4), room), 200)],
                          Qt.Orientation.Horizontal)
 
     def _restore_layout(self) -> None:

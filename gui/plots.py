@@ -68,7 +68,7 @@ X_AXES = (("step", "step"), ("wall time", "wall time (min)"))
 ALWAYS = ("loss/", "acc/", "lr/")  # shown from the start; the others once they have data
 ROW_HEIGHT = 200  # a plot's least height: title, x axis and >= 120 px of data
 CELL_WIDTH = 460  # a plot and its legend; the plots flow into as many columns as fit
-LEGEND_WIDTH = 150
+LEGEND_WIDTH = 130
 TITLE_COLOUR, AXIS_COLOUR = "#212121", "#424242"  # dark: readable on white
 TICK_GAP = 6  # px kept free between two tick labels
 
@@ -124,10 +124,14 @@ class MetricsPlots(QWidget):
         menu.addAction("Metrics as CSV…", self._export_csv_dialog)
         menu.addAction("Plots as PNG…", self._export_png_dialog)
         export.setMenu(menu)
+        # Two short rows rather than one long one: the page fits a dock a third of a 1024 px
+        # window wide without scrolling sideways.
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Smoothing"))
-        bar.addWidget(self.smooth_slider)
-        bar.addWidget(self.smooth_label)
+        smooth = QHBoxLayout()
+        smooth.addWidget(QLabel("Smoothing"))
+        smooth.addWidget(self.smooth_slider)
+        smooth.addWidget(self.smooth_label)
+        smooth.addStretch(1)
         bar.addWidget(self.log_box)
         bar.addStretch(1)
         bar.addWidget(export)
@@ -171,6 +175,7 @@ class MetricsPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
+        layout.addLayout(smooth)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.hover_label)
         self._place()

@@ -46,3 +46,20 @@ def test_a_library_drag_never_inserts_text_into_the_editor(qtbot, window, dcgan)
                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     window.editor.dropEvent(drop)
     assert window.editor.toPlainText() == before
+
+
+def test_the_editor_keeps_sixty_columns_whatever_the_docks_take(qtbot, window, dcgan):
+    from PySide6.QtCore import QRect
+
+    window.open_file(dcgan, ask=False)
+    window._fit_screen(QRect(0, 0, 1400, 900))
+    qtbot.wait(20)
+    # Widen the right-hand docks as far as they go, then shrink the window.
+    window.resizeDocks([window.architecture_dock, window.library_dock], [1300, 400],
+                       Qt.Orientation.Horizontal)
+    for width, height in ((1280, 800), (1024, 700)):
+        window.resize(width, height)
+        qtbot.wait(50)
+        margin = round(window.editor.document().documentMargin())
+        text = window.editor.viewport().width() - 2 * margin  # line numbers sit outside it
+        assert window.editor.fontMetrics().horizontalAdvance("x" * 60) <= text, (width, text)
