@@ -3,6 +3,7 @@ and training with live plots, sample grids and the latent explorer."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QRect, QSettings, Qt, QTimer
@@ -62,6 +63,7 @@ UNSAVED = "<unsaved>"
 # Bumped when the docks change, so a layout saved by an older version is not restored.
 STATE_VERSION = 2
 EDITOR_COLUMNS = 60
+_MISSING_BASE = re.compile(r"base spec not found: (.+)$")
 TRAINING_SHARE = 0.72  # of the right column's height for the training dock while it is shown
 
 
@@ -69,6 +71,14 @@ def menu_text(text: str) -> str:
     """`text` as a menu shows it: a single `&` marks a shortcut letter in Qt, so a literal one
     is doubled."""
     return text.replace("&", "&&")
+
+
+def _nearest_folder(path: Path) -> Path:
+    """The nearest folder holding `path` that exists."""
+    folder = path.parent
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 class ScrollingTabs(QTabWidget):
@@ -173,6 +183,11 @@ class MainWindow(QMainWindow):
         self.validator.busyChanged.connect(self._on_busy)
         self.watcher = QFileSystemWatcher(self)
         self.watcher.fileChanged.connect(self._on_file_changed)
+        # What the spec reads besides its own text (the files it extends, and the folders
+        # where a missing base may yet appear): a change there checks the text again.
+        self.inputs_watcher = QFileSystemWatcher(self)
+        self.inputs_watcher.fileChanged.connect(lambda _: self._recheck())
+        self.inputs_watcher.directoryChanged.connect(lambda _: self._recheck(missing_only=True))
 
         self.editor.textChanged.connect(self._on_text_changed)
         self.editor.document().modificationChanged.connect(lambda _: self._update_title())
@@ -794,6 +809,29 @@ class MainWindow(QMainWindow):
             self.layer_graph.show_spec(result.spec, result.text, self.validator.file)
             self.graph.set_canvas(self.layer_graph.model)
             self.library.show_spec(result.spec, self.layer_graph.model.blocks)
+        self._watch_inputs(result)
+
+    def _watch_inputs(self, result: ValidationResult) -> None:
+        """Watch the files a valid spec extends, and for each base not found the nearest
+        folder on its way that exists (a folder made there checks again, and is watched)."""
+        files = ({str(p) for p in result.spec.source_files()
+                  if self.path is None or p != self.path.resolve()}
+                 if result.spec is not None else set())
+        folders = {str(_nearest_folder(Path(m.group(1)))) for p in result.problems
+                   if (m := _MISSING_BASE.match(p.message))}
+        wanted = {p for p in files | folders if Path(p).exists()}
+        now = set(self.inputs_watcher.files()) | set(self.inputs_watcher.directories())
+        if now - wanted:
+            self.inputs_watcher.removePaths(list(now - wanted))
+        if wanted - now:
+            self.inputs_watcher.addPaths(list(wanted - now))
+
+    def _recheck(self, missing_only: bool = False) -> None:
+        """Check the text again: a file it extends changed, or (missing_only) a folder where
+        a base was not found changed."""
+        if missing_only and not any(_MISSING_BASE.match(p.message) for p in self.problems):
+            return
+        self.validator.request(self.editor.toPlainText(), immediately=True)
 
     def _on_summarized(self, result: ValidationResult) -> None:
         self.spec, self._spec_text, self._line_map = result.spec, result.text, None

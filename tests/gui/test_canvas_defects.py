@@ -63,3 +63,20 @@ def test_the_editor_keeps_sixty_columns_whatever_the_docks_take(qtbot, window, d
         margin = round(window.editor.document().documentMargin())
         text = window.editor.viewport().width() - 2 * margin  # line numbers sit outside it
         assert window.editor.fontMetrics().horizontalAdvance("x" * 60) <= text, (width, text)
+
+
+def test_a_base_that_appears_later_is_found_without_editing(qtbot, window, tmp_path):
+    import shutil
+
+    from tests.gui.conftest import SPECS
+
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: bases/base.yaml\nname: child\n", encoding="utf-8")
+    window.open_file(child, ask=False)
+    settled(qtbot, window)
+    assert any("base spec not found" in p.message for p in window.problems)
+    (tmp_path / "bases").mkdir()
+    qtbot.wait(300)
+    shutil.copy(SPECS / "dcgan.yaml", tmp_path / "bases" / "base.yaml")
+    qtbot.waitUntil(lambda: not window.problems and window.spec is not None
+                    and window.spec.name == "child", timeout=15000)
