@@ -35,7 +35,7 @@ from ganbuilder.errors import Problem, UserError
 from ganbuilder.layers import LAYERS
 from ganbuilder.run_setup import run_dir_for
 from ganbuilder.spec import Spec, load_spec_text, spec_schema
-from ganbuilder.spec.paths import format_path
+from ganbuilder.spec.paths import format_path, parse_path
 from gui.architecture import ArchitecturePanel
 from gui.editor import FindBar, SpecEditor
 from gui.forms import PropertyForm
@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         self.editor.cursorLineChanged.connect(self._on_cursor_line)
         self.editor.cursorPositionChanged.connect(self._show_position)
         self.problems_list.problemActivated.connect(self.goto)
+        self.problems_list.problemChosen.connect(self.show_problem_node)
         self.problems_list.fixRequested.connect(self.apply_edit)
         self.architecture.layerActivated.connect(self.select_path)
         self.graph.nodeActivated.connect(self.select_path)
@@ -846,6 +847,20 @@ class MainWindow(QMainWindow):
         self._show_form(self.selected)
 
     # -- navigation ------------------------------------------------------------------------
+    def show_problem_node(self, problem: Problem) -> None:
+        """Bring the layer a problem names into view: the Layer graph forward, its network
+        shown, its (red) node selected and scrolled to."""
+        try:
+            path = parse_path(problem.path) if problem.path else ()
+        except ValueError:
+            return
+        if len(path) < 4 or path[0] != "networks" or path[2] != "layers":
+            return
+        self.layer_graph_dock.show()
+        self.layer_graph_dock.raise_()
+        # Drawn once shown: select after this event, when its nodes exist.
+        QTimer.singleShot(0, lambda: self.layer_graph.select_path(tuple(path[:4])))
+
     def goto(self, line: int, col: int) -> None:
         """Put the cursor at a 1-based line:col and focus the editor."""
         self.editor.select_lines(line, None, col)

@@ -80,3 +80,23 @@ def test_a_base_that_appears_later_is_found_without_editing(qtbot, window, tmp_p
     shutil.copy(SPECS / "dcgan.yaml", tmp_path / "bases" / "base.yaml")
     qtbot.waitUntil(lambda: not window.problems and window.spec is not None
                     and window.spec.name == "child", timeout=15000)
+
+
+def test_clicking_a_problem_brings_its_node_into_view(qtbot, window, dcgan):
+    window.open_file(dcgan, ask=False)
+    settled(qtbot, window)
+    window.editor.setPlainText(window.editor.toPlainText().replace(
+        '{out: "${nc}", kernel: 4', '{out: "${nc}", kernal: 4'))
+    settled(qtbot, window)
+    window.graph_dock.raise_()  # the Layer graph behind another tab, as by default
+    qtbot.wait(20)
+    problems = window.problems_list
+    row = next(i for i, p in enumerate(problems.problems) if "kernal" in p.message)
+    problems.itemClicked.emit(problems.topLevelItem(row), 0)
+    view = window.layer_graph.view
+    qtbot.waitUntil(lambda: bool(view.scene().selectedItems()))
+    assert not window.layer_graph_dock.visibleRegion().isEmpty()
+    node = view.scene().selectedItems()[0]
+    assert node.node.path == ("networks", "G", "layers", 9)  # the last conv_transpose
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.contains(node.sceneBoundingRect().center())
