@@ -3,6 +3,7 @@ and training with live plots, sample grids and the latent explorer."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from ganbuilder.design.labels import shorten
 from ganbuilder.design.line_map import LineMap
 from ganbuilder.design.problems import count_problems, problem_marks
 from ganbuilder.design.spec_file import decode_spec, encode_spec
-from ganbuilder.design.templates import SPECS_DIR, templates
+from ganbuilder.design.templates import BLANK, SPECS_DIR, moved_modeline, templates
 from ganbuilder.errors import Problem, UserError
 from ganbuilder.layers import LAYERS
 from ganbuilder.run_setup import run_dir_for
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings("ganbuilder", "ganbuilder")
         self.path: Path | None = None
+        self.template = ""  # the template an unsaved spec came from
         self.base_dir = SPECS_DIR
         self._saved_bytes = b""
         self._saved_text = ""
@@ -254,7 +256,8 @@ class MainWindow(QMainWindow):
     # -- menus -----------------------------------------------------------------------------
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.template_menu = file_menu.addMenu("&New from template")
+        self._action(file_menu, "&New", QKeySequence.StandardKey.New, self.new_blank)
+        self.template_menu = file_menu.addMenu("New from &template")
         for template in templates():
             text = template.name + (f" — {shorten(template.description)}"
                                     if template.description else "")
@@ -384,16 +387,27 @@ class MainWindow(QMainWindow):
 
     def new_from_template(self, template: Path) -> None:
         """A new unsaved spec with a template's text (Save asks where to put it)."""
+        self._new(template.read_text(encoding="utf-8"), template.parent, template.stem)
+
+    def new_blank(self) -> None:
+        """File > New: the smallest spec that trains, its critic a single layer to build on."""
+        self._new(BLANK, SPECS_DIR, "")
+
+    def _new(self, text: str, base_dir: Path, template: str) -> None:
         if not self.maybe_save():
             return
         if self.path is not None:
             self.watcher.removePath(str(self.path))
         self.path = None
-        self.base_dir = template.parent
+        self.template = template
+        self.base_dir = base_dir
         self._saved_bytes = b""
         self._saved_text = ""
         self._newline = "\n"
-        self._set_text(template.read_text(encoding="utf-8"))
+        self._set_text(text)
+        # Said every time: a template opened over the same template must not look like nothing.
+        what = f"New spec from the {template} template" if template else "New spec"
+        self.statusBar().showMessage(f"{what}; File > Save chooses its folder", 8000)
 
     def _set_text(self, text: str) -> None:
         self.validator.file = str(self.path) if self.path else UNSAVED
@@ -446,13 +460,19 @@ class MainWindow(QMainWindow):
         return True
 
     def _write(self, path: Path) -> bool:
+        lines = self.editor.toPlainText().split("\n")
+        modeline = moved_modeline(lines, self.base_dir, path.resolve().parent)
+        if modeline is not None:  # the schema comment keeps finding the schema from there
+            self.editor.apply_edit(TextEdit.columns(lines, [modeline], "schema path"))
         text = self.editor.toPlainText()
         data = encode_spec(text, self._newline, self._saved_text, self._saved_bytes)
         watching = self.path is not None
         if watching:
             self.watcher.removePath(str(self.path))
-        try:
-            path.write_bytes(data)
+        try:  # a temporary file renamed into place: a failed write never leaves half a spec
+            partial = path.with_name(f".{path.name}.saving")
+            partial.write_bytes(data)
+            os.replace(partial, path)
         except OSError as exc:
             QMessageBox.warning(self, "Cannot save", f"{path}: {exc}")
             if watching:
@@ -609,7 +629,11 @@ class MainWindow(QMainWindow):
         self.help_dialog.raise_()
 
     def _display_name(self) -> str:
-        return self.path.name if self.path else "untitled spec"
+        if self.path:
+            return self.path.name
+        if self.template:
+            return f"untitled (from the {self.template} template)"
+        return "untitled spec"
 
     def _update_title(self) -> None:
         star = "*" if self.editor.document().isModified() else ""

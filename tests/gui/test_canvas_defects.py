@@ -100,3 +100,37 @@ def test_clicking_a_problem_brings_its_node_into_view(qtbot, window, dcgan):
     assert node.node.path == ("networks", "G", "layers", 9)  # the last conv_transpose
     shown = view.mapToScene(view.viewport().rect()).boundingRect()
     assert shown.contains(node.sceneBoundingRect().center())
+
+
+def test_new_blank_and_templates_say_what_they_opened(qtbot, window):
+    from tests.gui.conftest import SPECS
+
+    window.new_from_template(SPECS / "dcgan.yaml")
+    assert "dcgan template" in window.windowTitle()
+    window.new_from_template(SPECS / "dcgan.yaml")  # the same again: still said
+    assert "dcgan template" in window.statusBar().currentMessage()
+    new = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "&New")
+    new.trigger()
+    settled(qtbot, window)
+    assert window.windowTitle().startswith("untitled spec")
+    assert not window.problems and list(window.spec.analysis.networks) == ["G", "D"]
+    assert len(window.spec.analysis.networks["D"].layers) == 1  # a critic to build out
+
+
+def test_getting_started_mentions_the_canvas_and_the_library(qtbot, window):
+    window.show_help()
+    text = window.help_dialog.browser.toPlainText()
+    assert "Layer library" in text and "Layer graph" in text and "drag" in text
+
+
+def test_a_template_saved_elsewhere_keeps_finding_its_schema(qtbot, window, tmp_path):
+    from tests.gui.conftest import ROOT, SPECS
+
+    window.new_from_template(SPECS / "dcgan.yaml")
+    folder = tmp_path / "work" / "gans"
+    folder.mkdir(parents=True)
+    assert window._write(folder / "mine.yaml")
+    first = (folder / "mine.yaml").read_text(encoding="utf-8").split("\n")[0]
+    written = first.split("$schema=", 1)[1]
+    assert (folder / written).resolve() == (ROOT / "schema" / "spec-v1.json").resolve()
+    assert window.editor.toPlainText().split("\n")[0] == first  # the text shown is the file
