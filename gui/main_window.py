@@ -804,6 +804,8 @@ class MainWindow(QMainWindow):
                                          8000)
             return
         self.editor.apply_edit(now)
+        if " block " in now.summary:  # an edit of a block's definition: say what it reaches
+            self.statusBar().showMessage(now.summary[0].upper() + now.summary[1:], 10000)
 
     def _clear_views(self) -> None:
         self.architecture.clear()

@@ -246,11 +246,50 @@ class CanvasModel:
         match = _ITEM.match(self.lines[first - 1])
         return anchor, (match.group(1) if match else "")
 
+    def _in_block(self, network: str, position: int) -> tuple[int, str, str] | str | None:
+        """Where a new entry at resolved `position`, strictly inside a use of a block (`block:`
+        or `repeat: {block: ...}`), goes in that block's own `layers:` list: (line after which
+        to write it, its indentation, a note that every use of the block changes); a reason
+        when the block cannot be edited so; None when `position` is in no block use."""
+        item = next((i for i in self.items(network) if i.start < position < i.stop), None)
+        if item is None or not item.expands or not item.editable:
+            return None
+        try:
+            tree = tree_from_text(self.text, self.file, Path(self.spec.base_dir))
+            entry = tree["networks"][network]["layers"][item.index]
+        except (SpecError, KeyError, IndexError, TypeError):
+            return None
+        name = entry.get("block") or (entry.get("repeat") or {}).get("block")
+        block = (tree.get("blocks") or {}).get(name)
+        layers = block.get("layers") if isinstance(block, LDict) else None
+        if not isinstance(layers, LList) or not layers or any(
+                loc is None or loc.file != self.file for loc in layers.item_locs):
+            return f"block '{name}' is not written here as a list of layers"
+        size = len(layers)
+        if (item.stop - item.start) % size or any(
+                isinstance(x, LDict) and ({"repeat", "residual", "block"} & set(x))
+                for x in layers):
+            return f"block '{name}' holds containers: edit its text to change it"
+        offset = (position - item.start) % size
+        firsts = [loc.line for loc in layers.item_locs]
+        anchor = (firsts[offset] - 1 if offset else firsts[0] - 1) if offset < size \
+            else item_end(self.lines, firsts[-1])
+        match = _ITEM.match(self.lines[firsts[0] - 1])
+        uses = sum(1 for items in self._items.values() for i in items if i.expands) or 1
+        copies = (item.stop - item.start) // size
+        note = (f"in block {name}: every use of {name} changes ({copies} here"
+                + (f", {uses} uses in all)" if uses > 1 else ")"))
+        return anchor, (match.group(1) if match else ""), note
+
     def _insert_text(self, network: str, position: int, bodies: list[str], summary: str,
                      select_first: bool = False) -> TextEdit | str:
         where = self._boundary(network, position)
         if isinstance(where, str):
-            return where
+            inside = self._in_block(network, position)
+            if inside is None or isinstance(inside, str):
+                return inside or where
+            anchor, indent, note = inside
+            where, summary = (anchor, indent), f"{summary} {note}"
         anchor, indent = where
         new = [f"{indent}- {body}" if i == 0 else f"{indent}  {body}"
                for i, body in enumerate(bodies)]

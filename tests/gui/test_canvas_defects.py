@@ -3,7 +3,7 @@ test failed before its fix."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from tests.gui.conftest import settled
@@ -134,3 +134,58 @@ def test_a_template_saved_elsewhere_keeps_finding_its_schema(qtbot, window, tmp_
     written = first.split("$schema=", 1)[1]
     assert (folder / written).resolve() == (ROOT / "schema" / "spec-v1.json").resolve()
     assert window.editor.toPlainText().split("\n")[0] == first  # the text shown is the file
+
+
+def _layer_canvas(qtbot, window, path, network):
+    window.open_file(path, ask=False)
+    settled(qtbot, window)
+    window.layer_graph_dock.raise_()
+    window.layer_graph.show_network(network)
+    view = window.layer_graph.view
+    qtbot.waitUntil(lambda: view.network == network and bool(view.items))
+    return view
+
+
+def test_a_dragged_node_follows_the_cursor(qtbot, window, dcgan):
+    view = _layer_canvas(qtbot, window, dcgan, "D")
+    item = view.items["networks.D.layers[1]"]
+    view.ensureVisible(item)
+    start = view.mapFromScene(item.sceneBoundingRect().center())
+    before = item.pos()
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    for dy in (10, 25, 40):
+        qtbot.mouseMove(view.viewport(), start + QPoint(30, dy))
+    moved = item.pos() - before
+    assert abs(moved.y() - 40 / view.transform().m22()) < 2 and moved.x() > 0
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=start + QPoint(30, 40))
+
+
+def test_a_refused_drop_says_why_at_the_drop_point_before_the_drop(qtbot, window):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from tests.gui.conftest import SPECS
+
+    view = _layer_canvas(qtbot, window, SPECS / "wgan.yaml", "G")  # G inherited: extends
+    original = window.editor.toPlainText()
+    a = view.items["networks.G.layers[1]"].sceneBoundingRect()
+    b = view.items["networks.G.layers[2]"].sceneBoundingRect()
+    scene_at = QPointF(a.center().x(), (a.bottom() + b.top()) / 2)
+    view.ensureVisible(a.united(b))
+    at = view.mapFromScene(scene_at)
+    data = window.library.tree.mimeData([window.library.item("relu")])
+    QApplication.sendEvent(view.viewport(), QDragEnterEvent(
+        at, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier))
+    move = QDragMoveEvent(at, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                          Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view.viewport(), move)
+    assert not move.isAccepted()  # the pointer says no while over the place
+    assert view.refusal is not None and "another file" in view.refusal.text()
+    assert (view.refusal.scenePos() - scene_at).manhattanLength() < 60
+    with qtbot.waitSignal(view.refused):
+        QApplication.sendEvent(view.viewport(), QDropEvent(
+            QPointF(at), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier))
+    assert window.editor.toPlainText() == original
