@@ -189,3 +189,18 @@ def test_a_refused_drop_says_why_at_the_drop_point_before_the_drop(qtbot, window
             QPointF(at), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
             Qt.KeyboardModifier.NoModifier))
     assert window.editor.toPlainText() == original
+
+
+def test_a_wrong_generator_output_names_both_ends_and_marks_the_producer(qtbot, window, dcgan):
+    window.open_file(dcgan, ask=False)
+    settled(qtbot, window)
+    window.editor.setPlainText(window.editor.toPlainText().replace(
+        'conv_transpose: {out: "${nc}"', "conv_transpose: {out: 3"))
+    settled(qtbot, window)
+    messages = {p.path: p.message for p in window.problems}
+    call = messages["objectives.D.loss[0].adversarial.real"]
+    assert "real from the data (1, 32, 32)" in call and "G's output (3, 32, 32)" in call
+    producer = messages["networks.G.layers[9]"]  # G's last conv_transpose, not its tanh
+    assert "should give (1, 32, 32)" in producer
+    window.layer_graph.show_network("G")
+    qtbot.waitUntil(lambda: ("networks", "G", "layers", 9) in window.layer_graph.problems)
