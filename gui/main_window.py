@@ -694,8 +694,8 @@ class MainWindow(QMainWindow):
         self.training_dock.show()
         self.training_dock.raise_()
         below = [d for d in (self.graph_dock, self.layer_graph_dock, self.form_dock)
-                 if not d.isHidden() and self.dockWidgetArea(d) == self.dockWidgetArea(
-                     self.training_dock) and not d.isFloating()]
+                 if d.isVisible() and self.dockWidgetArea(d) == self.dockWidgetArea(
+                     self.training_dock) and not d.isFloating()]  # the tab shown there
         if below:
             height = self.training_dock.height() + below[0].height()
             self.resizeDocks([self.training_dock, below[0]],

@@ -69,6 +69,7 @@ ALWAYS = ("loss/", "acc/", "lr/")  # shown from the start; the others once they 
 ROW_HEIGHT = 200  # a plot's least height: title, x axis and >= 120 px of data
 CELL_WIDTH = 460  # a plot and its legend; the plots flow into as many columns as fit
 LEGEND_WIDTH = 130
+NARROW = 420  # px: below this the legends go under their plots
 TITLE_COLOUR, AXIS_COLOUR = "#212121", "#424242"  # dark: readable on white
 TICK_GAP = 6  # px kept free between two tick labels
 
@@ -155,7 +156,7 @@ class MetricsPlots(QWidget):
         self.plots: dict[str, pg.PlotItem] = {}
         self.legends: dict[str, pg.LegendItem] = {}
         self.cursors: dict[str, pg.InfiniteLine] = {}
-        self._columns = 0
+        self._columns: tuple[int, bool] | None = None
         for group in ALWAYS:
             self._plot(group)
         self.plots["acc/"].setYRange(0, 1, padding=0.05)
@@ -212,7 +213,7 @@ class MetricsPlots(QWidget):
             for item in (plot, legend):
                 self.canvas.ci.layout.removeItem(item)
                 self.canvas.scene().removeItem(item)
-        self._columns = 0
+        self._columns = None
         self._place()
         self.merged, self._xs = {}, []
         self.hover_label.setText(" ")
@@ -246,17 +247,20 @@ class MetricsPlots(QWidget):
         cursor.setVisible(False)
         plot.addItem(cursor, ignoreBounds=True)
         self.plots[group], self.legends[group], self.cursors[group] = plot, legend, cursor
-        self._columns = 0  # place again
+        self._columns = None  # place again
         return plot
 
     def _place(self) -> None:
         """Lay the plots out in as many columns as the width allows (at least one), each
         with its legend in the column after it; the canvas is tall enough for every row, so
         the page scrolls rather than squashing a plot below ROW_HEIGHT."""
-        columns = max(1, int(self.canvas.width() // CELL_WIDTH)) if self.isVisible() else 1
-        if columns == self._columns:
+        width = self.canvas.width() if self.isVisible() else CELL_WIDTH
+        columns = max(1, int(width // CELL_WIDTH))
+        # Too narrow for a legend beside its plot: each legend goes under its plot instead.
+        under = width < NARROW
+        if (columns, under) == self._columns:
             return
-        self._columns = columns
+        self._columns = (columns, under)
         grid = self.canvas.ci.layout
         while grid.count():
             grid.removeAt(grid.count() - 1)
@@ -264,16 +268,22 @@ class MetricsPlots(QWidget):
             g for g in self.plots if g not in dict(GROUPS))
         for n, group in enumerate(order):
             row, col = divmod(n, columns)
-            grid.addItem(self.plots[group], row, 2 * col)
-            grid.addItem(self.legends[group], row, 2 * col + 1)
-            grid.setAlignment(self.legends[group], Qt.AlignmentFlag.AlignTop
-                              | Qt.AlignmentFlag.AlignLeft)
+            legend = self.legends[group]
+            legend.setColumnCount(2 if under else 1)
+            legend.setMaximumWidth(width if under else LEGEND_WIDTH)
+            legend.setMinimumWidth(0 if under else LEGEND_WIDTH)
+            grid.addItem(self.plots[group], 2 * row if under else row, 2 * col)
+            grid.addItem(legend, 2 * row + 1 if under else row, 2 * col + (0 if under else 1))
+            grid.setAlignment(legend, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         rows = -(-len(order) // columns)
         for row in range(grid.rowCount()):
-            grid.setRowStretchFactor(row, 1 if row < rows else 0)
+            plot_row = row % 2 == 0 if under else True
+            grid.setRowStretchFactor(row, 1 if plot_row and row < rows * (2 if under else 1)
+                                     else 0)
         for col in range(grid.columnCount()):
             grid.setColumnStretchFactor(col, 1 if col % 2 == 0 and col < 2 * columns else 0)
-        self.canvas.setMinimumHeight(rows * (ROW_HEIGHT + 8))
+        legends = rows * 60 if under else 0  # two or three legend lines under each plot
+        self.canvas.setMinimumHeight(rows * (ROW_HEIGHT + 8) + legends)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

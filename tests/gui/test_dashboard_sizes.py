@@ -98,6 +98,7 @@ def test_no_legend_or_label_over_the_curves(dashboard):
     for group, legend in plots.legends.items():
         rect = legend.sceneBoundingRect()
         assert rect.width() > 0
+        assert rect.right() <= plots.canvas.width() + 1, group  # seen whole, not cut off
         for other, box in boxes.items():
             assert not rect.intersects(box), (group, other)
     # The chance line is named in the legend, not by a label drawn on the data.
