@@ -693,6 +693,11 @@ class MainWindow(QMainWindow):
         below keep TRAINING_SHARE's rest), so the plots are read, not squashed."""
         self.training_dock.show()
         self.training_dock.raise_()
+        self._give_training_room()
+        # Once more after the tab switch is laid out (on a real screen it comes later).
+        QTimer.singleShot(50, self._give_training_room)
+
+    def _give_training_room(self) -> None:
         below = [d for d in (self.graph_dock, self.layer_graph_dock, self.form_dock)
                  if d.isVisible() and self.dockWidgetArea(d) == self.dockWidgetArea(
                      self.training_dock) and not d.isFloating()]  # the tab shown there

@@ -67,9 +67,9 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 X_AXES = (("step", "step"), ("wall time", "wall time (min)"))
 ALWAYS = ("loss/", "acc/", "lr/")  # shown from the start; the others once they have data
 ROW_HEIGHT = 200  # a plot's least height: title, x axis and >= 120 px of data
-CELL_WIDTH = 460  # a plot and its legend; the plots flow into as many columns as fit
-LEGEND_WIDTH = 130
-NARROW = 420  # px: below this the legends go under their plots
+CELL_WIDTH = 520  # a plot and its legend; the plots flow into as many columns as fit
+LEGEND_WIDTH = 175  # "G: adversarial (critic D)" at 9 pt, whole
+NARROW = 500  # px: below this the legends go under their plots
 TITLE_COLOUR, AXIS_COLOUR = "#212121", "#424242"  # dark: readable on white
 TICK_GAP = 6  # px kept free between two tick labels
 
@@ -269,7 +269,7 @@ class MetricsPlots(QWidget):
         for n, group in enumerate(order):
             row, col = divmod(n, columns)
             legend = self.legends[group]
-            legend.setColumnCount(2 if under else 1)
+            legend.setColumnCount(1)  # names are long ("G: adversarial (critic D)")
             legend.setMaximumWidth(width if under else LEGEND_WIDTH)
             legend.setMinimumWidth(0 if under else LEGEND_WIDTH)
             grid.addItem(self.plots[group], 2 * row if under else row, 2 * col)
@@ -282,7 +282,7 @@ class MetricsPlots(QWidget):
                                      else 0)
         for col in range(grid.columnCount()):
             grid.setColumnStretchFactor(col, 1 if col % 2 == 0 and col < 2 * columns else 0)
-        legends = rows * 60 if under else 0  # two or three legend lines under each plot
+        legends = rows * 70 if under else 0  # two or three legend lines under each plot
         self.canvas.setMinimumHeight(rows * (ROW_HEIGHT + 8) + legends)
 
     def resizeEvent(self, event) -> None:
