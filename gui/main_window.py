@@ -407,7 +407,8 @@ class MainWindow(QMainWindow):
         self._set_text(text)
         # Said every time: a template opened over the same template must not look like nothing.
         what = f"New spec from the {template} template" if template else "New spec"
-        self.statusBar().showMessage(f"{what}; File > Save chooses its folder", 8000)
+        if self.isVisible():  # at start-up the title says it (a message would cover the check)
+            self.statusBar().showMessage(f"{what}; File > Save chooses its folder", 8000)
 
     def _set_text(self, text: str) -> None:
         self.validator.file = str(self.path) if self.path else UNSAVED
