@@ -238,9 +238,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     import signal
-    from datetime import datetime
 
     from ganbuilder.progress import Progress
+    from ganbuilder.run_setup import event_sink, run_dir_for
     from ganbuilder.runs.checkpoint import checkpoint_file
     from ganbuilder.spec import load_spec
     from ganbuilder.train.control import Control
@@ -257,15 +257,7 @@ def _train(args: argparse.Namespace) -> int:
         raise UserError("run needs a SPEC file, or --resume CKPT to continue from a checkpoint")
     spec = (load_spec(args.spec, args.overrides) if args.spec is not None
             else _checkpoint_spec(args.resume, args.overrides))
-    if args.out:
-        run_dir = args.out
-    elif args.resume:
-        if args.resume.resolve().parent.name != "checkpoints":
-            raise UserError(f"{args.resume} is not in a run folder's checkpoints/: pass --out, "
-                            "the folder to continue the run in")
-        run_dir = args.resume.resolve().parent.parent
-    else:
-        run_dir = Path("runs") / spec.name / datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = run_dir_for(spec.name, Path(), args.out, args.resume)
     if args.nproc and args.nproc > 1 and not launched():
         # The spec and the batch split are checked here, once; the ranks share one run folder.
         from ganbuilder.data.registry import with_defaults
@@ -305,9 +297,7 @@ def _train(args: argparse.Namespace) -> int:
     # Rank 0 reports for all; a failure on another rank still ends in its traceback or error.
     progress = _DataWaitNotice(Progress(quiet=quiet), quiet) if rank() == 0 else _ignore
     if rank() == 0:
-        from ganbuilder.evaluate.during_training import with_evaluation
-
-        progress = with_evaluation(spec, progress, str(trainer.device))  # training.eval
+        progress = event_sink(spec, progress, str(trainer.device))  # training.eval
     try:
         with _warnings_as_lines():
             trainer.run(progress)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, QStringListModel, Qt, Signal
+from PySide6.QtCore import QMimeData, QRect, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QFontDatabase,
     QKeyEvent,
     QKeySequence,
@@ -30,13 +33,19 @@ from PySide6.QtWidgets import (
 )
 
 from ganbuilder.design.completion import context_words, word_before
-from ganbuilder.design.text_edits import Edit, plan_toggle_comment
+from ganbuilder.design.text_edits import TextEdit, plan_toggle_comment
 from ganbuilder.design.yaml_help import return_indent
 from gui.highlighter import YamlHighlighter
+from gui.library import LAYER_MIME
 
 _CURRENT_LINE = QColor("#f3f6fb")
 _ERROR_LINE = QColor("#fde8e8")
 _ERROR_WAVE = QColor("#d32f2f")
+
+
+def _utf16(text: str) -> int:
+    """The length of `text` in Qt's text positions (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 class _LineNumbers(QWidget):
@@ -181,57 +190,68 @@ class SpecEditor(QPlainTextEdit):
             last_block = last_block.previous()
         last = last_block.blockNumber()
         lines = [doc.findBlockByNumber(n).text() for n in range(last + 1)]
-        self.apply_edits(plan_toggle_comment(lines, first + 1, last + 1))
+        self.apply_edit(TextEdit.columns(lines, plan_toggle_comment(lines, first + 1, last + 1),
+                                         "comment"))
 
-    def apply_edit(self, line: int, start: int, end: int, text: str) -> None:
-        """Replace columns start..end (0-based) of 1-based `line` with `text`: one undo step."""
-        self.apply_edits([(line, start, end, text)])
+    # -- drops: a library entry is a layer for the canvas, never text -------------------------
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return not source.hasFormat(LAYER_MIME) and super().canInsertFromMimeData(source)
 
-    def apply_edits(self, edits: list[Edit]) -> None:
-        """Apply column edits (on distinct lines, or left to right on one) as one undo step."""
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.ignore()  # no caret, no sideways scroll while a layer passes over the text
+            return
+        super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.ignore()
+            return
+        super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.ignore()
+            QToolTip.showText(self.mapToGlobal(event.position().toPoint()),
+                              "Drop a layer on the Layer graph to insert it", self)
+            return
+        super().dropEvent(event)
+
+    def apply_edit(self, edit: TextEdit) -> None:
+        """Apply a text edit (a form field, a canvas gesture, a fix ...) as one undo step: only
+        the characters that differ are replaced, so Undo restores the bytes and leaves the view
+        near the edit; then the cursor goes where the edit says (the first parameter of a new
+        layer, selected, with the focus here to type over it), or stays put when it names no
+        line."""
+        old = self.toPlainText()
+        new = edit.apply(old)
+        head, limit = 0, min(len(old), len(new))
+        while head < limit and old[head] == new[head]:
+            head += 1
+        tail = 0
+        while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+            tail += 1
         doc = self.document()
         cursor = QTextCursor(doc)
+        # positioned before the block begins: Undo puts the editor's cursor back where this
+        # one was when the block began, so at the edit rather than at the top of the file
+        cursor.setPosition(_utf16(old[:head]))
+        cursor.setPosition(_utf16(old[:len(old) - tail]), QTextCursor.MoveMode.KeepAnchor)
         cursor.beginEditBlock()
-        for line, start, end, text in reversed(edits):
-            block = doc.findBlockByNumber(line - 1)
-            cursor.setPosition(block.position() + start)
-            cursor.setPosition(block.position() + end, QTextCursor.MoveMode.KeepAnchor)
-            cursor.insertText(text)
+        cursor.insertText(new[head:len(new) - tail])
         cursor.endEditBlock()
-
-    def replace_lines(self, first: int, last: int, lines: list[str], cursor_line: int = 0
-                      ) -> None:
-        """Replace 1-based lines first..last with `lines` (none: remove them), one undo step;
-        then put the cursor at the start of `cursor_line` if given."""
-        doc = self.document()
-        start, end = doc.findBlockByNumber(first - 1), doc.findBlockByNumber(last - 1)
-        cursor = QTextCursor(doc)
-        cursor.beginEditBlock()
-        begin, finish = start.position(), end.position() + len(end.text())
-        if lines:
-            text = "\n".join(lines)
-        elif end.next().isValid():
-            finish, text = end.next().position(), ""
-        else:
-            begin, text = max(begin - 1, 0), ""
-        cursor.setPosition(begin)
-        cursor.setPosition(finish, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertText(text)
-        cursor.endEditBlock()
-        if cursor_line:
-            block = doc.findBlockByNumber(max(min(cursor_line, doc.blockCount()), 1) - 1)
-            self.setTextCursor(QTextCursor(block))
-            self.centerCursor()
-
-    def insert_line_after(self, line: int, text: str) -> None:
-        """Insert `text` as a new line after 1-based `line`: one undo step."""
-        block = self.document().findBlockByNumber(line - 1)
-        cursor = QTextCursor(block)
-        cursor.beginEditBlock()
-        cursor.setPosition(block.position() + len(block.text()))
-        cursor.insertText("\n" + text)
-        cursor.endEditBlock()
-        self.setTextCursor(cursor)
+        line, start, end = edit.cursor
+        if not line:
+            return
+        block = doc.findBlockByNumber(max(min(line, doc.blockCount()), 1) - 1)
+        text = block.text()
+        place = QTextCursor(block)
+        place.setPosition(block.position() + _utf16(text[:min(end, len(text))]))
+        place.setPosition(block.position() + _utf16(text[:min(start, len(text))]),
+                          QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(place)
+        self.ensureCursorVisible()
+        self.setFocus()  # to type over the selected value
 
     def select_lines(self, first: int, last: int | None = None, col: int = 1) -> None:
         """Select 1-based lines first..last (whole lines) and scroll to them; col places the
@@ -304,6 +324,13 @@ class SpecEditor(QPlainTextEdit):
             self.cursorLineChanged.emit(line)
 
     # -- line numbers ----------------------------------------------------------------------
+    def width_for(self, columns: int) -> int:
+        """The editor's width (line numbers, frame and scroll bar included) that shows
+        `columns` characters of text."""
+        return (self.fontMetrics().horizontalAdvance("x" * columns) + self.line_number_width()
+                + 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
+                + 2 * round(self.document().documentMargin()))
+
     def line_number_width(self) -> int:
         digits = max(3, len(str(self.blockCount())))
         return 16 + self.fontMetrics().horizontalAdvance("9") * digits

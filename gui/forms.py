@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ganbuilder.design import (
+    TextEdit,
     TextIndex,
     format_value,
     layer_item,
@@ -85,15 +86,11 @@ class PropertyForm(QWidget):
     """Fields for the selected layer's parameters and a layer palette.
 
     Signals:
-        editRequested(tuple): (line, start column, end column, replacement) to apply to the text.
-        insertRequested(int, str): insert an item line after 1-based line (text with indentation).
-        linesRequested(tuple): (first, last, new lines, cursor line): replace whole lines
-            (delete, move up, move down of the selected layer).
+        editRequested(object): a TextEdit to apply to the text (a field's value, a layer inserted,
+            deleted or moved): one undo step.
     """
 
-    editRequested = Signal(tuple)
-    insertRequested = Signal(int, str)
-    linesRequested = Signal(tuple)
+    editRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -213,14 +210,15 @@ class PropertyForm(QWidget):
     def delete_layer(self) -> None:
         """Remove the selected layer's lines (one undo step)."""
         if self.isEnabled() and not isinstance(self._item, str):
-            self.linesRequested.emit(plan_delete(self.index.lines, *self._item))
+            self.editRequested.emit(TextEdit.of_lines(
+                self.index.lines, plan_delete(self.index.lines, *self._item), "delete"))
 
     def move_layer(self, step: int) -> None:
         """Swap the selected layer's lines with the previous (-1) or next (1) layer item."""
         if self.isEnabled() and not isinstance(self._item, str):
             edit = plan_move(self.index.lines, *self._item, step)
             if edit is not None:
-                self.linesRequested.emit(edit)
+                self.editRequested.emit(TextEdit.of_lines(self.index.lines, edit, "move"))
 
     def show_loss(self, index: TextIndex | None, path: tuple | None) -> None:
         """Build the form for the loss term at `path` (objectives, name, loss, index)."""
@@ -287,7 +285,7 @@ class PropertyForm(QWidget):
         edit = plan_edit(index.lines, index.spec.locations, index.file, path, kind, key, primary,
                          value)
         if edit is not None:
-            self.editRequested.emit(edit)
+            self.editRequested.emit(TextEdit.columns(index.lines, [edit], f"set {key}"))
 
     def _insert(self) -> None:
         self.insert_layer(self.palette.currentText())
@@ -303,7 +301,7 @@ class PropertyForm(QWidget):
         if planned is None:
             return False
         self.palette.setCurrentText(kind)
-        self.insertRequested.emit(*planned)
+        self.editRequested.emit(TextEdit.insert_after(index.lines, *planned, f"insert {kind}"))
         return True
 
 

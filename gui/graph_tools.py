@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt
-from PySide6.QtGui import QHelpEvent, QKeySequence, QShortcut, QWheelEvent
+from PySide6.QtGui import QHelpEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QApplication,
     QGraphicsSimpleTextItem,
@@ -117,8 +117,8 @@ class ViewControls(QWidget):
         layout.addWidget(self.fit_button)
         self._matches: list[str] = []
         self._at = 0
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Find), view, self.search.setFocus,
-                  context=Qt.ShortcutContext.WidgetShortcut)
+        # Ctrl+F is Edit > Find alone (a second shortcut here made Qt drop both as
+        # ambiguous); Find sends it here when a graph view has the focus.
         view.installEventFilter(self)
         self.adjustSize()
         self._place()

@@ -4,7 +4,7 @@ drawn with QGraphicsView: one column per layer of the graph, read left to right.
 It edits the iteration through the canvas model (`ganbuilder.design.canvas`): right-click the
 background to add a network call, an objective to add a loss term, a loss term to change its
 weight or the tensor a port reads; drag a tensor onto a loss term to connect it to one of the
-term's tensor parameters. Each is one text edit, applied by `apply_canvas_edit`.
+term's tensor parameters. Each is one text edit, applied by the editor (SpecEditor.apply_edit).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
     QPolygonF,
-    QTextCursor,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -32,55 +31,15 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QInputDialog,
     QMenu,
-    QPlainTextEdit,
     QWidget,
 )
 
-from ganbuilder.design.canvas import CanvasEdit, CanvasModel
+from ganbuilder.design.canvas import CanvasModel
 from ganbuilder.design.graphs import Node, flow_nodes
+from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.losses.registry import LOSSES
 from ganbuilder.spec import Spec
 from gui.graph_tools import ViewControls, fit_readable, show_tip, wheel_zoom
-
-
-def _utf16(text: str) -> int:
-    """The length of `text` in Qt's text positions (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def apply_canvas_edit(editor: QPlainTextEdit, edit: CanvasEdit, focus: bool = True) -> None:
-    """Apply a canvas edit to the editor's text as one undo step: only the characters that
-    differ are replaced, so Undo restores the bytes and leaves the view near the edit; then
-    the cursor goes where the edit says (the first parameter of a new layer, selected)."""
-    old = editor.toPlainText()
-    new = edit.apply(old)
-    head = 0
-    limit = min(len(old), len(new))
-    while head < limit and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
-    doc = editor.document()
-    cursor = QTextCursor(doc)
-    # positioned before the block begins: Undo puts the editor's cursor back where this one
-    # was when the block began, so at the edit rather than at the top of the file
-    cursor.setPosition(_utf16(old[:head]))
-    cursor.setPosition(_utf16(old[:len(old) - tail]), QTextCursor.MoveMode.KeepAnchor)
-    cursor.beginEditBlock()
-    cursor.insertText(new[head:len(new) - tail])
-    cursor.endEditBlock()
-    line, start, end = edit.cursor
-    block = doc.findBlockByNumber(max(line - 1, 0))
-    text = block.text()
-    place = QTextCursor(block)
-    place.setPosition(block.position() + _utf16(text[:min(end, len(text))]))
-    place.setPosition(block.position() + _utf16(text[:min(start, len(text))]),
-                      QTextCursor.MoveMode.KeepAnchor)
-    editor.setTextCursor(place)
-    editor.ensureCursorVisible()
-    if focus:
-        editor.setFocus()
 
 # node kind (ganbuilder.design.graphs.KINDS) -> (fill, border)
 STYLES = {
@@ -162,7 +121,7 @@ class FlowGraphView(QGraphicsView):
 
     Signals:
         nodeActivated(tuple): the spec path of the clicked node.
-        editRequested(object): a CanvasEdit to apply to the text, one undo step.
+        editRequested(object): a TextEdit to apply to the text, one undo step.
         refused(str): why an edit cannot be done as a text edit.
     """
 
@@ -268,7 +227,7 @@ class FlowGraphView(QGraphicsView):
             self.nodeActivated.emit(items[0].node.path)
 
     # -- iteration edits -------------------------------------------------------------------
-    def _emit(self, edit: CanvasEdit | str) -> None:
+    def _emit(self, edit: TextEdit | str) -> None:
         if isinstance(edit, str):
             self.refused.emit(edit)
         else:

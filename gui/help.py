@@ -21,11 +21,20 @@ or value that fits where the cursor is.</li>
 parameter count; <i>Layer graph</i> and <i>Data flow</i> draw one network and one training
 iteration. Wheel to zoom, drag to pan, <i>Fit</i> (Ctrl+0) to see everything; hover a node
 for its parameters.</li>
+<li><b>Build on the canvas.</b> <i>File &gt; New</i> (Ctrl+N) starts a small spec whose
+critic D is one layer. In the <i>Layer graph</i>, drag an entry of the <i>Layer library</i>
+(on the left) between two nodes to insert it; drag a node to move it; Delete removes the
+selected node; Ctrl+C / Ctrl+V copy and paste; drag a node's output port onto a later
+<code>concat</code> or <code>add</code> to wire a skip. Inside a block or a repeat a gesture
+edits the block's definition, and says so: every use of the block changes. Each gesture is
+a text edit, which Undo (Ctrl+Z) takes back.</li>
 <li><b>Change a layer.</b> Put the cursor in a layer (or click it in a graph) and use the
 <i>Properties</i> panel, or <i>Layer &gt; Insert</i> to add one after it.</li>
 <li><b>Train.</b> <i>Train &gt; Start</i> (F5) trains into
 <code>runs/&lt;name&gt;/&lt;time&gt;</code> next to the spec. The <i>Training</i> panel
-shows the curves (hover for values), sample grids, the latent explorer and past runs.
+shows the curves: the losses, D's accuracy on real and on fake (0.5 is chance), the learning
+rates, and any <code>training.eval</code> figures; hover for values. Its other tabs hold the
+sample grids, the latent explorer and past runs.
 Pause (F6) saves a checkpoint; a run started here resumes with
 <code>ganbuilder run --resume</code> and the reverse.</li>
 </ol>

@@ -52,6 +52,9 @@ class LatentExplorer(QWidget):
         self._loaded: tuple[Path, float] | None = None
 
         self.source = QLabel("no model: train, or open a checkpoint")
+        # A checkpoint's path wraps (or is cut) here; it never widens the panel.
+        self.source.setWordWrap(True)
+        self.source.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         open_button = QPushButton("Open checkpoint…")
         open_button.clicked.connect(self._open_dialog)
         top = QHBoxLayout()
@@ -72,10 +75,9 @@ class LatentExplorer(QWidget):
         self.sweep_button.clicked.connect(self.sweep)
         self.group_a, self.group_b, self.group_c = (QLineEdit("0 1 2"), QLineEdit("3 4 5"),
                                                     QLineEdit("6 7 8"))
-        arithmetic_button = QPushButton("A − B + C")
+        arithmetic_button = QPushButton("Groups: A − B + C")
         arithmetic_button.clicked.connect(self.arithmetic)
         self.code_box = QComboBox()
-        self.code_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.code_box.setToolTip("InfoGAN code to vary; train or open an InfoGAN checkpoint")
         self.code_rows = QSpinBox()
         self.code_rows.setRange(1, 10)
@@ -85,28 +87,29 @@ class LatentExplorer(QWidget):
         self.traverse_button.setToolTip("Vary one InfoGAN code along each row, the rest fixed")
         self.traverse_button.clicked.connect(self.traverse)
 
-        grid = QGridLayout()
+        # One column of fields and two rows of buttons: the tab fits a dock a third of a
+        # 1024 px window wide, every control in view.
+        grid = QVBoxLayout()
         walk = QFormLayout()
         walk.addRow("Sample A (seed)", self.seed_a)
         walk.addRow("Sample B (seed)", self.seed_b)
         walk.addRow("Frames", self.frames)
         walk.addRow("Path", self.mode)
-        grid.addLayout(walk, 0, 0)
+        grid.addLayout(walk)
         sums = QFormLayout()
         sums.addRow("Group A seeds", self.group_a)
         sums.addRow("Group B seeds", self.group_b)
         sums.addRow("Group C seeds", self.group_c)
-        grid.addLayout(sums, 0, 1)
+        grid.addLayout(sums)
         codes = QFormLayout()
         codes.addRow("InfoGAN code", self.code_box)
         codes.addRow("Rows", self.code_rows)
-        grid.addLayout(codes, 1, 0)  # under the walk: the tab fits a dock beside the editor
-        buttons = QHBoxLayout()
-        buttons.addWidget(interpolate_button)
-        buttons.addWidget(self.sweep_button)
-        buttons.addStretch(1)
-        buttons.addWidget(arithmetic_button)
-        buttons.addWidget(self.traverse_button)
+        grid.addLayout(codes)
+        buttons = QGridLayout()
+        for i, button in enumerate((interpolate_button, self.sweep_button, arithmetic_button,
+                                    self.traverse_button)):
+            buttons.addWidget(button, i // 2, i % 2)
+        self._enable_codes()
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -146,7 +149,16 @@ class LatentExplorer(QWidget):
         codes = self.model.codes
         replace_items(self.code_box, [label for label, _, _ in codes],
                       [(name, element) for _, name, element in codes])
-        self.traverse_button.setEnabled(self.code_box.count() > 0)
+        self._enable_codes()
+
+    def _enable_codes(self) -> None:
+        """The InfoGAN controls work only on a model with codes; without, they are off and
+        say why."""
+        has = self.code_box.count() > 0
+        for widget in (self.code_box, self.code_rows, self.traverse_button):
+            widget.setEnabled(has)
+        self.code_box.setToolTip("InfoGAN code to vary" if has else
+                                 "no InfoGAN code: this model has no mutual_info term")
 
     def _show(self, make, labels) -> torch.Tensor | None:
         """Render `make(model)` and caption it with `labels(model)`: (title, column labels)

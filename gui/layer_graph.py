@@ -40,12 +40,14 @@ from PySide6.QtWidgets import (
     QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
-from ganbuilder.design.canvas import CanvasEdit, CanvasModel, u_layout
+from ganbuilder.design.canvas import CanvasModel, u_layout
 from ganbuilder.design.graphs import Node, layer_graph, skip_edges
+from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.errors import Problem
 from ganbuilder.spec import Spec
 from ganbuilder.spec.paths import parse_path
@@ -111,7 +113,7 @@ class LayerGraphView(FlowGraphView):
 
     Signals:
         nodeActivated(tuple): the spec path of the clicked layer.
-        editRequested(object): a CanvasEdit to apply to the text, one undo step.
+        editRequested(object): a TextEdit to apply to the text, one undo step.
         refused(str): why a gesture cannot be done as a text edit.
     """
 
@@ -136,6 +138,9 @@ class LayerGraphView(FlowGraphView):
         self._press: tuple[str, str, QPointF] | None = None  # ("node"|"port", key, at)
         self._dragging = False
         self._indicator: QGraphicsLineItem | None = None
+        self.refusal: QGraphicsSimpleTextItem | None = None  # why not, at the pointer
+        self._planned: tuple[object, TextEdit | str] | None = None  # (gesture, its plan)
+        self._moved: tuple[NodeItem, QPointF, float] | None = None  # dragged: where it was
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -145,6 +150,7 @@ class LayerGraphView(FlowGraphView):
                      problems: dict[tuple, str] | None = None) -> None:
         """Draw `plan` (with the canvas `model` that can edit it, and problems by layer path
         shown in red); nothing is redrawn when nothing shown changed."""
+        self._planned = None  # plans were made on the previous text
         self.model = model
         self.problems = problems or {}
         nodes, edges = layer_graph(plan) if plan else ({}, [])
@@ -468,15 +474,50 @@ class LayerGraphView(FlowGraphView):
             return item.stop if after else item.start
         return position + 1 if after else position
 
-    def _show_gap(self, scene_pos: QPointF | None) -> None:
+    def _plan(self, gesture: tuple) -> TextEdit | str:
+        """The text edit a gesture would make, or why it cannot be made: planned once per
+        place while a drag passes over it."""
+        if self._planned is None or self._planned[0] != gesture:
+            kind, what, position = gesture
+            plan = (self.model.insert_layer(self.network, position, what) if kind == "insert"
+                    else self.model.move_layer(self.network, self.positions[what], position))
+            self._planned = (gesture, plan)
+        return self._planned[1]
+
+    def _show_refusal(self, scene_pos: QPointF | None, why: str | None) -> None:
+        """Say at the pointer why a drop there would be refused (None: clear it)."""
+        if self.refusal is not None:
+            self.scene().removeItem(self.refusal)
+            self.refusal = None
+        if scene_pos is None or not why:
+            return
+        self.refusal = self.scene().addSimpleText(f"✗ {why}")
+        self.refusal.setBrush(QColor("#b71c1c"))
+        self.refusal.setPos(scene_pos + QPointF(14, 10))
+        self.refusal.setZValue(20)
+        back = QGraphicsRectItem(self.refusal.boundingRect().adjusted(-4, -2, 4, 2),
+                                 self.refusal)
+        back.setBrush(QColor(255, 235, 238, 235))
+        back.setPen(QPen(QColor("#e57373")))
+        back.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)
+
+    def _show_gap(self, scene_pos: QPointF | None, gesture: tuple | None = None) -> bool:
+        """Draw where a drag at `scene_pos` would put its layer: a blue line, or a red one
+        and the reason at the pointer when it would be refused. True when it would apply."""
         if self._indicator is not None:
             self.scene().removeItem(self._indicator)
             self._indicator = None
+        self._show_refusal(None, None)
         if scene_pos is None:
-            return
+            return False
         position = self.gap_at(scene_pos)
         if position is None:
-            return
+            return False
+        why = None
+        if gesture is not None and self.model is not None:
+            plan = self._plan((*gesture, position))
+            why = plan if isinstance(plan, str) else None
+        self._show_refusal(scene_pos, why)
         target = next((k for k, p in self.positions.items() if p == position
                        and self.items.get(k) and self.items[k].node.key == k), None)
         before = next((k for k, p in self.positions.items() if p == position - 1
@@ -490,12 +531,14 @@ class LayerGraphView(FlowGraphView):
             y = rect.bottom() + ROW_GAP / 2 if self.flow.get(before, 1) > 0 else \
                 rect.top() - ROW_GAP / 2
         else:
-            return
+            return why is None
+        colour = QColor("#1e88e5") if why is None else QColor("#e53935")
         self._indicator = self.scene().addLine(rect.left() - 12, y, rect.right() + 12, y,
-                                               QPen(QColor("#1e88e5"), 3))
+                                               QPen(colour, 3))
         self._indicator.setZValue(5)
+        return why is None
 
-    def _emit(self, edit: CanvasEdit | str) -> None:
+    def _emit(self, edit: TextEdit | str) -> None:
         if isinstance(edit, str):
             self.refused.emit(edit)
         else:
@@ -528,9 +571,14 @@ class LayerGraphView(FlowGraphView):
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event) -> None:
-        if event.mimeData().hasFormat(LAYER_MIME) and self.model is not None:
-            self._show_gap(self.mapToScene(event.position().toPoint()))
-            event.acceptProposedAction()
+        data = event.mimeData()
+        if data.hasFormat(LAYER_MIME) and self.model is not None:
+            kind = bytes(data.data(LAYER_MIME)).decode()
+            at = self.mapToScene(event.position().toPoint())
+            if self._show_gap(at, ("insert", kind)):
+                event.acceptProposedAction()
+            else:
+                event.ignore()  # the pointer says no, and the reason stands beside it
         else:
             super().dragMoveEvent(event)
 
@@ -545,10 +593,19 @@ class LayerGraphView(FlowGraphView):
             return
         self._show_gap(None)
         kind = bytes(data.data(LAYER_MIME)).decode()
-        position = self.gap_at(self.mapToScene(event.position().toPoint()))
+        at = self.mapToScene(event.position().toPoint())
+        position = self.gap_at(at)
         event.acceptProposedAction()
         if position is not None:
-            self.insert(kind, position)
+            self._drop_plan(at, self._plan(("insert", kind, position)))
+
+    def _drop_plan(self, at: QPointF, plan: TextEdit | str) -> None:
+        """Apply a dropped gesture's plan, or say at the drop point why not (and in the
+        status bar)."""
+        self._planned = None
+        if isinstance(plan, str):
+            QToolTip.showText(self.mapToGlobal(self.mapFromScene(at)), f"✗ {plan}", self)
+        self._emit(plan)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self._press, self._dragging = None, False
@@ -575,7 +632,14 @@ class LayerGraphView(FlowGraphView):
             return
         self._dragging = True
         if self._press[0] == "node":
-            self._show_gap(at)
+            item = self.items.get(self._press[1])
+            if item is not None:  # the node follows the pointer; the text changes on release
+                if self._moved is None:
+                    self._moved = (item, item.pos(), item.zValue())
+                    item.setZValue(15)
+                    item.setOpacity(0.85)
+                self._moved[0].setPos(self._moved[1] + (at - self._press[2]))
+            self._show_gap(at, ("move", self._press[1]))
         else:
             self._show_wire(self._press[1], at)
         event.accept()
@@ -589,11 +653,17 @@ class LayerGraphView(FlowGraphView):
         at = self.mapToScene(event.position().toPoint())
         self._show_gap(None)
         self._show_wire(None, at)
+        if self._moved is not None:  # back in its place until the edit redraws the graph
+            item, where, z = self._moved
+            item.setPos(where)
+            item.setZValue(z)
+            item.setOpacity(1.0)
+            self._moved = None
         kind, key, _ = press
         if kind == "node":
             to = self.gap_at(at)
-            if to is not None:
-                self.move_node(key, to)
+            if to is not None and key in self.positions:
+                self._drop_plan(at, self._plan(("move", key, to)))
         else:
             target = self._node_at(at)
             if target is not None:
@@ -658,7 +728,7 @@ class LayerGraphPanel(QWidget):
 
     Signals:
         nodeActivated(tuple): the spec path of the clicked layer.
-        editRequested(object): a CanvasEdit from a gesture on the canvas.
+        editRequested(object): a TextEdit from a gesture on the canvas.
         refused(str): why a gesture was not done.
     """
 

@@ -60,8 +60,8 @@ class _LibraryTree(QTreeWidget):
         data = QMimeData()
         kinds = [item.data(0, _KIND) for item in items if item.data(0, _KIND)]
         if kinds:
+            # No text/plain: dropped on a text field, a kind would be raw text in the YAML.
             data.setData(LAYER_MIME, kinds[0].encode())
-            data.setText(kinds[0])
         return data
 
     def mimeTypes(self) -> list[str]:

@@ -3,11 +3,14 @@ and training with live plots, sample grids and the latent explorer."""
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QRect, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -21,22 +24,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganbuilder.design import TextIndex, schema_words
+from ganbuilder.design import TextEdit, TextIndex, schema_words
 from ganbuilder.design.fixes import suggested_fix
 from ganbuilder.design.graph_search import describe_node
 from ganbuilder.design.labels import shorten
 from ganbuilder.design.line_map import LineMap
 from ganbuilder.design.problems import count_problems, problem_marks
 from ganbuilder.design.spec_file import decode_spec, encode_spec
-from ganbuilder.design.templates import SPECS_DIR, templates
+from ganbuilder.design.templates import BLANK, SPECS_DIR, moved_modeline, templates
 from ganbuilder.errors import Problem, UserError
 from ganbuilder.layers import LAYERS
+from ganbuilder.run_setup import run_dir_for
 from ganbuilder.spec import Spec, load_spec_text, spec_schema
-from ganbuilder.spec.paths import format_path
+from ganbuilder.spec.paths import format_path, parse_path
 from gui.architecture import ArchitecturePanel
 from gui.editor import FindBar, SpecEditor
 from gui.forms import PropertyForm
-from gui.graph_view import FlowGraphView, apply_canvas_edit
+from gui.graph_view import FlowGraphView
 from gui.help import HelpDialog
 from gui.latent_explorer import LatentExplorer
 from gui.layer_graph import LayerGraphPanel
@@ -52,7 +56,6 @@ from gui.training import (
     STARTING,
     STOPPING,
     TrainingController,
-    new_run_dir,
 )
 from gui.validation import ValidationResult, Validator
 
@@ -60,12 +63,23 @@ MAX_RECENT = 8
 UNSAVED = "<unsaved>"
 # Bumped when the docks change, so a layout saved by an older version is not restored.
 STATE_VERSION = 2
+EDITOR_COLUMNS = 60
+_MISSING_BASE = re.compile(r"base spec not found: (.+)$")
+TRAINING_SHARE = 0.72  # of the right column's height for the training dock while it is shown
 
 
 def menu_text(text: str) -> str:
     """`text` as a menu shows it: a single `&` marks a shortcut letter in Qt, so a literal one
     is doubled."""
     return text.replace("&", "&&")
+
+
+def _nearest_folder(path: Path) -> Path:
+    """The nearest folder holding `path` that exists."""
+    folder = path.parent
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 class ScrollingTabs(QTabWidget):
@@ -95,6 +109,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings("ganbuilder", "ganbuilder")
         self.path: Path | None = None
+        self.template = ""  # the template an unsaved spec came from
         self.base_dir = SPECS_DIR
         self._saved_bytes = b""
         self._saved_text = ""
@@ -117,6 +132,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.editor)
         layout.addWidget(self.find_bar)
         self.setCentralWidget(central)
+        self._keep_editor_columns()
+        self.editor.blockCountChanged.connect(lambda _: self._keep_editor_columns())
 
         self.problems_list = ProblemsList()
         self.architecture = ArchitecturePanel()
@@ -155,7 +172,6 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.architecture_dock, self.graph_dock], [560, 340],
                          Qt.Orientation.Vertical)
         self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
-        self.resizeDocks([self.library_dock], [180], Qt.Orientation.Horizontal)  # names readable
 
         self.status = QLabel()
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -169,13 +185,19 @@ class MainWindow(QMainWindow):
         self.validator.busyChanged.connect(self._on_busy)
         self.watcher = QFileSystemWatcher(self)
         self.watcher.fileChanged.connect(self._on_file_changed)
+        # What the spec reads besides its own text (the files it extends, and the folders
+        # where a missing base may yet appear): a change there checks the text again.
+        self.inputs_watcher = QFileSystemWatcher(self)
+        self.inputs_watcher.fileChanged.connect(lambda _: self._recheck())
+        self.inputs_watcher.directoryChanged.connect(lambda _: self._recheck(missing_only=True))
 
         self.editor.textChanged.connect(self._on_text_changed)
         self.editor.document().modificationChanged.connect(lambda _: self._update_title())
         self.editor.cursorLineChanged.connect(self._on_cursor_line)
         self.editor.cursorPositionChanged.connect(self._show_position)
         self.problems_list.problemActivated.connect(self.goto)
-        self.problems_list.fixRequested.connect(self.apply_fix)
+        self.problems_list.problemChosen.connect(self.show_problem_node)
+        self.problems_list.fixRequested.connect(self.apply_edit)
         self.architecture.layerActivated.connect(self.select_path)
         self.graph.nodeActivated.connect(self.select_path)
         self.layer_graph.nodeActivated.connect(self.select_path)
@@ -183,12 +205,10 @@ class MainWindow(QMainWindow):
             view.describe = lambda path, lines: describe_node(self.spec, path, lines)
         # canvas gestures: one planned text edit each (gui/layer_graph.py, graph_view.py)
         for canvas in (self.layer_graph, self.graph):
-            canvas.editRequested.connect(self._canvas_edit)
+            canvas.editRequested.connect(self.apply_edit)
             canvas.refused.connect(lambda why: self.statusBar().showMessage(why, 8000))
         self.library.entryActivated.connect(self.layer_graph.view.insert_after_selection)
-        self.form.editRequested.connect(self._form_edit)
-        self.form.insertRequested.connect(self._form_insert)
-        self.form.linesRequested.connect(self._form_lines)
+        self.form.editRequested.connect(self.apply_edit)
         self.training.stateChanged.connect(self._on_train_state)
         self.training.started.connect(self._on_train_started)
         self.training.metrics.connect(self._on_train_metrics)
@@ -236,7 +256,8 @@ class MainWindow(QMainWindow):
     # -- menus -----------------------------------------------------------------------------
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.template_menu = file_menu.addMenu("&New from template")
+        self._action(file_menu, "&New", QKeySequence.StandardKey.New, self.new_blank)
+        self.template_menu = file_menu.addMenu("New from &template")
         for template in templates():
             text = template.name + (f" — {shorten(template.description)}"
                                     if template.description else "")
@@ -261,7 +282,7 @@ class MainWindow(QMainWindow):
         self._action(edit, "&Undo", QKeySequence.StandardKey.Undo, self.editor.undo)
         self._action(edit, "&Redo", QKeySequence.StandardKey.Redo, self.editor.redo)
         edit.addSeparator()
-        self._action(edit, "&Find…", QKeySequence.StandardKey.Find, self.find_bar.open_bar)
+        self._action(edit, "&Find…", QKeySequence.StandardKey.Find, self.find)
         self._action(edit, "Toggle &comment", QKeySequence("Ctrl+/"), self.editor.toggle_comment)
         self._action(edit, "Complete", QKeySequence("Ctrl+Space"),
                      lambda: self.editor.complete(force=True))
@@ -366,16 +387,28 @@ class MainWindow(QMainWindow):
 
     def new_from_template(self, template: Path) -> None:
         """A new unsaved spec with a template's text (Save asks where to put it)."""
+        self._new(template.read_text(encoding="utf-8"), template.parent, template.stem)
+
+    def new_blank(self) -> None:
+        """File > New: the smallest spec that trains, its critic a single layer to build on."""
+        self._new(BLANK, SPECS_DIR, "")
+
+    def _new(self, text: str, base_dir: Path, template: str) -> None:
         if not self.maybe_save():
             return
         if self.path is not None:
             self.watcher.removePath(str(self.path))
         self.path = None
-        self.base_dir = template.parent
+        self.template = template
+        self.base_dir = base_dir
         self._saved_bytes = b""
         self._saved_text = ""
         self._newline = "\n"
-        self._set_text(template.read_text(encoding="utf-8"))
+        self._set_text(text)
+        # Said every time: a template opened over the same template must not look like nothing.
+        what = f"New spec from the {template} template" if template else "New spec"
+        if self.isVisible():  # at start-up the title says it (a message would cover the check)
+            self.statusBar().showMessage(f"{what}; File > Save chooses its folder", 8000)
 
     def _set_text(self, text: str) -> None:
         self.validator.file = str(self.path) if self.path else UNSAVED
@@ -428,13 +461,19 @@ class MainWindow(QMainWindow):
         return True
 
     def _write(self, path: Path) -> bool:
+        lines = self.editor.toPlainText().split("\n")
+        modeline = moved_modeline(lines, self.base_dir, path.resolve().parent)
+        if modeline is not None:  # the schema comment keeps finding the schema from there
+            self.editor.apply_edit(TextEdit.columns(lines, [modeline], "schema path"))
         text = self.editor.toPlainText()
         data = encode_spec(text, self._newline, self._saved_text, self._saved_bytes)
         watching = self.path is not None
         if watching:
             self.watcher.removePath(str(self.path))
-        try:
-            path.write_bytes(data)
+        try:  # a temporary file renamed into place: a failed write never leaves half a spec
+            partial = path.with_name(f".{path.name}.saving")
+            partial.write_bytes(data)
+            os.replace(partial, path)
         except OSError as exc:
             QMessageBox.warning(self, "Cannot save", f"{path}: {exc}")
             if watching:
@@ -527,6 +566,15 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState(STATE_VERSION))
         self.settings.setValue("last_file", str(self.path) if self.path else "")
 
+    def _keep_editor_columns(self) -> None:
+        """The docks share what is left: however they are resized, the text keeps
+        EDITOR_COLUMNS characters (the window's own minimum grows instead)."""
+        self.centralWidget().setMinimumWidth(self.editor.width_for(EDITOR_COLUMNS))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._keep_editor_columns()  # the style's scroll bar width is known once shown
+
     def _fit_screen(self, available: QRect | None = None) -> None:
         """1400 x 900 where the screen (its `available` part) has room; on a smaller one the
         window fills it and the editor gets width first: the panels on the right take at most
@@ -536,7 +584,11 @@ class MainWindow(QMainWindow):
         width = min(1400, available.width()) if available else 1400
         height = min(900, available.height()) if available else 900
         self.resize(width, height)
-        self.resizeDocks([self.architecture_dock], [min(620, int(width * 0.4))],
+        library = 150 if width < 1280 else 180
+        self.resizeDocks([self.library_dock], [library], Qt.Orientation.Horizontal)
+        # The right-hand docks take the rest once the text has its EDITOR_COLUMNS.
+        room = width - library - self.centralWidget().minimumWidth() - 16
+        self.resizeDocks([self.architecture_dock], [max(min(620, int(width * 0.4), room), 200)],
                          Qt.Orientation.Horizontal)
 
     def _restore_layout(self) -> None:
@@ -559,6 +611,17 @@ class MainWindow(QMainWindow):
         self.graph.fit_all()
         self.layer_graph.view.fit_all()
 
+    def find(self) -> None:
+        """Edit > Find (Ctrl+F): the find field of the graph view that has the focus, else the
+        editor's find bar."""
+        focus = QApplication.focusWidget()
+        for view in (self.graph, self.layer_graph.view):
+            if focus is not None and (focus is view or view.isAncestorOf(focus)):
+                view.controls.search.setFocus()
+                view.controls.search.selectAll()
+                return
+        self.find_bar.open_bar()
+
     def show_help(self) -> None:
         """Help > Getting started."""
         if getattr(self, "help_dialog", None) is None:
@@ -567,7 +630,11 @@ class MainWindow(QMainWindow):
         self.help_dialog.raise_()
 
     def _display_name(self) -> str:
-        return self.path.name if self.path else "untitled spec"
+        if self.path:
+            return self.path.name
+        if self.template:
+            return f"untitled (from the {self.template} template)"
+        return "untitled spec"
 
     def _update_title(self) -> None:
         star = "*" if self.editor.document().isModified() else ""
@@ -592,13 +659,16 @@ class MainWindow(QMainWindow):
                          "(see Problems).", error=True)
             return False
         if run_dir is None:
-            run_dir = (resume.resolve().parent.parent if resume
-                       else new_run_dir(spec, self.path))
+            base = self.path.parent if self.path else Path.cwd()  # runs/ beside the spec
+            try:
+                run_dir = run_dir_for(spec.name, base, resume=resume)
+            except UserError as exc:
+                self._banner(f"Cannot start: {exc}", error=True)
+                return False
         self.plots.clear()
         self.samples.clear()
         self._banner(f"Starting {spec.name} in {run_dir}…")
-        self.training_dock.show()
-        self.training_dock.raise_()
+        self.show_training()
         self.training.start(spec, run_dir, resume=resume)
         return True
 
@@ -616,9 +686,27 @@ class MainWindow(QMainWindow):
             self.show_runs()
 
     def show_runs(self) -> None:
+        self.show_training()
+        self.train_tabs.setCurrentWidget(self.runs)
+
+    def show_training(self) -> None:
+        """Bring the training dock forward with most of its column's height (the graph docks
+        below keep TRAINING_SHARE's rest), so the plots are read, not squashed."""
         self.training_dock.show()
         self.training_dock.raise_()
-        self.train_tabs.setCurrentWidget(self.runs)
+        self._give_training_room()
+        # Once more after the tab switch is laid out (on a real screen it comes later).
+        QTimer.singleShot(50, self._give_training_room)
+
+    def _give_training_room(self) -> None:
+        below = [d for d in (self.graph_dock, self.layer_graph_dock, self.form_dock)
+                 if d.isVisible() and self.dockWidgetArea(d) == self.dockWidgetArea(
+                     self.training_dock) and not d.isFloating()]  # the tab shown there
+        if below:
+            height = self.training_dock.height() + below[0].height()
+            self.resizeDocks([self.training_dock, below[0]],
+                             [int(height * TRAINING_SHARE), int(height * (1 - TRAINING_SHARE))],
+                             Qt.Orientation.Vertical)
 
     def _banner(self, text: str, error: bool = False) -> None:
         colour = "background:#fdecea;color:#b71c1c" if error else "background:#eef4fb"
@@ -705,49 +793,25 @@ class MainWindow(QMainWindow):
                                          "valid; fix the problem first", 6000)
         return new
 
-    def _form_edit(self, edit: tuple) -> None:
-        line, start, end, text = edit
-        now = self._to_now(line)
-        if now is not None:
-            self.editor.apply_edit(now, start, end, text)
-
-    def _form_insert(self, line: int, text: str) -> None:
-        now = self._to_now(line)
-        if now is not None:
-            self.editor.insert_line_after(now, text)
-
-    def _form_lines(self, edit: tuple) -> None:
-        first, last, lines, cursor_line = edit
-        lines_map = self.line_map
-        if lines_map is None or not lines_map.intact(first, last):
-            self.statusBar().showMessage("Those lines changed since the text was last valid; "
-                                         "fix the problem first", 6000)
-            return
-        shift = lines_map.to_new(first) - first
-        self.editor.replace_lines(first + shift, last + shift, lines,
-                                  cursor_line + shift if cursor_line else 0)
-
     def insert_layer(self, kind: str) -> None:
         """Layer > Insert: a new `kind` layer after the selected one."""
         if not self.form.insert_layer(kind):
             self.statusBar().showMessage("Put the cursor in a layer first (the text must have "
                                          "been valid there)", 6000)
 
-    def apply_fix(self, edit: tuple) -> None:
-        """Apply a problem's fix, if the text is still the one the problem was found in."""
-        if self.editor.toPlainText() != self._checked_text:
-            self.statusBar().showMessage("The text changed; the fix waits for the next check",
-                                         5000)
+    def apply_edit(self, edit: TextEdit) -> None:
+        """Apply a text edit from a form, the canvas or a fix, moved onto the text as it is now
+        (edits elsewhere since it was planned shift its lines); refused, with a word in the
+        status bar, when the lines it changes were changed meanwhile."""
+        now = edit.rebased(self.editor.toPlainText())
+        if now is None:
+            self.statusBar().showMessage("That part of the text changed since the edit was "
+                                         "planned; it applies again once the text is checked",
+                                         8000)
             return
-        self.editor.apply_edit(*edit)
-
-    def _canvas_edit(self, edit) -> None:
-        """Apply a canvas gesture's text edit, if the text is still the one it was planned on."""
-        if self.editor.toPlainText() != self._spec_text:
-            self.statusBar().showMessage("The text changed since it was last valid; the canvas "
-                                         "edits it again once it is checked", 8000)
-            return
-        apply_canvas_edit(self.editor, edit)
+        self.editor.apply_edit(now)
+        if " block " in now.summary:  # an edit of a block's definition: say what it reaches
+            self.statusBar().showMessage(now.summary[0].upper() + now.summary[1:], 10000)
 
     def _clear_views(self) -> None:
         self.architecture.clear()
@@ -778,6 +842,29 @@ class MainWindow(QMainWindow):
             self.layer_graph.show_spec(result.spec, result.text, self.validator.file)
             self.graph.set_canvas(self.layer_graph.model)
             self.library.show_spec(result.spec, self.layer_graph.model.blocks)
+        self._watch_inputs(result)
+
+    def _watch_inputs(self, result: ValidationResult) -> None:
+        """Watch the files a valid spec extends, and for each base not found the nearest
+        folder on its way that exists (a folder made there checks again, and is watched)."""
+        files = ({str(p) for p in result.spec.source_files()
+                  if self.path is None or p != self.path.resolve()}
+                 if result.spec is not None else set())
+        folders = {str(_nearest_folder(Path(m.group(1)))) for p in result.problems
+                   if (m := _MISSING_BASE.match(p.message))}
+        wanted = {p for p in files | folders if Path(p).exists()}
+        now = set(self.inputs_watcher.files()) | set(self.inputs_watcher.directories())
+        if now - wanted:
+            self.inputs_watcher.removePaths(list(now - wanted))
+        if wanted - now:
+            self.inputs_watcher.addPaths(list(wanted - now))
+
+    def _recheck(self, missing_only: bool = False) -> None:
+        """Check the text again: a file it extends changed, or (missing_only) a folder where
+        a base was not found changed."""
+        if missing_only and not any(_MISSING_BASE.match(p.message) for p in self.problems):
+            return
+        self.validator.request(self.editor.toPlainText(), immediately=True)
 
     def _on_summarized(self, result: ValidationResult) -> None:
         self.spec, self._spec_text, self._line_map = result.spec, result.text, None
@@ -792,6 +879,20 @@ class MainWindow(QMainWindow):
         self._show_form(self.selected)
 
     # -- navigation ------------------------------------------------------------------------
+    def show_problem_node(self, problem: Problem) -> None:
+        """Bring the layer a problem names into view: the Layer graph forward, its network
+        shown, its (red) node selected and scrolled to."""
+        try:
+            path = parse_path(problem.path) if problem.path else ()
+        except ValueError:
+            return
+        if len(path) < 4 or path[0] != "networks" or path[2] != "layers":
+            return
+        self.layer_graph_dock.show()
+        self.layer_graph_dock.raise_()
+        # Drawn once shown: select after this event, when its nodes exist.
+        QTimer.singleShot(0, lambda: self.layer_graph.select_path(tuple(path[:4])))
+
     def goto(self, line: int, col: int) -> None:
         """Put the cursor at a 1-based line:col and focus the editor."""
         self.editor.select_lines(line, None, col)

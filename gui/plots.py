@@ -1,14 +1,19 @@
-"""Live training curves: losses, discriminator accuracy and learning rates (pyqtgraph).
+"""Live training curves: losses, discriminator accuracy, learning rates, the share of step
+time spent waiting for data, and training.eval's figures (pyqtgraph).
 
 One curve per metric key, grouped by prefix: `loss/...` (every term and each objective's total,
 totals drawn thicker, with any other family a loss term logs, such as InfoGAN's `mse/Q/u`),
-`acc/...` (each critic on real and on fake, InfoGAN's Q on its code) and `lr/...`. Curves are
+`acc/...` (each critic on real and on fake, InfoGAN's Q on its code), `lr/...`, the data share
+(once the trainer logs it) and one plot per `eval/<metric>` (once one arrives). Curves are
 smoothed with an exponential moving average on display only; the CSV export holds the raw values.
 
-The losses take the top row, accuracy and learning rate share the one below; each plot's legend
-sits in its own column beside the data, never over it. An objective of one term is one curve
-(`D = adv_D`), not the same line twice. Hovering shows every plotted value at the nearest logged
-step; the x axis is the step or the wall time.
+The plots flow into as many columns as the width allows, each at least ROW_HEIGHT px tall:
+what does not fit scrolls (the page sits in a scroll area), it is never squashed. Each plot's
+legend sits in its own column beside the data, never over it; tick labels that would touch
+are left out (ReadableAxis). An objective of one term is one curve, not the same line twice; a
+legend name says whose objective a curve is and, for an adversarial term, its critic
+(`G: adversarial (critic D)`: G's objective, its term against D). Hovering shows every
+plotted value at the nearest logged step; the x axis is the step or the wall time.
 """
 
 from __future__ import annotations
@@ -36,11 +41,14 @@ from PySide6.QtWidgets import (
 )
 
 from ganbuilder.design.curves import (
+    DATA_SHARE,
     GROUPS,
     Smoother,
+    data_share,
     duplicate_terms,
     elapsed_seconds,
     format_value,
+    group_title,
     is_smoothed,
     plot_group,
     series_name,
@@ -56,9 +64,31 @@ MIN_REDRAW_MS, MAX_REDRAW_MS = 100, 3000
 # Tableau 10: neighbouring curves stay apart in hue and lightness.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
-# (row, column, column span) of each plot in the grid; legends sit in the column after.
-PLACES = {"loss/": (0, 0, 3), "acc/": (1, 0, 1), "lr/": (1, 2, 1)}
 X_AXES = (("step", "step"), ("wall time", "wall time (min)"))
+ALWAYS = ("loss/", "acc/", "lr/")  # shown from the start; the others once they have data
+ROW_HEIGHT = 200  # a plot's least height: title, x axis and >= 120 px of data
+CELL_WIDTH = 520  # a plot and its legend; the plots flow into as many columns as fit
+LEGEND_WIDTH = 175  # "G: adversarial (critic D)" at 9 pt, whole
+NARROW = 500  # px: below this the legends go under their plots
+TITLE_COLOUR, AXIS_COLOUR = "#212121", "#424242"  # dark: readable on white
+TICK_GAP = 6  # px kept free between two tick labels
+
+
+class ReadableAxis(pg.AxisItem):
+    """An axis whose tick labels never touch: a label that would come within TICK_GAP px of
+    one already placed (a coarser level's, or its left/lower neighbour's) is left out."""
+
+    def generateDrawSpecs(self, p):
+        specs = super().generateDrawSpecs(p)
+        if specs is None:
+            return None
+        axis, ticks, texts = specs
+        kept: list = []
+        for spec in texts:
+            grown = spec[0].adjusted(-TICK_GAP / 2, -1, TICK_GAP / 2, 1)
+            if not any(grown.intersects(other[0]) for other in kept):
+                kept.append(spec)
+        return axis, ticks, kept
 
 
 class MetricsPlots(QWidget):
@@ -95,10 +125,14 @@ class MetricsPlots(QWidget):
         menu.addAction("Metrics as CSV…", self._export_csv_dialog)
         menu.addAction("Plots as PNG…", self._export_png_dialog)
         export.setMenu(menu)
+        # Two short rows rather than one long one: the page fits a dock a third of a 1024 px
+        # window wide without scrolling sideways.
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Smoothing"))
-        bar.addWidget(self.smooth_slider)
-        bar.addWidget(self.smooth_label)
+        smooth = QHBoxLayout()
+        smooth.addWidget(QLabel("Smoothing"))
+        smooth.addWidget(self.smooth_slider)
+        smooth.addWidget(self.smooth_label)
+        smooth.addStretch(1)
         bar.addWidget(self.log_box)
         bar.addStretch(1)
         bar.addWidget(export)
@@ -122,40 +156,18 @@ class MetricsPlots(QWidget):
         self.plots: dict[str, pg.PlotItem] = {}
         self.legends: dict[str, pg.LegendItem] = {}
         self.cursors: dict[str, pg.InfiniteLine] = {}
-        for prefix, title in GROUPS:
-            row, col, span = PLACES[prefix]
-            plot = self.canvas.addPlot(row=row, col=col, colspan=span, title=title)
-            plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setDownsampling(auto=True, mode="peak")
-            plot.setClipToView(True)
-            plot.setLabel("bottom", X_AXES[0][1])
-            plot.setMinimumHeight(90)  # two rows fit a dock sharing the height with another
-            plot.getAxis("bottom").enableAutoSIPrefix(False)
-            # Not x-linked: pyqtgraph links side-by-side plots by screen position, which
-            # would show the accuracy and the learning rate over different steps.
-            legend = pg.LegendItem(labelTextSize="9pt", brush=(255, 255, 255, 0))
-            legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-            self.canvas.addItem(legend, row=row, col=col + span)
-            self.canvas.ci.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop
-                                               | Qt.AlignmentFlag.AlignLeft)
-            cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#9e9e9e", width=1))
-            cursor.setVisible(False)
-            plot.addItem(cursor, ignoreBounds=True)
-            self.plots[prefix], self.legends[prefix], self.cursors[prefix] = plot, legend, cursor
+        self._columns: tuple[int, bool] | None = None
+        for group in ALWAYS:
+            self._plot(group)
         self.plots["acc/"].setYRange(0, 1, padding=0.05)
-        # A critic that tells real from fake no better than chance sits on this line.
-        self.chance = pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen("#616161", width=1,
-                                                                 style=Qt.PenStyle.DashLine),
-                                      label="chance 0.5",
-                                      labelOpts={"position": 0.92, "color": "#616161",
-                                                 "anchors": [(1, 1), (1, 1)]})
+        # A critic that tells real from fake no better than chance sits on this line; it is
+        # named in the legend, not by a label drawn over the curves.
+        dash = pg.mkPen("#616161", width=1, style=Qt.PenStyle.DashLine)
+        self.chance = pg.InfiniteLine(0.5, angle=0, pen=dash)
         self.plots["acc/"].addItem(self.chance, ignoreBounds=True)
+        self.legends["acc/"].addItem(pg.PlotDataItem(pen=dash), "chance 0.5")
         self.plots["lr/"].enableAutoRange(y=False)  # from 0, so a constant rate reads as one
         self.plots["lr/"].getAxis("left").setWidth(56)  # room for 2e-04 when it first appears
-        self.canvas.ci.layout.setRowStretchFactor(0, 3)
-        self.canvas.ci.layout.setRowStretchFactor(1, 2)
-        for col, stretch in enumerate((4, 1, 3, 1)):
-            self.canvas.ci.layout.setColumnStretchFactor(col, stretch)
         self.merged: dict[str, str] = {}
         self._xs: list[float] = []
         self._mouse = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=30,
@@ -164,8 +176,10 @@ class MetricsPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
+        layout.addLayout(smooth)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.hover_label)
+        self._place()
         self._update_smooth_label()
         self._last_redraw = -math.inf
         self.redraw_interval_ms = MIN_REDRAW_MS
@@ -193,8 +207,91 @@ class MetricsPlots(QWidget):
             self.plots[group].removeItem(curve)
             self.legends[group].removeItem(curve)
         self.curves.clear()
+        for group in [g for g in self.plots if g not in ALWAYS]:
+            plot, legend = self.plots.pop(group), self.legends.pop(group)
+            del self.cursors[group]
+            for item in (plot, legend):
+                self.canvas.ci.layout.removeItem(item)
+                self.canvas.scene().removeItem(item)
+        self._columns = None
+        self._place()
         self.merged, self._xs = {}, []
         self.hover_label.setText(" ")
+
+    def _plot(self, group: str) -> pg.PlotItem:
+        """A new plot (and its legend and hover cursor) for `group`, placed by _place."""
+        plot = pg.PlotItem(axisItems={"bottom": ReadableAxis("bottom"),
+                                      "left": ReadableAxis("left")})
+        plot.setTitle(group_title(group), color=TITLE_COLOUR, size="10pt")
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.setClipToView(True)
+        plot.setLabel("bottom", X_AXES[self.wall_time][1], color=AXIS_COLOUR)
+        plot.getAxis("bottom").enableAutoSIPrefix(False)
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        for side in ("bottom", "left"):
+            plot.getAxis(side).setTextPen(AXIS_COLOUR)
+        plot.setMinimumHeight(ROW_HEIGHT)
+        if group == "time/":
+            plot.setYRange(0, 1, padding=0.05)
+        # Not x-linked: pyqtgraph links side-by-side plots by screen position, which would
+        # show the accuracy and the learning rate over different steps.
+        legend = pg.LegendItem(labelTextSize="9pt", labelTextColor=TITLE_COLOUR,
+                               brush=(255, 255, 255, 0))
+        legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        legend.setMinimumWidth(LEGEND_WIDTH)
+        legend.setMaximumWidth(LEGEND_WIDTH)
+        for item in (plot, legend):
+            item.setParentItem(self.canvas.ci)
+        cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#9e9e9e", width=1))
+        cursor.setVisible(False)
+        plot.addItem(cursor, ignoreBounds=True)
+        self.plots[group], self.legends[group], self.cursors[group] = plot, legend, cursor
+        self._columns = None  # place again
+        return plot
+
+    def _place(self) -> None:
+        """Lay the plots out in as many columns as the width allows (at least one), each
+        with its legend in the column after it; the canvas is tall enough for every row, so
+        the page scrolls rather than squashing a plot below ROW_HEIGHT."""
+        width = self.canvas.width() if self.isVisible() else CELL_WIDTH
+        columns = max(1, int(width // CELL_WIDTH))
+        # Too narrow for a legend beside its plot: each legend goes under its plot instead.
+        under = width < NARROW
+        if (columns, under) == self._columns:
+            return
+        self._columns = (columns, under)
+        grid = self.canvas.ci.layout
+        while grid.count():
+            grid.removeAt(grid.count() - 1)
+        order = [g for g, _ in GROUPS if g in self.plots] + sorted(
+            g for g in self.plots if g not in dict(GROUPS))
+        for n, group in enumerate(order):
+            row, col = divmod(n, columns)
+            legend = self.legends[group]
+            legend.setColumnCount(1)  # names are long ("G: adversarial (critic D)")
+            legend.setMaximumWidth(width if under else LEGEND_WIDTH)
+            legend.setMinimumWidth(0 if under else LEGEND_WIDTH)
+            grid.addItem(self.plots[group], 2 * row if under else row, 2 * col)
+            grid.addItem(legend, 2 * row + 1 if under else row, 2 * col + (0 if under else 1))
+            grid.setAlignment(legend, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        rows = -(-len(order) // columns)
+        for row in range(grid.rowCount()):
+            plot_row = row % 2 == 0 if under else True
+            grid.setRowStretchFactor(row, 1 if plot_row and row < rows * (2 if under else 1)
+                                     else 0)
+        for col in range(grid.columnCount()):
+            grid.setColumnStretchFactor(col, 1 if col % 2 == 0 and col < 2 * columns else 0)
+        legends = rows * 70 if under else 0  # two or three legend lines under each plot
+        self.canvas.setMinimumHeight(rows * (ROW_HEIGHT + 8) + legends)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._place()
 
     def add(self, records: list[StepMetrics]) -> None:
         """Append logged steps; redraw now, or once the redraw interval has passed."""
@@ -256,10 +353,18 @@ class MetricsPlots(QWidget):
             for total in set(merged.values()) | set(self.merged.values()):
                 self._drop_curve(total)
             self.merged = merged
-        for key, column in self.values.items():
+        columns = dict(self.values)
+        share = data_share(columns)
+        if share is not None:
+            columns[DATA_SHARE] = share
+        added = False
+        for key, column in columns.items():
             group = plot_group(key)
             if group is None or key in merged:
                 continue
+            if group not in self.plots:
+                self._plot(group)
+                added = True
             curve = self.curves.get(key)
             if curve is None:
                 curve = self._new_curve(key, group)
@@ -270,6 +375,8 @@ class MetricsPlots(QWidget):
                 column = smoother.extend(column)
             values = np.asarray(column, dtype=float)
             curve.setData(xs, values, connect="finite")
+        if added:
+            self._place()
         label = X_AXES[self.wall_time][1]
         for plot in self.plots.values():
             if plot.getAxis("bottom").labelText != label:
@@ -318,8 +425,8 @@ class MetricsPlots(QWidget):
             group = plot_group(key)
             parts.setdefault(group, []).append(
                 f"{series_name(key, group, self.merged)} {format_value(value)}")
-        return head + " — " + " | ".join(f"{title.lower()}: {', '.join(parts[g])}"
-                                         for g, title in GROUPS if g in parts)
+        return head + " — " + " | ".join(f"{group_title(g).lower()}: {', '.join(parts[g])}"
+                                         for g in self.plots if g in parts)
 
     def _hover(self, pos) -> None:
         for plot in self.plots.values():

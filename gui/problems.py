@@ -31,11 +31,13 @@ class ProblemsList(QTreeWidget):
 
     Signals:
         problemActivated(int, int): the 1-based line and column of the chosen problem.
-        fixRequested(tuple): the text edit (line, start, end, text) of a fix the user chose.
+        problemChosen(object): the chosen Problem itself (its spec path shows its node).
+        fixRequested(object): the TextEdit of a fix the user chose.
     """
 
     problemActivated = Signal(int, int)
-    fixRequested = Signal(tuple)
+    problemChosen = Signal(object)
+    fixRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -77,6 +79,7 @@ class ProblemsList(QTreeWidget):
             item.setToolTip(2, problem.message)
             if loc is not None and loc.file == self.file:
                 item.setData(0, _LOCATION, (loc.line, loc.col))
+            item.setData(1, _LOCATION, number)
             self.addTopLevelItem(item)
             fix = fixes[number] if fixes else None
             if fix is not None:
@@ -97,3 +100,6 @@ class ProblemsList(QTreeWidget):
         where = item.data(0, _LOCATION)
         if where:
             self.problemActivated.emit(*where)
+        number = item.data(1, _LOCATION)
+        if number is not None and 0 <= number < len(self.problems):
+            self.problemChosen.emit(self.problems[number])

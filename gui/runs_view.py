@@ -41,6 +41,8 @@ from gui.plots import PALETTE
 from gui.samples_view import ImageLabel
 
 MAX_SIDE_BY_SIDE = 4
+GRID_SIDE = 140  # px: a sample grid compared side by side is no smaller
+PLOT_HEIGHT = 260  # px: the compared curves, their legend underneath
 
 
 class RunsView(QWidget):
@@ -63,6 +65,7 @@ class RunsView(QWidget):
         self._sample_steps: list[int] = []
 
         self.run_list = QListWidget()
+        self.run_list.setWordWrap(True)  # a long run name wraps: read whole, never clipped
         self.run_list.itemChanged.connect(lambda _: self._update())
         add = QPushButton("Add run…")
         add.setToolTip("Add a run folder (one with metrics.jsonl and samples/)")
@@ -103,7 +106,12 @@ class RunsView(QWidget):
         bar.addWidget(self.smooth_slider)
         self.plot = pg.PlotWidget(background="w")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.addLegend(offset=(-5, 5), labelTextSize="8pt", brush=(255, 255, 255, 210))
+        # The legend goes under the data, in the plot's own layout: it never covers a curve.
+        item = self.plot.getPlotItem()
+        item.legend = pg.LegendItem(labelTextSize="8pt", labelTextColor="#212121")
+        item.legend.setColumnCount(2)
+        item.layout.addItem(item.legend, 5, 1)
+        item.setTitle("", color="#212121")
         self.plot.setLabel("bottom", "step")
         self.plot.getPlotItem().setDownsampling(auto=True, mode="peak")
         self.plot.getPlotItem().setClipToView(True)
@@ -122,14 +130,16 @@ class RunsView(QWidget):
         self.sample_cells: list[tuple[QLabel, ImageLabel]] = []
         for i in range(MAX_SIDE_BY_SIDE):
             caption, image = QLabel(), ImageLabel()
-            image.setMinimumSize(72, 72)  # four side by side must not widen the dock
+            # Two to a row, each big enough to see the samples; the page scrolls if need be.
+            image.setMinimumSize(GRID_SIDE, GRID_SIDE)
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
             caption.setWordWrap(True)
             # A long run name wraps or is cut, never widening the panel.
             caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            self.sample_grid.addWidget(caption, 0, i)
-            self.sample_grid.addWidget(image, 1, i)
-            self.sample_grid.setRowStretch(1, 1)
+            row, col = divmod(i, 2)
+            self.sample_grid.addWidget(caption, 2 * row, col)
+            self.sample_grid.addWidget(image, 2 * row + 1, col)
+            self.sample_grid.setRowStretch(2 * row + 1, 1)
             self.sample_cells.append((caption, image))
         step_bar = QHBoxLayout()
         step_bar.addWidget(QLabel("Samples at"))
@@ -141,15 +151,16 @@ class RunsView(QWidget):
         samples_layout.addLayout(step_bar)
         samples_layout.addLayout(self.sample_grid, 1)
 
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(curves)
-        right.addWidget(samples)
-        right.setSizes([380, 320])
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
+        # One column: the list, the curves, the grids, each the dock's full width; a short
+        # dock scrolls (the page sits in a scroll area) rather than squashing the plot.
+        self.plot.setMinimumHeight(PLOT_HEIGHT)
+        left.setMinimumHeight(110)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setChildrenCollapsible(False)
+        for part in (left, curves, samples):
+            split.addWidget(part)
         split.setStretchFactor(1, 1)
-        split.setSizes([220, 700])
+        split.setSizes([130, PLOT_HEIGHT + 40, 2 * GRID_SIDE + 80])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
@@ -296,7 +307,7 @@ class RunsView(QWidget):
             self.plot.plot(np.asarray(run.metrics.steps, dtype=float),
                            np.asarray(values, dtype=float), pen=pen, name=self.label(run),
                            connect="finite")
-        self.plot.setTitle(key or "no runs")
+        self.plot.setTitle(key or "no runs", color="#212121")
 
     def curve_count(self) -> int:
         return len(self.plot.getPlotItem().listDataItems())

@@ -9,11 +9,11 @@ touches a widget.
 from __future__ import annotations
 
 import traceback
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
+from ganbuilder.run_setup import event_sink
 from ganbuilder.spec import Spec
 from ganbuilder.train.control import Control
 from ganbuilder.train.events import (
@@ -28,17 +28,6 @@ from ganbuilder.train.events import (
 )
 
 IDLE, STARTING, RUNNING, PAUSED, STOPPING = "idle", "starting", "running", "paused", "stopping"
-
-
-def new_run_dir(spec: Spec, spec_path: Path | None) -> Path:
-    """runs/<name>/<timestamp> next to the spec file (or in the current folder), as the CLI."""
-    base = (spec_path.parent if spec_path else Path.cwd()) / "runs" / spec.name
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_dir, n = base / stamp, 1
-    while run_dir.exists():  # two starts within one second
-        n += 1
-        run_dir = base / f"{stamp}-{n}"
-    return run_dir
 
 
 class TrainWorker(QObject):
@@ -73,7 +62,7 @@ class TrainWorker(QObject):
         try:
             trainer = Trainer(self.spec, self.run_dir, device=self.device, control=self.control,
                               resume=self.resume, steps=self.steps)
-            trainer.run(self._emit)
+            trainer.run(event_sink(self.spec, self._emit, str(trainer.device)))
         except Exception as exc:
             if not self._failed_sent:  # the trainer reports its own failures once running
                 message = str(exc) or type(exc).__name__

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ganbuilder.design.canvas import CanvasEdit, CanvasModel, u_layout
+from ganbuilder.design.canvas import CanvasModel, u_layout
+from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.spec import load_spec, load_spec_text
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
@@ -22,8 +23,8 @@ def _model(name: str) -> tuple[CanvasModel, str]:
     return CanvasModel(spec, text, spec.file), text
 
 
-def _load(model: CanvasModel, edit: CanvasEdit | str):
-    assert isinstance(edit, CanvasEdit), edit
+def _load(model: CanvasModel, edit: TextEdit | str):
+    assert isinstance(edit, TextEdit), edit
     text = edit.apply(model.text)
     return load_spec_text(text, model.file, model.spec.base_dir), text
 
@@ -82,10 +83,7 @@ def test_insert_fills_required_parameters_to_keep_the_shape_and_selects_the_firs
     assert text.split("\n")[line - 1][start:end] == "256"  # the first required parameter
 
 
-def test_insert_inside_a_repeat_or_an_inherited_network_is_refused_with_the_reason():
-    model, _ = _model("dcgan")
-    reason = model.insert_layer("G", 5, "relu")  # between two layers of `repeat: up`
-    assert isinstance(reason, str) and "block" in reason
+def test_insert_into_an_inherited_network_is_refused_with_the_reason():
     model, _ = _model("wgan")  # extends dcgan.yaml
     reason = model.insert_layer("G", 1, "relu")
     assert isinstance(reason, str) and "another file" in reason
@@ -258,3 +256,18 @@ def test_layers_an_anchor_writes_for_two_networks_are_not_edited_from_one():
         assert isinstance(edit, str) and "anchor" in edit
         other = {"G_AB": "G_BA", "G_BA": "G_AB", "D_A": "D_B"}[network]
         assert network in edit and other in edit
+
+
+def test_a_drop_inside_a_repeat_of_a_block_edits_the_block_and_says_so():
+    model, _ = _model("dcgan")
+    repeat = next(i for i in model.items("D") if i.expands)
+    before = _kinds(model.spec, "D")
+    edit = model.insert_layer("D", repeat.start + 1, "dropout")
+    after, new = _load(model, edit)
+    assert "every use of down changes" in edit.summary
+    down = new.split("\n  down:")[1].split("\n")
+    assert down[3].lstrip().startswith("- conv:") and down[4].strip() == "- dropout"
+    copies = (repeat.stop - repeat.start) // 3
+    kinds = _kinds(after, "D")
+    assert len(kinds) == len(before) + copies
+    assert kinds[repeat.start:repeat.start + 4] == ["conv", "dropout", "batch_norm", "leaky_relu"]

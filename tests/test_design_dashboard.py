@@ -28,8 +28,16 @@ def test_an_objective_of_one_term_is_one_series():
                "loss/G": [3.0, 2.0], "loss/G/adv": [1.0, 1.0], "loss/G/l1": [2.0, 1.0]}
     merged = duplicate_terms(columns)
     assert merged == {"loss/D/adv_D": "loss/D"}
-    assert series_name("loss/D", "loss/", merged) == "D = adv_D"
-    assert series_name("loss/G/l1", "loss/", merged) == "G/l1"
+    assert series_name("loss/D", "loss/", merged) == "D: adversarial (critic D)"
+    assert series_name("loss/G/l1", "loss/", merged) == "G: l1"
+
+
+def test_a_legend_says_whose_objective_and_which_critic():
+    # G's objective, its adversarial term against D: never read as if G's loss were D's.
+    merged = duplicate_terms({"loss/G": [1.0], "loss/G/adv_D": [1.0]})
+    assert series_name("loss/G", "loss/", merged) == "G: adversarial (critic D)"
+    assert series_name("loss/G/adv_D", "loss/", {}) == "G: adversarial (critic D)"
+    assert series_name("eval/fid", "eval/fid", {}) == "fid"
 
 
 def test_a_weighted_single_term_is_its_own_quantity():
@@ -69,6 +77,15 @@ def test_runs_are_named_by_what_differs():
     assert flatten({"n": {"G": {"layers": [{"conv": {"out": 8}}]}}}) == {
         "n.G.layers[0].conv.out": 8}
     assert differences([{"a": 1}, {"a": 1, "b": 2}]) == [{"b": None}, {"b": 2}]
+
+
+def test_a_run_name_says_whose_learning_rate_differs():
+    def spec(d_lr, all_lr):
+        return {"name": "g", "objectives": {"D": {"optimizer": {"adam": {"lr": d_lr}}}},
+                "training": {"optimizer": {"adam": {"lr": all_lr}}}}
+
+    names = run_names(["g", "g"], [spec(1e-4, 2e-4), spec(3e-4, 5e-4)], ["a", "b"])
+    assert names == ["g · D's lr=0.0001, lr (all)=0.0002", "g · D's lr=0.0003, lr (all)=0.0005"]
 
 
 def test_the_diff_of_two_resolved_specs(tmp_path):

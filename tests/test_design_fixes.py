@@ -15,10 +15,7 @@ DCGAN = (SPECS / "dcgan.yaml").read_text(encoding="utf-8")
 
 
 def apply(lines: list[str], edit) -> list[str]:
-    line, start, end, text = edit
-    out = list(lines)
-    out[line - 1] = out[line - 1][:start] + text + out[line - 1][end:]
-    return out
+    return edit.apply("\n".join(lines)).split("\n")
 
 
 @pytest.mark.parametrize(("wrong", "right"), [

@@ -142,3 +142,23 @@ def test_only_own_items_of_a_layers_list_can_be_moved_or_deleted():
     assert "shared" in layer_item(lines, spec.locations, str(path),
                                   ("networks", "G", "layers", 11), uses=2)
     assert "top-level" in layer_item(lines, spec.locations, str(path), ("networks", "G"))
+
+
+def test_one_edit_type_serves_columns_lines_inserts_and_follows_the_text():
+    from ganbuilder.design.text_edits import TextEdit
+
+    base = ["a: 1", "b: 2", "c: 3"]
+    column = TextEdit.columns(base, [(2, 3, 4, "20")])
+    whole = TextEdit.of_lines(base, plan_delete(base, 3, 3))
+    insert = TextEdit.insert_after(base, 1, "x: 0")
+    text = "\n".join(base)
+    assert column.apply(text) == "a: 1\nb: 20\nc: 3"
+    assert whole.apply(text) == "a: 1\nb: 2"
+    assert insert.apply(text) == "a: 1\nx: 0\nb: 2\nc: 3"
+    # Two lines typed above since it was planned: the edit follows its line there.
+    now = "new: 1\nnew: 2\n" + text
+    assert column.rebased(now).apply(now) == "new: 1\nnew: 2\na: 1\nb: 20\nc: 3"
+    assert insert.rebased(now).cursor[0] == 4
+    # Its own line changed meanwhile: refused, never applied to the wrong text.
+    assert column.rebased("a: 1\nb: 7\nc: 3") is None
+    assert column.rebased(text) == TextEdit(column.changes, column.cursor, "", text)

@@ -22,6 +22,8 @@ from ganbuilder.design.templates import SPECS_DIR, Template, templates
 from ganbuilder.design.text_edits import (
     Edit,
     LineEdit,
+    TextChange,
+    TextEdit,
     format_value,
     item_end,
     layer_item,
@@ -46,6 +48,8 @@ __all__ = [
     "Node",
     "Smoother",
     "Template",
+    "TextChange",
+    "TextEdit",
     "TextIndex",
     "count_problems",
     "decode_spec",

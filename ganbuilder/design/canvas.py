@@ -2,7 +2,7 @@
 
 The YAML text stays the only model. A canvas gesture (drop a library entry between two nodes,
 drag a node, Delete, copy/paste, drag an output port onto a merge, add a network call or a
-loss term, change a weight) becomes one `CanvasEdit`: line ranges of the text to replace,
+loss term, change a weight) becomes one `TextEdit`: line ranges of the text to replace,
 planned here against the text and the last valid spec, applied by the editor as one undo step.
 Everything outside the changed lines (comments, key order, layout) is left as written.
 
@@ -23,6 +23,8 @@ from pathlib import Path
 from ganbuilder.design.labels import layer_brief
 from ganbuilder.design.syntax import find_comment
 from ganbuilder.design.text_edits import (
+    TextChange,
+    TextEdit,
     format_value,
     item_end,
     layer_line,
@@ -44,47 +46,6 @@ _MARK = "\x00canvas-item-"
 _ITEM = re.compile(r"^(\s*)- ")
 _ID = re.compile(r"(,\s*id:\s*[^,}]+(?=[,}]))|(\bid:\s*[^,}]+,\s*)")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-# -- edits ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TextChange:
-    """Replace 1-based lines first..last with `lines`; last = first - 1 inserts before first."""
-
-    first: int
-    last: int
-    lines: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CanvasEdit:
-    """One canvas gesture as text: its line changes (non-overlapping) and where the cursor
-    goes afterwards: (1-based line, start column, end column) in the new text, a selection
-    when the columns differ (the first parameter of an inserted layer, to type over)."""
-
-    changes: tuple[TextChange, ...]
-    cursor: tuple[int, int, int]
-    summary: str = ""
-
-    def apply(self, text: str) -> str:
-        """The text after this edit."""
-        lines = text.split("\n")
-        for change in sorted(self.changes, key=lambda c: c.first, reverse=True):
-            lines[change.first - 1:change.last] = list(change.lines)
-        return "\n".join(lines)
-
-
-def _diff(old: list[str], new: list[str], cursor: tuple[int, int, int], summary: str
-          ) -> CanvasEdit:
-    """The smallest one-range change that turns `old` into `new`."""
-    head = 0
-    while head < min(len(old), len(new)) and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
-    change = TextChange(head + 1, len(old) - tail, tuple(new[head:len(new) - tail]))
-    return CanvasEdit((change,), cursor, summary)
 
 
 # -- the model ------------------------------------------------------------------------------
@@ -171,7 +132,7 @@ class CanvasModel:
                      if item.start <= position < item.stop), None)
 
     # -- layer edits ------------------------------------------------------------------------
-    def insert_layer(self, network: str, position: int, kind: str) -> CanvasEdit | str:
+    def insert_layer(self, network: str, position: int, kind: str) -> TextEdit | str:
         """A new layer at resolved `position` (0: first, len: last), its required parameters
         filled so that it fits the tensor it receives; or why not. `kind` is a registered
         layer, a container (`residual`, `repeat`, holding a relu to start from) or
@@ -276,11 +237,50 @@ class CanvasModel:
         match = _ITEM.match(self.lines[first - 1])
         return anchor, (match.group(1) if match else "")
 
+    def _in_block(self, network: str, position: int) -> tuple[int, str, str] | str | None:
+        """Where a new entry at resolved `position`, strictly inside a use of a block (`block:`
+        or `repeat: {block: ...}`), goes in that block's own `layers:` list: (line after which
+        to write it, its indentation, a note that every use of the block changes); a reason
+        when the block cannot be edited so; None when `position` is in no block use."""
+        item = next((i for i in self.items(network) if i.start < position < i.stop), None)
+        if item is None or not item.expands or not item.editable:
+            return None
+        try:
+            tree = tree_from_text(self.text, self.file, Path(self.spec.base_dir))
+            entry = tree["networks"][network]["layers"][item.index]
+        except (SpecError, KeyError, IndexError, TypeError):
+            return None
+        name = entry.get("block") or (entry.get("repeat") or {}).get("block")
+        block = (tree.get("blocks") or {}).get(name)
+        layers = block.get("layers") if isinstance(block, LDict) else None
+        if not isinstance(layers, LList) or not layers or any(
+                loc is None or loc.file != self.file for loc in layers.item_locs):
+            return f"block '{name}' is not written here as a list of layers"
+        size = len(layers)
+        if (item.stop - item.start) % size or any(
+                isinstance(x, LDict) and ({"repeat", "residual", "block"} & set(x))
+                for x in layers):
+            return f"block '{name}' holds containers: edit its text to change it"
+        offset = (position - item.start) % size
+        firsts = [loc.line for loc in layers.item_locs]
+        anchor = (firsts[offset] - 1 if offset else firsts[0] - 1) if offset < size \
+            else item_end(self.lines, firsts[-1])
+        match = _ITEM.match(self.lines[firsts[0] - 1])
+        uses = sum(1 for items in self._items.values() for i in items if i.expands) or 1
+        copies = (item.stop - item.start) // size
+        note = (f"in block {name}: every use of {name} changes ({copies} here"
+                + (f", {uses} uses in all)" if uses > 1 else ")"))
+        return anchor, (match.group(1) if match else ""), note
+
     def _insert_text(self, network: str, position: int, bodies: list[str], summary: str,
-                     select_first: bool = False) -> CanvasEdit | str:
+                     select_first: bool = False) -> TextEdit | str:
         where = self._boundary(network, position)
         if isinstance(where, str):
-            return where
+            inside = self._in_block(network, position)
+            if inside is None or isinstance(inside, str):
+                return inside or where
+            anchor, indent, note = inside
+            where, summary = (anchor, indent), f"{summary} {note}"
         anchor, indent = where
         new = [f"{indent}- {body}" if i == 0 else f"{indent}  {body}"
                for i, body in enumerate(bodies)]
@@ -292,7 +292,7 @@ class CanvasModel:
             value = re.search(r"\{\w+: ([^,}]+)", new[0])
             if value:
                 col, end = value.start(1), value.end(1)
-        return _diff(self.lines, lines, (line, col, end), summary)
+        return TextEdit.between(self.lines, lines, (line, col, end), summary)
 
     def _editable_item(self, network: str, position: int) -> TextItem | str:
         item = self.item_of(network, position)
@@ -309,16 +309,16 @@ class CanvasModel:
         return (f"{network}'s layers are written once for {network} and {others} (a YAML "
                 "anchor); edit the text to change them all")
 
-    def delete_layer(self, network: str, position: int) -> CanvasEdit | str:
+    def delete_layer(self, network: str, position: int) -> TextEdit | str:
         """Remove the entry that wrote layer `position` (a whole block use or repeat)."""
         item = self._editable_item(network, position)
         if isinstance(item, str):
             return item
         lines = self.lines[:item.first - 1] + self.lines[item.last:]
         line = min(item.first, len(lines))
-        return _diff(self.lines, lines, (line, 0, 0), "delete")
+        return TextEdit.between(self.lines, lines, (line, 0, 0), "delete")
 
-    def move_layer(self, network: str, position: int, to: int) -> CanvasEdit | str:
+    def move_layer(self, network: str, position: int, to: int) -> TextEdit | str:
         """Move the entry that wrote layer `position` so that it starts at resolved `to`
         (counted before the move); comments between entries stay where they are."""
         item = self._editable_item(network, position)
@@ -336,7 +336,7 @@ class CanvasModel:
             anchor -= len(block)
         lines = rest[:anchor] + block + rest[anchor:]
         indent = len(block[0]) - len(block[0].lstrip())
-        return _diff(self.lines, lines, (anchor + 1, indent, indent), "move")
+        return TextEdit.between(self.lines, lines, (anchor + 1, indent, indent), "move")
 
     def copy_layer(self, network: str, position: int) -> list[str] | str:
         """The text of the entry that wrote layer `position`, dedented, without its `id`
@@ -354,18 +354,18 @@ class CanvasModel:
             body = [line for line in body if not re.match(r"\s*id:", line)]
         return body
 
-    def paste_layer(self, network: str, position: int, body: list[str]) -> CanvasEdit | str:
+    def paste_layer(self, network: str, position: int, body: list[str]) -> TextEdit | str:
         """Write a copied entry (`copy_layer`) at resolved `position`."""
         return self._insert_text(network, position, body, "paste")
 
-    def duplicate_layer(self, network: str, position: int) -> CanvasEdit | str:
+    def duplicate_layer(self, network: str, position: int) -> TextEdit | str:
         """A copy of the entry that wrote layer `position`, right after it."""
         body = self.copy_layer(network, position)
         if isinstance(body, str):
             return body
         return self.paste_layer(network, self.item_of(network, position).stop, body)
 
-    def wire_skip(self, network: str, source: str, position: int) -> CanvasEdit | str:
+    def wire_skip(self, network: str, source: str, position: int) -> TextEdit | str:
         """Feed the output of `source` (a layer slot or an input name) into layer
         `position`: a concat/add there takes it `with:`; any other layer gets a new
         `concat: {with: …}` written before it. A source without an `id` gets one."""
@@ -401,11 +401,12 @@ class CanvasModel:
             anchor, indent = where
             new = f"{indent}- {layer_line('concat', {'with': name})}"
             changes.append(TextChange(anchor + 1, anchor, (new,)))
-        lines = CanvasEdit(tuple(changes), (1, 0, 0)).apply(self.text).split("\n")
+        lines = TextEdit(tuple(changes), (1, 0, 0)).apply(self.text).split("\n")
         cursor_line = changes[-1].first + sum(len(c.lines) - (c.last - c.first + 1)
                                               for c in changes[:-1]
                                               if c.first < changes[-1].first)
-        return _diff(self.lines, lines, (cursor_line, 0, 0), f"skip {name} → {position}")
+        return TextEdit.between(self.lines, lines, (cursor_line, 0, 0),
+                                f"skip {name} → {position}")
 
     def _new_id(self, plan) -> str:
         taken = {layer.slot for layer in plan.layers} | set(plan.inputs)
@@ -431,7 +432,7 @@ class CanvasModel:
         return TextChange(item.last + 1, item.last, (f"{' ' * (dash + 2)}id: {name}",))
 
     # -- iteration edits --------------------------------------------------------------------
-    def add_call(self, name: str, expression: str) -> CanvasEdit | str:
+    def add_call(self, name: str, expression: str) -> TextEdit | str:
         """A new forward entry `name: expression` (`fake: G(z)`), after the last one."""
         if not _NAME.match(name):
             return f"'{name}' is not a tensor name"
@@ -451,7 +452,7 @@ class CanvasModel:
         new = f"{' ' * (last.col - 1)}{name}: {expression}"
         lines = [*self.lines[:anchor], new, *self.lines[anchor:]]
         col = last.col - 1 + len(name) + 2
-        return _diff(self.lines, lines, (anchor + 1, col, len(new)), f"add {name}")
+        return TextEdit.between(self.lines, lines, (anchor + 1, col, len(new)), f"add {name}")
 
     def new_term_params(self, objective: str, kind: str) -> dict:
         """The parameters a new `kind` loss term of `objective` is written with: tensors
@@ -479,7 +480,7 @@ class CanvasModel:
         return params
 
     def add_loss_term(self, objective: str, kind: str, params: dict | None = None
-                      ) -> CanvasEdit | str:
+                      ) -> TextEdit | str:
         """A new `kind` term at the end of `objective`'s loss list."""
         if kind not in LOSSES:
             return f"unknown loss term '{kind}'"
@@ -496,10 +497,10 @@ class CanvasModel:
         body = layer_line(kind, {**self.new_term_params(objective, kind), **(params or {})})
         new = f"{match.group(1)}- {body}"
         lines = [*self.lines[:anchor], new, *self.lines[anchor:]]
-        return _diff(self.lines, lines, (anchor + 1, len(match.group(0)), len(new)),
+        return TextEdit.between(self.lines, lines, (anchor + 1, len(match.group(0)), len(new)),
                      f"add {kind} to {objective}")
 
-    def set_term_param(self, term_path: tuple, key: str, value: object) -> CanvasEdit | str:
+    def set_term_param(self, term_path: tuple, key: str, value: object) -> TextEdit | str:
         """Set a loss term's parameter (`weight`, or a tensor port such as `fake`)."""
         term = next((t for t in self.spec.analysis.terms if t.path == tuple(term_path)), None)
         if term is None:
@@ -512,10 +513,10 @@ class CanvasModel:
         old = self.lines[line - 1]
         lines = list(self.lines)
         lines[line - 1] = old[:start] + text + old[end:]
-        return _diff(self.lines, lines, (line, start, start + len(text)),
+        return TextEdit.between(self.lines, lines, (line, start, start + len(text)),
                      f"{key} = {format_value(value)}")
 
-    def set_weight(self, term_path: tuple, weight: float) -> CanvasEdit | str:
+    def set_weight(self, term_path: tuple, weight: float) -> TextEdit | str:
         """Change a loss term's weight."""
         return self.set_term_param(term_path, "weight", weight)
 
@@ -660,5 +661,5 @@ def u_layout(sizes: list[int | None], skips: list[tuple[int, int]]
     return [(c, r - top) for c, r in out]
 
 
-__all__ = ["CONTAINERS", "CanvasEdit", "CanvasModel", "CanvasNode", "TextChange",
+__all__ = ["CONTAINERS", "CanvasModel", "CanvasNode",
            "TextItem", "u_layout"]

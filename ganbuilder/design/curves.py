@@ -1,7 +1,9 @@
 """Metric curves as the app draws them: which plot a metric joins, and display smoothing.
 
 Keys are the trainer's metric names: `loss/...` (every term and each objective's total),
-`acc/...` (each critic on real and on fake, InfoGAN's Q on its code), `lr/...`, and `time/...`.
+`acc/...` (each critic on real and on fake, InfoGAN's Q on its code), `lr/...`, `time/...`
+(seconds per step and waiting for data, drawn as the share of a step spent waiting) and
+`eval/<metric>` (training.eval's figures: one plot each, since FID and KID differ in scale).
 Smoothing is for display only: what is exported or compared stays the raw values.
 """
 
@@ -13,16 +15,42 @@ from collections.abc import Iterable
 
 import numpy as np
 
-GROUPS = (("loss/", "Losses"), ("acc/", "Accuracy"), ("lr/", "Learning rate"))
-HIDDEN = ("time/",)  # logged for the progress line, not plotted
+GROUPS = (("loss/", "Losses"), ("acc/", "Accuracy"), ("lr/", "Learning rate"),
+          ("time/", "Share of step time waiting for data"))
+EVAL = "eval/"
+DATA_SHARE = "time/data_share"  # time/data over time/step, computed for display
+HIDDEN = ("time/",)  # logged for the progress line; plotted only as the data share
 
 
 def plot_group(key: str) -> str | None:
-    """The plot (a GROUPS prefix) a metric goes to, or None for one that is not plotted; other
-    families a loss term logs (`mse/Q/u`) join the losses."""
+    """The plot a metric goes to (a GROUPS prefix, or the key itself for a training.eval
+    figure), or None for one that is not plotted; other families a loss term logs
+    (`mse/Q/u`) join the losses."""
+    if key == DATA_SHARE:
+        return "time/"
     if key.startswith(HIDDEN):
         return None
+    if key.startswith(EVAL):
+        return key
     return next((prefix for prefix, _ in GROUPS if key.startswith(prefix)), GROUPS[0][0])
+
+
+def group_title(group: str) -> str:
+    """A plot's title: its GROUPS title, or a training.eval figure's name."""
+    if group.startswith(EVAL):
+        name = group[len(EVAL):]
+        return f"{name.upper() if len(name) <= 4 else name} (training.eval)"
+    return dict(GROUPS)[group]
+
+
+def data_share(columns: dict[str, list[float]]) -> list[float] | None:
+    """The share of each logged step's time spent waiting for data (time/data over
+    time/step), or None when the trainer logged neither."""
+    waits, steps = columns.get("time/data"), columns.get("time/step")
+    if waits is None or steps is None:
+        return None
+    return [w / s if math.isfinite(w) and math.isfinite(s) and s > 0 else math.nan
+            for w, s in zip(waits, steps, strict=True)]
 
 
 def is_smoothed(key: str) -> bool:
@@ -65,7 +93,6 @@ def ema(values: list[float], weight: float) -> np.ndarray:
     return np.asarray(Smoother(weight).extend(list(values)), dtype=float)
 
 
-
 def _objective(key: str) -> str | None:
     """`loss/D` for a term `loss/D/adv_D`, None for a total or another family."""
     parts = key.split("/")
@@ -90,12 +117,29 @@ def duplicate_terms(columns: dict[str, list[float]]) -> dict[str, str]:
             if len(only) == 1 and total in columns and _same(columns[only[0]], columns[total])}
 
 
+def term_words(label: str) -> str:
+    """A loss term's logged label in words: `adv_D` (an adversarial term whose critic is D)
+    as `adversarial (critic D)`; other labels as they are."""
+    return f"adversarial (critic {label[4:]})" if label.startswith("adv_") and len(label) > 4 \
+        else label
+
+
 def series_name(key: str, group: str, merged: dict[str, str]) -> str:
-    """A curve's legend name: the key without its plot's prefix, and a total that stands for
-    its single term named for both (`D = adv_D`)."""
+    """A curve's legend name: the key without its plot's prefix, an objective's term as
+    `G: adversarial (critic D)` (G's objective, its adversarial term against D), and a total
+    that stands for its single term named for that term."""
+    if group.startswith(EVAL):
+        return group[len(EVAL):]
+    if key == DATA_SHARE:
+        return "data / step"
     name = key[len(group):] if key.startswith(group) else key
     also = [term.rsplit("/", 1)[1] for term, total in merged.items() if total == key]
-    return f"{name} = {also[0]}" if also else name
+    if also:
+        return f"{name}: {term_words(also[0])}"
+    if group == "loss/" and name.count("/") == 1:
+        objective, term = name.split("/")
+        return f"{objective}: {term_words(term)}"
+    return name
 
 
 def elapsed_seconds(steps: list[int], columns: dict[str, list[float]]) -> list[float]:
@@ -136,6 +180,22 @@ def format_value(value: float) -> str:
     return f"{value:.4g}"
 
 
-__all__ = ["GROUPS", "HIDDEN", "Smoother", "duplicate_terms", "elapsed_seconds", "ema",
-           "format_value", "is_smoothed", "metric_choices", "plot_group", "series_name",
-           "values_at"]
+__all__ = [
+    "DATA_SHARE",
+    "EVAL",
+    "GROUPS",
+    "HIDDEN",
+    "Smoother",
+    "data_share",
+    "duplicate_terms",
+    "elapsed_seconds",
+    "ema",
+    "format_value",
+    "group_title",
+    "is_smoothed",
+    "metric_choices",
+    "plot_group",
+    "series_name",
+    "term_words",
+    "values_at",
+]

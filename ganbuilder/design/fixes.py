@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ganbuilder.design.text_edits import Edit
+from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.errors import Problem
 
 # The registries and the schema check word their suggestions this way (ganbuilder.registry).
@@ -17,7 +17,7 @@ class Fix:
     """A text edit that resolves a problem, and the words for the button that applies it."""
 
     label: str
-    edit: Edit
+    edit: TextEdit
 
 
 def suggested_fix(problem: Problem, lines: list[str], file: str) -> Fix | None:
@@ -38,7 +38,8 @@ def suggested_fix(problem: Problem, lines: list[str], file: str) -> Fix | None:
         if len(found) != 1:
             return None
         at = found[0]
-    return Fix(f"Change '{wrong}' to '{right}'", (loc.line, at.start(), at.end(), right))
+    return Fix(f"Change '{wrong}' to '{right}'",
+               TextEdit.columns(lines, [(loc.line, at.start(), at.end(), right)], "fix"))
 
 
 __all__ = ["Fix", "suggested_fix"]

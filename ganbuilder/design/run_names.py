@@ -44,8 +44,15 @@ def differences(trees: Sequence[Mapping]) -> list[dict[str, object]]:
 
 
 def _short(key: str, keys: Sequence[str]) -> str:
-    """The last part of a dotted key when no other differing key ends the same way."""
-    last = key.rsplit(".", 1)[-1]
+    """The last part of a dotted key when no other differing key ends the same way, said
+    with whose it is when it belongs to an objective or a network (`G's lr`), or to every
+    objective's default optimizer (`lr (all)`)."""
+    parts = key.split(".")
+    last = parts[-1]
+    if len(parts) > 2 and parts[0] in ("objectives", "networks"):
+        return f"{parts[1]}'s {last}"
+    if parts[:2] == ["training", "optimizer"]:
+        return f"{last} (all)"
     return last if sum(k.rsplit(".", 1)[-1] == last for k in keys) == 1 else key
 
 

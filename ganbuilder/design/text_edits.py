@@ -1,26 +1,134 @@
 """Edits of the spec text that keep the rest of the YAML (comments, key order, layout).
 
-Every change the designer makes is one of these, planned against the lines of the text and the
-locations of the last valid spec, and applied by the editor as one undo step:
+Every change the designer makes (a form field, a comment mark, a layer inserted, deleted or
+moved, a canvas gesture, a problem's fix) is one `TextEdit`: line ranges replaced, where the
+cursor goes, and the text it was planned on, so it can follow that text's lines into the text
+as it is now (`rebased`). The editor applies one as one undo step, by one method.
 
-* `Edit` (line, start column, end column, replacement), 1-based line, 0-based columns: one
-  parameter of a layer or loss term (`plan_edit`), a comment mark (`plan_toggle_comment`);
-* `LineEdit` (first, last, new lines, cursor line): whole items deleted or moved;
+The planners work on the lines of the text and the locations of the last valid spec:
+
+* `plan_edit` and `plan_toggle_comment` give column edits `Edit` (line, start column, end
+  column, replacement), 1-based line, 0-based columns (`TextEdit.columns` makes one edit);
+* `plan_delete` and `plan_move` give `LineEdit` (first, last, new lines, cursor line);
 * `plan_insert`: a new layer item after a line.
 
 A planner returns None (or a reason) where the text cannot be changed safely in place (an
-expression such as `${ch}`, a multi-line flow mapping, a layer expanded from a block ...); the
-app then leaves that change to the text editor.
+expression such as `${ch}`, a multi-line flow mapping ...); the app then leaves that change to
+the text editor.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
+from ganbuilder.design.line_map import LineMap
 from ganbuilder.layers import LAYERS
 from ganbuilder.spec.paths import Locations
 
 Edit = tuple[int, int, int, str]
+LineEdit = tuple[int, int, list[str], int]  # first, last (1-based), new lines, cursor line
+
+
+@dataclass(frozen=True)
+class TextChange:
+    """Replace 1-based lines first..last with `lines`; last = first - 1 inserts before first."""
+
+    first: int
+    last: int
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """One change of the spec text, as one undo step: its line changes (non-overlapping), where
+    the cursor goes afterwards ((1-based line, start column, end column) in the new text, a
+    selection when the columns differ; line 0 leaves the cursor at the change), a few words
+    for the status bar, and the text it was planned on (None: the text it is applied to)."""
+
+    changes: tuple[TextChange, ...]
+    cursor: tuple[int, int, int] = (0, 0, 0)
+    summary: str = ""
+    base: str | None = None
+
+    def apply(self, text: str) -> str:
+        """The text after this edit."""
+        lines = text.split("\n")
+        for change in sorted(self.changes, key=lambda c: c.first, reverse=True):
+            lines[change.first - 1:change.last] = list(change.lines)
+        return "\n".join(lines)
+
+    def rebased(self, now: str) -> TextEdit | None:
+        """This edit moved onto `now`, the text as it is after edits elsewhere since it was
+        planned: its lines shifted with their text; None when a line it changes (or the line
+        it inserts after) was itself changed."""
+        if self.base is None or self.base == now:
+            return replace(self, base=now)
+        lines = LineMap.of_texts(self.base, now)
+        moved, shifts = [], []
+        for change in self.changes:
+            anchor = change.first if change.last >= change.first else change.first - 1
+            if anchor == 0:
+                shift = 0
+            elif not lines.intact(anchor, max(change.last, anchor)) \
+                    or lines.to_new(anchor) is None:
+                return None
+            else:
+                shift = lines.to_new(anchor) - anchor
+            moved.append(TextChange(change.first + shift, change.last + shift, change.lines))
+            shifts.append((change.first, shift))
+        line, start, end = self.cursor
+        shift = 0
+        for first, moved_by in sorted(shifts):  # the shift of the last change above the cursor
+            if first <= line:
+                shift = moved_by
+        return TextEdit(tuple(moved), (line + shift if line else 0, start, end), self.summary,
+                        now)
+
+    @classmethod
+    def between(cls, old: Sequence[str], new: Sequence[str],
+                cursor: tuple[int, int, int] = (0, 0, 0), summary: str = "") -> TextEdit:
+        """The smallest one-range edit that turns lines `old` into lines `new`."""
+        head = 0
+        while head < min(len(old), len(new)) and old[head] == new[head]:
+            head += 1
+        tail = 0
+        while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+            tail += 1
+        change = TextChange(head + 1, len(old) - tail, tuple(new[head:len(new) - tail]))
+        return cls((change,), cursor, summary, "\n".join(old))
+
+    @classmethod
+    def columns(cls, lines: Sequence[str], edits: Sequence[Edit], summary: str = ""
+                ) -> TextEdit:
+        """Column edits (on distinct lines, or left to right on one) of `lines` as one edit;
+        the cursor stays where it is."""
+        by_line: dict[int, list[Edit]] = {}
+        for edit in edits:
+            by_line.setdefault(edit[0], []).append(edit)
+        changes = []
+        for number, group in sorted(by_line.items()):
+            text, offset = lines[number - 1], 0
+            for _, start, end, new in sorted(group, key=lambda e: e[1]):
+                text = text[:start + offset] + new + text[end + offset:]
+                offset += len(new) - (end - start)
+            changes.append(TextChange(number, number, (text,)))
+        return cls(tuple(changes), (0, 0, 0), summary, "\n".join(lines))
+
+    @classmethod
+    def of_lines(cls, lines: Sequence[str], edit: LineEdit, summary: str = "") -> TextEdit:
+        """A whole-item edit (first, last, new lines, cursor line) of `lines` as one edit."""
+        first, last, new, cursor_line = edit
+        return cls((TextChange(first, last, tuple(new)),),
+                   (cursor_line, 0, 0), summary, "\n".join(lines))
+
+    @classmethod
+    def insert_after(cls, lines: Sequence[str], line: int, text: str, summary: str = ""
+                     ) -> TextEdit:
+        """`text` as a new line after 1-based `line` of `lines`, the cursor at its end."""
+        return cls((TextChange(line + 1, line, (text,)),), (line + 1, len(text), len(text)),
+                   summary, "\n".join(lines))
 _PLAIN_END = re.compile(r"\s*(?:[,}\]]|\s#|$)")
 _INDENT = re.compile(r"\s*(?:- )?")
 
@@ -169,7 +277,6 @@ def next_line_indent(line: str) -> str:
 
 
 # -- whole-item edits: delete, move up, move down ------------------------------------------
-LineEdit = tuple[int, int, list[str], int]  # first, last (1-based), new lines, cursor line
 _ITEM = re.compile(r"^(\s*)- ")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from ganbuilder.errors import DataError, Problem
@@ -26,6 +27,7 @@ class _Checker:
     def __init__(self, tree: dict, locations: Locations, base_dir: Path):
         self.tree, self.locations, self.base_dir = tree, locations, base_dir
         self.a = Analysis()
+        self._built: dict[str, tuple[list, tuple]] = {}  # network -> (its first call's args, where)
 
     def problem(self, path: tuple, message: str) -> None:
         self.a.problems.append(Problem(format_path(path), message, self.locations.find(path),
@@ -138,7 +140,7 @@ class _Checker:
             self.problem(path, f"unknown network '{expr.fn}'{did_you_mean(expr.fn, choices)}")
             return None
         used.add(expr.fn)
-        return self.call(expr.fn, args, path)
+        return self.call(expr.fn, args, path, list(expr.args))
 
     def function(self, expr: Call, path: tuple, used: set[str]) -> Shape | None:
         """A layer called as a function (concat, add, mul, scale, affine): its entry says
@@ -182,19 +184,66 @@ class _Checker:
         self.a.taps.setdefault(tap.tensor, set()).add(tap.layer)
         return plan.layers[ids[tap.layer]].out_shape
 
-    def call(self, net: str, shapes: list[Shape], path: tuple) -> Shape | None:
+    def _origin(self, arg: Forward) -> tuple[str, str | None]:
+        """An argument in words (`real from the data`, `fake, G's output`) and the network
+        whose output it is (None for data, latents and merges)."""
+        if isinstance(arg, Tap):
+            return f"{arg}, a layer's output", None
+        if not isinstance(arg, str):
+            return (f"{arg.fn}'s output", arg.fn) if arg.fn in self.tree["networks"] \
+                else (arg.fn, None)
+        kind = self.a.sources.get(arg)
+        if kind in ("data", "latent"):
+            return f"{arg} from the {kind}", None
+        expr = self.a.forward.get(arg)
+        if isinstance(expr, Call) and expr.fn in self.tree["networks"]:
+            return f"{arg}, {expr.fn}'s output", expr.fn
+        return arg, None
+
+    def call(self, net: str, shapes: list[Shape], path: tuple,
+             args: list[Forward] | None = None) -> Shape | None:
         plan = self.a.networks.get(net)
+        origins = [self._origin(a) for a in args] if args else []
         if plan is None:
             plan = plan_network(net, self.tree["networks"][net], shapes)
             self.a.networks[net] = plan
+            self._built[net] = (origins, path)
             if plan.error:
                 self.problem(*plan.error)
         elif plan.input_shapes != shapes:
-            built = ", ".join(format_shape(s) for s in plan.input_shapes)
-            self.problem(path, f"{net} is called with {', '.join(format_shape(s) for s in shapes)}"
-                         f" here but was built for {built}")
+            self._mismatch(net, plan, shapes, path, origins)
             return None
         return plan.output_shape
+
+    def _mismatch(self, net: str, plan, shapes: list[Shape], path: tuple,
+                  origins: list[tuple[str, str | None]]) -> None:
+        """A network called with other shapes than it was built for: name both ends (what
+        each call passes and where it comes from) and, when one end is data and the other a
+        network's output, mark that network's last layer as the one to change."""
+        def words(shapes, origins) -> str:
+            return ", ".join(f"{o[0]} {format_shape(s)}" if o else format_shape(s)
+                             for s, o in itertools.zip_longest(shapes, origins[:len(shapes)]))
+
+        first, first_path = self._built.get(net, ([], None))
+        where = f" at {format_path(first_path)}" if first_path else ""
+        self.problem(path, f"{net} is called with {words(shapes, origins)} here but was built "
+                     f"for {words(plan.input_shapes, first)}{where}")
+        ends = [(s, o) for s, o in zip(shapes, origins, strict=False)] + \
+            [(s, o) for s, o in zip(plan.input_shapes, first, strict=False)]
+        data = [(s, o) for s, o in ends if o[1] is None and " from the data" in o[0]]
+        made = [(s, o) for s, o in ends if o[1] is not None]
+        if data and made and data[0][0] != made[0][0]:
+            (want, (said, _)), (got, (_, producer)) = data[0], made[0]
+            made_by = self.a.networks.get(producer)
+            layers = made_by.layers if made_by is not None else []
+            # The layer that last changed the shape (a conv's `out`, not the tanh after it).
+            changes = [i for i, layer in enumerate(layers)
+                       if layer.out_shape != (layers[i - 1].out_shape if i else None)]
+            target = ("networks", producer, "layers", changes[-1]) if changes \
+                else ("networks", producer)
+            self.problem(target, f"{producer}'s output is {format_shape(got)}, but {net} also "
+                         f"takes {said} {format_shape(want)}: this layer of {producer} should "
+                         f"give {format_shape(want)}")
 
     def losses(self) -> None:
         networks = self.tree["networks"]
@@ -226,7 +275,9 @@ class _Checker:
                     given = shapes[tkey]
                     if ldef.network_shapes is not None:
                         given = ldef.network_shapes(params, given)
-                    out = self.call(net, given, (*path, tkey))
+                    names = list(term.tensors.get(tkey, ()))
+                    out = self.call(net, given, (*path, tkey),
+                                    names if len(names) == len(given) else None)
                     shapes[key] = None if out is None else [out]
             if key == ldef.critic and net in updates and "real" not in params:
                 self.problem(path, f"this objective updates the critic {net}, so the term needs "

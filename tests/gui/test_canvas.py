@@ -148,12 +148,12 @@ def test_delete_and_copy_paste_keys(qtbot, window, dcgan):
     assert window.editor.toPlainText() == original
 
 
-def test_a_refused_gesture_says_why_and_leaves_the_text(qtbot, window, dcgan):
-    view = _canvas(qtbot, window, dcgan, "G")
+def test_a_refused_gesture_says_why_and_leaves_the_text(qtbot, window):
+    view = _canvas(qtbot, window, SPECS / "wgan.yaml", "G")  # G inherited through extends
     original = window.editor.toPlainText()
     with qtbot.waitSignal(view.refused) as why:
-        view.insert("relu", 5)  # between two layers of the repeat
-    assert "block" in why.args[0]
+        view.insert("relu", 2)
+    assert "another file" in why.args[0]
     assert window.editor.toPlainText() == original
 
 

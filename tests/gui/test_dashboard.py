@@ -37,14 +37,16 @@ def records(steps=range(10, 210, 10), l1_weight: float = 1.0) -> list[StepMetric
 def test_one_series_per_quantity(plots):
     plots.add(records())
     plots.flush()
-    assert plots.series()["loss/"] == ["D = adv_D", "G", "G/adv", "G/l1"]
+    assert plots.series()["loss/"] == ["D: adversarial (critic D)", "G", "G: adv",
+                                      "G: l1"]
     assert plots.curve("loss/D/adv_D") is None and plots.curve("loss/D") is not None
     drawn = plots.plots["loss/"].listDataItems()
     assert len(drawn) == 4
     # Once a term differs from its total (a weight, another term), it is a line of its own.
     plots.add([StepMetrics(300, {"loss/D": 2.0, "loss/D/adv_D": 1.0})])
     plots.flush()
-    assert "D/adv_D" in plots.series()["loss/"] and "D" in plots.series()["loss/"]
+    assert "D: adversarial (critic D)" in plots.series()["loss/"]
+    assert "D" in plots.series()["loss/"]
 
 
 def test_legends_sit_beside_the_data(qtbot, plots):
@@ -62,7 +64,7 @@ def test_values_on_hover_and_the_chance_line(plots):
     plots.add(records())
     plots.flush()
     text = plots.values_text(52)
-    assert text.startswith("step 50 — losses: D = adv_D 0.52")
+    assert text.startswith("step 50 — losses: D: adversarial (critic D) 0.52")
     assert "accuracy: D/real 0.7, D/fake 0.4" in text and "learning rate: G 2e-04" in text
     vb = plots.plots["loss/"].vb
     pos = vb.mapViewToScene(vb.viewRect().center())

@@ -10,6 +10,7 @@ from PySide6.QtCore import QRect, QSettings, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QMessageBox, QSpinBox
 
+from ganbuilder.design.text_edits import TextEdit
 from gui.main_window import MainWindow, menu_text
 from gui.training import TrainingController
 from tests.gui.conftest import SPECS, settled
@@ -32,7 +33,7 @@ def cursor_to(win, line: int, end: bool = True) -> None:
 
 def replace_line(win, line: int, text: str) -> None:
     lines = win.editor.toPlainText().split("\n")
-    win.editor.replace_lines(line, line, [text])
+    win.editor.apply_edit(TextEdit.of_lines(lines, (line, line, [text], 0)))
     assert win.editor.toPlainText().split("\n") == [*lines[:line - 1], text, *lines[line:]]
 
 

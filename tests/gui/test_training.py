@@ -1,5 +1,6 @@
 """Training from the window: start, pause/resume, stop, failures, samples and the explorer."""
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -304,3 +305,45 @@ def test_every_metric_family_finds_a_plot(qtbot, window):
     assert window.plots.curve("acc/Q/c") in window.plots.plots["acc/"].listDataItems()
     assert window.plots.curve("mse/Q/u") in window.plots.plots["loss/"].listDataItems()
     assert window.plots.curve("time/step") is None
+
+
+def test_training_eval_runs_when_training_from_the_app(qtbot, window, tmp_path, monkeypatch):
+    from tests.conftest import MINIMAL
+
+    monkeypatch.setenv("GANBUILDER_CACHE", str(tmp_path / "cache"))
+    spec = tmp_path / "evaluated.yaml"
+    spec.write_text(textwrap.dedent(MINIMAL).lstrip("\n").replace(
+        "  steps: 4\n", "  steps: 4\n  eval: {every: 2, n: 100, metrics: [high_quality]}\n"),
+        encoding="utf-8")
+    seen: list = []
+    window.training.metrics.connect(seen.extend)
+    train(qtbot, window, spec)
+    finished(qtbot, window, timeout=60000)
+    assert [m.step for m in seen if "eval/high_quality" in m.metrics] == [2, 4]
+    assert window.plots.curve("eval/high_quality") is not None
+
+
+def test_the_app_and_the_cli_name_run_folders_by_one_function(qtbot, window, tiny,
+                                                              monkeypatch):
+    from datetime import datetime
+
+    from ganbuilder import cli, run_setup
+
+    named: list = []
+    real = run_setup.new_run_dir
+
+    def spy(base, name, now=None):
+        named.append((Path(base), name))
+        return real(base, name, datetime(2026, 1, 2, 3, 4, 5))
+
+    monkeypatch.setattr(run_setup, "new_run_dir", spy)
+    path = tiny(2)
+    monkeypatch.chdir(path.parent)
+    assert cli.main(["run", str(path), "--quiet"]) == 0
+    train(qtbot, window, path)
+    finished(qtbot, window)
+    runs = path.parent / "runs" / "dcgan"
+    assert named == [(Path(), "dcgan"), (path.parent, "dcgan")]
+    # The same second twice: the second run gets its own folder, never the first one's.
+    assert sorted(p.name for p in runs.iterdir()) == ["20260102-030405", "20260102-030405-2"]
+    assert window.training.run_dir == runs / "20260102-030405-2"
