@@ -11,7 +11,8 @@ from PIL import Image
 from ganbuilder.cli import main
 from ganbuilder.errors import UserError
 from ganbuilder.evaluate import features as features_module
-from ganbuilder.evaluate.features import load_stats, resize_clean
+from ganbuilder.evaluate.features import load_stats
+from ganbuilder.evaluate.protocols import clean_resize as resize_clean
 from ganbuilder.evaluate.inception import (
     ENV,
     WEIGHTS_NAME,
