@@ -79,7 +79,7 @@ def test_kid_is_the_unbiased_polynomial_mmd_worked_by_hand():
 def test_kid_refuses_a_subset_larger_than_a_set():
     # As torch-fidelity: subsets of the whole set every time give a spread of ~1e-16.
     x, y = np.zeros((50, 3)), np.ones((40, 3))
-    with pytest.raises(KIDSubsetError, match="subset size 45 .* 50 real and 40 generated"):
+    with pytest.raises(KIDSubsetError, match=r"subset size 45 .* 50 real and 40 generated"):
         kid(x, y, subset_size=45)
     assert kid(x, y, subsets=3, subset_size=40)[2] == 40
 

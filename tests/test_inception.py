@@ -12,7 +12,6 @@ from ganbuilder.cli import main
 from ganbuilder.errors import UserError
 from ganbuilder.evaluate import features as features_module
 from ganbuilder.evaluate.features import load_stats
-from ganbuilder.evaluate.protocols import clean_resize as resize_clean
 from ganbuilder.evaluate.inception import (
     ENV,
     WEIGHTS_NAME,
@@ -20,6 +19,7 @@ from ganbuilder.evaluate.inception import (
     find_weights,
     load_inception,
 )
+from ganbuilder.evaluate.protocols import clean_resize as resize_clean
 
 
 def random_weights(path, seed=0):
