@@ -38,8 +38,8 @@ def metric_name(key: str) -> str:
 
 @logger("mlflow", package="mlflow", extra="mlflow", environment=ENVIRONMENT,
         description="an MLflow run (default store: mlruns/ in the run folder): scalars as "
-                    "metrics (loss/D as loss.D), sample grids as images, params, the resolved spec as spec.yaml, "
-                    "the checkpoint path as a tag")
+                    "metrics (loss/D as loss.D), sample grids as images, params, the resolved "
+                    "spec as spec.yaml, the checkpoint path as a tag")
 class MlflowLogger(Logger):
     """Scalars as metrics at their step (named with '.' for '/': MLflow's file store keeps a
     metric in a file named by its path, where `loss/D` and `loss/D/adversarial` cannot both
