@@ -161,9 +161,10 @@ def test_evaluate_a_dcgan_on_a_folder_with_inception_metrics(tmp_path, weights, 
     stats = tmp_path / "real.npz"
     capsys.readouterr()
     assert main(["evaluate", ckpt, "--inception", str(weights), "--n", "7", "--json",
-                 "--save-stats", str(stats)]) == 0
+                 "--save-stats", str(stats), "--kid-subset-size", "5"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["kind"] == "inception" and result["n"] == 7
+    assert result["protocol"] == "clean" and result["kid_subset_size"] == 5
     assert result["n_real"] == 8 and "test" in result["real"]  # the held-out split
     for key in ("fid", "kid", "precision", "recall", "density", "coverage"):
         assert isinstance(result[key], float), key

@@ -73,7 +73,7 @@ def clean_inputs(images: list[np.ndarray], size: int) -> torch.Tensor:
 
 def unit_scale(image: np.ndarray) -> torch.Tensor:
     """uint8 H x W x 3 -> float32 3 x H x W in [0, 1], u / 255 as torchvision's ToTensor."""
-    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div(255)
+    return torch.from_numpy(np.array(image, np.uint8)).permute(2, 0, 1).float().div(255)
 
 
 def bilinear_resize(x: torch.Tensor, size: int) -> torch.Tensor:

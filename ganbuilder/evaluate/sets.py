@@ -12,12 +12,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ganbuilder.errors import UserError
 from ganbuilder.evaluate.inception_images import (
     extractor_for,
     image_set,
     score_features,
     write_stats,
 )
+from ganbuilder.evaluate.protocols import protocol
 
 
 def score_sets(fake: str | Path, real: str | Path, seed: int = 0, device: str = "cpu",
@@ -29,6 +31,11 @@ def score_sets(fake: str | Path, real: str | Path, seed: int = 0, device: str = 
     from ganbuilder.device import pick_device
 
     opts = options or {}
+    protocol(opts.get("protocol"))  # a wrong name is said before any file is looked at
+    for path, flag in ((real, "--real"), (fake, "--fake")):
+        path = Path(path).expanduser()
+        if not (path.is_dir() or path.suffix.lower() == ".npz" and path.is_file()):
+            raise UserError(f"{flag} {path}: no such folder (or a statistics file *.npz)")
     start = time.perf_counter()
     say = opts.get("progress") or (lambda line: None)
     extractor = extractor_for(opts, pick_device(device))
