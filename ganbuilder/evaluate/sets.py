@@ -32,9 +32,11 @@ def score_sets(fake: str | Path, real: str | Path, seed: int = 0, device: str = 
 
     opts = options or {}
     protocol(opts.get("protocol"))  # a wrong name is said before any file is looked at
-    for path, flag in ((real, "--real"), (fake, "--fake")):
-        path = Path(path).expanduser()
-        if not (path.is_dir() or path.suffix.lower() == ".npz" and path.is_file()):
+    for given, flag in ((real, "--real"), (fake, "--fake")):
+        path = Path(given).expanduser()
+        if path.suffix.lower() == ".npz" and not path.is_file():
+            raise UserError(f"{flag} {path}: no such statistics file")
+        if path.suffix.lower() != ".npz" and not path.is_dir():
             raise UserError(f"{flag} {path}: no such folder (or a statistics file *.npz)")
     start = time.perf_counter()
     say = opts.get("progress") or (lambda line: None)
