@@ -146,3 +146,17 @@ def test_wrong_evaluate_arguments_are_one_clear_error(tmp_path, small_inception,
     assert main(["evaluate", *args, "--inception", str(small_inception)]) == 2
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and message in err
+
+
+def test_training_eval_refuses_kid_from_fewer_samples_than_its_subset(tmp_path, capsys,
+                                                                     monkeypatch):
+    from tests.test_inception import DCGAN_ON_A_FOLDER
+
+    monkeypatch.setenv("GANBUILDER_INCEPTION", str(random_weights(tmp_path / "w.pth")))
+    train = image_folder(tmp_path / "faces", 6, 0)
+    assert main(["run", "specs/dcgan.yaml", *DCGAN_ON_A_FOLDER, "--set", f"data.root={train}",
+                 "--set", "training.eval={every: 1, n: 50, best: kid}", "--steps", "2",
+                 "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "kid needs n >= 1000" in err and err.count("error:") == 1
+    assert not (tmp_path / "run" / "checkpoints").exists()
