@@ -30,13 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = "pt_inception-2015-12-05-6726825d.pth"
 
 
-def make_folders(work: Path, count: int) -> tuple[Path, Path]:
-    """Two folders of `count` coloured-square images (real 40x40, fake 32x32), plus files each
-    protocol lists differently: an upper-case .PNG, a .tif and an image in a subfolder."""
+def make_folders(work: Path, count: int, darker: int) -> tuple[Path, Path]:
+    """Two folders of `count` coloured-square images (real 40x40, fake 32x32, the fakes
+    `darker` levels darker), plus files each protocol lists differently: an upper-case .PNG,
+    a .tif and an image in a subfolder."""
     from PIL import Image
 
     out = []
-    for name, size, seed in (("real", 40, 0), ("fake", 32, 1)):
+    for name, size, seed, shift in (("real", 40, 0, 0), ("fake", 32, 1, darker)):
         root = work / name
         if root.exists():
             out.append(root)
@@ -47,7 +48,8 @@ def make_folders(work: Path, count: int) -> tuple[Path, Path]:
             image = np.zeros((size, size, 3), np.uint8) + rng.integers(0, 255, 3, dtype=np.uint8)
             y, x = rng.integers(0, size // 2, 2)
             image[y:y + size // 3, x:x + size // 3] = rng.integers(0, 255, 3, dtype=np.uint8)
-            image = np.clip(image + rng.integers(0, 40, image.shape), 0, 255).astype(np.uint8)
+            noise = rng.integers(0, 40, image.shape)
+            image = np.clip(image.astype(np.int64) + noise - shift, 0, 255).astype(np.uint8)
             Image.fromarray(image).save(root / f"{i:04d}.png")
         for extra, fmt in (("upper.PNG", "PNG"), ("sub/nested.png", "PNG"), ("grey.tif", "TIFF")):
             image = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
@@ -139,6 +141,9 @@ def main() -> None:
                         help="where pytorch-fid, clean-fid, prdc and torchvision are installed")
     parser.add_argument("--work", type=Path, default=Path("/tmp/fidcmp"))
     parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--darker", type=int, default=0,
+                        help="make the fakes this many levels darker (a larger FID)")
+    parser.add_argument("--protocols", nargs="+", default=["pytorch-fid", "clean"])
     parser.add_argument("--write-test-data", action="store_true")
     args = parser.parse_args()
     sys.path[:0] = [str(ROOT), str(args.reference)]
@@ -151,9 +156,11 @@ def main() -> None:
         random_weights(hub)
     if args.write_test_data:
         protocol_steps(ROOT / "tests" / "data" / "protocol_steps.npz")
-    real, fake = make_folders(args.work, args.count)
+    real, fake = make_folders(args.work, args.count, args.darker)
     rows = {}
-    for protocol, reference in (("pytorch-fid", pytorch_fid), ("clean", clean_fid)):
+    references = {"pytorch-fid": pytorch_fid, "clean": clean_fid}
+    for protocol in args.protocols:
+        reference = references[protocol]
         mine = ours(fake, real, hub, protocol, args.work / "cache")
         theirs = reference(fake, real)
         rows[protocol] = {"ganbuilder": mine["fid"], "reference": theirs,
