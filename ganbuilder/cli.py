@@ -109,8 +109,13 @@ def _parser() -> argparse.ArgumentParser:
         "classifier (digits), L1/PSNR/SSIM/label kept (translation), or FID, KID, precision/recall "
         "and density/coverage in Inception-v3 features for image generators on other image "
         "data. The Inception weights (pt_inception-2015-12-05-6726825d.pth, pytorch-fid's "
-        "file) are never downloaded: --inception, $GANBUILDER_INCEPTION, or torch's hub cache.")
-    p.add_argument("checkpoint", type=Path)
+        "file) are never downloaded: --inception, $GANBUILDER_INCEPTION, or torch's hub cache. "
+        "Without a checkpoint, --fake DIR|NPZ --real DIR|NPZ scores two image sets.")
+    p.add_argument("checkpoint", type=Path, nargs="?",
+                   help="the checkpoint to score (or --fake instead, with --real)")
+    p.add_argument("--fake", type=Path, metavar="DIR|NPZ",
+                   help="score these images (a folder, or a statistics file) against --real "
+                   "without a checkpoint")
     p.add_argument("--n", type=int, default=None,
                    help="samples to score (default: 2500 for 2D mixtures, else 1000)")
     p.add_argument("--seed", type=int, default=0)
@@ -124,8 +129,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="real images to compare with: a folder, or a statistics file (.npz, "
                    "mu and sigma as pytorch-fid saves them); default: the run's data, its test "
                    "split where it has one")
-    p.add_argument("--n-real", type=int, default=10000,
-                   help="at most this many real images, spread evenly over the set")
+    p.add_argument("--n-real", type=int, default=None,
+                   help="at most this many images of a folder, spread evenly over it "
+                   "(default: all, as clean-fid and pytorch-fid score)")
+    p.add_argument("--protocol", default="clean", metavar="clean|pytorch-fid",
+                   help="Inception preprocessing and folder listing: clean-fid's clean mode "
+                   "(default) or pytorch-fid's (bilinear on floats, top-level files only); "
+                   "compare a score only with numbers of the same protocol")
+    p.add_argument("--kid-subset-size", type=int, default=None, metavar="N",
+                   help="KID subset size (default 1000; at most the smaller set's count)")
     p.add_argument("--save-stats", type=Path, metavar="NPZ",
                    help="also write the real set's statistics (mu, sigma, features) there")
 
@@ -399,8 +411,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ganbuilder.evaluate import evaluate_checkpoint
     from ganbuilder.evaluate.report import format_report
 
-    if args.n_real < 2:
+    if args.n_real is not None and args.n_real < 2:
         raise UserError(f"--n-real must be at least 2, got {args.n_real}")
+    if (args.checkpoint is None) == (args.fake is None):
+        raise UserError("evaluate takes a checkpoint, or --fake DIR|NPZ with --real DIR|NPZ "
+                        "to score two image sets; not " + ("both" if args.fake else "neither"))
+    if args.fake is not None and args.real is None:
+        raise UserError("--fake needs --real: the set to compare the images with")
     tty = sys.stderr.isatty()
 
     def progress(line: str) -> None:
@@ -408,9 +425,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
 
     options = {"inception": args.inception, "real": args.real, "n_real": args.n_real,
-               "save_stats": args.save_stats, "progress": progress}
-    result = evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed, device=args.device,
-                                 ema=not args.live_weights, options=options)
+               "save_stats": args.save_stats, "progress": progress,
+               "protocol": args.protocol, "kid_subset_size": args.kid_subset_size}
+    if args.fake is not None:
+        from ganbuilder.evaluate.sets import score_sets
+
+        result = score_sets(args.fake, args.real, args.seed, args.device, options)
+    else:
+        result = evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed,
+                                     device=args.device, ema=not args.live_weights,
+                                     options=options)
     if result.get("kind") == "inception":
         progress("")
         if args.save_stats:

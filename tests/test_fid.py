@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from ganbuilder.evaluate.fid import (
+    KIDSubsetError,
     density_coverage,
     fid,
     fid_from_stats,
@@ -71,8 +72,16 @@ def test_kid_is_the_unbiased_polynomial_mmd_worked_by_hand():
     # times 2 / 2^2 = 18.5. MMD^2 = 1 + 27 - 18.5 = 9.5.
     x, y = np.array([[0.0], [1.0]]), np.array([[1.0], [2.0]])
     assert polynomial_mmd(x, y) == pytest.approx(9.5)
-    mean, std, size = kid(x, y, subsets=5, subset_size=10)
+    mean, std, size = kid(x, y, subsets=5, subset_size=2)
     assert (mean, std, size) == (pytest.approx(9.5), pytest.approx(0.0), 2)
+
+
+def test_kid_refuses_a_subset_larger_than_a_set():
+    # As torch-fidelity: subsets of the whole set every time give a spread of ~1e-16.
+    x, y = np.zeros((50, 3)), np.ones((40, 3))
+    with pytest.raises(KIDSubsetError, match=r"subset size 45 .* 50 real and 40 generated"):
+        kid(x, y, subset_size=45)
+    assert kid(x, y, subsets=3, subset_size=40)[2] == 40
 
 
 def test_kid_scales_the_kernel_by_the_feature_count():
@@ -117,6 +126,26 @@ def test_density_and_coverage():
     share = len(half) / len(x)
     assert share <= density_coverage(x, half)["coverage"] < 1.0
     assert precision_recall(x, half)["precision"] == 1.0
+
+
+def test_a_point_on_a_balls_rim_or_a_duplicate_is_not_inside():
+    # prdc's strict '<'. k = 1: the duplicated real points 0 and 5 have radius 0, 9 has 4.
+    real = np.array([[0.0], [0.0], [5.0], [5.0], [9.0]])
+    fake = np.array([[0.0], [5.0], [7.0], [12.0]])
+    # 0 and 5 sit on radius-0 balls and 5 on the rim of 9's ball: only 7 and 12 are inside.
+    assert precision_recall(real, fake, k=1)["precision"] == 0.5
+    # One ball each for 7 and 12, over k * 4 fakes; of the five balls only 9's is covered.
+    assert density_coverage(real, fake, k=1) == {"density": 0.5, "coverage": 0.2}
+
+
+def test_duplicates_in_many_dimensions_are_exactly_apart_zero():
+    # Large, offset features: the expansion |a|^2 + |b|^2 - 2 a.b leaves rounding noise of
+    # ~1e-7 where the distance is 0, which would put duplicates inside radius-"0" balls.
+    rng = np.random.default_rng(11)
+    points = 1000.0 + rng.standard_normal((12, 2048)) * 0.01
+    real = np.concatenate([points, points])  # each point twice: every 1-NN radius is 0
+    scores = {**precision_recall(real, points, k=1), **density_coverage(real, points, k=1)}
+    assert scores == {"precision": 0.0, "recall": 1.0, "density": 0.0, "coverage": 0.0}
 
 
 def test_metrics_refuse_too_few_samples():

@@ -11,7 +11,7 @@ from PIL import Image
 from ganbuilder.cli import main
 from ganbuilder.errors import UserError
 from ganbuilder.evaluate import features as features_module
-from ganbuilder.evaluate.features import load_stats, resize_clean
+from ganbuilder.evaluate.features import load_stats
 from ganbuilder.evaluate.inception import (
     ENV,
     WEIGHTS_NAME,
@@ -19,6 +19,7 @@ from ganbuilder.evaluate.inception import (
     find_weights,
     load_inception,
 )
+from ganbuilder.evaluate.protocols import clean_resize as resize_clean
 
 
 def random_weights(path, seed=0):
@@ -160,9 +161,10 @@ def test_evaluate_a_dcgan_on_a_folder_with_inception_metrics(tmp_path, weights, 
     stats = tmp_path / "real.npz"
     capsys.readouterr()
     assert main(["evaluate", ckpt, "--inception", str(weights), "--n", "7", "--json",
-                 "--save-stats", str(stats)]) == 0
+                 "--save-stats", str(stats), "--kid-subset-size", "5"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["kind"] == "inception" and result["n"] == 7
+    assert result["protocol"] == "clean" and result["kid_subset_size"] == 5
     assert result["n_real"] == 8 and "test" in result["real"]  # the held-out split
     for key in ("fid", "kid", "precision", "recall", "density", "coverage"):
         assert isinstance(result[key], float), key

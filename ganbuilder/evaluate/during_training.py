@@ -72,9 +72,14 @@ class TrainingEvaluation:
         if entry is None:
             raise UserError(f"training.eval: no evaluator applies to '{self.spec.name}'")
         if entry.name == "inception":
+            from ganbuilder.evaluate.fid import KID_SUBSET_SIZE
             from ganbuilder.evaluate.inception import find_weights
 
             find_weights()
+            named = {*(self.cfg.get("metrics") or []), self.cfg.get("best")}
+            if named & {"kid", "kid_std"} and self.cfg["n"] < KID_SUBSET_SIZE:
+                raise UserError(f"training.eval: kid needs n >= {KID_SUBSET_SIZE} (KID's subset "
+                                f"size; fewer samples give no KID), got n={self.cfg['n']}")
 
     def _evaluate(self, event: CheckpointSaved) -> None:
         result = evaluate_checkpoint(event.path, n=self.cfg["n"], seed=0, device=self.device)

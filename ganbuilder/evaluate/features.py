@@ -1,18 +1,17 @@
-"""Inception features of image sets: preprocessing, extraction, and real sets with a cache.
+"""Inception features of image sets: extraction under a protocol, and image sets with a cache.
 
-Preprocessing follows clean-fid's advice (Parmar et al. 2022): every image is first quantised
-to uint8, as a saved PNG would be (generated images: [-1, 1] -> round((x + 1) * 127.5)), then
-resized to 299x299 by PIL's bicubic filter on each channel in float ("F" mode), which filters
-over the whole source support (antialiased when shrinking), then mapped to [-1, 1] as the TF
-graph does, (x - 128) / 128. Grey images are repeated to three channels. The Inception network
-itself never resizes.
+How an image becomes an Inception input, and which files of a folder count, is the protocol's
+(`ganbuilder.evaluate.protocols`: `clean`, clean-fid's, by default; `pytorch-fid`). Generated
+images are first quantised to uint8 ([-1, 1] -> round((x + 1) * 127.5)), as a saved PNG would
+be, so that a model's samples and the same samples saved to a folder score alike. Grey images
+are repeated to three channels. The Inception network itself never resizes.
 
-Real statistics come from a folder (`--real DIR`, images used at their own size), a saved
-statistics file (`.npz` with `mu` and `sigma`, as pytorch-fid's `--save-stats` writes, and
-`features` when ganbuilder wrote it), or the run's own data section at the training resolution
-(its test split where the layout has one). Features of a real set are cached under
-`$GANBUILDER_CACHE/inception/` (default `~/.cache/ganbuilder/`), named by the data folder and a
-sha256 over the image content, the weights file and the preprocessing.
+Image sets come from a folder (images used at their own size), a saved statistics file
+(`.npz` with `mu` and `sigma`, as pytorch-fid's `--save-stats` writes, and `features` when
+ganbuilder wrote it), or a run's own data section at the training resolution (its test split
+where the layout has one). Features of a folder or a run's data are cached under
+`$GANBUILDER_CACHE/inception/` (default `~/.cache/ganbuilder/`), named by the folder and a
+sha256 over the image content, the weights file and the protocol.
 """
 
 from __future__ import annotations
@@ -34,12 +33,11 @@ from ganbuilder.evaluate.inception import (
     file_sha256,
     load_inception,
 )
+from ganbuilder.evaluate.protocols import DEFAULT, PROTOCOLS, Protocol
 
 INPUT_SIZE = 299
 BATCH = 25  # images per Inception forward pass
-VERSION = 1  # bump when preprocessing changes: cached real features are recomputed
-PREPROCESS = ("uint8, PIL bicubic resize per channel in float to {size}x{size} (clean-fid), "
-              "(x - 128) / 128")
+VERSION = 2  # bump when preprocessing changes: cached features are recomputed
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -52,21 +50,13 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return grid_uint8(images.detach().float().cpu().numpy())
 
 
-def resize_clean(image: np.ndarray, size: int) -> np.ndarray:
-    """uint8 H x W x 3 -> float32 3 x size x size in [0, 255] (PIL bicubic, per channel)."""
-    from PIL import Image
-
-    channels = [np.asarray(Image.fromarray(image[..., c].astype(np.float32), mode="F")
-                           .resize((size, size), resample=Image.Resampling.BICUBIC))
-                for c in range(3)]
-    return np.clip(np.stack(channels), 0.0, 255.0)
-
-
 class Extractor:
-    """The Inception network of one weights file on one device, and its protocol."""
+    """The Inception network of one weights file on one device, under one protocol."""
 
-    def __init__(self, weights: Path, device: str | torch.device = "cpu"):
+    def __init__(self, weights: Path, device: str | torch.device = "cpu",
+                 protocol: Protocol | None = None):
         self.weights = weights
+        self.method = protocol or PROTOCOLS.get(DEFAULT)
         self.sha256 = file_sha256(weights)
         self.standard = self.sha256.startswith(STANDARD_SHA256_PREFIX)
         self.device = torch.device(device)
@@ -78,12 +68,14 @@ class Extractor:
         weights = (f"{WEIGHTS_NAME} (standard)" if self.standard else
                    f"{self.weights.name} (sha256 {self.sha256[:8]}, NOT the standard "
                    f"{WEIGHTS_NAME}: scores are not comparable with published ones)")
-        return {"features": "inception-v3 pool3 (2048-d)", "inception_weights": weights,
-                "preprocess": PREPROCESS.format(size=self.size)}
+        return {"protocol": self.method.name, "features": "inception-v3 pool3 (2048-d)",
+                "inception_weights": weights,
+                "preprocess": self.method.preprocess.format(size=self.size),
+                "listing": self.method.listing, "compares_with": self.method.compares_with}
 
     def key(self) -> str:
         """What cached features depend on besides the images."""
-        return f"{self.sha256}-{self.size}-v{VERSION}"
+        return f"{self.sha256}-{self.size}-{self.method.name}-v{VERSION}"
 
     def features(self, batches: Iterable[np.ndarray | list[np.ndarray]],
                  progress: Callable[[int], None] | None = None) -> np.ndarray:
@@ -92,9 +84,9 @@ class Extractor:
         for batch in batches:
             for i in range(0, len(batch), BATCH):
                 part = batch[i:i + BATCH]
-                x = torch.from_numpy(np.stack([resize_clean(im, self.size) for im in part]))
+                x = self.method.inputs(list(part), self.size)
                 with torch.no_grad():
-                    f = self.net(((x - 128.0) / 128.0).to(self.device))
+                    f = self.net(x.to(self.device))
                 out.append(f.double().cpu().numpy())
                 done += len(part)
                 if progress is not None:
@@ -184,24 +176,27 @@ def cached(extractor: Extractor, name: str, digest: str, description: str,
     return from_features(description, features.astype(np.float32).astype(np.float64))
 
 
-def evenly(count: int, limit: int) -> np.ndarray:
-    """At most `limit` indices spread evenly over range(count) (class folders stay mixed)."""
-    if count <= limit:
+def evenly(count: int, limit: int | None) -> np.ndarray:
+    """At most `limit` (None: all) indices spread evenly over range(count) (class folders
+    stay mixed)."""
+    if limit is None or count <= limit:
         return np.arange(count)
     return np.unique(np.linspace(0, count - 1, limit).round().astype(np.int64))
 
 
-def folder_features(extractor: Extractor, folder: Path, limit: int) -> RealFeatures:
-    """Features of the images under `folder` (recursively), each used at its own size."""
-    from ganbuilder.data.folder import list_images
+def folder_features(extractor: Extractor, folder: Path, limit: int | None,
+                    flag: str = "--real") -> RealFeatures:
+    """Features of the images the protocol lists in `folder` (at most `limit`, spread evenly;
+    None: all), each used at its own size; `flag` names the folder in messages."""
     from ganbuilder.data.imagefiles import read_image
 
     if not folder.is_dir():
-        raise UserError(f"--real {folder}: no such folder (or a statistics file *.npz)")
-    files = list_images(folder)
-    if len(files) < 2:
-        raise UserError(f"--real {folder}: found {len(files)} image(s); FID needs at least 2")
-    files = [files[i] for i in evenly(len(files), limit)]
+        raise UserError(f"{flag} {folder}: no such folder (or a statistics file *.npz)")
+    found = extractor.method.list_images(folder)
+    if len(found) < 2:
+        raise UserError(f"{flag} {folder}: found {len(found)} image(s) "
+                        f"({extractor.method.listing}); the metrics need at least 2")
+    files = [found[i] for i in evenly(len(found), limit)]
     digest = hashlib.sha256()
     for f in files:
         digest.update(str(f.relative_to(folder)).encode())
@@ -209,19 +204,21 @@ def folder_features(extractor: Extractor, folder: Path, limit: int) -> RealFeatu
 
     def batches() -> Iterator[list[np.ndarray]]:
         for i in range(0, len(files), BATCH):
-            yield [_uint8_rgb(read_image(f, "--real")) for f in files[i:i + BATCH]]
+            yield [_uint8_rgb(read_image(f, flag)) for f in files[i:i + BATCH]]
 
+    of = f" of {len(found)}" if len(files) < len(found) else ""
     return cached(extractor, folder.name, digest.hexdigest(),
-                  f"{len(files)} images under {folder}", lambda: extractor.features(batches()))
+                  f"{len(files)}{of} images in {folder}", lambda: extractor.features(batches()))
 
 
 def _uint8_rgb(image: Any) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
-def data_features(extractor: Extractor, spec: Any, cfg: dict, limit: int) -> RealFeatures:
+def data_features(extractor: Extractor, spec: Any, cfg: dict, limit: int | None
+                  ) -> RealFeatures:
     """Features of the run's own data (its test split where the layout has one), at the
-    training resolution, without augmentation."""
+    training resolution, without augmentation (at most `limit` images; None: all)."""
     source, where, name, _ = open_real(spec, cfg)
     indices = evenly(len(source), limit)
     if len(indices) < 2:

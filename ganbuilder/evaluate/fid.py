@@ -11,12 +11,18 @@
   kernel k(x, y) = (x.y / F + 1)^3, averaged over `subsets` random subsets of `subset_size`
   from each set (drawn without replacement, seeded), as their code and clean-fid do (100 x 1000);
   reported with the standard deviation over subsets. Unbiased: it can be slightly negative.
+  A subset larger than either set is refused (`KIDSubsetError`), as torch-fidelity refuses
+  it: subsets that are the whole set every time give a spread of ~1e-16 that reads as real.
 - Precision and recall (Kynkäänniemi et al. 2019, k = 3): each sample's k-NN radius within its
   own set defines a ball; precision is the share of generated samples inside some real ball,
   recall the share of real samples inside some generated ball.
 - Density and coverage (Naeem et al. 2020, k = 5, real balls only): density counts how many
   real balls hold each generated sample, divided by k and averaged (about 1 when the sets
   match; not bounded by 1); coverage is the share of real balls holding a generated sample.
+
+"Inside" is strict, distance < radius, as in prdc (Naeem et al.'s code), with exact distances
+where rounding could decide (`ganbuilder.evaluate.balls`): a duplicate of a real sample whose
+ball has radius 0 is in no ball.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ganbuilder.evaluate.balls import inside_counts, knn_radii, nearest
 from ganbuilder.evaluate.frechet import (
     frechet_from_stats,
     gaussian_stats,
@@ -36,7 +43,10 @@ PR_K = 3
 DC_K = 5
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000
-_ROWS = 1024  # distance rows computed at once: bounded memory for 50k x 50k comparisons
+
+
+class KIDSubsetError(ValueError):
+    """The KID subset size exceeds a set's sample count."""
 
 
 def _matrix(features: Any) -> torch.Tensor:
@@ -78,40 +88,25 @@ def polynomial_mmd(x: np.ndarray, y: np.ndarray) -> float:
 
 def kid(real: Any, fake: Any, subsets: int = KID_SUBSETS, subset_size: int = KID_SUBSET_SIZE,
         seed: int = 0) -> tuple[float, float, int]:
-    """(mean, std over subsets, subset size used) of the unbiased polynomial-kernel MMD^2."""
+    """(mean, std over subsets, subset size) of the unbiased polynomial-kernel MMD^2; a
+    `subset_size` above either set's count is a KIDSubsetError."""
     x, y = _matrix(real).numpy(), _matrix(fake).numpy()
-    m = min(subset_size, len(x), len(y))
+    m = subset_size
+    if m > min(len(x), len(y)) or m < 2:
+        raise KIDSubsetError(
+            f"KID's subset size {m} needs at least that many samples in each set (and at "
+            f"least 2); got {len(x)} real and {len(y)} generated")
     rng = np.random.default_rng(seed)
     values = [polynomial_mmd(x[rng.choice(len(x), m, replace=False)],
                              y[rng.choice(len(y), m, replace=False)]) for _ in range(subsets)]
     return float(np.mean(values)), float(np.std(values)), m
 
 
-def _squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    d = (a * a).sum(1, keepdim=True) + (b * b).sum(1)[None] - 2.0 * a @ b.T
-    return d.clamp_min_(0.0)
-
-
-def knn_radii(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Squared distance from each row to its k-th nearest other row."""
-    if len(x) <= k:
-        raise ValueError(f"k-NN radii with k={k} need more than {k} samples, got {len(x)}")
-    # The row itself sorts first (distance 0), so the k-th neighbour is at index k.
-    return torch.cat([_squared_distances(x[i:i + _ROWS], x).kthvalue(k + 1, dim=1).values
-                      for i in range(0, len(x), _ROWS)])
-
-
-def _inside(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) -> torch.Tensor:
-    """For each point, how many of the balls (centres, squared radii) hold it."""
-    return torch.cat([(_squared_distances(points[i:i + _ROWS], centres) <= radii[None]).sum(1)
-                      for i in range(0, len(points), _ROWS)])
-
-
 def precision_recall(real: Any, fake: Any, k: int = PR_K) -> dict[str, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019)."""
     x, y = _matrix(real), _matrix(fake)
-    precision = (_inside(y, x, knn_radii(x, k)) > 0).double().mean()
-    recall = (_inside(x, y, knn_radii(y, k)) > 0).double().mean()
+    precision = (inside_counts(y, x, knn_radii(x, k)) > 0).double().mean()
+    recall = (inside_counts(x, y, knn_radii(y, k)) > 0).double().mean()
     return {"precision": float(precision), "recall": float(recall)}
 
 
@@ -119,8 +114,7 @@ def density_coverage(real: Any, fake: Any, k: int = DC_K) -> dict[str, float]:
     """Density and coverage (Naeem et al. 2020), from the real samples' k-NN balls."""
     x, y = _matrix(real), _matrix(fake)
     radii = knn_radii(x, k)
-    density = _inside(y, x, radii).double().sum() / (k * len(y))
+    density = inside_counts(y, x, radii).double().sum() / (k * len(y))
     # A real ball is covered when its nearest generated sample lies inside it.
-    nearest = torch.cat([_squared_distances(x[i:i + _ROWS], y).min(1).values
-                         for i in range(0, len(x), _ROWS)])
-    return {"density": float(density), "coverage": float((nearest <= radii).double().mean())}
+    covered = (nearest(x, y) < radii).double().mean()
+    return {"density": float(density), "coverage": float(covered)}

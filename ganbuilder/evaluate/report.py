@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 # What a score depends on (how it was measured), as opposed to the scores themselves.
-PROTOCOL = ("checkpoint", "spec", "step", "kind", "source", "tensor", "weights", "seed", "n",
-            "real", "n_real", "features", "inception_weights", "preprocess", "kid_subsets",
+PROTOCOL = ("checkpoint", "spec", "step", "kind", "source", "tensor", "weights", "seed", "fake",
+            "n", "real", "n_real", "protocol", "features", "inception_weights", "preprocess",
+            "listing", "compares_with", "kid_subsets",
             "kid_subset_size", "pr_k", "dc_k", "held_out", "real_test_images",
             "classifier", "classifier_accuracy", "label", "code", "note", "seconds")
 

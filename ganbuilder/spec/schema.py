@@ -91,6 +91,20 @@ def _required_loss_params() -> dict:
     return {name: list(d.required) for name, d in LOSSES.items()}
 
 
+def _log_schema() -> dict:
+    """`training.log`: the names and descriptions of the registered loggers."""
+    from ganbuilder.loggers import LOGGERS
+
+    kinds = "; ".join(f"{name}: {d.description}" + (f" (needs pip install "
+                                                     f"'ganbuilder[{d.extra}]')" if d.extra
+                                                     else "")
+                      for name, d in LOGGERS.items())
+    return {"type": "array", "items": {"enum": LOGGERS.names()}, "uniqueItems": True,
+            "default": ["jsonl"],
+            "description": f"where a run is recorded besides metrics.jsonl (always written): "
+                           f"{kinds}"}
+
+
 @cache
 def spec_schema() -> dict:
     """The full JSON Schema (draft 2020-12) of a resolved spec."""
@@ -178,12 +192,7 @@ def spec_schema() -> dict:
             "log_every": {**every, "default": 10},
             "sample_every": {**every, "default": 500},
             "checkpoint_every": {**every, "default": 1000},
-            "log": {"type": "array", "items": {"enum": ["jsonl", "csv", "tensorboard"]},
-                    "uniqueItems": True, "default": ["jsonl"],
-                    "description": "where metrics go besides metrics.jsonl (always written): "
-                                   "csv (metrics.csv), tensorboard (tensorboard/ in the run "
-                                   "folder: scalars, sample grids, params as hparams; needs "
-                                   "the tensorboard package)"},
+            "log": _log_schema(),
             "eval": {
                 "type": "object",
                 "description": "score the model during training with the evaluator "
