@@ -52,18 +52,30 @@ _BETAS = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 
           "description": "Adam betas (DCGAN: beta1 = 0.5)"}
 
 
-@optimizer("adam", {"lr": _LR, "betas": _BETAS, "weight_decay": _WD})
+_FUSED = {"type": "boolean", "default": False,
+          "description": "one fused kernel for the whole update (CUDA, and the CPU in recent "
+                         "torch); under fp16 it also takes the overflow check as a tensor, "
+                         "so the step never waits for the GPU"}
+
+
+@optimizer("adam", {"lr": _LR, "betas": _BETAS, "weight_decay": _WD, "fused": _FUSED})
 def adam(parameters: Iterable[Any], o: dict) -> torch.optim.Optimizer:
     """Adam (Kingma & Ba 2015); weight decay added to the gradient."""
     return torch.optim.Adam(parameters, lr=o["lr"], betas=tuple(o["betas"]),
-                            weight_decay=o["weight_decay"])
+                            weight_decay=o["weight_decay"], **_fused(o))
 
 
-@optimizer("adamw", {"lr": _LR, "betas": _BETAS, "weight_decay": {**_WD, "default": 0.01}})
+@optimizer("adamw", {"lr": _LR, "betas": _BETAS, "weight_decay": {**_WD, "default": 0.01},
+                     "fused": _FUSED})
 def adamw(parameters: Iterable[Any], o: dict) -> torch.optim.Optimizer:
     """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019)."""
     return torch.optim.AdamW(parameters, lr=o["lr"], betas=tuple(o["betas"]),
-                             weight_decay=o["weight_decay"])
+                             weight_decay=o["weight_decay"], **_fused(o))
+
+
+def _fused(o: dict) -> dict:
+    """`fused=True` when asked; otherwise torch's own choice (foreach on CUDA)."""
+    return {"fused": True} if o.get("fused") else {}
 
 
 @optimizer("sgd", {

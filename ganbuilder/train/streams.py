@@ -1,0 +1,29 @@
+"""The trainer's random streams that feed the device: latent draws and a penalty's uniforms,
+drawn by generators that live on the training device.
+
+Drawn there, a step's noise needs no host-to-device copy (a blocking one from pageable
+memory), and the same seed gives the same stream on every run on that device kind; on the
+CPU the stream is the one it always was.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def device_generator(seed: int, device: torch.device) -> torch.Generator:
+    """A generator on `device` (its own kind of stream: the CPU's Mersenne twister, CUDA's
+    Philox), seeded with `seed`."""
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def restore_generator(generator: torch.Generator, state: torch.Tensor, seed: int) -> bool:
+    """Put `generator` in a checkpoint's `state`; a state saved from another device kind
+    (another generator's layout) cannot be taken, and the generator is seeded with `seed`
+    instead (the run goes on, no longer bit for bit). Whether the state was taken."""
+    try:
+        generator.set_state(state)
+    except (RuntimeError, ValueError):
+        generator.manual_seed(seed)
+        return False
+    return True
