@@ -128,6 +128,24 @@ class Ranks:
         flat /= self.world
         return dict(zip(keys, flat.cpu().unbind(), strict=True))
 
+    def mean_floats(self, values: Mapping[str, Any]) -> dict[str, float]:
+        """Each value's mean over ranks as a float (one all_reduce), the device's tensors read
+        back to the host in one transfer; every rank passes the same keys."""
+        if self.active:
+            return {k: float(v) for k, v in self.mean(values).items()}
+        out: dict[str, float] = {}
+        by_device: dict[torch.device, list[str]] = {}
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                by_device.setdefault(value.device, []).append(key)
+            else:
+                out[key] = float(value)
+        for keys in by_device.values():
+            read = torch.stack([values[k].detach().reshape(()).to(torch.float64)
+                                for k in keys]).tolist()
+            out.update(zip(keys, read, strict=True))
+        return out
+
     def any(self, flag: bool) -> bool:
         """Whether any rank passed True (one all_reduce and a read of its result: the trainer
         asks only at the end, and folds its per-run question into the logging mean)."""

@@ -80,10 +80,12 @@ class Precision:
         self.skipped[objective] = (self.skipped[objective] + 1) * (1 - kept)
         return kept
 
-    def collapsed(self) -> str | None:
-        """An objective whose fp16 steps have all been skipped for too long, if any (reads the
-        counts back from the device: the trainer asks when it logs)."""
-        for name, count in self.skipped.items():
+    def collapsed(self, counts: dict[str, float] | None = None) -> str | None:
+        """An objective whose fp16 steps have all been skipped for too long, if any, from
+        `counts` (the skip counts, read back by the trainer with its metrics) or from the
+        device."""
+        counts = counts if counts is not None else self.skipped
+        for name, count in counts.items():
             if float(count) >= MAX_SKIPPED:
                 return name
         return None

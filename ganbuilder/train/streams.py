@@ -17,13 +17,14 @@ def device_generator(seed: int, device: torch.device) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(seed)
 
 
-def restore_generator(generator: torch.Generator, state: torch.Tensor, seed: int) -> bool:
-    """Put `generator` in a checkpoint's `state`; a state saved from another device kind
-    (another generator's layout) cannot be taken, and the generator is seeded with `seed`
-    instead (the run goes on, no longer bit for bit). Whether the state was taken."""
-    try:
-        generator.set_state(state)
-    except (RuntimeError, ValueError):
+def restore_generator(generator: torch.Generator, state: torch.Tensor, saved_on: str,
+                      seed: int) -> bool:
+    """Put `generator` in a checkpoint's `state`, saved by a generator on a `saved_on` device
+    kind. A state from another kind (another layout: a run continued on another device) is
+    not taken: the generator is seeded with `seed` instead and the run goes on, no longer bit
+    for bit. Whether the state was taken; a damaged state of the right kind raises."""
+    if saved_on != generator.device.type:
         generator.manual_seed(seed)
         return False
+    generator.set_state(state)
     return True

@@ -197,7 +197,8 @@ class Trainer:
             "rng": {"torch": torch.get_rng_state(),
                     "latent": self.latent_generator.get_state(),
                     "pool": self.pool_generator.get_state(),
-                    "uniform": self.uniform_generator.get_state()},
+                    "uniform": self.uniform_generator.get_state(),
+                    "device": self.latent_generator.device.type},  # latent's and uniform's
             "world_size": self.ranks.world,
             "scalers": self.precision.state_dict(),
             "sampler": self.sampler.state_dict(),
@@ -216,8 +217,10 @@ class Trainer:
             for o in self.objectives:
                 o.optimizer.load_state_dict(state["optimizers"][o.name])
             torch.set_rng_state(state["rng"]["torch"])
+            # Drawn on another device kind: the streams restart from a seed of the step.
             seed = self.spec.training["seed"] + 1000003 * int(state["step"])
-            restore_generator(self.latent_generator, state["rng"]["latent"], seed + 1)
+            saved_on = state["rng"].get("device", "cpu")  # older checkpoints drew on the CPU
+            restore_generator(self.latent_generator, state["rng"]["latent"], saved_on, seed + 1)
             self.pool_generator.set_state(state["rng"]["pool"])
             self.sampler.load_state_dict(state["sampler"])
             for key, pool_state in state["pools"].items():
@@ -229,7 +232,8 @@ class Trainer:
             if self.ema is not None:
                 self.ema.load_state_dict(state.get("ema", {}), self.device)
             if "uniform" in state["rng"]:  # checkpoints from before it drew from the global RNG
-                restore_generator(self.uniform_generator, state["rng"]["uniform"], seed + 5)
+                restore_generator(self.uniform_generator, state["rng"]["uniform"], saved_on,
+                                  seed + 5)
             self.precision.load_state_dict(state.get("scalers", {}))
             self._restore_rank(state)
         except (AttributeError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
@@ -542,20 +546,21 @@ class Trainer:
     def _metrics(self, sums: dict, counts: int, step_time: float) -> dict[str, float]:
         """The means since the last log over steps and ranks (reduced here only), the
         learning rates, and seconds per step and per step's data loading."""
-        stop = float(self.control.stop_requested)
-        sums = self.ranks.mean({**sums, "time/data": torch.tensor(self.data_time),
-                                "control/stop": torch.tensor(stop)})
-        self.stop_voted = float(sums.pop("control/stop")) > 0
-        data_time = float(sums.pop("time/data")) / counts
-        for name in [k.split("/", 1)[1] for k in sums if k.startswith("kept/")]:
-            if float(sums.pop(f"kept/{name}")) == 0:  # fp16 skipped all its steps: no figures
-                for key in self.objective_keys.get(name, ()):
-                    sums.pop(key, None)
-        collapsed = self.precision.collapsed()
+        skipped = {f"skipped/{n}": c for n, c in self.precision.skipped.items()}
+        # One all_reduce (under torchrun) and one read back to the host for all of them.
+        sums = self.ranks.mean_floats({**sums, **skipped, "time/data": self.data_time,
+                                       "control/stop": float(self.control.stop_requested)})
+        self.stop_voted = sums.pop("control/stop") > 0
+        data_time = sums.pop("time/data") / counts
+        collapsed = self.precision.collapsed({k.split("/", 1)[1]: sums.pop(k) for k in skipped})
         if collapsed:
             raise DivergenceError(f"every fp16 step of objective {collapsed} overflowed for "
                                   f"a while at step {self.step}; training diverged")
-        metrics = {k: float(v) / counts for k, v in sums.items()}
+        for name in [k.split("/", 1)[1] for k in sums if k.startswith("kept/")]:
+            if sums.pop(f"kept/{name}") == 0:  # fp16 skipped all its steps: no figures
+                for key in self.objective_keys.get(name, ()):
+                    sums.pop(key, None)
+        metrics = {k: v / counts for k, v in sums.items()}
         for key, value in metrics.items():
             if not math.isfinite(value):
                 raise DivergenceError(f"{key} is {value} at step {self.step}; training diverged")
