@@ -7,7 +7,9 @@ bucket is complete its flattened gradients go out in an asynchronous all_reduce 
 goes on with the layers before. Buckets go out strictly in order, so every rank issues the
 same collectives in the same order. After backward, buckets with parameters that got no
 gradient (the same ones on every rank: each runs the same graph) go out with the gradients
-there are, every reduction is waited for, and each gradient becomes the sum over ranks divided
+there are; after the first backward such parameters move to a bucket of their own at the end
+(as DDP rebuilds its buckets after its first iteration), so that they hold back no other.
+Every reduction is then waited for, and each gradient becomes the sum over ranks divided
 by the number of ranks, the arithmetic of one flat all_reduce.
 
 This follows the pattern of torch's DDP reducer without its limits: the hooks fire only where
@@ -42,26 +44,39 @@ class OverlappedAverage:
     def __init__(self, parameters: Sequence[torch.Tensor], world: int,
                  bucket_bytes: int = BUCKET_BYTES):
         self.world = world
+        self.bucket_bytes = bucket_bytes
+        unique = {id(p): p for p in parameters if p.requires_grad}
+        self.params = list(unique.values())
         self.buckets: list[_Bucket] = []
         self._bucket_of: dict[int, _Bucket] = {}
+        self._build(set())
+        self._learned = False  # whether the buckets know which parameters get no gradient
+        self._idle: set[int] = set()  # those parameters, learned in the first backward
+        self.armed = False
+        self._next = 0
+        self._handles = [p.register_post_accumulate_grad_hook(self._ready) for p in self.params]
+
+    def _build(self, idle: set[int]) -> None:
+        """Buckets in reverse registration order; parameters in `idle` (no gradient in the
+        first backward) last, so that they hold back no bucket that does get gradients."""
+        self.buckets, self._bucket_of = [], {}
+        order = [p for p in reversed(self.params) if id(p) not in idle]
         current: dict[torch.dtype, list[torch.Tensor]] = {}
         sizes: dict[torch.dtype, int] = {}
-        seen: set[int] = set()
-        for p in reversed([p for p in parameters if p.requires_grad]):
-            if id(p) in seen:
-                continue
-            seen.add(id(p))
+        for p in order:
             current.setdefault(p.dtype, []).append(p)
             sizes[p.dtype] = sizes.get(p.dtype, 0) + p.numel() * p.element_size()
-            if sizes[p.dtype] >= bucket_bytes:
+            if sizes[p.dtype] >= self.bucket_bytes:
                 self._close(current.pop(p.dtype))
                 sizes[p.dtype] = 0
         for params in current.values():
             self._close(params)
-        self.armed = False
-        self._next = 0
-        self._handles = [p.register_post_accumulate_grad_hook(self._ready)
-                         for b in self.buckets for p in b.params]
+        rest: dict[torch.dtype, list[torch.Tensor]] = {}
+        for p in reversed(self.params):
+            if id(p) in idle:
+                rest.setdefault(p.dtype, []).append(p)
+        for params in rest.values():
+            self._close(params)
 
     def _close(self, params: list[torch.Tensor]) -> None:
         bucket = _Bucket(params)
@@ -102,6 +117,9 @@ class OverlappedAverage:
         for bucket in self.buckets[self._next:]:  # waiting for gradients that never came
             self._send(bucket)
         self._next = len(self.buckets)
+        if not self._learned:  # every rank ran the same graph: the same buckets everywhere
+            self._learned = True
+            self._idle = {id(p) for p in self.params if p.grad is None}
         for bucket in self.buckets:
             if bucket.work is None:
                 continue
@@ -114,6 +132,9 @@ class OverlappedAverage:
                 p.grad.copy_(flat[offset:offset + n].view_as(p.grad))
                 offset += n
             bucket.work = bucket.flat = None
+        if self._idle:
+            self._build(self._idle)
+            self._idle = set()
 
     def remove(self) -> None:
         """Take the hooks off the parameters."""

@@ -146,6 +146,7 @@ class Trainer:
         self.calibrated_at = -1  # the step whose averaged batch norm statistics are measured
         self.step = 0
         self.last_checkpoint: Path | None = None
+        self.saved_at = -1  # the step last.pt was last written at by this run
         if resume is not None:
             self._restore(Path(resume))
 
@@ -280,6 +281,7 @@ class Trainer:
                 link_checkpoint(path, last)
             path = last
         self.last_checkpoint = path
+        self.saved_at = self.step if also_last or name == "last.pt" else self.saved_at
         return path
 
     # -- ranks and speed switches ----------------------------------------------------------------
@@ -433,7 +435,8 @@ class Trainer:
         cache.consumed(obj.updates)
         _accumulate(step_sums, f"loss/{obj.name}", total.detach(), share)
         if kept is not None:  # fp16: a skipped step's losses are left out (on the device)
-            step_sums = {k: v * kept for k, v in step_sums.items()}
+            # (where, not a product: a skipped step's losses may be inf or NaN)
+            step_sums = {k: torch.where(kept > 0, v, 0.0) for k, v in step_sums.items()}
             _accumulate(sums, f"kept/{obj.name}", kept)
             self.objective_keys.setdefault(obj.name, set()).update(step_sums)
         for key, value in step_sums.items():
@@ -504,7 +507,10 @@ class Trainer:
                     emit(CheckpointSaved(self.step, self.save(f"step_{self.step:06d}.pt", sums,
                                                               also_last=True)))
             stopped = self.step < self.total_steps
-            last = self.save(losses=sums)  # first: no sample grid drawn from a diverged model
+            # First: no sample grid drawn from a diverged model. A run that ends on a checkpoint
+            # step has just written last.pt.
+            last = (self.last_checkpoint if self.saved_at == self.step
+                    else self.save(losses=sums))
             if self.step % training["sample_every"] != 0:
                 self._samples(emit)
             emit(CheckpointSaved(self.step, last))
