@@ -55,14 +55,15 @@ _BETAS = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 
 _FUSED = {"type": "boolean", "default": False,
           "description": "one fused kernel for the whole update (CUDA, and the CPU in recent "
                          "torch); under fp16 it also takes the overflow check as a tensor, "
-                         "so the step never waits for the GPU"}
+                         "so the step never waits for the GPU; false: torch's own choice "
+                         "(foreach on CUDA)"}
 
 
 @optimizer("adam", {"lr": _LR, "betas": _BETAS, "weight_decay": _WD, "fused": _FUSED})
 def adam(parameters: Iterable[Any], o: dict) -> torch.optim.Optimizer:
     """Adam (Kingma & Ba 2015); weight decay added to the gradient."""
     return torch.optim.Adam(parameters, lr=o["lr"], betas=tuple(o["betas"]),
-                            weight_decay=o["weight_decay"], **_fused(o))
+                            weight_decay=o["weight_decay"], fused=o.get("fused") or None)
 
 
 @optimizer("adamw", {"lr": _LR, "betas": _BETAS, "weight_decay": {**_WD, "default": 0.01},
@@ -70,12 +71,8 @@ def adam(parameters: Iterable[Any], o: dict) -> torch.optim.Optimizer:
 def adamw(parameters: Iterable[Any], o: dict) -> torch.optim.Optimizer:
     """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019)."""
     return torch.optim.AdamW(parameters, lr=o["lr"], betas=tuple(o["betas"]),
-                             weight_decay=o["weight_decay"], **_fused(o))
+                             weight_decay=o["weight_decay"], fused=o.get("fused") or None)
 
-
-def _fused(o: dict) -> dict:
-    """`fused=True` when asked; otherwise torch's own choice (foreach on CUDA)."""
-    return {"fused": True} if o.get("fused") else {}
 
 
 @optimizer("sgd", {
