@@ -47,6 +47,9 @@ class Replay:
 
     __next__ = next
 
+    def close(self) -> None:
+        """(Nothing to stop: the trainer closes its sampler at the end of a run.)"""
+
 
 @dataclass
 class Contender:
@@ -94,6 +97,7 @@ def compiled_trainer(spec_name: str, overrides: list[str], device: str,
     tmp = tempfile.TemporaryDirectory(prefix="bench_")
     trainer = Trainer(spec, run_dir=Path(tmp.name), device=device)
     batches = [trainer.sampler.next() for _ in range(n_batches)]
+    trainer.sampler.close()  # (stops its prefetch thread)
     trainer.sampler = Replay(batches)
     trainer.gan.train()
     return trainer, batches, tmp

@@ -104,12 +104,12 @@ def test_a_scale_that_keeps_collapsing_is_a_divergence():
         assert precision.collapsed() is None
         opt.zero_grad()
         precision.backward("D", (p * float("inf")).sum(), [p])
-        assert precision.step("D", opt) is False, i
+        assert not precision.step("D", opt), i
     assert precision.collapsed() == "D"
     assert torch.equal(p.detach(), torch.ones(2))  # no skipped step touched the weights
     opt.zero_grad()
     precision.backward("D", p.sum(), [p])
-    assert precision.step("D", opt) is True and precision.collapsed() is None
+    assert precision.step("D", opt) and precision.collapsed() is None
 
 
 def test_fp32_is_no_autocast_and_no_scaler():

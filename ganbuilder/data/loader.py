@@ -35,9 +35,17 @@ def make_items(item: Item, plan: Sequence[tuple[tuple, int]]) -> list[dict]:
 
 
 def collate(items: list[dict], pin: bool = False) -> dict:
-    """Batches of one item each, concatenated along the first dimension (pinned for CUDA)."""
-    out = {key: torch.cat([it[key] for it in items]) for key in items[0]}
-    return {k: v.pin_memory() for k, v in out.items()} if pin else out
+    """Batches of one item each, concatenated along the first dimension; for CUDA straight
+    into pinned memory (one copy, not a concatenation and then a pinned copy of it)."""
+    if not pin:
+        return {key: torch.cat([it[key] for it in items]) for key in items[0]}
+    out = {}
+    for key in items[0]:
+        parts = [it[key] for it in items]
+        shape = (sum(p.shape[0] for p in parts), *parts[0].shape[1:])
+        out[key] = torch.cat(parts, out=torch.empty(shape, dtype=parts[0].dtype,
+                                                    pin_memory=True))
+    return out
 
 
 class WorkerPool:

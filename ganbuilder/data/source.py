@@ -33,7 +33,8 @@ class DataSource:
         return None
 
     def batch(self, indices: Any, generator: Any | None) -> Batch:
-        """The items at `indices` (an int64 tensor) as one batch.
+        """The items at `indices` (an int64 tensor) as one batch, row i made from indices[i]
+        alone (so that a rank can make only its rows of a global batch).
 
         `generator` drives random augmentation; None means deterministic (no flips, center crops).
         """
@@ -128,8 +129,10 @@ class BatchSampler:
 
     def next(self) -> Batch:
         if not self.source.decodes:
-            batch = self.decode(self.source, self._indices(), self._gen)
-            return batch if self.share is None else {k: v[self.share] for k, v in batch.items()}
+            index = self._indices()  # planned for the global batch: the same on every rank
+            if self.share is not None:  # rows are made independently: this rank's rows only
+                index = tuple(t[self.share] for t in index)
+            return self.decode(self.source, index, self._gen)
         if self._ahead is not None:
             batch, self._ahead = self._ahead[1](), None
         else:

@@ -150,7 +150,8 @@ def gradient_penalty(p: dict, ctx):
                                p["target"], ctx.grad_scale), {}
 
 
-def interpolate_penalty(critic, real, fake, alpha, target: float = 1.0, scale: float = 1.0):
+def interpolate_penalty(critic, real, fake, alpha, target: float = 1.0,
+                        scale: float | torch.Tensor = 1.0):
     """Mean (||grad critic(x_hat)|| - target)^2 at x_hat = alpha real + (1 - alpha) fake, with
     one alpha per sample; fake is taken detached."""
     alpha = alpha.view((-1,) + (1,) * (real.dim() - 1))
@@ -171,20 +172,22 @@ def r1_penalty(p: dict, ctx):
     return r1(ctx.network(p["critic"]), ctx.tensor(p["real"]), ctx.grad_scale), {}
 
 
-def r1(critic, real, scale: float = 1.0):
+def r1(critic, real, scale: float | torch.Tensor = 1.0):
     """0.5 E ||grad critic(real)||^2, real taken detached."""
     grad = _input_gradient(critic, real.detach(), scale)
     return 0.5 * grad.pow(2).sum(1).mean()
 
 
-def _input_gradient(critic, x, scale: float = 1.0):
+def _input_gradient(critic, x, scale: float | torch.Tensor = 1.0):
     """d critic(x) / dx per sample, flattened, kept differentiable for the penalty's backward.
-    Under fp16 the output is scaled by the loss scale before autograd.grad (so small gradients
-    do not underflow) and the gradient divided by it after (torch's AMP recipe)."""
+    Under fp16 the output is scaled by the loss scale (a device tensor, never read back) before
+    autograd.grad (so small gradients do not underflow) and the gradient divided by it after
+    (torch's AMP recipe)."""
     x = x.requires_grad_(True)
     out = critic(x).float().sum()  # an fp16 sum of scaled outputs would overflow
-    (grad,) = torch.autograd.grad(out * scale if scale != 1.0 else out, x, create_graph=True)
-    return (grad.float() / scale if scale != 1.0 else grad).flatten(1)
+    scaled = isinstance(scale, torch.Tensor) or scale != 1.0
+    (grad,) = torch.autograd.grad(out * scale if scaled else out, x, create_graph=True)
+    return (grad.float() / scale if scaled else grad).flatten(1)
 
 
 def _mutual_info_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:

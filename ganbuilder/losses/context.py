@@ -34,8 +34,8 @@ class TermContext:
       (a penalty's interpolation weights). The trainer draws them for the global batch and
       hands each rank its share, so they do not depend on the number of processes.
     - `grad_scale`: the factor the objective's loss is scaled by before backward (fp16's loss
-      scale, else 1); a penalty's inner gradient scales by it and divides it out (torch's AMP
-      recipe for gradient penalties).
+      scale as a device tensor, else 1); a penalty's inner gradient scales by it and divides it
+      out (torch's AMP recipe for gradient penalties).
     """
 
     def __init__(self, tensors: Mapping[str, torch.Tensor] | Callable[[str], torch.Tensor],
@@ -43,7 +43,7 @@ class TermContext:
                  gan: GanLoss | str = "bce", state: dict | None = None,
                  history: Callable[[str, int], HistoryPool] | None = None,
                  uniform: Callable[[int, torch.device], torch.Tensor] | None = None,
-                 grad_scale: float = 1.0):
+                 grad_scale: float | torch.Tensor = 1.0):
         self._tensor = tensors if callable(tensors) else tensors.__getitem__
         self._networks = networks
         self.updates = frozenset(updates)

@@ -52,23 +52,32 @@ _BETAS = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 
           "description": "Adam betas (DCGAN: beta1 = 0.5)"}
 
 
+_FUSED = {"type": "boolean", "default": False,
+          "description": "one fused kernel for the whole update (CUDA, and the CPU in recent "
+                         "torch); under fp16 it also takes the overflow check as a tensor, "
+                         "so the step never waits for the GPU; false: torch's own choice "
+                         "(foreach on CUDA)"}
+
 _EPS = {"type": "number", "exclusiveMinimum": 0, "default": 1e-8,
         "description": "Adam's epsilon, added to the root mean square of the gradients"}
 
 
-@optimizer("adam", {"lr": _LR, "betas": _BETAS, "weight_decay": _WD, "eps": _EPS})
+@optimizer("adam", {"lr": _LR, "betas": _BETAS, "weight_decay": _WD, "eps": _EPS,
+                    "fused": _FUSED})
 def adam(parameters: Iterable[Any], o: dict) -> torch.optim.Optimizer:
     """Adam (Kingma & Ba 2015); weight decay added to the gradient."""
     return torch.optim.Adam(parameters, lr=o["lr"], betas=tuple(o["betas"]),
-                            weight_decay=o["weight_decay"], eps=o["eps"])
+                            weight_decay=o["weight_decay"], eps=o["eps"],
+                            fused=o.get("fused") or None)
 
 
 @optimizer("adamw", {"lr": _LR, "betas": _BETAS, "weight_decay": {**_WD, "default": 0.01},
-                     "eps": _EPS})
+                     "eps": _EPS, "fused": _FUSED})
 def adamw(parameters: Iterable[Any], o: dict) -> torch.optim.Optimizer:
     """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019)."""
     return torch.optim.AdamW(parameters, lr=o["lr"], betas=tuple(o["betas"]),
-                             weight_decay=o["weight_decay"], eps=o["eps"])
+                             weight_decay=o["weight_decay"], eps=o["eps"],
+                             fused=o.get("fused") or None)
 
 
 @optimizer("sgd", {

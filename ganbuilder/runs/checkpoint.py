@@ -12,6 +12,7 @@ import hashlib
 import os
 import pickle
 import re
+import shutil
 import struct
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -41,6 +42,23 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> None:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"cannot write checkpoint {path} ({reason}); the one there "
                               "before, if any, is kept") from None
+
+
+def link_checkpoint(written: Path, path: Path) -> None:
+    """Make `path` (last.pt) the checkpoint just `written`, without writing it again: a hard
+    link where the file system has them, else a copy, renamed into place either way."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(written, tmp)
+        except OSError:
+            shutil.copyfile(written, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(f"cannot write checkpoint {path} ({exc.strerror or exc}); the "
+                              "one there before, if any, is kept") from None
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -47,6 +47,12 @@ class Analysis:
                 todo += [expr] if isinstance(expr, str) else sorted(expr.names())
         return inputs
 
+    def training_inputs(self) -> set[str]:
+        """Every input tensor (data or latent) that a training iteration reads: those the loss
+        terms' tensors are computed from. A data tensor outside it (a label no term reads) is
+        never copied to the device."""
+        return {t for term in self.terms for n in term.names() for t in self.reads(n)}
+
     def needs_data(self, names: list[str] | tuple[str, ...]) -> bool:
         """Whether computing any of `names` reads a data tensor."""
         return any(self.sources.get(t) == "data" for n in names for t in self.reads(n))

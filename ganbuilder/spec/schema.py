@@ -186,6 +186,11 @@ def spec_schema() -> dict:
                               "description": "networks and image batches in channels-last "
                                              "memory order (faster convolutions on recent "
                                              "GPUs)"},
+            "deterministic": {"type": "boolean", "default": False,
+                              "description": "on CUDA, deterministic kernels only (bit-equal "
+                                             "reruns, slower); by default cuDNN times its "
+                                             "convolution algorithms per shape "
+                                             "(cudnn.benchmark) and keeps the fastest"},
             "compile": {"type": "boolean", "default": False,
                         "description": "torch.compile each network (slow first steps, then "
                                        "faster ones, mostly on GPUs)"},

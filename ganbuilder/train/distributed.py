@@ -1,12 +1,13 @@
 """Several training processes (torchrun): which share of a global batch a rank trains on, the
 gradient average before each optimizer step, metrics averaged over ranks, per-rank state.
 
-Ranks are a detail of the trainer. Every rank draws the same global batch and latent sample from
-the same seeded generators and keeps its own slice, so the stream of examples is the one a
-single process sees. Gradients are averaged with one bucketed all_reduce per objective step
-(StyleGAN2-ADA's recipe) rather than DistributedDataParallel: DDP's reducer allows one backward
-per forward and cannot follow a gradient penalty's double backward or an objective that reuses
-a graph built in an earlier objective, both of which GANs do every iteration.
+Ranks are a detail of the trainer. Every rank plans the same global batch and latent sample
+from the same seeded generators and makes or keeps only its own rows, so the stream of examples
+is the one a single process sees. Gradients are averaged over ranks while each objective's
+backward runs (grad_buckets.py: bucketed all_reduces started from gradient hooks, the pattern
+of DDP's reducer) rather than by DistributedDataParallel itself: DDP's reducer allows one
+backward per forward and cannot follow a gradient penalty's double backward or an objective
+that reuses a graph built in an earlier objective, both of which GANs do every iteration.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 import torch.distributed as dist
 
 from ganbuilder.errors import UserError
+from ganbuilder.train.grad_buckets import OverlappedAverage
 
 # A rank that waits this long for the others gives up instead of hanging the run.
 _TIMEOUT = timedelta(minutes=10)
@@ -42,6 +44,7 @@ class Ranks:
         self.rank = rank
         self.world = world
         self.device = device or torch.device("cpu")
+        self._averages: dict[tuple[int, ...], OverlappedAverage] = {}  # per parameter list
 
     @classmethod
     def from_env(cls, device: torch.device) -> Ranks:
@@ -83,6 +86,17 @@ class Ranks:
             return dict(tensors)
         return {k: v[self.share(v.shape[0])] for k, v in tensors.items()}
 
+    def averaging(self, parameters: Sequence[torch.Tensor]) -> contextlib.AbstractContextManager:
+        """The context an objective's backward runs in: on exit each parameter's gradient is
+        its mean over ranks, reduced in buckets while the backward ran (nothing in one
+        process)."""
+        if not self.active:
+            return contextlib.nullcontext()
+        key = tuple(id(p) for p in parameters)
+        if key not in self._averages:
+            self._averages[key] = OverlappedAverage(parameters, self.world)
+        return self._averages[key].during_backward()
+
     def average_gradients(self, parameters: Sequence[torch.Tensor]) -> None:
         """Replace each parameter's gradient by its mean over ranks: one all_reduce of all of
         them flattened (per dtype). Parameters without a gradient are left so: every rank runs
@@ -114,8 +128,27 @@ class Ranks:
         flat /= self.world
         return dict(zip(keys, flat.cpu().unbind(), strict=True))
 
+    def mean_floats(self, values: Mapping[str, Any]) -> dict[str, float]:
+        """Each value's mean over ranks as a float (one all_reduce), the device's tensors read
+        back to the host in one transfer; every rank passes the same keys."""
+        if self.active:
+            return {k: float(v) for k, v in self.mean(values).items()}
+        out: dict[str, float] = {}
+        by_device: dict[torch.device, list[str]] = {}
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                by_device.setdefault(value.device, []).append(key)
+            else:
+                out[key] = float(value)
+        for keys in by_device.values():
+            read = torch.stack([values[k].detach().reshape(()).to(torch.float64)
+                                for k in keys]).tolist()
+            out.update(zip(keys, read, strict=True))
+        return out
+
     def any(self, flag: bool) -> bool:
-        """Whether any rank passed True: ranks agree to stop at the same step."""
+        """Whether any rank passed True (one all_reduce and a read of its result: the trainer
+        asks only at the end, and folds its per-run question into the logging mean)."""
         if not self.active:
             return flag
         t = torch.tensor([int(flag)], device=self.device)

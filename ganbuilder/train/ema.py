@@ -30,8 +30,9 @@ def fold_weights(shadow: dict, net, step: int, decay: float, start: int = 0) -> 
         params = dict(net.named_parameters())
         averaged = [shadow[k] for k in params]
         torch._foreach_lerp_(averaged, [p.detach() for p in params.values()], weight)
-        for key, buffer in net.named_buffers():
-            shadow[key].copy_(buffer)
+        buffers = dict(net.named_buffers())
+        if buffers:  # one foreach copy for all of them, not a kernel launch per buffer
+            torch._foreach_copy_([shadow[k] for k in buffers], list(buffers.values()))
 
 
 class WeightAverage:

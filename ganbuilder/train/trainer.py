@@ -19,6 +19,7 @@ from ganbuilder.compile.model import GAN, TensorCache
 from ganbuilder.data import open_source
 from ganbuilder.data.latent import sample_latent
 from ganbuilder.data.loader import default_workers
+from ganbuilder.data.prefetch import prefetched
 from ganbuilder.data.registry import with_defaults
 from ganbuilder.device import pick_device
 from ganbuilder.errors import CheckpointError, DataError, UserError
@@ -30,6 +31,7 @@ from ganbuilder.runs.checkpoint import (
     check_optimizers,
     checkpoint_step,
     first_nonfinite,
+    link_checkpoint,
     load_checkpoint,
     optimizer_types,
     save_checkpoint,
@@ -54,9 +56,10 @@ from ganbuilder.train.events import (
     Started,
     StepMetrics,
 )
+from ganbuilder.train.kernels import choose_kernels
 from ganbuilder.train.loggers import with_loggers
 from ganbuilder.train.precision import Precision
-from ganbuilder.train.streams import SEED_OFFSETS
+from ganbuilder.train.streams import SEED_OFFSETS, device_generator, restore_generator
 
 
 class DivergenceError(RuntimeError):
@@ -78,9 +81,10 @@ class _Objective:
                                          self.parameters)
         self.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
 
-    def step(self, precision: Precision) -> bool:
+    def step(self, precision: Precision) -> torch.Tensor | None:
         """The optimizer step, then WGAN's weight clipping when the objective asks for it;
-        False when fp16's scaler skipped the step (its gradients overflowed)."""
+        under fp16 a device tensor, 0 when the scaler skipped the step (its gradients
+        overflowed), else 1 (see Precision.step)."""
         stepped = precision.step(self.name, self.optimizer)
         if self.clip is not None:
             with torch.no_grad():
@@ -118,6 +122,10 @@ class Trainer:
         workers = with_defaults(spec.tree["data"])["workers"]
         self.sampler.use_workers(default_workers(self.device.type) if workers == "auto"
                                  else workers, pin=self.device.type == "cuda")
+        # Made ahead in a thread; only the tensors an iteration reads.
+        self.sampler = prefetched(self.sampler, self.device.type,
+                                  spec.analysis.training_inputs())
+        choose_kernels(self.device, training.get("deterministic", False))
         self.batch_size = batch_size
         self.gan = GAN(spec).to(self.device)
         self.ada = AdaptiveAugmentation(spec, self.gan.nets, batch_size, self.ranks)
@@ -125,13 +133,16 @@ class Trainer:
         self.gan_loss = GAN_LOSSES.get(spec.gan_loss)
         self.objectives = [_Objective(n, spec, self.gan) for n in spec.objective_order]
         self.lr_factor = lr_factor(training.get("schedule"), self.total_steps)
-        self.latent_generator = torch.Generator().manual_seed(seed + SEED_OFFSETS["latent"])
+        # Noise the step feeds the device is drawn there (train/streams.py).
+        self.latent_generator = device_generator(seed + SEED_OFFSETS["latent"], self.device)
         self.pool_generator = torch.Generator().manual_seed(seed + SEED_OFFSETS["pool"])
-        self.uniform_generator = torch.Generator().manual_seed(seed + SEED_OFFSETS["uniform"])
+        self.uniform_generator = device_generator(seed + SEED_OFFSETS["uniform"], self.device)
         self.precision = Precision(training["precision"], self.device,
                                    [o.name for o in self.objectives])
         self._seed_rank()
         self.data_time = 0.0
+        self.objective_keys: dict[str, set[str]] = {}  # fp16: the metrics each objective sums
+        self.stop_voted = False  # under torchrun: whether a rank asked to stop, at the last log
         self.pools: dict[str, HistoryPool] = {}
         self.term_states: dict[str, dict[str, torch.Tensor]] = {}
         ema = training.get("ema")
@@ -139,6 +150,7 @@ class Trainer:
         self.calibrated_at = -1  # the step whose averaged batch norm statistics are measured
         self.step = 0
         self.last_checkpoint: Path | None = None
+        self.saved_at = -1  # the step last.pt was last written at by this run
         if resume is not None:
             self._restore(Path(resume))
 
@@ -190,7 +202,8 @@ class Trainer:
             "rng": {"torch": torch.get_rng_state(),
                     "latent": self.latent_generator.get_state(),
                     "pool": self.pool_generator.get_state(),
-                    "uniform": self.uniform_generator.get_state()},
+                    "uniform": self.uniform_generator.get_state(),
+                    "device": self.latent_generator.device.type},  # latent's and uniform's
             "world_size": self.ranks.world,
             "scalers": self.precision.state_dict(),
             "sampler": self.sampler.state_dict(),
@@ -209,7 +222,11 @@ class Trainer:
             for o in self.objectives:
                 o.optimizer.load_state_dict(state["optimizers"][o.name])
             torch.set_rng_state(state["rng"]["torch"])
-            self.latent_generator.set_state(state["rng"]["latent"])
+            # Drawn on another device kind: the streams restart from a seed of the step.
+            seed = self.spec.training["seed"] + 1000003 * int(state["step"])
+            saved_on = state["rng"].get("device", "cpu")  # older checkpoints drew on the CPU
+            restore_generator(self.latent_generator, state["rng"]["latent"], saved_on,
+                              seed + SEED_OFFSETS["latent"])
             self.pool_generator.set_state(state["rng"]["pool"])
             self.sampler.load_state_dict(state["sampler"])
             for key, pool_state in state["pools"].items():
@@ -221,7 +238,8 @@ class Trainer:
             if self.ema is not None:
                 self.ema.load_state_dict(state.get("ema", {}), self.device)
             if "uniform" in state["rng"]:  # checkpoints from before it drew from the global RNG
-                self.uniform_generator.set_state(state["rng"]["uniform"])
+                restore_generator(self.uniform_generator, state["rng"]["uniform"], saved_on,
+                                  seed + SEED_OFFSETS["uniform"])
             self.precision.load_state_dict(state.get("scalers", {}))
             self._restore_rank(state)
         except (AttributeError, KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
@@ -232,11 +250,12 @@ class Trainer:
         self.step = int(state["step"])
         self.last_checkpoint = path
 
-    def save(self, name: str = "last.pt", losses: dict[str, torch.Tensor] | None = None
-             ) -> Path:
+    def save(self, name: str = "last.pt", losses: dict[str, torch.Tensor] | None = None,
+             also_last: bool = False) -> Path:
         """Write a checkpoint, after checking that the weights, the optimizer and term state,
         and `losses` (summed since the last check) are finite: a diverged model raises
-        DivergenceError and never replaces the last good checkpoint."""
+        DivergenceError and never replaces the last good checkpoint. `also_last` makes
+        last.pt the same file (written once); the returned path is then last.pt."""
         # The mean over ranks, so that every rank agrees on a divergence.
         losses = self.ranks.mean({k: torch.as_tensor(v) for k, v in (losses or {}).items()})
         bad = first_nonfinite(losses.items())
@@ -261,7 +280,13 @@ class Trainer:
         path = self.run_dir / "checkpoints" / name
         if self.ranks.is_main:  # rank 0 alone writes the run folder
             save_checkpoint(state, path)
+        if also_last:
+            last = path.with_name("last.pt")
+            if self.ranks.is_main:
+                link_checkpoint(path, last)
+            path = last
         self.last_checkpoint = path
+        self.saved_at = self.step if also_last or name == "last.pt" else self.saved_at
         return path
 
     # -- ranks and speed switches ----------------------------------------------------------------
@@ -324,8 +349,9 @@ class Trainer:
     def _uniform(self, n: int, device: torch.device) -> torch.Tensor:
         """Per-sample uniforms for a term, drawn for the global batch and cut to this rank's
         share: a penalty's interpolation weights do not depend on the number of ranks."""
-        values = torch.rand(n * self.ranks.world, generator=self.uniform_generator)
-        return values[self.ranks.share(len(values))].to(device)
+        values = torch.rand(n * self.ranks.world, generator=self.uniform_generator,
+                            device=self.uniform_generator.device)
+        return values[self.ranks.share(len(values))].to(device, non_blocking=True)
 
     # -- the weight average's batch norm statistics --------------------------------------------
     CALIBRATION_DRAWS = 16  # batches (BigGAN accumulates standing statistics over 16)
@@ -354,7 +380,9 @@ class Trainer:
 
     # -- one iteration -------------------------------------------------------------------------
     def _draw(self) -> TensorCache:
-        """The global batch and latent draw (the same on every rank), this rank's share."""
+        """This rank's share of the global batch (made ahead by the prefetch thread) and of
+        the latent draw (made on the device); time/data is the wait for the batch and its
+        copy's launch."""
         start = time.perf_counter()
         batch = {k: v.to(self.device, non_blocking=True)
                  for k, v in self.sampler.next().items()}
@@ -408,20 +436,21 @@ class Trainer:
         obj.optimizer.zero_grad(set_to_none=True)
         # Gradients for the trained networks only: the G step backpropagates through D to G
         # without computing D's weight gradients, while graphs through networks this
-        # objective does not train stay whole for a later objective to reuse.
-        self.precision.backward(obj.name, total, obj.parameters)
-        self.ranks.average_gradients(obj.parameters)  # one all_reduce, before the step
-        stepped = obj.step(self.precision)
+        # objective does not train stay whole for a later objective to reuse. Under torchrun
+        # they are averaged over ranks while the backward runs.
+        with self.ranks.averaging(obj.parameters):
+            self.precision.backward(obj.name, total, obj.parameters)
+        kept = obj.step(self.precision)
         cache.consumed(obj.updates)
-        if not stepped:  # fp16 overflow: skipped, not a divergence, unless it keeps on
-            if self.precision.collapsed():
-                raise DivergenceError(f"every fp16 step of objective {obj.name} overflowed "
-                                      f"for a while at step {self.step}; training diverged")
-            return
+        _accumulate(step_sums, f"loss/{obj.name}", total.detach(), share)
+        if kept is not None:  # fp16: a skipped step's losses are left out (on the device)
+            # (where, not a product: a skipped step's losses may be inf or NaN)
+            step_sums = {k: torch.where(kept > 0, v, 0.0) for k, v in step_sums.items()}
+            _accumulate(sums, f"kept/{obj.name}", kept)
+            self.objective_keys.setdefault(obj.name, set()).update(step_sums)
         self.ada.observe(obj.updates, step_sums, share)  # adaptive augmentation's p
         for key, value in step_sums.items():
             _accumulate(sums, key, value)
-        _accumulate(sums, f"loss/{obj.name}", total.detach(), share)
 
     def _pool(self, objective: _Objective, critic: str, size: int) -> HistoryPool:
         """The history pool of an objective's critic, created on first use."""
@@ -461,7 +490,9 @@ class Trainer:
             while self.step < self.total_steps:
                 if self.control.paused:
                     self._pause(emit, sums)
-                if self.ranks.any(self.control.stop_requested):  # all ranks stop at one step
+                # All ranks stop at one step: under torchrun, the first logged one after any
+                # rank was asked to (its vote rides on the metrics' all_reduce).
+                if self.stop_voted if self.ranks.active else self.control.stop_requested:
                     break
                 try:
                     self.train_step(sums)
@@ -483,10 +514,13 @@ class Trainer:
                 if self.step % training["sample_every"] == 0:
                     self._samples(emit)
                 if self.step % training["checkpoint_every"] == 0:
-                    self.save(f"step_{self.step:06d}.pt", sums)
-                    emit(CheckpointSaved(self.step, self.save()))
+                    emit(CheckpointSaved(self.step, self.save(f"step_{self.step:06d}.pt", sums,
+                                                              also_last=True)))
             stopped = self.step < self.total_steps
-            last = self.save(losses=sums)  # first: no sample grid drawn from a diverged model
+            # First: no sample grid drawn from a diverged model. A run that ends on a checkpoint
+            # step has just written last.pt.
+            last = (self.last_checkpoint if self.saved_at == self.step
+                    else self.save(losses=sums))
             if self.step % training["sample_every"] != 0:
                 self._samples(emit)
             emit(CheckpointSaved(self.step, last))
@@ -528,9 +562,21 @@ class Trainer:
     def _metrics(self, sums: dict, counts: int, step_time: float) -> dict[str, float]:
         """The means since the last log over steps and ranks (reduced here only), the
         learning rates, and seconds per step and per step's data loading."""
-        sums = self.ranks.mean({**sums, "time/data": torch.tensor(self.data_time)})
-        data_time = float(sums.pop("time/data")) / counts
-        metrics = {k: float(v) / counts for k, v in sums.items()}
+        skipped = {f"skipped/{n}": c for n, c in self.precision.skipped.items()}
+        # One all_reduce (under torchrun) and one read back to the host for all of them.
+        sums = self.ranks.mean_floats({**sums, **skipped, "time/data": self.data_time,
+                                       "control/stop": float(self.control.stop_requested)})
+        self.stop_voted = sums.pop("control/stop") > 0
+        data_time = sums.pop("time/data") / counts
+        collapsed = self.precision.collapsed({k.split("/", 1)[1]: sums.pop(k) for k in skipped})
+        if collapsed:
+            raise DivergenceError(f"every fp16 step of objective {collapsed} overflowed for "
+                                  f"a while at step {self.step}; training diverged")
+        for name in [k.split("/", 1)[1] for k in sums if k.startswith("kept/")]:
+            if sums.pop(f"kept/{name}") == 0:  # fp16 skipped all its steps: no figures
+                for key in self.objective_keys.get(name, ()):
+                    sums.pop(key, None)
+        metrics = {k: v / counts for k, v in sums.items()}
         for key, value in metrics.items():
             if not math.isfinite(value):
                 raise DivergenceError(f"{key} is {value} at step {self.step}; training diverged")
