@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganbuilder.design.canvas import CanvasEdit, CanvasModel
+from ganbuilder.design.canvas import CanvasModel
+from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.export import eject_source
 from ganbuilder.export.eject import module_source
 from ganbuilder.layers import LAYER_GROUPS, LAYERS, Construct
@@ -136,7 +137,7 @@ def _check_canvas_inserts(name: str, tmp_path: Path) -> None:
     reasons = []
     for network in ("L", "V", "I"):
         edit = model.insert_layer(network, 0, name)
-        assert isinstance(edit, CanvasEdit), edit
+        assert isinstance(edit, TextEdit), edit
         text = edit.apply(CANVAS)
         try:
             new = load_spec_text(text, file, tmp_path)
