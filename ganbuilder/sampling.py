@@ -10,6 +10,7 @@ import torch
 
 from ganbuilder.compile.model import GAN
 from ganbuilder.errors import UserError
+from ganbuilder.files import check_target
 from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint
 from ganbuilder.runs.grid import save_png
 from ganbuilder.runs.samples import render_samples, sample_groups
@@ -33,6 +34,16 @@ def load_model(checkpoint: str | Path, device: str = "cpu", ema: bool = True
         averaged = state.get("ema", {}).get(name) if ema else None
         net.load_state_dict(averaged or state["networks"][name])
     return spec, gan.to(pick_device(device)), int(state["step"])
+
+
+SEED_RANGE = (-(2**63), 2**64 - 1)  # what torch.Generator.manual_seed takes
+
+
+def check_seed(seed: int) -> int:
+    """`--seed` within the range a torch generator takes, or a UserError."""
+    if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise UserError(f"--seed must be in {SEED_RANGE[0]}..{SEED_RANGE[1]}, got {seed}")
+    return seed
 
 
 class _NoData:
@@ -78,12 +89,15 @@ def latent_codes(spec: Spec) -> list[LatentCode]:
 
 
 def sample_checkpoint(checkpoint: str | Path, out: str | Path, n: int = 64, seed: int = 0,
-                      device: str = "cpu", label: int | None = None, ema: bool = True
-                      ) -> Path:
+                      device: str = "cpu", label: int | None = None, ema: bool = True,
+                      force: bool = False) -> Path:
     """Write a sample grid (PNG) drawn from a checkpoint with a given seed; `label` asks a
-    conditional model for one class."""
+    conditional model for one class. `out` replaces an existing file only with `force`, and
+    is never the checkpoint."""
     from ganbuilder.data import open_source
 
+    check_seed(seed)
+    check_target(out, force, [checkpoint], command="sample")
     spec, gan, _ = load_model(checkpoint, device, ema)
     fixed_labels = None
     if label is not None:

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from ganbuilder.errors import UserError
 from ganbuilder.evaluate.draw import CHUNK, generated, latent, run
 from ganbuilder.evaluate.features import (
     Extractor,
@@ -93,12 +92,7 @@ def evaluate_inception(job: Job) -> dict[str, Any]:
     say(f"real images: {opts.get('real') or 'the run data'}")
     real = real_features(job, extractor)
     if opts.get("save_stats"):
-        target = Path(opts["save_stats"]).expanduser()
-        try:
-            save_stats(real, target)
-        except OSError as exc:
-            raise UserError(f"--save-stats {target}: cannot write ({exc.strerror or exc})"
-                            ) from None
+        save_stats(real, Path(opts["save_stats"]).expanduser())  # checked by the command
     fake = extractor.features(fake_batches(job),
                               lambda done: say(f"generated images: {done}/{job.n}"))
     out: dict[str, Any] = {"kind": "inception", "tensor": job.target, "n": job.n,

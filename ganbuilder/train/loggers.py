@@ -15,11 +15,13 @@ TensorBoard is told to purge events after it, as metrics.jsonl is truncated.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ganbuilder.errors import UserError
+from ganbuilder.files import Appender, write_file
 from ganbuilder.spec import Spec
 from ganbuilder.train.events import (
     Event,
@@ -48,8 +50,13 @@ class CsvLogger:
             row = {"step": event.step, **event.metrics}
             if any(k not in self.columns for k in row):
                 self._widen([k for k in row if k not in self.columns])
-            with self.path.open("a", newline="", encoding="utf-8") as f:
-                csv.DictWriter(f, self.columns).writerow(row)
+            line = io.StringIO()
+            csv.DictWriter(line, self.columns, lineterminator="\n").writerow(row)
+            log = Appender(self.path)
+            try:
+                log.write_line(line.getvalue().removesuffix("\n"))
+            finally:
+                log.close()
 
     def _read(self) -> list[dict[str, str]]:
         if self.path is None or not self.path.is_file():
@@ -62,12 +69,11 @@ class CsvLogger:
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         assert self.path is not None
-        tmp = self.path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, self.columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        tmp.replace(self.path)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, self.columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_file(self.path, text.getvalue())
 
     def _start(self, start_step: int) -> None:
         """Keep the rows up to `start_step` (a resumed run logs again from there)."""
