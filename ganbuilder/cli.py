@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="at most this many real images, spread evenly over the set")
     p.add_argument("--save-stats", type=Path, metavar="NPZ",
                    help="also write the real set's statistics (mu, sigma, features) there")
+    p.add_argument("--force", action="store_true", help="replace an existing --save-stats file")
 
     p = sub.add_parser(
         "export", help="write a trained network as ONNX, TorchScript or safetensors",
@@ -411,6 +412,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.n_real < 2:
         raise UserError(f"--n-real must be at least 2, got {args.n_real}")
+    if args.save_stats is not None:
+        inputs = [p for p in (args.checkpoint, args.real, args.inception) if p is not None]
+        check_target(args.save_stats, args.force, inputs, "--save-stats", "evaluate")
     tty = sys.stderr.isatty()
 
     def progress(line: str) -> None:

@@ -134,7 +134,10 @@ def ensure_folder(folder: str | Path, what: str = "folder", action: str = "") ->
 def _write(file: BinaryIO, data: bytes | memoryview, target: Path) -> None:
     """The one place bytes reach a file, on their way to `target` (the fault-injection
     suite, scripts/faults.py, fails it on purpose)."""
-    file.write(data)
+    view = memoryview(data)
+    while view:  # an unbuffered file may take part of it
+        written = file.write(view)
+        view = view[written if written is not None else len(view):]
 
 
 class _Sink:
@@ -213,24 +216,26 @@ def write_file(path: str | Path,
 
 
 class Appender:
-    """A log file (metrics.jsonl) appended line by line; each line is flushed whole, and an
-    OSError is a located UserError."""
+    """A log file (metrics.jsonl) appended line by line, unbuffered: a line is added whole or
+    not at all (a failed write is cut off again), and an OSError is a located UserError."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        ensure_folder(self.path.parent)
+        ensure_folder(self.path.parent, action=f"write {self.path}")
         try:
-            self.file: BinaryIO | None = open(self.path, "ab")  # noqa: SIM115  (held open)
+            self.file: BinaryIO | None = open(self.path, "ab", buffering=0)  # noqa: SIM115
         except OSError as exc:
             raise os_error(exc, "write", self.path) from None
 
     def write_line(self, text: str) -> None:
         """Append one line (a newline is added)."""
         assert self.file is not None
+        end = self.file.seek(0, os.SEEK_END)
         try:
             _write(self.file, (text + "\n").encode("utf-8"), self.path)
-            self.file.flush()
         except OSError as exc:
+            with contextlib.suppress(OSError):  # no half line for a reader to trip over
+                os.truncate(self.file.fileno(), end)
             raise os_error(exc, "write", self.path) from None
 
     def close(self) -> None:
