@@ -118,7 +118,9 @@ def test_run_never_replaces_the_users_spec_in_its_out_folder(tmp_path, capsys):
 def test_the_runs_own_spec_may_be_run_again_from_its_folder(run_copy, capsys):
     # `run RUN/spec.yaml --resume RUN/checkpoints/last.pt` reads the record it would write.
     assert main(["run", str(run_copy / "spec.yaml"), "--resume",
-                 str(run_copy / "checkpoints" / "last.pt"), "--steps", "6", "--quiet"]) == 0
+                 str(run_copy / "checkpoints" / "last.pt"), "--steps", "6", "--set",
+                 "training.log_every=1", "--quiet"]) == 0
+    assert "log_every: 1" in (run_copy / "spec.yaml").read_text()  # the record, updated
 
 
 # -- 3. one process owns a run folder ----------------------------------------------------------

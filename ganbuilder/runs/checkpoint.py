@@ -99,6 +99,17 @@ def checkpoint_step(path: Path) -> int | None:
     return step if isinstance(step, int) and not isinstance(step, bool) and step >= 0 else None
 
 
+def checkpoint_spec_text(path: Path) -> str | None:
+    """The spec text a checkpoint holds, read without loading its tensors into memory; None
+    when the file cannot tell."""
+    try:
+        state = quiet_load(path, mmap=True)
+    except Exception:  # any unreadable file: nothing to compare with
+        return None
+    text = state.get("spec_text") if isinstance(state, dict) else None
+    return text if isinstance(text, str) else None
+
+
 def content_digest(state: Mapping[str, Any]) -> str:
     """sha256 over every key and value of a checkpoint except its own `digest` entry, in a
     fixed encoding (tensors by dtype, shape and bytes), so it does not depend on how torch

@@ -30,6 +30,7 @@ from ganbuilder.optim import build_optimizer, lr_factor
 from ganbuilder.runs.checkpoint import (
     check_compatible,
     check_optimizers,
+    checkpoint_spec_text,
     checkpoint_step,
     first_nonfinite,
     load_checkpoint,
@@ -187,8 +188,12 @@ class Trainer:
         """The folder's spec.yaml is the run's record of its resolved spec: never the user's
         spec file (or one it extends), nor a spec.yaml that no run of this spec wrote."""
         saved = self.run_dir / "spec.yaml"
-        if not saved.exists() or (is_regular(saved) and _text(saved) == self.spec.text()):
+        text = _text(saved)
+        if not saved.exists() or text == self.spec.text():
             return
+        newest = newest_checkpoint(self.run_dir)
+        if newest is not None and text == checkpoint_spec_text(newest):
+            return  # the record the run wrote (read back as the spec, say): the run's to update
         if same_file(saved, self.spec.source_files()) is not None:
             raise UserError(f"{saved} is the spec being run (or one it extends), and the run "
                             "would replace it with its resolved text: choose another --out "
