@@ -439,3 +439,26 @@ def test_a_run_failure_is_printed_once(tmp_path, minimal_spec, capsys, monkeypat
     err = capsys.readouterr().err
     assert err.count("no space left on the device") == 1, err
     assert "failed at step 0" in err or "failed at step 2" in err
+
+
+def test_a_checkpoint_of_another_pickle_protocol_loads_without_a_warning(finished, tmp_path):
+    from ganbuilder.runs.checkpoint import load_checkpoint
+
+    state = torch.load(finished / "checkpoints" / "last.pt", weights_only=True)
+    torch.save(state, tmp_path / "p3.pt", pickle_protocol=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_checkpoint(tmp_path / "p3.pt")["step"] == 4
+
+
+def test_translate_never_writes_through_a_link_to_an_input(tmp_path):
+    from ganbuilder.errors import UserError
+    from ganbuilder.translate import plan_outputs
+
+    photo = tmp_path / "in" / "cat.png"
+    photo.parent.mkdir()
+    Image.new("RGB", (8, 8)).save(photo)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "cat.png").hardlink_to(photo)
+    with pytest.raises(UserError, match="is the same file as the input"):
+        plan_outputs([photo], tmp_path / "out", force=True)
