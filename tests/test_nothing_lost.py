@@ -335,8 +335,9 @@ def test_sixteen_bit_images_are_scaled_not_clipped(tmp_path):
 def test_a_palette_with_transparency_reads_without_warnings(tmp_path):
     im = Image.new("P", (8, 8), 1)
     im.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
-    im.info["transparency"] = bytes([0, 255] + [255] * 254)
-    im.save(tmp_path / "p.png", transparency=bytes([0, 255] + [255] * 254))
+    im.save(tmp_path / "p.png", transparency=bytes([128, 200]))  # partial alpha: bytes
+    with Image.open(tmp_path / "p.png") as back:
+        assert isinstance(back.info["transparency"], bytes)
     cfg = {"source": "folder", "root": str(tmp_path), "image_size": 8, "channels": 3}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
