@@ -322,26 +322,31 @@ def tmpfs_trials(case: Case, base: Path, budgets: list[int], say: Callable[[str]
         say("tmpfs: cannot mount one (root only): skipped")
         mount.rmdir()
         return trials
+    workspace = mount / "w"
+
+    def fresh() -> dict[Path, bytes]:
+        if workspace.exists():
+            shutil.rmtree(workspace)
+        shutil.copytree(base, workspace, symlinks=True)
+        for argv in case.prepare:
+            _call(_fill(argv, workspace))
+        return _snapshot(workspace)
+
     try:
+        fresh()
+        _call(_fill(case.argv, workspace))  # with room to spare: the complete new files
+        reference = _snapshot(workspace)
         for budget in budgets:
-            workspace = mount / "w"
-            if workspace.exists():
-                shutil.rmtree(workspace)
-            shutil.copytree(base, workspace, symlinks=True)
-            for argv in case.prepare:
-                _call(_fill(argv, workspace))
-            before = _snapshot(workspace)
+            before = fresh()
             filler = mount / "filler"
             free = os.statvfs(mount).f_bavail * os.statvfs(mount).f_frsize
-            with open(filler, "wb") as f:
-                f.truncate(0)
-                with contextlib.suppress(OSError):
-                    f.write(b"\0" * max(0, free - budget))
+            with open(filler, "wb") as f, contextlib.suppress(OSError):
+                f.write(b"\0" * max(0, free - budget))
             code, err = _call(_fill(case.argv, workspace))
             filler.unlink()
             if code == 0:
-                continue  # the budget was enough: nothing to check but what check() sees
-            problems = check(case, before, {}, code, err, workspace)
+                continue  # the budget was enough
+            problems = check(case, before, reference, code, err, workspace)
             trials.append(Trial(case.name, -budget, problems))
             if problems:
                 say(f"  tmpfs, {budget} bytes free: " + "\n    ".join(problems))
