@@ -69,7 +69,8 @@ class RunLock:
             where = f" on {host}" if host and host != socket.gethostname() else ""
             raise UserError(f"{self.run_dir} is in use by another training run (process "
                             f"{pid}{where}, {self.path}): wait for it to finish or stop it, "
-                            "or choose another --out")
+                            "or choose another --out (if that process trains nothing, delete "
+                            "the lock file)")
 
     def acquire(self) -> None:
         """Own the folder, or raise UserError naming the process that does."""
