@@ -305,9 +305,13 @@ def test_a_fifo_in_a_data_folder_is_no_image(tmp_path):
     assert batch["real"].shape == (2, 1, 8, 8)
 
 
-def test_devices_are_no_spec(capsys):
+def test_devices_are_no_spec_and_no_checkpoint(tmp_path, capsys):
     assert run_with_alarm(lambda: main(["validate", "/dev/zero"])) == 2
     one_error(capsys, "/dev/zero is a device, not a regular file")
+    os.mkfifo(tmp_path / "ck.pt")
+    assert run_with_alarm(lambda: main(["sample", str(tmp_path / "ck.pt"), "--out",
+                                        str(tmp_path / "x.png")])) == 2
+    one_error(capsys, "is not a regular file, so not a checkpoint")
 
 
 def test_a_spec_through_a_pipe_validates(capsys):

@@ -84,6 +84,8 @@ def checkpoint_file(path: str | Path) -> Path:
         raise CheckpointError(f"{path} is a folder, not a checkpoint"
                               + (f": did you mean {inside}?" if inside else ""))
     if not path.is_file():
+        if path.exists():  # a FIFO or a device: never opened (it would block or never end)
+            raise CheckpointError(f"{path} is not a regular file, so not a checkpoint")
         raise CheckpointError(f"checkpoint not found: {path}")
     return path
 
