@@ -85,8 +85,9 @@ def test_export_never_replaces_its_checkpoint_or_a_file_without_force(run_copy, 
     one_error(capsys, "the same file as")
     mine = tmp_path / "my.yaml"
     mine.write_text("# mine\n")
-    assert main(["export", str(ckpt), "--format", "safetensors", "--out", str(mine)]) == 2
-    one_error(capsys, "a safetensors file is named *.safetensors")
+    assert main(["export", str(ckpt), "--format", "safetensors", "--out", str(mine),
+                 "--force"]) == 2
+    one_error(capsys, "safetensors files are named *.safetensors")
     out = tmp_path / "G.safetensors"
     out.write_bytes(b"an earlier file")
     assert main(["export", str(ckpt), "--format", "safetensors", "--out", str(out)]) == 2

@@ -49,9 +49,9 @@ def export_checkpoint(checkpoint: str | Path, fmt: str, out: str | Path,
 
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt}: choose one of {', '.join(FORMATS)}")
-    if Path(out).suffix.lower() not in SUFFIXES[fmt]:
-        raise UserError(f"--out {out}: a {fmt} file is named *{' or *'.join(SUFFIXES[fmt])}")
     check_target(out, force, [checkpoint], command="export")
+    if Path(out).suffix.lower() not in SUFFIXES[fmt]:
+        raise UserError(f"--out {out}: {fmt} files are named *{' or *'.join(SUFFIXES[fmt])}")
     spec, gan, step = load_model(checkpoint, "cpu", ema)
     target = make_target(spec, gan, step, network, direction)
     if FORMATS[fmt][2]:
