@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SPEC   ?= specs/dcgan_diffaugment.yaml
 RUN_ARGS ?=
 
-.PHONY: install run test lint fuzz bench screenshots digits-data schema clean
+.PHONY: install run test lint fuzz faults bench screenshots digits-data schema clean
 
 install: $(STAMP)
 
@@ -35,6 +35,12 @@ lint: $(STAMP)
 # 10,000 mutated specs through `validate`: no traceback, no hang, every error located.
 fuzz: $(STAMP)
 	$(PY) scripts/fuzz.py --cases 10000
+
+# Every write of run, sample, export, eject, flatten, translate and evaluate fails in turn:
+# one message, exit 2, nothing that was there lost (scripts/faults.py; --tmpfs, as root, also
+# fills a real disk).
+faults: $(STAMP)
+	$(PY) scripts/faults.py
 
 # DCGAN, pix2pix (128 px) and CycleGAN iterations against hand-written PyTorch, at reduced
 # sizes (printed first) so that it takes a few minutes on 2 cores.

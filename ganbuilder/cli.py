@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ganbuilder.errors import UserError
+from ganbuilder.files import check_target, write_file
 
 EXIT_OK, EXIT_FAILURE, EXIT_USER = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
@@ -78,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--psi", type=float, help="truncation: pull styles towards the mean w "
                    "(a `truncation` layer; 0.7 is common)")
     p.add_argument("--force", action="store_true",
-                   help="with --out-dir: replace an earlier export in a folder that is not empty")
+                   help="replace an existing --out file; with --out-dir, an earlier export's "
+                   "files (never files it did not write)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
     p.add_argument("--label", type=int, help="for conditional models: draw this class only")
     p.add_argument("--live-weights", action="store_true",
@@ -140,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="KID subset size (default 1000; at most the smaller set's count)")
     p.add_argument("--save-stats", type=Path, metavar="NPZ",
                    help="also write the real set's statistics (mu, sigma, features) there")
+    p.add_argument("--force", action="store_true", help="replace an existing --save-stats file")
 
     p = sub.add_parser(
         "export", help="write a trained network as ONNX, TorchScript or safetensors",
@@ -155,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--live-weights", action="store_true",
                    help="with training.ema: the last step's weights instead of the average")
     p.add_argument("--psi", type=float, help="truncation baked into the exported network")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
 
     p = sub.add_parser("eject", help="write a spec's networks as plain PyTorch source")
     _spec_args(p)
@@ -379,7 +383,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     try:
         path = sample_checkpoint(args.checkpoint, args.out, n=args.n, seed=args.seed,
                                  device=args.device, label=args.label,
-                                 ema=not args.live_weights, psi=args.psi)
+                                 ema=not args.live_weights, psi=args.psi,
+                                 force=args.force)
     except OSError as exc:  # data sources and checkpoints report their own: this is --out
         where = f"{exc.filename}: " if exc.filename else ""
         raise UserError(f"cannot write {args.out} ({where}{exc.strerror or exc})") from None
@@ -418,6 +423,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                         "to score two image sets; not " + ("both" if args.fake else "neither"))
     if args.fake is not None and args.real is None:
         raise UserError("--fake needs --real: the set to compare the images with")
+    if args.save_stats is not None:
+        inputs = [p for p in (args.checkpoint, args.real, args.inception) if p is not None]
+        check_target(args.save_stats, args.force, inputs, "--save-stats", "evaluate")
     tty = sys.stderr.isatty()
 
     def progress(line: str) -> None:
@@ -458,11 +466,9 @@ def cmd_translate(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from ganbuilder.export import export_checkpoint
 
-    if args.out.is_dir():
-        raise UserError(f"--out {args.out} is a folder: name the file to write")
     path = export_checkpoint(args.checkpoint, args.format, args.out, network=args.network,
                              direction=args.direction, ema=not args.live_weights,
-                             psi=args.psi)
+                             psi=args.psi, force=args.force)
     print(f"wrote {path}")
     return EXIT_OK
 
@@ -471,13 +477,10 @@ def cmd_eject(args: argparse.Namespace) -> int:
     from ganbuilder.export import eject_source
     from ganbuilder.spec import load_spec
 
-    if args.out.is_dir():
-        raise UserError(f"--out {args.out} is a folder: name the Python file to write")
     spec = load_spec(args.spec, args.overrides)
-    source = eject_source(spec, args.overrides, args.with_training)
     _check_out(args, spec, "eject")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(source, encoding="utf-8")
+    source = eject_source(spec, args.overrides, args.with_training)
+    write_file(args.out, source)
     print(f"wrote {args.out}")
     return EXIT_OK
 
@@ -488,8 +491,15 @@ def _checkpoint_spec(path: Path, overrides: list[str]):
     from ganbuilder.spec import load_spec_text
 
     state = load_checkpoint(path)
-    return load_spec_text(state["spec_text"], f"{path}#spec", path.resolve().parent, overrides,
+    spec = load_spec_text(state["spec_text"], f"{path}#spec", path.resolve().parent, overrides,
                           resolved=True)
+    if overrides:  # a resume: training knobs may change, the model may not
+        from ganbuilder.runs.continuation import check_resume_changes
+
+        check_resume_changes(load_spec_text(state["spec_text"], f"{path}#spec",
+                                            path.resolve().parent, resolved=True),
+                             spec, overrides)
+    return spec
 
 
 def cmd_spec(args: argparse.Namespace) -> int:
@@ -511,20 +521,15 @@ def cmd_flatten(args: argparse.Namespace) -> int:
         print(text, end="")
         return EXIT_OK
     _check_out(args, spec, "flatten")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    write_file(args.out, text)
     print(f"wrote {args.out}")
     return EXIT_OK
 
 
 def _check_out(args: argparse.Namespace, spec, command: str) -> None:
-    """`--out` may be neither the spec nor a file it extends (even with --force), and replaces
-    an existing file only with --force."""
-    if args.out.resolve() in spec.source_files():
-        raise UserError(f"--out {args.out} is the spec or one it extends: {command} never "
-                        "writes over its inputs")
-    if args.out.exists() and not args.force:
-        raise UserError(f"{args.out} exists: pass --force to replace it")
+    """`--out` may be neither the spec nor a file it extends (even with --force, and by
+    identity: a hard link or symlink to one counts), and replaces a file only with --force."""
+    check_target(args.out, args.force, spec.source_files(), command=command)
 
 
 def cmd_gui(args: argparse.Namespace) -> int:

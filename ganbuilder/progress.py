@@ -45,8 +45,9 @@ class Progress:
             how = "stopped" if event.stopped else "finished"
             self._line(f"{how} at step {event.step}; run folder {event.run_dir}", True)
         elif isinstance(event, Failed):
+            # Where it stopped and what is kept; the command's error line says why, once.
             keep = f"; last checkpoint {event.last_checkpoint}" if event.last_checkpoint else ""
-            self._line(f"failed at step {event.step}: {event.message}{keep}", True)
+            self._line(f"failed at step {event.step}{keep}", True)
 
     def _bar(self, event: StepMetrics) -> str:
         done = event.step / max(self.total, 1)

@@ -10,6 +10,7 @@ import torch
 
 from ganbuilder.compile.model import GAN
 from ganbuilder.errors import UserError
+from ganbuilder.files import check_target
 from ganbuilder.layers.stylegan2 import set_truncation
 from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint
 from ganbuilder.runs.grid import save_png
@@ -38,6 +39,16 @@ def load_model(checkpoint: str | Path, device: str = "cpu", ema: bool = True,
         raise UserError(f"--psi: model '{spec.name}' has no truncation layer (StyleGAN2's "
                         "`truncation` after the mapping network)")
     return spec, gan.to(pick_device(device)), int(state["step"])
+
+
+SEED_RANGE = (-(2**63), 2**64 - 1)  # what torch.Generator.manual_seed takes
+
+
+def check_seed(seed: int) -> int:
+    """`--seed` within the range a torch generator takes, or a UserError."""
+    if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise UserError(f"--seed must be in {SEED_RANGE[0]}..{SEED_RANGE[1]}, got {seed}")
+    return seed
 
 
 class _NoData:
@@ -84,11 +95,14 @@ def latent_codes(spec: Spec) -> list[LatentCode]:
 
 def sample_checkpoint(checkpoint: str | Path, out: str | Path, n: int = 64, seed: int = 0,
                       device: str = "cpu", label: int | None = None, ema: bool = True,
-                      psi: float | None = None) -> Path:
+                      psi: float | None = None, force: bool = False) -> Path:
     """Write a sample grid (PNG) drawn from a checkpoint with a given seed; `label` asks a
-    conditional model for one class, `psi` truncates styles."""
+    conditional model for one class, `psi` truncates styles. `out` replaces an existing file
+    only with `force`, and is never the checkpoint."""
     from ganbuilder.data import open_source
 
+    check_seed(seed)
+    check_target(out, force, [checkpoint], command="sample")
     spec, gan, _ = load_model(checkpoint, device, ema, psi)
     fixed_labels = None
     if label is not None:

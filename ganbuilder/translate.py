@@ -15,8 +15,6 @@ A/ and B/ layout instead. True splits every image, False none.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from ganbuilder.data.imagefiles import read_image, to_tensor
 from ganbuilder.data.paired import split_aligned
 from ganbuilder.data.registry import resolve_path, with_defaults
 from ganbuilder.errors import UserError
+from ganbuilder.files import real_path, same_file, write_file
 from ganbuilder.runs.grid import to_uint8
 from ganbuilder.sampling import load_model
 from ganbuilder.spec import Spec
@@ -63,8 +62,8 @@ def plan_outputs(inputs: list[Path], out: Path, force: bool = False) -> list[tup
     `force`) replace an existing file."""
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; it must name a folder for the translations")
-    out_dir = out.resolve()
-    holders = {p.resolve().parent for p in inputs}
+    out_dir = real_path(out)
+    holders = {real_path(p).parent for p in inputs}
     if out_dir in holders:
         raise UserError(f"--out {out} holds the input images; choose another folder, so that "
                         "no original is overwritten or mixed with the translations")
@@ -75,6 +74,11 @@ def plan_outputs(inputs: list[Path], out: Path, force: bool = False) -> list[tup
             raise UserError(f"{plan[target]} and {path} would both be written to {target}; "
                             "rename one of them or translate them separately")
         plan[target] = path
+    linked = [(t, hit) for t in plan if (hit := same_file(t, inputs)) is not None]
+    if linked:  # a hard link or symlink in --out to an input image
+        target, hit = linked[0]
+        raise UserError(f"{target} is the same file as the input {hit}: translate never "
+                        "writes over its inputs")
     taken = [t for t in plan if t.exists() or t.is_symlink()]
     folders = [t for t in taken if t.is_dir()]
     if folders:
@@ -121,20 +125,7 @@ def _write_png(image: np.ndarray, target: Path) -> None:
     """Write through a uniquely named temporary file, so no other file is ever touched."""
     from PIL import Image
 
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".png", dir=target.parent)
-    except OSError as err:
-        raise UserError(f"cannot write to {target.parent}: {err.strerror or err}") from None
-    try:
-        with os.fdopen(fd, "wb") as file:
-            Image.fromarray(image).save(file, format="PNG")
-        os.replace(tmp, target)
-    except BaseException as err:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(err, OSError):  # a full disk, say: the earlier outputs stay complete
-            raise UserError(f"cannot write {target}: {err.strerror or err}") from None
-        raise
+    write_file(target, lambda f: Image.fromarray(image).save(f, format="PNG"))
 
 
 @torch.no_grad()

@@ -3,7 +3,6 @@ and training with live plots, sample grids and the latent explorer."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from ganbuilder.design.problems import count_problems, problem_marks
 from ganbuilder.design.spec_file import decode_spec, encode_spec
 from ganbuilder.design.templates import BLANK, SPECS_DIR, moved_modeline, templates
 from ganbuilder.errors import Problem, UserError
+from ganbuilder.files import same_file, write_file
 from ganbuilder.layers import LAYERS
 from ganbuilder.run_setup import run_dir_for
 from ganbuilder.spec import Spec, load_spec_text, spec_schema
@@ -451,9 +451,9 @@ class MainWindow(QMainWindow):
 
         try:
             inputs = self.spec.source_files() | ({self.path.resolve()} if self.path else set())
-            if out.resolve() in inputs:
+            if same_file(out, inputs) is not None:  # by identity: hard links included
                 raise UserError(f"{out} is the spec or one it extends: choose another file")
-            out.write_text(eject_source(self.spec, with_training=True), encoding="utf-8")
+            write_file(out, eject_source(self.spec, with_training=True))
         except (UserError, OSError) as exc:
             QMessageBox.warning(self, "Cannot export", str(exc))
             return False
@@ -470,12 +470,10 @@ class MainWindow(QMainWindow):
         watching = self.path is not None
         if watching:
             self.watcher.removePath(str(self.path))
-        try:  # a temporary file renamed into place: a failed write never leaves half a spec
-            partial = path.with_name(f".{path.name}.saving")
-            partial.write_bytes(data)
-            os.replace(partial, path)
-        except OSError as exc:
-            QMessageBox.warning(self, "Cannot save", f"{path}: {exc}")
+        try:  # whole or not at all: a full disk keeps the file as it was
+            write_file(path.resolve(), data)
+        except UserError as exc:
+            QMessageBox.warning(self, "Cannot save", str(exc))
             if watching:
                 self.watcher.addPath(str(self.path))
             return False

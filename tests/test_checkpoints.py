@@ -4,11 +4,11 @@ weights, no pickled code, no `extends`), and refused with one message when they 
 import math
 import os
 import textwrap
-from pathlib import Path
 
 import pytest
 import torch
 
+from ganbuilder import files
 from ganbuilder.cli import main
 from ganbuilder.errors import CheckpointError, SpecError
 from ganbuilder.runs.checkpoint import FORMAT, load_checkpoint, save_checkpoint
@@ -334,7 +334,8 @@ def test_a_pickle_payload_is_refused_with_its_reason(tmp_path, capsys):
     (["--out", "grid.jpg"], "the sample grid is a PNG file, name it *.png"),
     (["--out", "."], "name it *.png"),
     (["--out", "a_folder.png"], "a_folder.png is a folder: name the PNG file to write"),
-    (["--out", "notes.txt/grid.png"], "cannot write notes.txt/grid.png (notes.txt: "),
+    (["--out", "notes.txt/grid.png"],
+         "cannot write notes.txt/grid.png: notes.txt is a file, not a folder"),
 ])
 def test_sample_flags_that_cannot_work(tmp_path, checkpoint, capsys, monkeypatch, flags,
                                        message):
@@ -350,18 +351,18 @@ def test_sample_flags_that_cannot_work(tmp_path, checkpoint, capsys, monkeypatch
 def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, minimal_spec, monkeypatch):
     spec = load_spec(minimal_spec, ["training.steps=4", "training.checkpoint_every=2"])
     trainer = Trainer(spec, tmp_path / "run")
-    real_save = torch.save
+    real_write = files._write
 
-    def full_disk(obj, f, *args, **kwargs):
-        if trainer.step == 4:
-            Path(f).write_bytes(b"half a fi")  # what a full disk leaves behind
+    def full_disk(file, data, target):
+        if target.name == "step_000004.pt":
+            real_write(file, bytes(data)[:9], target)  # what a full disk leaves behind
             raise OSError(28, "No space left on device")
-        return real_save(obj, f, *args, **kwargs)
+        real_write(file, data, target)
 
-    monkeypatch.setattr(torch, "save", full_disk)
+    monkeypatch.setattr(files, "_write", full_disk)
     events = []
-    with pytest.raises(CheckpointError, match=r"cannot write checkpoint .*step_000004.pt "
-                       r"\(\[Errno 28\] No space left on device\)"):
+    with pytest.raises(CheckpointError, match=r"cannot write .*step_000004.pt: no space left "
+                       r"on the device; the checkpoint there before, if any, is kept"):
         trainer.run(events.append)
     checkpoints = tmp_path / "run" / "checkpoints"
     assert sorted(p.name for p in checkpoints.iterdir()) == ["last.pt", "step_000002.pt"]

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ganbuilder import sample_export
 from ganbuilder.cli import main
+from ganbuilder.sample_export import MANIFEST
 from tests.conftest import TINY
 
 
@@ -26,9 +28,8 @@ def test_png_export_writes_one_image_per_sample_in_batches(checkpoints, tmp_path
     out = tmp_path / "samples"
     assert main(["sample", checkpoints["dcgan"], "--n", "7", "--batch", "3", "--out-dir",
                  str(out)]) == 0
-    files = sorted(out.iterdir())
-    assert [f.name for f in files] == [f"{i:06d}.png" for i in range(7)]
-    with Image.open(files[0]) as im:
+    assert listed(out) == [f"{i:06d}.png" for i in range(7)]
+    with Image.open(out / "000000.png") as im:
         assert im.size == (16, 16) and im.mode == "L"
     captured = capsys.readouterr()
     assert "wrote 7/7 samples" in captured.err and "wrote 3/7" in captured.err
@@ -74,7 +75,61 @@ def test_a_folder_holding_files_is_refused_unless_forced(checkpoints, tmp_path, 
     # Forcing again with fewer samples replaces the earlier export, and only it.
     assert main(["sample", checkpoints["dcgan"], "--n", "1", "--out-dir", str(out),
                  "--force"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["000000.png", "notes.txt"]
+    assert listed(out) == ["000000.png", "notes.txt"]
+
+
+def listed(folder) -> list[str]:
+    """The files of an export folder, less the manifest of what the export wrote."""
+    return sorted(p.name for p in folder.iterdir() if p.name != MANIFEST)
+
+
+def test_force_never_deletes_files_no_export_wrote(checkpoints, tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    for name in ("000000.png", "labels.csv", "samples.npz"):  # the user's, by our names
+        (out / name).write_bytes(b"the user's own " + name.encode())
+    assert main(["sample", checkpoints["dcgan"], "--n", "2", "--out-dir", str(out),
+                 "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "000000.png, which no ganbuilder export wrote" in err and err.count("\n") == 1
+    assert main(["sample", checkpoints["dcgan"], "--format", "npz", "--out-dir", str(out),
+                 "--force"]) == 2
+    for name in ("000000.png", "labels.csv", "samples.npz"):
+        assert (out / name).read_bytes() == b"the user's own " + name.encode()
+    # Files of our names that this export does not write are left alone too.
+    assert main(["sample", checkpoints["dcgan"], "--n", "1", "--out-dir", str(tmp_path / "e")
+                 ]) == 0
+    (tmp_path / "e" / "000007.png").write_bytes(b"mine")
+    assert main(["sample", checkpoints["dcgan"], "--n", "2", "--out-dir", str(tmp_path / "e"),
+                 "--force"]) == 0
+    assert (tmp_path / "e" / "000007.png").read_bytes() == b"mine"
+
+
+def test_two_dimensional_points_export_as_npz(tmp_path, minimal_spec, capsys):
+    run = tmp_path / "run"
+    assert main(["run", str(minimal_spec), "--out", str(run), "--quiet"]) == 0
+    ckpt = str(run / "checkpoints" / "last.pt")
+    assert main(["sample", ckpt, "--n", "300", "--format", "npz", "--out-dir",
+                 str(tmp_path / "pts")]) == 0
+    with np.load(tmp_path / "pts" / "samples.npz") as data:
+        assert data["points"].shape == (300, 2) and data["points"].dtype == np.float32
+        assert np.isfinite(data["points"]).all() and data["points"].std() > 0
+    assert main(["sample", ckpt, "--out-dir", str(tmp_path / "png")]) == 2
+    err = capsys.readouterr().err
+    assert "draws 2D points" in err and "--format npz" in err and "translation" not in err
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--seed", "99999999999999999999999"], "--seed must be in"),
+    (["--format", "npz", "--n", "1000000000"], "--n must be in 1..1000000"),
+    (["--format", "npz", "--n", "40"], "GiB of memory"),
+])
+def test_sizes_that_cannot_be_drawn_are_refused(checkpoints, tmp_path, capsys, monkeypatch,
+                                                flags, message):
+    monkeypatch.setattr(sample_export, "MAX_NPZ_BYTES", 10_000)  # 40 16x16 images: 10,240
+    assert main(["sample", checkpoints["dcgan"], "--out-dir", str(tmp_path / "d"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and not (tmp_path / "d").exists()
 
 
 def test_bad_requests_are_user_errors(checkpoints, tmp_path, capsys):

@@ -212,5 +212,6 @@ def test_an_out_that_cannot_be_made_is_one_error(cyclegan, tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert translate(cyclegan, tmp_path / "in", tmp_path / "file" / "out") == 2
     err = capsys.readouterr().err
-    assert f"error: cannot write to {tmp_path / 'file' / 'out'}" in err
+    assert (f"error: cannot write {tmp_path / 'file' / 'out' / 'a.png'}: {tmp_path / 'file'} "
+            "is a file, not a folder") in err
     assert "Traceback" not in err

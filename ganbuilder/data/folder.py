@@ -16,6 +16,7 @@ from ganbuilder.data.imagefiles import BAD_IMAGES, BadImages, describe_sizes, re
 from ganbuilder.data.registry import SOURCES, SourceDef, resolve_path
 from ganbuilder.data.source import Batch, DataSource
 from ganbuilder.errors import DataError
+from ganbuilder.files import is_regular
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
@@ -66,15 +67,18 @@ def list_images(folder: Path) -> list[Path]:
     found = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found += [Path(dirpath) / f for f in filenames if is_image(f) and not f.startswith(".")]
+        # Regular files only: a FIFO named x.png would block the first read forever.
+        found += [Path(dirpath) / f for f in filenames if is_image(f) and not f.startswith(".")
+                  and is_regular(Path(dirpath) / f)]
     return sorted(found)
 
 
 def has_images(folder: Path) -> bool:
     """Whether any image lies under `folder`; stops at the first one."""
-    for _dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        if any(is_image(f) and not f.startswith(".") for f in filenames):
+        if any(is_image(f) and not f.startswith(".") and is_regular(Path(dirpath) / f)
+               for f in filenames):
             return True
     return False
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import io
 import math
+import zlib
 from pathlib import Path
 from typing import Any
 
-from ganbuilder.errors import DataError
+from ganbuilder.errors import DataError, UserError
+from ganbuilder.files import read_bounded
 
 IMAGES_MAGIC = 2051  # unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # unsigned bytes, 1 dimension
+MAX_BYTES = 2**31  # EMNIST's largest file holds a quarter of this
 
 
 def read_idx(path: Path, magic: int, key: str = "data.root") -> Any:
@@ -18,9 +22,17 @@ def read_idx(path: Path, magic: int, key: str = "data.root") -> Any:
     import numpy as np
 
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise DataError(f"cannot read {path}: {err}", path=key) from err
+        raw = read_bounded(path, MAX_BYTES, "IDX file")
+        if path.suffix == ".gz":
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
+                raw = unzipped.read(MAX_BYTES + 1)
+    except UserError as err:
+        raise DataError(err.problems[0].message, path=key) from None
+    except (OSError, EOFError, zlib.error) as err:  # a bad gzip header or deflate block
+        raise DataError(f"cannot read {path}: it is damaged ({err})", path=key) from None
+    if len(raw) > MAX_BYTES:
+        raise DataError(f"{path} unpacks to more than {MAX_BYTES // 2**30} GiB: not an IDX "
+                        "file of images a GAN trains on", path=key)
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
     if len(raw) < 4:

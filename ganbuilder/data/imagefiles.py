@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from ganbuilder._lazy import torch
 from ganbuilder.errors import DataError
+from ganbuilder.files import is_regular
 
 T = TypeVar("T")
 
@@ -52,13 +53,15 @@ def read_image(path: Path, key: str = "data.root") -> Any:
     """The decoded PIL image at `path`, or a DataError (at spec path `key`) naming it."""
     from PIL import Image
 
+    if not is_regular(path):  # a FIFO would block the open forever; a device never ends
+        raise UnreadableImageError(f"cannot read image {path}: not a regular file", path=key)
     try:
         # catch_warnings is process-wide; only PIL's bomb warning is affected, for one file.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 im.load()
-                return im.copy()
+                return _eight_bit(im.copy())
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise UnreadableImageError(
             f"cannot read image {path}: it is too large to decode safely ({err}); images over "
@@ -69,10 +72,34 @@ def read_image(path: Path, key: str = "data.root") -> Any:
         raise UnreadableImageError(f"cannot read image {path}: {err}", path=key) from None
 
 
+def _eight_bit(im: Any) -> Any:
+    """An image PIL would convert unfaithfully, made 8-bit first: 16-bit grey scaled (PIL's
+    convert clips it to 0..255, a gradient turning white), a palette with transparency as
+    RGBA (which PIL otherwise warns about on every conversion)."""
+    import numpy as np
+    from PIL import Image
+
+    if im.mode.startswith("I;16") or im.mode == "I":
+        wide = np.asarray(im).astype(np.float64)
+        # A 32-bit "I" image holding 8-bit values (a converted L image) stays as it is.
+        top = 65535.0 if im.mode != "I" or wide.max(initial=0) > 255 else 255.0
+        return Image.fromarray(np.clip(wide * (255.0 / top), 0, 255).round().astype(np.uint8))
+    if im.mode == "F":
+        values = np.asarray(im, dtype=np.float64)
+        top = 255.0 if values.max(initial=0) > 1.0 else 1.0
+        return Image.fromarray(np.clip(np.nan_to_num(values) * (255.0 / top), 0, 255)
+                               .round().astype(np.uint8))
+    if im.mode == "P" and "transparency" in im.info:
+        return im.convert("RGBA")
+    return im
+
+
 def image_size(path: Path) -> tuple[int, int] | None:
     """(width, height) from the file's header without decoding it; None if it cannot be read."""
     from PIL import Image
 
+    if not is_regular(path):
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

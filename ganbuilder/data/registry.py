@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ganbuilder.errors import DataError
+from ganbuilder.files import real_path
 from ganbuilder.registry import Registry, did_you_mean, fill_defaults
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def absolute_paths(cfg: dict, base_dir: Path) -> dict:
 def resolve_path(value: str, base_dir: Path) -> Path:
     """An absolute path for a spec path value; relative ones start at the spec's folder."""
     path = Path(value).expanduser()
-    return (path if path.is_absolute() else Path(base_dir) / path).resolve()
+    return real_path(path if path.is_absolute() else Path(base_dir) / path)
 
 
 def _check(cfg: dict, src: SourceDef) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from ganbuilder.data.folder import class_folders, is_image
 from ganbuilder.data.registry import path_keys, resolve_path, source_def, with_defaults
 from ganbuilder.errors import Location, Problem
+from ganbuilder.files import is_regular
 from ganbuilder.spec import Spec
 
 # Enough files seen to trust the answer; a data set of a million images is not walked.
@@ -26,7 +27,7 @@ def _first_image(root: Path) -> Path | None:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if is_image(name) and not name.startswith("."):
+            if is_image(name) and not name.startswith(".") and is_regular(Path(dirpath) / name):
                 return Path(dirpath) / name
             seen += 1
             if seen > MAX_SCANNED:

@@ -20,8 +20,10 @@ cannot be read, or that was written for other data, is silently retrained and re
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +35,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ganbuilder.errors import UserError
+from ganbuilder.files import write_file
+from ganbuilder.runs.checkpoint import quiet_load
 
 VERSION = 2  # bump when the architecture or training recipe changes: old cache files retrain
 INTERNAL_SIZE = 16  # every input is resized to this (digits hold 8x8 pixels of information)
@@ -310,7 +316,7 @@ def _fit(x: torch.Tensor, y: torch.Tensor, classes: int, channels: int) -> _Net:
 def _load(path: Path, key: str, channels: int, image_size: int, domain: str, classes: int
           ) -> Classifier | None:
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = quiet_load(path)
         if state["key"] != key or int(state["classes"]) != classes:
             return None
         net = _Net(channels, classes)
@@ -323,10 +329,8 @@ def _load(path: Path, key: str, channels: int, image_size: int, domain: str, cla
 def _save(path: Path, key: str, clf: Classifier) -> None:
     state = {"key": key, "classes": clf.classes, "accuracy": clf.accuracy,
              "weights": clf.net.state_dict()}
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    except OSError:  # a read-only home only costs the next run a retrain
-        tmp.unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    # A read-only home (or a cache path that is a file) only costs the next run a retrain.
+    with contextlib.suppress(UserError):
+        write_file(path, buffer.getbuffer())

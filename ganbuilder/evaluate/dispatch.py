@@ -11,6 +11,9 @@ from typing import Any
 from ganbuilder.errors import UserError
 from ganbuilder.evaluate.registry import EVALUATORS, Job
 
+# Samples one evaluation scores at most: FID papers use 50,000; more only exhausts memory.
+MAX_SAMPLES = 200_000
+
 
 def evaluate_checkpoint(path: str | Path, n: int | None = None, seed: int = 0,
                         device: str = "cpu", ema: bool = True, options: dict | None = None
@@ -20,10 +23,11 @@ def evaluate_checkpoint(path: str | Path, n: int | None = None, seed: int = 0,
     weight averages of a run with `training.ema`, unless `ema` is False); `options` go to the
     evaluator (`Job.options`)."""
     from ganbuilder.data.registry import with_defaults
-    from ganbuilder.sampling import load_model
+    from ganbuilder.sampling import check_seed, load_model
 
-    if n is not None and n < 2:
-        raise UserError(f"evaluate needs at least 2 samples, got n={n}")
+    if n is not None and not 2 <= n <= MAX_SAMPLES:
+        raise UserError(f"--n must be in 2..{MAX_SAMPLES}, got {n}")
+    check_seed(seed)
     start = time.perf_counter()
     spec, gan, step = load_model(path, device, ema)
     cfg = with_defaults(spec.tree["data"])

@@ -13,7 +13,6 @@ resumed run keeps comparing with it.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from ganbuilder.errors import UserError
 from ganbuilder.evaluate.dispatch import evaluate_checkpoint
 from ganbuilder.evaluate.registry import EVALUATORS
 from ganbuilder.evaluate.report import PROTOCOL
+from ganbuilder.files import Appender, os_error, write_file
 from ganbuilder.registry import fill_defaults
 from ganbuilder.spec import Spec, spec_schema
 from ganbuilder.train.events import CheckpointSaved, Event, Started, StepMetrics
@@ -92,8 +92,11 @@ class TrainingEvaluation:
                             f"'{result.get('kind')}' evaluation ({', '.join(figures)})")
         logged = {f"eval/{k}": figures[k] for k in wanted}
         assert self.run_dir is not None
-        with (self.run_dir / "metrics.jsonl").open("a", encoding="utf-8") as f:
-            f.write(json.dumps({"step": event.step, **logged}) + "\n")
+        log = Appender(self.run_dir / "metrics.jsonl")
+        try:
+            log.write_line(json.dumps({"step": event.step, **logged}))
+        finally:
+            log.close()
         self.emit(StepMetrics(event.step, logged))
         if best and self._better(figures[best]):
             self.best = figures[best]
@@ -106,11 +109,13 @@ class TrainingEvaluation:
 
     def _keep_best(self, event: CheckpointSaved, metric: str) -> None:
         folder = Path(event.path).parent
-        tmp = folder / "best.pt.tmp"
-        shutil.copyfile(event.path, tmp)
-        tmp.replace(folder / "best.pt")
-        (folder / "best.json").write_text(json.dumps(
-            {"step": event.step, "metric": metric, "value": self.best}) + "\n", encoding="utf-8")
+        try:
+            data = Path(event.path).read_bytes()
+        except OSError as exc:
+            raise os_error(exc, "read", event.path) from None
+        write_file(folder / "best.pt", data)
+        write_file(folder / "best.json", json.dumps(
+            {"step": event.step, "metric": metric, "value": self.best}) + "\n")
 
     def _recorded_best(self, start_step: int) -> float | None:
         """The best value a resumed run already kept (up to the step it continues from)."""

@@ -16,6 +16,7 @@ sha256 over the image content, the weights file and the protocol.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +35,7 @@ from ganbuilder.evaluate.inception import (
     load_inception,
 )
 from ganbuilder.evaluate.protocols import DEFAULT, PROTOCOLS, Protocol
+from ganbuilder.files import write_file
 
 INPUT_SIZE = 299
 BATCH = 25  # images per Inception forward pass
@@ -115,14 +117,12 @@ def from_features(description: str, features: np.ndarray) -> RealFeatures:
 
 
 def save_stats(real: RealFeatures, path: Path) -> Path:
-    """pytorch-fid's statistics file (`mu`, `sigma`), plus `features` for KID and P/R."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """pytorch-fid's statistics file (`mu`, `sigma`), plus `features` for KID and P/R,
+    written whole or not at all."""
     arrays = {"mu": real.mu, "sigma": real.sigma}
     if real.features is not None:
         arrays["features"] = real.features.astype(np.float32)
-    with path.open("wb") as f:
-        np.savez(f, **arrays)
-    return path
+    return write_file(path, lambda f: np.savez(f, **arrays))
 
 
 def load_stats(path: Path) -> RealFeatures:
@@ -168,11 +168,9 @@ def cached(extractor: Extractor, name: str, digest: str, description: str,
         except (OSError, ValueError, KeyError):
             pass
     features = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as f:
-        np.savez(f, features=features.astype(np.float32))
-    tmp.replace(path)
+    # A cache that cannot be written only costs the next evaluation the time.
+    with contextlib.suppress(UserError):
+        write_file(path, lambda f: np.savez(f, features=features.astype(np.float32)))
     return from_features(description, features.astype(np.float32).astype(np.float64))
 
 

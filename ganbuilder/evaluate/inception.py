@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganbuilder.errors import UserError
+from ganbuilder.runs.checkpoint import load_failure, quiet_load, unsafe_global
 
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
 # pytorch-fid's release asset; torch hub names a file by the first hex digits of its sha256.
@@ -228,11 +229,12 @@ def load_inception(path: Path) -> FIDInception:
     """The network with the weights in `path`, in eval mode; a file that is not such a state
     dict (unreadable, other keys or shapes) is a UserError naming what differs."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = quiet_load(path)
     except Exception as exc:  # a pickle with code, a truncated file, not a torch file at all
-        raise UserError(f"{path}: not a readable Inception weights file "
-                        f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
-                        ) from None
+        code = unsafe_global(exc)
+        reason = (f"loading it would run code ({code})" if code is not None
+                  else load_failure(exc))
+        raise UserError(f"{path}: not a readable Inception weights file ({reason})") from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):

@@ -11,6 +11,7 @@ import torch
 
 from ganbuilder.errors import UserError
 from ganbuilder.export.target import Target, bake
+from ganbuilder.files import write_file
 
 OPSET = 18
 
@@ -60,6 +61,4 @@ def export_onnx(target: Target, out: Path) -> Path:
     for key, value in target.metadata.items():
         model.metadata_props.add(key=key, value=value)
     onnx.checker.check_model(model)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(out))
-    return out
+    return write_file(out, model.SerializeToString())

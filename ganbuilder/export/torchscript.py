@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
 import torch
 
 from ganbuilder.export.target import Target, bake
+from ganbuilder.files import write_file
 
 
 def export_torchscript(target: Target, out: Path) -> Path:
@@ -21,6 +23,6 @@ def export_torchscript(target: Target, out: Path) -> Path:
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         # The check re-runs the trace and compares outputs, which noise layers make differ.
         traced = torch.jit.trace(module, target.example(), check_trace=False)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        torch.jit.save(traced, str(out), _extra_files=target.metadata)
-    return out
+        buffer = io.BytesIO()  # serialized first: a full disk is an OSError, not a C++ abort
+        torch.jit.save(traced, buffer, _extra_files=target.metadata)
+    return write_file(out, buffer.getbuffer())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
+from ganbuilder.files import Appender, write_file
 from ganbuilder.loggers.registry import Logger, RunInfo, logger
 
 
@@ -39,8 +41,13 @@ class CsvLogger(Logger):
         row = {"step": step, **values}
         if any(k not in self.columns for k in row):
             self._widen([k for k in row if k not in self.columns])
-        with self.path.open("a", newline="", encoding="utf-8") as f:
-            csv.DictWriter(f, self.columns).writerow(row)
+        line = io.StringIO()
+        csv.DictWriter(line, self.columns, lineterminator="\n").writerow(row)
+        log = Appender(self.path)  # a line is whole or cut off again
+        try:
+            log.write_line(line.getvalue().removesuffix("\n"))
+        finally:
+            log.close()
 
     def _read(self) -> list[dict[str, str]]:
         if self.path is None or not self.path.is_file():
@@ -53,12 +60,11 @@ class CsvLogger(Logger):
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         assert self.path is not None
-        tmp = self.path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, self.columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        tmp.replace(self.path)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, self.columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_file(self.path, text.getvalue())
 
     def _widen(self, new: list[str]) -> None:
         rows = self._read()

@@ -8,19 +8,23 @@ loading as a silently different model, and a file with non-finite weights is nev
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import pickle
 import re
 import shutil
 import struct
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ganbuilder.errors import CheckpointError
+from ganbuilder.errors import CheckpointError, UserError
+from ganbuilder.files import write_file
 from ganbuilder.runs.folder import latest_checkpoint
 
 FORMAT = "ganbuilder-checkpoint"
@@ -32,31 +36,29 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> None:
     """Write `state` (tensors and plain values) with its format, version and digest."""
     payload = {"format": FORMAT, "version": VERSION, **_to_cpu(state)}
     payload["digest"] = content_digest(payload)
-    tmp = path.with_name(path.name + ".tmp")
+    buffer = io.BytesIO()  # serialized first: the disk's own error, never torch's C++ one
+    torch.save(payload, buffer)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as exc:  # torch reports a full disk as a RuntimeError
-        tmp.unlink(missing_ok=True)
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CheckpointError(f"cannot write checkpoint {path} ({reason}); the one there "
-                              "before, if any, is kept") from None
+        write_file(path, buffer.getbuffer())
+    except UserError as exc:
+        raise CheckpointError(f"{exc}; the checkpoint there before, if any, is kept") from None
 
 
 def link_checkpoint(written: Path, path: Path) -> None:
     """Make `path` (last.pt) the checkpoint just `written`, without writing it again: a hard
     link where the file system has them, else a copy, renamed into place either way."""
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.link")  # this process's own name
     try:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
         try:
             os.link(written, tmp)
         except OSError:
             shutil.copyfile(written, tmp)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         raise CheckpointError(f"cannot write checkpoint {path} ({exc.strerror or exc}); the "
                               "one there before, if any, is kept") from None
 
@@ -66,15 +68,15 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     holding non-finite weights, is a CheckpointError that says which."""
     path = checkpoint_file(path)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = quiet_load(path)
     except Exception as exc:  # torch raises many types for a damaged file
-        code = _unsafe_global(exc)
+        code = unsafe_global(exc)
         if code is not None:
             raise CheckpointError(f"checkpoint {path} was refused: loading it would run code "
                                   f"({code}); a ganbuilder checkpoint holds only tensors and "
                                   "plain values, so ganbuilder did not write this file") from None
         raise CheckpointError(f"cannot read checkpoint {path}: the file is damaged or not a "
-                              f"checkpoint ({_load_failure(exc)})") from None
+                              f"checkpoint ({load_failure(exc)})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a ganbuilder checkpoint")
     version = state.get("version")
@@ -104,6 +106,8 @@ def checkpoint_file(path: str | Path) -> Path:
         raise CheckpointError(f"{path} is a folder, not a checkpoint"
                               + (f": did you mean {inside}?" if inside else ""))
     if not path.is_file():
+        if path.exists():  # a FIFO or a device: never opened (it would block or never end)
+            raise CheckpointError(f"{path} is not a regular file, so not a checkpoint")
         raise CheckpointError(f"checkpoint not found: {path}")
     return path
 
@@ -112,11 +116,22 @@ def checkpoint_step(path: Path) -> int | None:
     """The step a checkpoint was saved at, read without loading its tensors into memory;
     None when the file cannot tell (loading it properly then says why)."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        state = quiet_load(path, mmap=True)
     except Exception:  # any unreadable file: the caller falls back to a full load's message
         return None
     step = state.get("step") if isinstance(state, dict) else None
     return step if isinstance(step, int) and not isinstance(step, bool) and step >= 0 else None
+
+
+def checkpoint_spec_text(path: Path) -> str | None:
+    """The spec text a checkpoint holds, read without loading its tensors into memory; None
+    when the file cannot tell."""
+    try:
+        state = quiet_load(path, mmap=True)
+    except Exception:  # any unreadable file: nothing to compare with
+        return None
+    text = state.get("spec_text") if isinstance(state, dict) else None
+    return text if isinstance(text, str) else None
 
 
 def content_digest(state: Mapping[str, Any]) -> str:
@@ -348,7 +363,15 @@ def _to_cpu(value: Any) -> Any:
     return value
 
 
-def _unsafe_global(exc: Exception) -> str | None:
+def quiet_load(path: str | Path, **options: Any) -> Any:
+    """`torch.load(weights_only=True)` on the CPU without torch's warnings (a TorchScript
+    archive, say): the caller's message says what the file is."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.load(path, map_location="cpu", weights_only=True, **options)
+
+
+def unsafe_global(exc: Exception) -> str | None:
     """The code a pickle would have called (`builtins.exec`), when that is why torch's safe
     loader refused the file; its advice to load unsafely instead is left out."""
     # torch words it two ways: "Unsupported global: GLOBAL print", "unsupported GLOBAL os.system"
@@ -356,10 +379,18 @@ def _unsafe_global(exc: Exception) -> str | None:
     return found.group(1) if isinstance(exc, pickle.UnpicklingError) and found else None
 
 
-def _load_failure(exc: Exception) -> str:
+# Where torch's own advice starts (to load the file unsafely, or to read its documentation).
+_ADVICE = re.compile(r"(In PyTorch 2\.6|Re-running `?torch\.load|Check the documentation|"
+                     r"You can use the following|Weights only load failed)")
+
+
+def load_failure(exc: Exception) -> str:
     """The gist of torch's error for an unreadable file, without its advice."""
     text = str(exc)
+    if "TorchScript" in text:
+        return "it is a TorchScript file, as `ganbuilder export --format torchscript` writes"
     if "WeightsUnpickler error:" in text:
         text = text.split("WeightsUnpickler error:", 1)[1]
+    text = _ADVICE.split(text, 1)[0]
     return next((line.strip() for line in text.splitlines() if line.strip()),
                 type(exc).__name__)

@@ -4,9 +4,10 @@ back to the step training continues from. Nothing here imports torch."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
+
+from ganbuilder.files import os_error, write_file
 
 _STEP_CHECKPOINT = re.compile(r"step_(\d+)\.pt$")
 
@@ -36,14 +37,15 @@ def truncate_metrics(path: Path, step: int) -> None:
     path = Path(path)
     if not path.is_file():
         return
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    except OSError as exc:
+        raise os_error(exc, "read", path) from None
     kept = [line for line in lines if line.endswith("\n")
             and (logged := _logged_step(line)) is not None and logged <= step]
     if kept == lines:
         return
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(kept), encoding="utf-8")
-    os.replace(tmp, path)  # a crash mid-rewrite leaves the old log, never half of it
+    write_file(path, "".join(kept))  # a crash mid-rewrite leaves the old log, never half of it
 
 
 def _logged_step(line: str) -> int | None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ganbuilder.files import write_file
+
 _PAD = 2
 _MIN_CELL = 32  # small images (8x8 digits) are enlarged so a person can see them
 
@@ -60,12 +62,10 @@ def scatter(real: np.ndarray, fake: np.ndarray, size: int = 320) -> np.ndarray:
 
 
 def save_png(image: np.ndarray, path: Path) -> None:
+    """Write a uint8 image as a PNG, whole or not at all (see ganbuilder.files)."""
     from PIL import Image
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    Image.fromarray(image).save(tmp)
-    tmp.replace(path)
+    write_file(path, lambda f: Image.fromarray(image).save(f, format="PNG"))
 
 
 def save_gif(images: list[np.ndarray], path: Path, frame_ms: int = 250) -> None:
@@ -85,9 +85,9 @@ def save_gif(images: list[np.ndarray], path: Path, frame_ms: int = 250) -> None:
         canvas[: im.shape[0], : im.shape[1]] = im
         frames.append(Image.fromarray(canvas).quantize(256, dither=Image.Dither.NONE))
     durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 4]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0,
-                   optimize=False, disposal=1)
+    write_file(path, lambda f: frames[0].save(
+        f, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
+        optimize=False, disposal=1))
 
 
 def load_png(path: Path) -> np.ndarray:

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from ganbuilder.errors import Problem, SpecError, UserError
+from ganbuilder.files import is_pipe, real_path
 from ganbuilder.registry import fill_defaults
 from ganbuilder.spec.overlay import from_base_files
 from ganbuilder.spec.paths import Locations, parse_path, plain
@@ -66,8 +67,8 @@ class Spec:
     def source_files(self) -> set[Path]:
         """The files the spec was read from (itself and those it extends), resolved: what no
         command may write over."""
-        written = {Path(loc.file).resolve() for loc in self.locations.values.values()}
-        return written | ({Path(self.file).resolve()} if Path(self.file).is_file() else set())
+        written = {real_path(loc.file) for loc in self.locations.values.values()}
+        return written | ({real_path(self.file)} if Path(self.file).is_file() else set())
 
     def locate(self, error: UserError) -> UserError:
         """Fill in file:line:col for problems that name a spec path but no location."""
@@ -103,9 +104,12 @@ def load_spec(file: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
     """Load, resolve and check a spec file; raise SpecError listing every problem."""
     file = Path(file)
     try:
-        return _finish(read_tree(file), str(file.resolve()), file.resolve().parent, overrides)
+        if is_pipe(file):  # `<(cat spec.yaml)`: named as given, relative paths from here
+            return _finish(read_tree(file), str(file), Path.cwd(), overrides)
+        return _finish(read_tree(file), str(real_path(file)), real_path(file).parent,
+                       overrides)
     except SpecError as exc:
-        raise from_base_files(exc, file.resolve()) from None
+        raise from_base_files(exc, real_path(file)) from None
 
 
 def load_spec_text(
@@ -139,7 +143,7 @@ def _command_line_paths(tree: LDict, overrides) -> None:
         if isinstance(data, dict) and len(path) == 2 and path[0] == "data" \
                 and path[1] in path_keys(data) and isinstance(data.get(path[1]), str) \
                 and "${" not in data[path[1]]:
-            data[path[1]] = str(Path(data[path[1]]).expanduser().resolve())
+            data[path[1]] = str(real_path(Path(data[path[1]]).expanduser()))
 
 
 def _finish(tree, file: str, base_dir: Path, overrides) -> Spec:

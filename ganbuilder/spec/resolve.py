@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ganbuilder.errors import Location, Problem, SpecError
+from ganbuilder.errors import Location, Problem, SpecError, UserError
+from ganbuilder.files import is_pipe, read_bounded, real_path
 from ganbuilder.registry import did_you_mean
 from ganbuilder.spec.expr import ExprError, FollowOnError, eval_arith
 from ganbuilder.spec.overlay import merge, names_one_kind
@@ -22,17 +23,22 @@ SET_FILE = "<--set>"
 
 def read_tree(file: Path, chain: tuple[Path, ...] = ()) -> LDict:
     """Load a spec file and merge its `extends:` base (recursively) under it."""
-    file = file.resolve()
+    given = Path(file)
+    # A pipe (`validate <(cat spec.yaml)`) is read as given: resolved, its name is no file.
+    piped = not chain and is_pipe(given)
+    file = given if piped else real_path(given)
     if file in chain:
         cycle = " -> ".join(p.name for p in (*chain, file))
         raise SpecError([Problem("extends", f"extends cycle: {cycle}", Location(str(file), 1, 1))])
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError([Problem("", f"spec file not found: {file}")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([Problem("", f"cannot read spec file {file}: {exc}")]) from None
-    return tree_from_text(text, str(file), file.parent, (*chain, file))
+        text = read_bounded(file, what="spec file", pipes=not chain).decode("utf-8")
+    except UserError as exc:
+        raise SpecError(exc.problems) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError([Problem("", f"cannot read spec file {file}: not UTF-8 text ({exc.reason} "
+                                 f"at byte {exc.start})")]) from None
+    return tree_from_text(text, str(file), Path.cwd() if piped else file.parent,
+                          (*chain, file))
 
 
 def tree_from_text(

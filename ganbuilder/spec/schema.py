@@ -308,6 +308,8 @@ def schema_problems(tree: dict, locations: Locations) -> list[Problem]:
             for e in errors
         ):
             continue  # e.g. an unknown data source makes its keys unevaluated; say the cause
+        if len(errors) > 1 and _no_extra_keys(leaf):
+            continue  # a failed branch (a missing data.root) leaves known keys unevaluated
         if leaf.validator in VALUE_RULES:
             path = tuple(leaf.absolute_path)
             if path in valued:
@@ -340,13 +342,20 @@ def _leaves(error) -> list:
     return [error]
 
 
+def _no_extra_keys(error) -> bool:
+    """An unknown-key error that names no key the schema does not know."""
+    return (error.validator in ("additionalProperties", "unevaluatedProperties")
+            and isinstance(error.instance, dict)
+            and not set(error.instance) - _allowed_keys(error.schema, error.instance))
+
+
 def _problem(error, locations: Locations) -> Problem:
     path = list(error.absolute_path)
     validator, value = error.validator, error.validator_value
     message = error.message
     key_loc = False
     if validator in ("additionalProperties", "unevaluatedProperties") and isinstance(
-            error.instance, dict):
+            error.instance, dict) and not _no_extra_keys(error):
         allowed = _allowed_keys(error.schema, error.instance)
         extra = sorted(set(error.instance) - allowed)
         name = extra[0]

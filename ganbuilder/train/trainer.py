@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
@@ -23,12 +24,14 @@ from ganbuilder.data.prefetch import prefetched
 from ganbuilder.data.registry import with_defaults
 from ganbuilder.device import pick_device
 from ganbuilder.errors import CheckpointError, DataError, UserError
+from ganbuilder.files import Appender, is_regular, read_bounded, real_path, same_file, write_file
 from ganbuilder.losses import GAN_LOSSES, TermContext
 from ganbuilder.losses.pool import HistoryPool
 from ganbuilder.optim import build_optimizer, lr_factor
 from ganbuilder.runs.checkpoint import (
     check_compatible,
     check_optimizers,
+    checkpoint_spec_text,
     checkpoint_step,
     first_nonfinite,
     link_checkpoint,
@@ -36,14 +39,16 @@ from ganbuilder.runs.checkpoint import (
     optimizer_types,
     save_checkpoint,
 )
+from ganbuilder.runs.continuation import newest_checkpoint, resume_point
 from ganbuilder.runs.folder import later_checkpoints, latest_checkpoint, truncate_metrics
 from ganbuilder.runs.grid import save_png
+from ganbuilder.runs.lock import RunLock
 from ganbuilder.runs.samples import render_samples
 from ganbuilder.spec import Spec
 from ganbuilder.spec.budget import require_memory
 from ganbuilder.train.ada import AdaptiveAugmentation
 from ganbuilder.train.control import Control
-from ganbuilder.train.distributed import Ranks, sync_batch_norm
+from ganbuilder.train.distributed import Ranks, rank, sync_batch_norm
 from ganbuilder.train.ema import WeightAverage
 from ganbuilder.train.events import (
     CheckpointSaved,
@@ -102,7 +107,9 @@ class Trainer:
         self.spec = spec
         require_memory(spec)  # the budget is training's: summary and validate describe any size
         self.run_dir = Path(run_dir)
-        self._check_run_folder(None if resume is None else Path(resume))
+        self.lock = RunLock(self.run_dir)
+        self.notes: list[str] = []  # said as warnings when the run starts
+        resume = self._check_run_folder(None if resume is None else Path(resume))
         self.control = control or Control()
         training = spec.training
         self.total_steps = steps or training["steps"]
@@ -152,34 +159,36 @@ class Trainer:
         self.last_checkpoint: Path | None = None
         self.saved_at = -1  # the step last.pt was last written at by this run
         if resume is not None:
-            self._restore(Path(resume))
+            self._restore(resume)
 
-    def _check_run_folder(self, resume: Path | None) -> None:
-        """Refuse a start that would overwrite a checkpoint (or mix two runs in one log). A run
-        stopped before its first checkpoint has nothing to continue: the same command starts
-        it again, unless the folder's spec.yaml is another spec's."""
+    def _check_run_folder(self, resume: Path | None) -> Path | None:
+        """Refuse a start that would overwrite a checkpoint, a spec the user wrote, or mix two
+        runs in one log (a live run there included). A run stopped before its first
+        checkpoint has nothing to continue: the same command starts it again, unless the
+        folder's spec.yaml is another spec's. Returns the checkpoint to continue from."""
         run_dir, logged = self.run_dir, (self.run_dir / "metrics.jsonl").exists()
         if run_dir.exists() and not run_dir.is_dir():
             raise UserError(f"{run_dir} is a file, not a run folder: choose another --out")
-        latest = latest_checkpoint(run_dir)
+        if rank() == 0:  # rank 0 takes the folder for all ranks
+            self.lock.check()
+        self._check_spec_file(logged)
+        latest = newest_checkpoint(run_dir)
         if resume is None:
             if latest is not None:
                 raise UserError(f"{run_dir} already holds a run: continue it with --resume "
                                 f"{latest} or choose another --out")
-            saved = run_dir / "spec.yaml"
-            if logged and saved.is_file() and saved.read_text(encoding="utf-8") != self.spec.text():
-                raise UserError(f"{run_dir} holds a run of another spec that stopped before its "
-                                "first checkpoint: choose another --out, or delete the folder "
-                                "to start over in it")
-            return
-        if resume.resolve().parent.parent != run_dir.resolve():
+            return None
+        if real_path(resume).parent.parent != real_path(run_dir):
             if latest is not None or logged:
                 raise UserError(f"{run_dir} already holds another run: continue {resume} in "
                                 "its own run folder or choose an empty --out")
-            return
+            return resume
+        resume, note = resume_point(resume, run_dir)
+        if note:
+            self.notes.append(note)
         step = checkpoint_step(resume)
         if step is None:
-            return  # _restore says what is wrong with the file
+            return resume  # _restore says what is wrong with the file
         later = later_checkpoints(run_dir, step)
         last = run_dir / "checkpoints" / "last.pt"
         if last.is_file() and not last.samefile(resume) and (checkpoint_step(last) or 0) > step:
@@ -187,8 +196,30 @@ class Trainer:
         if later:
             raise UserError(f"{run_dir} holds checkpoints after step {step} "
                             f"({', '.join(p.name for p in later)}) that continuing from "
-                            f"{resume.name} there would overwrite: continue it with --out "
-                            "<a new folder>")
+                            f"{resume.name} there would overwrite: continue from the newest "
+                            f"with --resume {latest}, or from this one with --out <a new "
+                            "folder>")
+        return resume
+
+    def _check_spec_file(self, logged: bool) -> None:
+        """The folder's spec.yaml is the run's record of its resolved spec: never the user's
+        spec file (or one it extends), nor a spec.yaml that no run of this spec wrote."""
+        saved = self.run_dir / "spec.yaml"
+        text = _text(saved)
+        if not saved.exists() or text == self.spec.text():
+            return
+        newest = newest_checkpoint(self.run_dir)
+        if newest is not None and text == checkpoint_spec_text(newest):
+            return  # the record the run wrote (read back as the spec, say): the run's to update
+        if same_file(saved, self.spec.source_files()) is not None:
+            raise UserError(f"{saved} is the spec being run (or one it extends), and the run "
+                            "would replace it with its resolved text: choose another --out "
+                            "than the spec's folder")
+        if latest_checkpoint(self.run_dir) is None:
+            what = ("a run of another spec that stopped before its first checkpoint"
+                    if logged else "a spec.yaml that no run wrote")
+            raise UserError(f"{self.run_dir} holds {what}: choose another --out, or delete "
+                            "the folder to start over in it")
 
     # -- state -------------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -461,25 +492,31 @@ class Trainer:
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, emit: Callable[[Event], None] = lambda e: None) -> Path:
-        """Train to `total_steps` (or until stopped); returns the run folder."""
-        training = self.spec.training
+        """Train to `total_steps` (or until stopped), owning the run folder; returns it."""
         main = self.ranks.is_main  # rank 0 alone writes the run folder
         if main:
             emit = with_loggers(self.spec, emit)  # training.log: csv, tensorboard
-            try:
-                self.run_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise UserError(f"cannot create the run folder {self.run_dir}: "
-                                f"{exc.strerror or exc}") from None
-            (self.run_dir / "spec.yaml").write_text(self.spec.text(), encoding="utf-8")
+            self.lock.acquire()  # creates the folder; a second writer is refused by name
+            for note in self.notes:
+                warnings.warn(note, stacklevel=2)
+        try:
+            return self._run(emit, main)
+        finally:
+            self.lock.release()
+
+    def _run(self, emit: Callable[[Event], None], main: bool) -> Path:
+        training = self.spec.training
+        if main:
+            self._check_spec_file((self.run_dir / "metrics.jsonl").exists())
+            if _text(self.run_dir / "spec.yaml") != self.spec.text():
+                write_file(self.run_dir / "spec.yaml", self.spec.text())
         emit(Started(self.run_dir, self.spec.name, self.step, self.total_steps,
                      str(self.device) + (f" x {self.ranks.world} ranks" if main and
                                          self.ranks.active else "")))
         if main:
             # A resumed run logs again from its checkpoint's step; a restarted one from zero.
             truncate_metrics(self.run_dir / "metrics.jsonl", self.step)
-        metrics_file = (self.run_dir / "metrics.jsonl").open("a", encoding="utf-8") if main \
-            else None
+        metrics_file = Appender(self.run_dir / "metrics.jsonl") if main else None
         sums: dict[str, torch.Tensor] = {}
         counts = 0
         tick = time.perf_counter()
@@ -506,8 +543,7 @@ class Trainer:
                     now = time.perf_counter()
                     metrics = self._metrics(sums, counts, (now - tick) / counts)
                     if metrics_file is not None:
-                        metrics_file.write(json.dumps({"step": self.step, **metrics}) + "\n")
-                        metrics_file.flush()
+                        metrics_file.write_line(json.dumps({"step": self.step, **metrics}))
                     emit(StepMetrics(self.step, metrics))
                     sums, counts, tick = {}, 0, time.perf_counter()
                     self.data_time = 0.0
@@ -595,6 +631,16 @@ class Trainer:
         path = self.run_dir / "samples" / f"step_{self.step:06d}.png"
         save_png(image, path)
         emit(SampleGrid(self.step, image, path))
+
+
+def _text(path: Path) -> str | None:
+    """A run folder's spec.yaml as text; None when it is missing or unreadable."""
+    if not is_regular(path):
+        return None
+    try:
+        return read_bounded(path).decode("utf-8")
+    except (UserError, UnicodeDecodeError):
+        return None
 
 
 def _accumulate(sums: dict[str, torch.Tensor], key: str, value: torch.Tensor,
