@@ -26,10 +26,6 @@ class Scale(nn.Module):
     def extra_repr(self) -> str:
         return f"by={self.by!r}"
 
-    def eject_args(self) -> list[str]:
-        """The constructor's arguments as source, for `ganbuilder eject`."""
-        return [repr(self.by)]
-
 
 class Mul(nn.Module):
     """The element-wise product of its inputs, broadcast at the channels."""
@@ -48,9 +44,8 @@ class Affine(nn.Module):
         super().__init__()
         self.offset = offset
 
-    def eject_args(self) -> list[str]:
-        """The constructor's arguments as source, for `ganbuilder eject`."""
-        return [repr(self.offset)]
+    def extra_repr(self) -> str:
+        return f"offset={self.offset!r}"
 
     def forward(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
         scale, shift = aligned(scale, x.dim()), aligned(shift, x.dim())

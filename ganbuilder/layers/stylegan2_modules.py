@@ -49,10 +49,10 @@ class UpFirDn(nn.Module):
         return upfirdn2d(x, self.kernel, self.up, self.down, self.pad)
 
     def extra_repr(self) -> str:
-        return ", ".join(self.eject_args())
+        return ", ".join(self._arguments())
 
-    def eject_args(self) -> list[str]:
-        """The constructor's arguments as source, for `ganbuilder eject`."""
+    def _arguments(self) -> list[str]:
+        """The constructor's arguments, as the module's repr shows them."""
         return [repr(self.taps), str(self.up), str(self.down), repr(self.pad), repr(self.gain)]
 
 
@@ -127,10 +127,10 @@ class ModulatedConv2d(nn.Module):
         return out
 
     def extra_repr(self) -> str:
-        return ", ".join(self.eject_args())
+        return ", ".join(self._arguments())
 
-    def eject_args(self) -> list[str]:
-        """The constructor's arguments as source, for `ganbuilder eject`."""
+    def _arguments(self) -> list[str]:
+        """The constructor's arguments, as the module's repr shows them."""
         return [str(self.weight.shape[1]), str(self.out), str(self.kernel_size),
                 str(self.modulation.in_features), repr(self.demodulate), str(self.up),
                 str(self.down), repr(self.taps)]
@@ -144,9 +144,9 @@ class FusedLeakyReLU(nn.Module):
         self.channels, self.slope, self.gain = channels, slope, gain
         self.bias = nn.Parameter(torch.zeros(channels)) if bias else None
 
-    def eject_args(self) -> list[str]:
-        """The constructor's arguments as source, for `ganbuilder eject`."""
-        return [str(self.channels), repr(self.slope), repr(self.gain), repr(self.bias is not None)]
+    def extra_repr(self) -> str:
+        return (f"{self.channels}, slope={self.slope!r}, gain={self.gain!r}, "
+                f"bias={self.bias is not None}")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.bias is not None:
@@ -161,9 +161,8 @@ class Bias(nn.Module):
         super().__init__()
         self.bias = nn.Parameter(torch.zeros(channels))
 
-    def eject_args(self) -> list[str]:
-        """The constructor's arguments as source, for `ganbuilder eject`."""
-        return [str(self.bias.numel())]
+    def extra_repr(self) -> str:
+        return str(self.bias.numel())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.bias.view(1, -1, *([1] * (x.dim() - 2)))
@@ -179,9 +178,8 @@ class Truncation(nn.Module):
         self.decay, self.psi = decay, psi
         self.register_buffer("w_avg", torch.zeros(features))
 
-    def eject_args(self) -> list[str]:
-        """The constructor's arguments as source, for `ganbuilder eject`."""
-        return [str(self.w_avg.numel()), repr(self.decay), repr(self.psi)]
+    def extra_repr(self) -> str:
+        return f"{self.w_avg.numel()}, decay={self.decay!r}, psi={self.psi!r}"
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
         if self.training:
