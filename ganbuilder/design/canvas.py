@@ -258,7 +258,7 @@ class CanvasModel:
             return f"block '{name}' is not written here as a list of layers"
         size = len(layers)
         if (item.stop - item.start) % size or any(
-                isinstance(x, LDict) and ({"repeat", "residual", "block"} & set(x))
+                isinstance(x, LDict) and ({*CONTAINERS, "block"} & set(x))
                 for x in layers):
             return f"block '{name}' holds containers: edit its text to change it"
         offset = (position - item.start) % size
