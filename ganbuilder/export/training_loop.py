@@ -2,10 +2,12 @@
 
 The loop follows the trainer step for step: the objectives in `training.order`, each `repeat`
 times (every repeat after the first on a draw of its own), every loss term in its objective's
-order, backward into the trained networks' parameters only, WGAN's clipping after the step.
+order (a lazy one, `every: n`, under `if self.step % n == 0`, weighted n times), backward into
+the trained networks' parameters only, WGAN's clipping after the step.
 Forward tensors are computed where the trainer's TensorCache computes them: `_Flow` is the
 same ForwardCache (compile/forward_cache.py) making the same decisions on names, writing one
-statement wherever the cache would compute a tensor. Each loss term is written as a call of
+statement wherever the cache would compute a tensor (a tapped call, `fake.w`, through the
+copied `tapped_call`). Each loss term is written as a call of
 its own `compute`, copied into the file with what it uses, on a small `Context`
 (loop_context.py) holding the tensors its entry says it reads (`LossDef.tensors_read`); the
 GAN losses, optimizers, schedules, latent sampling and weight average are copied the same way,
