@@ -231,3 +231,15 @@ def test_a_term_the_loop_cannot_write_is_named_with_its_place(plugin_term, monke
     message = str(err.value)
     assert "<--set>:1:" in message and "objectives.G.loss[1]" in message  # where it was written
     assert "cannot write the score_moments term" in message and "moment_gap" in message
+
+
+def test_an_objective_whose_every_term_is_lazy_is_refused_with_its_place():
+    # Its optimizer step would hinge on the step count (the trainer skips it while every term
+    # rests), and so would what later objectives may reuse: one written step cannot do both.
+    overrides = [*SMALL["stylegan2"],
+                 "objectives.D.loss=[{r1_penalty: {critic: D, real: real, every: 2}}]"]
+    spec = load_spec(ROOT / "specs/stylegan2.yaml", overrides)
+    with pytest.raises(UserError) as err:
+        eject_source(spec, overrides, with_training=True)
+    message = str(err.value)
+    assert "objectives.D" in message and "every term is computed every few steps" in message

@@ -11,7 +11,9 @@ from torch import nn
 def layer_module(network: nn.Module, layer_id: str) -> nn.Module:
     """The module of the top-level layer with `id` layer_id (a chain's or a graph's)."""
     k = network.layer_ids[layer_id]
-    return network.layers[k] if hasattr(network, "wiring") else network[k]
+    # A chain is an nn.Sequential; a network with skips, compiled or ejected, keeps its
+    # modules in `layers`.
+    return network[k] if isinstance(network, nn.Sequential) else network.layers[k]
 
 
 def tapped_call(network: nn.Module, args: list[torch.Tensor],

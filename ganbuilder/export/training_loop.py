@@ -2,10 +2,12 @@
 
 The loop follows the trainer step for step: the objectives in `training.order`, each `repeat`
 times (every repeat after the first on a draw of its own), every loss term in its objective's
-order, backward into the trained networks' parameters only, WGAN's clipping after the step.
+order (a lazy one, `every: n`, under `if self.step % n == 0`, weighted n times), backward into
+the trained networks' parameters only, WGAN's clipping after the step.
 Forward tensors are computed where the trainer's TensorCache computes them: `_Flow` is the
 same ForwardCache (compile/forward_cache.py) making the same decisions on names, writing one
-statement wherever the cache would compute a tensor. Each loss term is written as a call of
+statement wherever the cache would compute a tensor (a tapped call, `fake.w`, through the
+copied `tapped_call`). Each loss term is written as a call of
 its own `compute`, copied into the file with what it uses, on a small `Context`
 (loop_context.py) holding the tensors its entry says it reads (`LossDef.tensors_read`); the
 GAN losses, optimizers, schedules, latent sampling and weight average are copied the same way,
@@ -20,6 +22,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from ganbuilder.compile.forward_cache import ForwardCache
+from ganbuilder.compile.taps import tapped_call
 from ganbuilder.data.latent import sample_latent
 from ganbuilder.data.registry import with_defaults
 from ganbuilder.errors import UserError
@@ -44,7 +47,7 @@ from ganbuilder.optim.optimizers import OPTIMIZERS
 from ganbuilder.optim.schedules import SCHEDULES
 from ganbuilder.registry import fill_defaults
 from ganbuilder.spec import Spec
-from ganbuilder.spec.expr import Call, Tap
+from ganbuilder.spec.expr import Call
 from ganbuilder.spec.paths import format_path
 from ganbuilder.spec.shapes import LayerPlan
 from ganbuilder.spec.terms import Term
@@ -66,16 +69,57 @@ class _Flow(ForwardCache[str]):
 
     def __init__(self, spec: Spec, names: Names, lines: list[str], indent: str):
         super().__init__(spec.analysis)
-        self.names, self.lines, self.indent = names, lines, indent
+        self.spec, self.names, self.lines, self.indent = spec, names, lines, indent
         self.inputs: list[str] = []  # data and latent tensors read, in order of first use
+        self.forgotten: dict[str, Term] = {}  # entries a lazy term computed, by that term
+        self.stored: set[str] = set()  # entries computed since `lazy` began
 
     def leaf(self, name: str) -> str:
         self.inputs.append(name)
         return self.names(name)
 
     def store(self, name: str, value: str) -> str:
-        self.lines.append(assign(self.indent, self.names(name), value))
+        if name in self.forgotten:
+            # The trainer reuses what the lazy term computed on the steps it runs, and
+            # computes it anew on the others: one written statement cannot do both.
+            term = self.forgotten[name]
+            raise _refuse(self.spec, format_path(term.path), f"a term computed every few "
+                          f"steps (every) that first computes {name}, which a later use reuses")
+        self.stored.add(name)
+        if value != self.names(name):  # (a tapped call assigned it already)
+            self.lines.append(assign(self.indent, self.names(name), value))
         return self.names(name)
+
+    def call_tapped(self, network: str, args: list[str], tensor: str,
+                    taps: frozenset[str]) -> str:
+        out = self.names(tensor)
+        kept = self.names(f"taps:{tensor}", basis=f"{tensor}_taps")
+        ids = "{" + ", ".join(repr(i) for i in sorted(taps)) + "}"
+        self.lines.append(assign(self.indent, f"{out}, {kept}",
+                                 f"{tapped_call.__name__}(nets[{network!r}], "
+                                 f"[{', '.join(args)}], {ids})"))
+        for layer_id in taps:
+            self.values[f"{tensor}.{layer_id}"] = f"{kept}[{layer_id!r}]"
+        return out
+
+    def tap(self, name: str, graph: bool) -> str:
+        return self.values[name] if graph else f"{self.values[name]}.detach()"
+
+    def lazy(self, term: Term, write) -> None:
+        """`write()` (a lazy term's statements, inside its `if`) on this flow, then its state
+        as before, but for the data it read: on steps where the term rests nothing it
+        computed exists, so no later statement may read it (`store` refuses a recompute)."""
+        values, through, parts, handed_out = (dict(self.values), dict(self.through),
+                                              dict(self.parts), set(self.handed_out))
+        self.stored.clear()
+        write()
+        changed = self.stored | (self.handed_out - handed_out)
+        self.forgotten.update({n: term for n in changed})
+        data = {n: v for n, v in self.values.items() if n not in self.analysis.forward
+                and "." not in n}  # data and latents: unpacked at the draw, on every step
+        self.values = {n: v for n, v in {**values, **data}.items()
+                       if n not in changed and n.split(".")[0] not in self.stored}
+        self.through, self.parts, self.handed_out = through, parts, handed_out
 
     def detached(self, name: str) -> str:
         value = self.values[name]  # (a tensor no network produced has no graph to cut)
@@ -104,6 +148,15 @@ def _function_source(fn: str, args: list[str]) -> str:
         offset = f"{args[3]} + " if len(args) > 3 else ""
         return f"({first} * ({offset}{rest[0]}) + {rest[1]})"
     return "(" + f" {'+' if fn == 'add' else '*'} ".join([first, *rest]) + ")"
+
+
+def _sum(indent: str, target: str, values: list[str]) -> str:
+    """`target = a + b + ...` at `indent`, one operand per line past the file's width."""
+    line = f"{indent}{target} = {' + '.join(values)}"
+    if len(line) <= WIDTH:
+        return line
+    return (f"{indent}{target} = (\n{indent}{INDENT}" + f"\n{indent}{INDENT}+ ".join(values)
+            + f"\n{indent})")
 
 
 def _refuse(spec: Spec, path: str, why: str) -> UserError:
@@ -157,16 +210,19 @@ class _Loop:
         for layer in _adapted_layers(spec):
             raise _refuse(spec, format_path(layer.path), f"the {layer.kind} layer's "
                           f"{LAYERS.get(layer.kind).adapted} (ganbuilder's trainer adapts it)")
+        for name, objective in self.objectives.items():
+            if objective.terms and all(term.every != 1 for term in objective.terms):
+                # The trainer's step would then hinge on the step count, and so would what
+                # later objectives may reuse; one written step cannot follow both.
+                raise _refuse(spec, format_path(("objectives", name)), "an objective whose "
+                              "every term is computed every few steps (every)")
+        if spec.analysis.taps:
+            objs.append(tapped_call)  # a network call that also keeps some layers' outputs
         for name in spec.analysis.order:
             expr = spec.analysis.forward[name]
-            if isinstance(expr, Tap) or (isinstance(expr, Call) and expr.taps()):
-                raise _refuse(spec, format_path(("forward", name)), "a tap of a layer")
             if isinstance(expr, Call) and set(expr.calls()) & set(forward_functions()):
                 objs.append(aligned)  # the written arithmetic broadcasts as the layers do
         for term in spec.analysis.terms:
-            if term.every != 1:
-                raise _refuse(spec, format_path(term.path),
-                              "a term computed every few steps (every)")
             if term.params.get("relativistic") not in (None, "none") and (
                     self.gan.relativistic is None):
                 raise _refuse(spec, format_path(term.path), f"a relativistic {spec.gan_loss} loss")
@@ -215,18 +271,42 @@ class _Loop:
         flow.lines.append(line)
         return value
 
+    def lazy_term(self, flow: _Flow, term: Term, updates: frozenset[str], loss: str,
+                  indent: str) -> None:
+        """A term computed every few steps (lazy regularisation), as the trainer runs it:
+        skipped on the steps between, weighted by its interval on the steps it runs."""
+        lines = flow.lines
+        lines.append(f"{indent}if self.step % {term.every} == 0:  # lazy regularisation")
+        inner = indent + INDENT
+        flow.indent = inner
+
+        def write() -> None:
+            value = self.term(flow, term, updates, inner)
+            lines.append(f"{inner}{loss} = {loss} + {term.weight!r} * {term.every} * {value}")
+
+        flow.lazy(term, write)
+        flow.indent = indent
+
     def objective(self, flow: _Flow, name: str, indent: str) -> None:
         objective = self.objectives[name]
         updates = frozenset(objective.updates)
         lines = flow.lines
-        values = [self.term(flow, term, updates, indent) for term in objective.terms]
-        values = [v if t.weight == 1 else f"{t.weight!r} * {_operand(v)}"
-                  for v, t in zip(values, objective.terms, strict=True)]
         loss = self.names(f"loss:{name}", basis=f"loss_{name}")
-        line = f"{indent}{loss} = {' + '.join(values)}"
-        lines.append(line if len(line) <= WIDTH else
-                     f"{indent}{loss} = (\n{indent}    " + f"\n{indent}    + ".join(values)
-                     + f"\n{indent})")
+        # The terms in order, summed as the trainer sums them: the eager ones as one sum up to
+        # the next lazy term, which adds itself to the loss on the steps it runs.
+        values: list[str] = []
+        started = False  # whether `loss` holds a sum yet
+        for term in [*objective.terms, None]:
+            if term is not None and term.every == 1:
+                value = self.term(flow, term, updates, indent)
+                values.append(value if term.weight == 1 else
+                              f"{term.weight!r} * {_operand(value)}")
+                continue
+            if values or (term is not None and not started):
+                lines.append(_sum(indent, loss, [loss] * started + (values or ["0.0"])))
+                values, started = [], True
+            if term is not None:
+                self.lazy_term(flow, term, updates, loss, indent)
         lines += [f"{indent}optimizers[{name!r}].zero_grad(set_to_none=True)",
                   f"{indent}{loss}.backward(inputs=params[{name!r}])  # the trained networks only",
                   f"{indent}optimizers[{name!r}].step()"]
@@ -277,10 +357,15 @@ class _Loop:
         for name in self.spec.objective_order:
             kind, opts = self._optimizer(name)
             entry = OPTIMIZERS.get(kind)
+            settings = fill_defaults(entry.params, opts)
             line = (f"            {name!r}: {entry.build.__name__}(self.params[{name!r}], "
-                    f"{fill_defaults(entry.params, opts)!r}),")
-            out.append(line if len(line) <= WIDTH else
-                       line.replace(", {", ",\n                {", 1))
+                    f"{settings!r}),")
+            if len(line) > WIDTH:
+                items = [f"{k!r}: {v!r}" for k, v in settings.items()]
+                line = (f"            {name!r}: {entry.build.__name__}(self.params[{name!r}], {{\n"
+                        + "".join(f"                {item},\n" for item in items)
+                        + "            }),")
+            out.append(line)
         return out
 
     def schedule(self) -> tuple[str, dict] | None:
@@ -353,16 +438,21 @@ def _state(loop: _Loop) -> _Part:
                   f"{offset})" for stream, offset in SEED_OFFSETS.items()]
     updates = [f"{n!r}: frozenset({list(loop.objectives[n].updates)!r})"
                for n in spec.objective_order]
-    # A term that reads a layer by id (feature matching) finds it as compiled networks do.
-    ids = {term.params[key]: spec.analysis.networks[term.params[key]].layer_ids
-           for term in spec.analysis.terms for key in term.definition.layers.values()}
+    # A term that reads a layer by id (feature matching) and a tapped call (`fake.w`) find
+    # the layer as compiled networks do.
+    read = {term.params[key] for term in spec.analysis.terms
+            for key in term.definition.layers.values()}
+    read |= {spec.analysis.forward[tensor].fn for tensor in spec.analysis.taps}
+    ids = {n: spec.analysis.networks[n].layer_ids for n in sorted(read)}
     return _Part(init=[
         *generators,
         mapping("self.updates = ", updates, "        "),
         "        self.gan_loss = GanLoss",
         "        self.term_states, self.pools = {}, {}",
-        *(f"        nets[{n!r}].layer_ids = {i!r}  # the layers a term reads by id"
-          for n, i in ids.items())])
+        *(["        # The layers a term or a tap reads by id, as ganbuilder's networks hold them."]
+          if ids else []),
+        *(mapping(f"nets[{n!r}].layer_ids = ", [f"{k!r}: {v!r}" for k, v in i.items()],
+                  "        ") for n, i in ids.items())])
 
 
 def _gan_loss(loop: _Loop) -> str:
