@@ -107,7 +107,7 @@ def test_conditional_sample_by_label(tmp_path, capsys):
                  "--out", str(out)]) == 0
     assert out.is_file()
     assert main(["sample", str(run / "checkpoints" / "last.pt"), "--label", "12",
-                 "--out", str(out)]) == 2
+                 "--out", str(tmp_path / "twelves.png")]) == 2
     assert "--label must be in 0..9, got 12" in capsys.readouterr().err
 
 
