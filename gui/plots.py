@@ -19,13 +19,14 @@ plotted value at the nearest logged step; the x axis is the step or the wall tim
 from __future__ import annotations
 
 import csv
+import io
 import math
 import time
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QMessageBox,
     QSizePolicy,
     QSlider,
     QToolButton,
@@ -54,6 +56,8 @@ from ganbuilder.design.curves import (
     series_name,
     values_at,
 )
+from ganbuilder.errors import UserError
+from ganbuilder.files import write_file
 from ganbuilder.runs.history import MetricTable
 from ganbuilder.train.events import StepMetrics
 
@@ -445,29 +449,42 @@ class MetricsPlots(QWidget):
     def export_csv(self, path: Path) -> None:
         """Every logged step and metric as CSV (raw values, empty where not logged)."""
         keys = list(self.values)
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["step", *keys])
-            for i, step in enumerate(self.steps):
-                writer.writerow([step, *("" if math.isnan(v) else repr(v)
-                                         for v in (self.values[k][i] for k in keys))])
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(["step", *keys])
+        for i, step in enumerate(self.steps):
+            writer.writerow([step, *("" if math.isnan(v) else repr(v)
+                                     for v in (self.values[k][i] for k in keys))])
+        write_file(path, text.getvalue())  # whole or not at all
         self.exported.emit(str(path))
 
     def export_png(self, path: Path) -> None:
-        """The three plots as one image."""
-        self.canvas.grab().save(str(path))
+        """The plots as one image, written whole or not at all."""
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        self.canvas.grab().save(buffer, "PNG")
+        buffer.close()
+        write_file(path, bytes(data))
         self.exported.emit(str(path))
 
     def _export_csv_dialog(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv",
                                               "CSV (*.csv)")
         if name:
-            self.export_csv(Path(name))
+            self._exporting(self.export_csv, Path(name))
 
     def _export_png_dialog(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export plots", "plots.png", "PNG (*.png)")
         if name:
-            self.export_png(Path(name))
+            self._exporting(self.export_png, Path(name))
+
+    def _exporting(self, export, path: Path) -> None:
+        """Run an export the user asked for; what the disk refused is said, never raised."""
+        try:
+            export(path)
+        except UserError as exc:
+            QMessageBox.warning(self, "Cannot export", str(exc))
 
 
 class _TimedCanvas(pg.GraphicsLayoutWidget):

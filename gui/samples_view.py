@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSlider,
@@ -18,7 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganbuilder.errors import UserError
 from ganbuilder.runs.grid import save_gif
+from ganbuilder.runs.grid import save_png as write_png
 from ganbuilder.train.events import SampleGrid
 
 
@@ -148,10 +151,10 @@ class SamplesView(QWidget):
             self.step_label.setText(f"step {grid.step}  ({self.index + 1}/{len(self.grids)})")
 
     def save_png(self, path: Path) -> None:
-        """Write the grid being shown."""
+        """Write the grid being shown, whole or not at all (a full disk keeps the old file)."""
         grid = self.current
         if grid is not None:
-            to_qimage(grid.image).save(str(path))
+            write_png(grid.image, path)
 
     def _save_dialog(self) -> None:
         grid = self.current
@@ -160,7 +163,7 @@ class SamplesView(QWidget):
         name, _ = QFileDialog.getSaveFileName(self, "Save samples", f"step_{grid.step:06d}.png",
                                               "PNG (*.png)")
         if name:
-            self.save_png(Path(name))
+            self._saving(self.save_png, Path(name))
 
     def save_gif(self, path: Path, frame_ms: int = 250) -> None:
         """Write the grids from the first up to the one shown as a looping animation."""
@@ -175,4 +178,11 @@ class SamplesView(QWidget):
                                               f"samples_to_step_{grid.step:06d}.gif",
                                               "GIF (*.gif)")
         if name:
-            self.save_gif(Path(name))
+            self._saving(self.save_gif, Path(name))
+
+    def _saving(self, save, path: Path) -> None:
+        """Run a save the user asked for; what the disk refused is said, never raised."""
+        try:
+            save(path)
+        except UserError as exc:
+            QMessageBox.warning(self, "Cannot save", str(exc))

@@ -347,3 +347,36 @@ def test_the_app_and_the_cli_name_run_folders_by_one_function(qtbot, window, tin
     # The same second twice: the second run gets its own folder, never the first one's.
     assert sorted(p.name for p in runs.iterdir()) == ["20260102-030405", "20260102-030405-2"]
     assert window.training.run_dir == runs / "20260102-030405-2"
+
+
+def test_a_full_disk_keeps_the_files_the_app_would_replace(qtbot, window, tmp_path,
+                                                           monkeypatch):
+    """The app's exports (sample grid, animation, metrics CSV, plots PNG) write whole or not
+    at all: a full disk leaves the user's earlier file as it was and says why."""
+    import errno
+
+    from ganbuilder import files
+    from ganbuilder.train.events import StepMetrics
+
+    window.samples.add(SampleGrid(3, np.zeros((8, 8, 3), np.uint8)))
+    window.plots.add([StepMetrics(s, {"loss/D": float(s)}) for s in range(1, 4)])
+    exports = {"grid.png": window.samples.save_png, "grids.gif": window.samples.save_gif,
+               "metrics.csv": window.plots.export_csv, "plots.png": window.plots.export_png}
+    for name in exports:
+        (tmp_path / name).write_bytes(b"the user's own file")
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files, "_write", full)
+    warnings = []
+    monkeypatch.setattr("gui.samples_view.QMessageBox.warning", lambda *a: warnings.append(a[2]))
+    monkeypatch.setattr("gui.plots.QMessageBox.warning", lambda *a: warnings.append(a[2]))
+    window.samples._saving(exports["grid.png"], tmp_path / "grid.png")
+    window.samples._saving(exports["grids.gif"], tmp_path / "grids.gif")
+    window.plots._exporting(exports["metrics.csv"], tmp_path / "metrics.csv")
+    window.plots._exporting(exports["plots.png"], tmp_path / "plots.png")
+    assert len(warnings) == 4 and all("no space" in w.lower() for w in warnings), warnings
+    for name in exports:
+        assert (tmp_path / name).read_bytes() == b"the user's own file", name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(exports)  # no temporary left
