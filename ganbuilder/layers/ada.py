@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ganbuilder._lazy import LazyModule
+from ganbuilder.layers.augment import SIZES
 from ganbuilder.layers.construct import construct
 from ganbuilder.layers.registry import Shape, ShapeError, format_shape, layer, rank
 
@@ -36,10 +37,7 @@ def _image(p: dict, inputs: list[Shape]) -> Shape:
                             "adjustment moves p by batch size x interval / ramp"},
     "p": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.0,
           "description": "the probability at the start of training"},
-    "translation": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.125,
-                    "description": "largest shift, as a fraction of the image size"},
-    "cutout": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5,
-               "description": "side of the cut-out square, as a fraction of the image size"},
+    **SIZES,
 }, primary="ops", group="augmentation",
    adapted="probability p, moved from the critic's outputs on real images")
 def ada(p: dict, inputs: list[Shape]):

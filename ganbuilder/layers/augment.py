@@ -16,15 +16,21 @@ def _image(p: dict, inputs: list[Shape]) -> Shape:
     return inputs[0]
 
 
+# The translation and cutout sizes, shared with the `ada` layer, which draws the same ops.
+SIZES = {
+    "translation": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.125,
+                    "description": "largest shift, as a fraction of the image size"},
+    "cutout": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5,
+               "description": "side of the cut-out square, as a fraction of the image size"},
+}
+
+
 @layer("diffaugment", _image, {
     "policy": {"type": "array", "items": {"enum": list(POLICIES)}, "uniqueItems": True,
                "default": list(POLICIES),
                "description": "transformations, applied in this order: color (brightness, "
                               "saturation, contrast), translation, cutout"},
-    "translation": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.125,
-                    "description": "largest shift, as a fraction of the image size"},
-    "cutout": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5,
-               "description": "side of the cut-out square, as a fraction of the image size"},
+    **SIZES,
 }, primary="policy", group="augmentation")
 def diffaugment(p: dict, inputs: list[Shape]):
     """DiffAugment (Zhao et al. 2020): random colour, translation and cutout per sample, while
