@@ -49,8 +49,8 @@ from ganbuilder.registry import fill_defaults
 from ganbuilder.spec import Spec
 from ganbuilder.spec.expr import Call
 from ganbuilder.spec.paths import format_path
-from ganbuilder.spec.shapes import LayerPlan
 from ganbuilder.spec.terms import Term
+from ganbuilder.train.ada import adapted_layers
 from ganbuilder.train.ema import ema_settings, fold_weights
 from ganbuilder.train.streams import SEED_OFFSETS
 
@@ -176,17 +176,6 @@ def _copied(objs: list, what: str, spec: Spec, path: str) -> dict[str, str]:
         raise _refuse(spec, path, f"{what}: {exc}") from None
 
 
-def _adapted_layers(spec: Spec) -> list[LayerPlan]:
-    """Every layer (at any depth) that the trainer adapts while training (its entry says)."""
-    out, todo = [], [layer for plan in spec.analysis.networks.values() for layer in plan.layers]
-    while todo:
-        layer = todo.pop(0)
-        if layer.kind in LAYERS and LAYERS.get(layer.kind).adapted:
-            out.append(layer)
-        todo += layer.children
-    return out
-
-
 def _operand(expr: str) -> str:
     """`expr` as the right operand of `*`: parenthesised unless it is a name."""
     return expr if expr.isidentifier() else f"({expr})"
@@ -207,9 +196,11 @@ class _Loop:
         """What the file copies: every term's compute and the context it runs on, the GAN
         loss's functions; each term checked alone first, so a refusal names its place."""
         spec, objs = self.spec, [Context]
-        for layer in _adapted_layers(spec):
-            raise _refuse(spec, format_path(layer.path), f"the {layer.kind} layer's "
-                          f"{LAYERS.get(layer.kind).adapted} (ganbuilder's trainer adapts it)")
+        for plan in spec.analysis.networks.values():
+            for layer in adapted_layers(plan.layers):
+                raise _refuse(spec, format_path(layer.path), f"the {layer.kind} layer's "
+                              f"{LAYERS.get(layer.kind).adapted} (ganbuilder's trainer adapts "
+                              "it)")
         for name, objective in self.objectives.items():
             if objective.terms and all(term.every != 1 for term in objective.terms):
                 # The trainer's step would then hinge on the step count, and so would what

@@ -20,10 +20,10 @@ def _adapted(layer: LayerPlan) -> bool:
     return layer.kind in LAYERS and bool(LAYERS.get(layer.kind).adapted)
 
 
-def _ada_paths(layers: list[LayerPlan]) -> list[tuple]:
-    """The paths of the layers whose entries say the trainer adapts them (ada's p)."""
-    return [p for layer in layers
-            for p in ([tuple(layer.path)] if _adapted(layer) else []) + _ada_paths(layer.children)]
+def adapted_layers(layers: list[LayerPlan]) -> list[LayerPlan]:
+    """The layers, at any depth, whose entries say the trainer adapts them (ada's p)."""
+    return [found for layer in layers
+            for found in ([layer] if _adapted(layer) else []) + adapted_layers(layer.children)]
 
 
 class AdaptiveAugmentation:
@@ -35,7 +35,7 @@ class AdaptiveAugmentation:
         judged = {t.params["critic"] for t in spec.analysis.terms
                   if t.kind == "adversarial" and t.params.get("real")}
         for name, plan in spec.analysis.networks.items():
-            paths = _ada_paths(plan.layers)
+            paths = [tuple(layer.path) for layer in adapted_layers(plan.layers)]
             if len(paths) > 1:
                 raise spec.locate(UserError(f"network {name} has {len(paths)} ada layers; one "
                                             "per network holds its probability p",
