@@ -37,6 +37,7 @@ from _syncs import SyncCounter, host, mark_host, optimizer_steps
 from torch import nn
 
 import ganbuilder.train.trainer as trainer_module
+from ganbuilder.train.streams import ON_DEVICE
 
 TINY = {"dcgan": ["params.ngf=8", "params.ndf=8", "params.image_size=16", "data.batch_size=8"],
         "wgan_gp": ["params.ngf=8", "params.ndf=8", "params.image_size=16",
@@ -143,17 +144,19 @@ class WganGp:
 def _device_generators() -> Iterator[list[torch.Generator]]:
     """Inside, every generator the trainer makes on its device is noted in the list."""
     made: list[torch.Generator] = []
-    original = trainer_module.device_generator
+    original = trainer_module.stream_generator
 
-    def recording(seed: int, dev: torch.device) -> torch.Generator:
-        made.append(original(seed, dev))
-        return made[-1]
+    def recording(stream: str, seed: int, dev: torch.device) -> torch.Generator:
+        generator = original(stream, seed, dev)
+        if stream in ON_DEVICE:
+            made.append(generator)
+        return generator
 
-    trainer_module.device_generator = recording
+    trainer_module.stream_generator = recording
     try:
         yield made
     finally:
-        trainer_module.device_generator = original
+        trainer_module.stream_generator = original
 
 
 def build(name: str, precision: str, device: str, batches: int):

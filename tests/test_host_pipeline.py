@@ -19,6 +19,7 @@ from ganbuilder.optim import build_optimizer
 from ganbuilder.spec import load_spec
 from ganbuilder.train.grad_buckets import OverlappedAverage
 from ganbuilder.train.kernels import choose_kernels
+from ganbuilder.train.streams import ON_DEVICE
 from ganbuilder.train.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,11 +104,13 @@ def test_noise_is_drawn_where_training_runs(tmp_path):
 
 
 def _device_generators(made: list):
-    original = trainer_module.device_generator
+    original = trainer_module.stream_generator
 
-    def recording(seed: int, device: torch.device) -> torch.Generator:
-        made.append(original(seed, device))
-        return made[-1]
+    def recording(stream: str, seed: int, device: torch.device) -> torch.Generator:
+        generator = original(stream, seed, device)
+        if stream in ON_DEVICE:
+            made.append(generator)
+        return generator
 
     return recording
 
@@ -121,7 +124,7 @@ def _device_generators(made: list):
 def test_a_step_makes_the_gpu_wait_only_where_it_must(tmp_path, monkeypatch, spec_file,
                                                      precision, per_iteration):
     made: list[torch.Generator] = []
-    monkeypatch.setattr(trainer_module, "device_generator", _device_generators(made))
+    monkeypatch.setattr(trainer_module, "stream_generator", _device_generators(made))
     spec = load_spec(spec_file, [*TINY, f"training.precision={precision}"])
     trainer = Trainer(spec, tmp_path / "r", device="cpu")
     sums: dict = {}

@@ -40,7 +40,8 @@ class Context:
         return pools[key]
 
     def uniform(self, n: int, device: torch.device) -> torch.Tensor:
-        return torch.rand(n, generator=self.training.uniform_generator).to(device)
+        generator = self.training.uniform_generator
+        return torch.rand(n, generator=generator, device=generator.device).to(device)
 
 
 __all__ = ["Context"]

@@ -52,7 +52,7 @@ from ganbuilder.spec.paths import format_path
 from ganbuilder.spec.terms import Term
 from ganbuilder.train.ada import adapted_layers
 from ganbuilder.train.ema import ema_settings, fold_weights
-from ganbuilder.train.streams import SEED_OFFSETS
+from ganbuilder.train.streams import ON_DEVICE, SEED_OFFSETS
 
 # The names the written loop itself uses (its class, methods' locals and module constants):
 # no tensor, loss or copied definition may take one.
@@ -425,8 +425,10 @@ def _state(loop: _Loop) -> _Part:
     generators (latents, image pools, penalties' interpolation weights, each seeded as the
     trainer seeds it), the terms' state and pools; the layer ids a term reads by."""
     spec = loop.spec
-    generators = [f"        self.{stream}_generator = torch.Generator().manual_seed(seed + "
-                  f"{offset})" for stream, offset in SEED_OFFSETS.items()]
+    # Drawn where the trainer draws them: latents and uniforms on the training device.
+    generators = [f"        self.{stream}_generator = torch.Generator("
+                  f"{'self.device' if stream in ON_DEVICE else ''}).manual_seed(seed + {offset})"
+                  for stream, offset in SEED_OFFSETS.items()]
     updates = [f"{n!r}: frozenset({list(loop.objectives[n].updates)!r})"
                for n in spec.objective_order]
     # A term that reads a layer by id (feature matching) and a tapped call (`fake.w`) find

@@ -15,6 +15,15 @@ import torch
 # Latent draws, image history pools, and the per-sample uniforms of penalties; the offsets
 # keep the streams apart from the global one (seeded with training.seed itself).
 SEED_OFFSETS = {"latent": 1, "pool": 3, "uniform": 5}
+# The streams drawn on the training device; the pools' coin tosses index a Python list and stay
+# on the CPU.
+ON_DEVICE = frozenset({"latent", "uniform"})
+
+
+def stream_generator(stream: str, seed: int, device: torch.device) -> torch.Generator:
+    """The trainer's generator for `stream` (a key of SEED_OFFSETS), seeded from `seed`."""
+    return device_generator(seed + SEED_OFFSETS[stream],
+                            device if stream in ON_DEVICE else torch.device("cpu"))
 
 
 def device_generator(seed: int, device: torch.device) -> torch.Generator:

@@ -64,7 +64,7 @@ from ganbuilder.train.events import (
 from ganbuilder.train.kernels import choose_kernels
 from ganbuilder.train.loggers import with_loggers
 from ganbuilder.train.precision import Precision
-from ganbuilder.train.streams import SEED_OFFSETS, device_generator, restore_generator
+from ganbuilder.train.streams import SEED_OFFSETS, restore_generator, stream_generator
 
 
 class DivergenceError(RuntimeError):
@@ -141,9 +141,9 @@ class Trainer:
         self.objectives = [_Objective(n, spec, self.gan) for n in spec.objective_order]
         self.lr_factor = lr_factor(training.get("schedule"), self.total_steps)
         # Noise the step feeds the device is drawn there (train/streams.py).
-        self.latent_generator = device_generator(seed + SEED_OFFSETS["latent"], self.device)
-        self.pool_generator = torch.Generator().manual_seed(seed + SEED_OFFSETS["pool"])
-        self.uniform_generator = device_generator(seed + SEED_OFFSETS["uniform"], self.device)
+        self.latent_generator = stream_generator("latent", seed, self.device)
+        self.pool_generator = stream_generator("pool", seed, self.device)
+        self.uniform_generator = stream_generator("uniform", seed, self.device)
         self.precision = Precision(training["precision"], self.device,
                                    [o.name for o in self.objectives])
         self._seed_rank()
