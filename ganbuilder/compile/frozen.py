@@ -29,7 +29,13 @@ def frozen_indices(spec: Spec) -> dict[str, list[int]]:
 def frozen_modules(nets: nn.ModuleDict, frozen: dict[str, list[int]]) -> list[nn.Module]:
     """The modules of the frozen layers, looked up in `nets` as they are now (a conversion
     such as SyncBatchNorm may have replaced a layer's children, never its position)."""
-    return [layer_at(nets[name], k) for name, layers in frozen.items() for k in layers]
+    out = []
+    for name, layers in frozen.items():
+        net = nets[name]
+        count = len(net) if isinstance(net, nn.Sequential) else len(net.layers)
+        # A network frozen whole is in eval mode itself too, not only its layers.
+        out += [net] if len(layers) == count else [layer_at(net, k) for k in layers]
+    return out
 
 
 def freeze(nets: nn.ModuleDict, frozen: dict[str, list[int]]) -> None:

@@ -68,6 +68,14 @@ def is_frozen(cfg: dict) -> bool:
     return cfg.get("frozen", False) is True
 
 
+def frozen_words(cfg: dict, plan: NetworkPlan) -> str:
+    """`frozen`, `3 frozen layers`, or "" for a network that trains whole."""
+    if is_frozen(cfg):
+        return "frozen"
+    count = len(frozen_layers(cfg, plan))
+    return f"{count} frozen layer{'s' * (count != 1)}" if count else ""
+
+
 def layer_params(layer: LayerPlan, in_shapes: list) -> int:
     """A top-level layer's parameter count, from its entry's rule (containers summed)."""
     if layer.kind in CONTAINERS:
@@ -264,6 +272,6 @@ def spec_warnings(spec, files: bool = True) -> list[Problem]:
     return problems
 
 
-__all__ = ["frozen_layers", "is_frozen", "layout_of", "learned_layers", "mapped_layers",
-           "missing_weights", "network_properties", "pretrained_problems", "spec_warnings",
-           "weights_path"]
+__all__ = ["absolute_weights", "frozen_layers", "frozen_words", "is_frozen", "layout_of",
+           "learned_layers", "mapped_layers", "missing_weights", "network_properties",
+           "pretrained_problems", "spec_warnings", "weights_path"]
