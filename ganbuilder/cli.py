@@ -202,7 +202,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         nets = ", ".join(spec.analysis.networks)
         print(f"ok: {file} ({spec.name}: {nets})")
+        _print_warnings(spec)
     return EXIT_USER if failed else EXIT_OK
+
+
+def _print_warnings(spec, files: bool = True) -> None:
+    """One `warning:` line per thing a valid spec is likely wrong about (spec.pretrained)."""
+    from ganbuilder.spec.pretrained import spec_warnings
+
+    for problem in spec_warnings(spec, files):
+        print(f"warning: {problem}", file=sys.stderr)
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -274,6 +283,8 @@ def _train(args: argparse.Namespace) -> int:
     spec = (load_spec(args.spec, args.overrides) if args.spec is not None
             else _checkpoint_spec(args.resume, args.overrides))
     run_dir = run_dir_for(spec.name, Path(), args.out, args.resume)
+    if rank() == 0 and not args.quiet:
+        _print_warnings(spec, files=False)  # a missing weights file: the Trainer's error
     if args.nproc and args.nproc > 1 and not launched():
         # The spec and the batch split are checked here, once; the ranks share one run folder.
         from ganbuilder.data.registry import with_defaults

@@ -11,6 +11,7 @@ from ganbuilder.layers.registry import format_shape
 from ganbuilder.spec import Spec
 from ganbuilder.spec.budget import batch_size, estimate, memory_limit
 from ganbuilder.spec.paths import format_path
+from ganbuilder.spec.pretrained import frozen_words
 from ganbuilder.spec.shapes import LayerPlan
 
 
@@ -28,6 +29,7 @@ def summarize(spec: Spec) -> dict:
             "input_shapes": [list(s) for s in plan.input_shapes],
             "output_shape": list(plan.output_shape or ()),
             "layers": rows,
+            "frozen": frozen_words(spec.tree["networks"][name], plan),
         }
     return {"networks": networks, "params": sum(n["params"] for n in networks.values()),
             "training_memory": training_memory(spec)}
@@ -70,8 +72,10 @@ def format_summary(spec: Spec, summary: dict) -> str:
     lines = [f"{spec.name}: {summary['params']:,} parameters", _memory_line(summary)]
     for name, net in summary["networks"].items():
         inputs = ", ".join(format_shape(tuple(s)) for s in net["input_shapes"])
+        frozen = f"  {net['frozen']}" if net.get("frozen") else ""
         lines += ["", f"{name}  input {inputs}  ->  output "
-                  f"{format_shape(tuple(net['output_shape']))}  ({net['params']:,} parameters)"]
+                  f"{format_shape(tuple(net['output_shape']))}  ({net['params']:,} parameters)"
+                  f"{frozen}"]
         names = [layer["written"].split(".layers", 1)[-1] or layer["written"]
                  for layer in net["layers"]]
         width = max([34, *map(len, names)])

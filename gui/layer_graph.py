@@ -51,6 +51,7 @@ from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.errors import Problem
 from ganbuilder.spec import Spec
 from ganbuilder.spec.paths import parse_path
+from ganbuilder.spec.pretrained import frozen_layers
 from ganbuilder.spec.shapes import NetworkPlan
 from gui._combo import replace_items
 from gui.graph_view import FlowGraphView, NodeItem
@@ -153,7 +154,9 @@ class LayerGraphView(FlowGraphView):
         self._planned = None  # plans were made on the previous text
         self.model = model
         self.problems = problems or {}
-        nodes, edges = layer_graph(plan) if plan else ({}, [])
+        frozen = (frozen_layers(model.spec.tree["networks"][plan.name], plan)
+                  if model and plan and plan.name in model.spec.tree["networks"] else set())
+        nodes, edges = layer_graph(plan, frozen) if plan else ({}, [])
         counts = [n.params for n in model.nodes(plan.name)] if model and plan else []
         signature = (plan.name if plan else "", [(n.key, n.lines, n.inputs)
                                                  for n in nodes.values()],

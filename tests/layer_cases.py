@@ -44,6 +44,8 @@ CASES = {
     "fused_leaky_relu": (None, [(3, 4, 4)]),
     "bias": (None, [(5,)]),
     "truncation": ({"psi": 0.7}, [(6,)]),
+    "max_pool": (2, [(3, 6, 6)]),
+    "image_normalize": (None, [(1, 4, 4)]),
     "ada": ({"ops": ["xflip", "rotate90", "translation", "color", "cutout"], "p": 0.5},
             [(3, 8, 8)]),
 }

@@ -58,6 +58,13 @@ VARIANTS = {
     "shared_body_repeated": ("infogan", [*SMALL["infogan"], "objectives.D.repeat=3"]),
     "weighted_began": ("began", [*SMALL["began"], "objectives.D.loss[0].began.weight=0.5",
                                  "objectives.D.loss[0].began.k_init=0.5"]),
+    # A frozen feature network read by the perceptual term, and a critic's first layer frozen.
+    "perceptual_frozen": ("pix2pix", [
+        *SMALL["pix2pix"], "networks.D.frozen=[0]",
+        "networks.V={frozen: true, layers: [{conv: {out: 4, kernel: 3, padding: 1}, id: c1}, "
+        "{relu: , id: r1}, batch_norm, {conv: {out: 4, kernel: 3, padding: 1}, id: c2}]}",
+        "objectives.G.loss=[{adversarial: {critic: D, fake: fake_AB}}, {perceptual: {network: V, "
+        "pred: fake_B, target: real_B, layers: {r1: 0.5, c2: 1.0}, distance: mse}}]"]),
     "pacgan": ("gan", ["objectives.D.loss[0].adversarial.pack=2",
                        "objectives.G.loss[0].adversarial.pack=2"]),
     "ragan": ("dcgan", [*SMALL["dcgan"], "objectives.D.loss[0].adversarial.relativistic=average",

@@ -49,6 +49,7 @@ CASES = {
     "classification": dict(classifier="C", input="fake", labels="label"),
     "feature_matching": dict(critic="D", layer="h", real="real", fake="fake"),
     "path_length": dict(fake="styled", w="w"),
+    "perceptual": dict(network="D", pred="fake", target="real", layers={"h": 1.0}),
 }
 
 

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ganbuilder.compile.forward_cache import ForwardCache
+from ganbuilder.compile.frozen import freeze, frozen_indices, keep_frozen
 from ganbuilder.compile.network import build_network, initialize
 from ganbuilder.compile.taps import tapped_call
 from ganbuilder.layers.arithmetic_modules import apply_builtin
@@ -23,6 +24,19 @@ class GAN(nn.Module):
             net = build_network(plan)
             initialize(net, spec.tree["networks"][name].get("init"))
             self.nets[name] = net
+        self.frozen = frozen_indices(spec)  # network -> frozen layers: no gradient, eval mode
+        freeze(self.nets, self.frozen)
+
+    def train(self, mode: bool = True) -> GAN:
+        """Every network in `mode`, except frozen layers, which stay in eval mode."""
+        super().train(mode)
+        keep_frozen(self.nets, self.frozen)
+        return self
+
+    def trained_parameters(self, name: str) -> list[torch.nn.Parameter]:
+        """The parameters of network `name` that an optimizer may step: its frozen layers'
+        are left out."""
+        return [p for p in self.nets[name].parameters() if p.requires_grad]
 
     def parameter_counts(self) -> dict[str, int]:
         return {name: sum(p.numel() for p in net.parameters()) for name, net in self.nets.items()}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ganbuilder.layers.registry import format_shape, is_merge
 from ganbuilder.spec import Spec
 from ganbuilder.spec.expr import Forward, Tap
+from ganbuilder.spec.pretrained import frozen_words
 from ganbuilder.spec.shapes import NetworkPlan
 
 KINDS = ("data", "latent", "network", "op", "tensor", "loss", "objective", "layer", "merge")
@@ -65,7 +66,8 @@ def flow_nodes(spec: Spec) -> dict[str, Node]:
         is_net = e.fn in a.networks
         path = ("networks", e.fn) if is_net else ("forward", owner)
         label = " ".join([e.fn, *numbers])
-        nodes[key] = Node(key, [label], "network" if is_net else "op", path, inputs=args)
+        nodes[key] = Node(key, [label, *frozen_label(spec, e.fn)], "network" if is_net
+                          else "op", path, inputs=args)
         return key
 
     for name in a.order:
@@ -83,8 +85,10 @@ def flow_nodes(spec: Spec) -> dict[str, Node]:
             for net in term.networks.values():
                 if net not in critics:
                     critics[net] = f"n:{net}"
-                    nodes[critics[net]] = Node(critics[net], [net, "critic"], "network",
-                                               ("networks", net))
+                    role = "features" if term.kind == "perceptual" else "critic"
+                    nodes[critics[net]] = Node(critics[net], [net, role,
+                                                              *frozen_label(spec, net)],
+                                               "network", ("networks", net))
                 inputs.append(critics[net])
             nodes[tkey] = Node(tkey, label, "loss", term.path, inputs=list(dict.fromkeys(inputs)))
             term_keys.append(tkey)
@@ -115,10 +119,19 @@ def _assign_columns(nodes: dict[str, Node]) -> None:
             node.column = max(min(users, default=1) - 1, 0)
 
 
-def layer_graph(plan: NetworkPlan) -> tuple[dict[str, Node], list[tuple[str, str]]]:
+def frozen_label(spec: Spec, network: str) -> list[str]:
+    """The line a network's box gets when it is frozen (🔒 frozen) or has frozen layers."""
+    plan = spec.analysis.networks.get(network)
+    cfg = spec.tree["networks"].get(network)
+    words = frozen_words(cfg, plan) if plan is not None and cfg is not None else ""
+    return [f"🔒 {words}"] if words else []
+
+
+def layer_graph(plan: NetworkPlan, frozen: set[int] | frozenset[int] = frozenset()
+                ) -> tuple[dict[str, Node], list[tuple[str, str]]]:
     """The nodes (inputs first in column 0, then one per top-level layer, one column each;
     key = slot) and the edges (source key, target key) of a network, one edge per entry of
-    each layer's sources."""
+    each layer's sources; the layers at the indices `frozen` are marked 🔒."""
     nodes: dict[str, Node] = {}
     for i, name in enumerate(plan.inputs):
         shape = plan.input_shapes[i] if i < len(plan.input_shapes) else None
@@ -129,7 +142,8 @@ def layer_graph(plan: NetworkPlan) -> tuple[dict[str, Node], list[tuple[str, str
         index = layer.path[-1] if layer.path else row - 1
         named = "" if layer.slot.startswith("networks.") else f"  ({layer.slot})"
         extra = f" ×{len(layer.children)}" if layer.children else ""
-        lines = [f"{index}  {layer.kind}{extra}{named}", format_shape(layer.out_shape)]
+        lock = "🔒 " if row - 1 in frozen else ""
+        lines = [f"{lock}{index}  {layer.kind}{extra}{named}", format_shape(layer.out_shape)]
         kind = "merge" if is_merge(layer.kind) or len(layer.sources) > 1 else "layer"
         key = layer.slot if layer.slot not in nodes else f"{layer.slot}#{row}"
         nodes[key] = Node(key, lines, kind, tuple(layer.path), column=row,
@@ -144,4 +158,4 @@ def skip_edges(nodes: dict[str, Node], edges: list[tuple[str, str]]) -> list[tup
             and nodes[t].column - nodes[s].column > 1]
 
 
-__all__ = ["KINDS", "Node", "flow_nodes", "layer_graph", "skip_edges"]
+__all__ = ["KINDS", "Node", "flow_nodes", "frozen_label", "layer_graph", "skip_edges"]

@@ -15,7 +15,6 @@ The file is never downloaded. `find_weights` looks, in order, at the path given,
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from torch import nn
 
 from ganbuilder.errors import UserError
 from ganbuilder.runs.checkpoint import load_failure, quiet_load, unsafe_global
+from ganbuilder.weights_files import file_sha256, hub_dir, not_found, state_dict_differences
 
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
 # pytorch-fid's release asset; torch hub names a file by the first hex digits of its sha256.
@@ -185,16 +185,6 @@ class FIDInception(nn.Module):
         return x.mean(dim=(2, 3))
 
 
-def hub_dir() -> Path:
-    """torch hub's checkpoint folder: $TORCH_HOME/hub/checkpoints (default ~/.cache/torch,
-    or $XDG_CACHE_HOME/torch), as torch resolves it."""
-    home = os.environ.get("TORCH_HOME")
-    if not home:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        home = str(Path(xdg) / "torch") if xdg else str(Path.home() / ".cache" / "torch")
-    return Path(home).expanduser() / "hub" / "checkpoints"
-
-
 def find_weights(path: str | Path | None = None) -> Path:
     """The Inception weights file: `path`, else $GANBUILDER_INCEPTION, else torch's hub cache.
     A missing file is a UserError saying where to put it (nothing is downloaded)."""
@@ -206,18 +196,9 @@ def find_weights(path: str | Path | None = None) -> Path:
         where, candidate = "torch's hub cache", hub_dir() / WEIGHTS_NAME
     if candidate.is_file():
         return candidate
-    raise UserError(
-        f"the Inception weights for FID/KID/precision/recall are not at {candidate} ({where}); "
-        f"ganbuilder never downloads them: put {WEIGHTS_NAME} (pytorch-fid's file, from "
-        f"{WEIGHTS_URL}) there, or pass --inception PATH, or set ${ENV}")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    raise UserError(not_found("the Inception weights for FID/KID/precision/recall", candidate,
+                              where, WEIGHTS_NAME, f"pytorch-fid's file, from {WEIGHTS_URL}",
+                              f"pass --inception PATH, or set ${ENV}"))
 
 
 def _strip_counters(state: dict) -> dict:
@@ -243,18 +224,9 @@ def load_inception(path: Path) -> FIDInception:
     net = FIDInception()
     want = _strip_counters(net.state_dict())
     have = _strip_counters(state)
-    missing = [k for k in want if k not in have]
-    extra = [k for k in have if k not in want]
-    shapes = [f"{k} {tuple(have[k].shape)} (expected {tuple(v.shape)})"
-              for k, v in want.items() if k in have and have[k].shape != v.shape]
-    if missing or extra or shapes:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing, e.g. {', '.join(missing[:3])}")
-        if extra:
-            parts.append(f"{len(extra)} unexpected, e.g. {', '.join(extra[:3])}")
-        if shapes:
-            parts.append(f"shapes differ: {', '.join(shapes[:3])}")
+    parts = state_dict_differences({k: tuple(v.shape) for k, v in want.items()},
+                                   {k: tuple(v.shape) for k, v in have.items()})
+    if parts:
         raise UserError(f"{path}: not the FID Inception-v3 weights ({WEIGHTS_NAME} layout): "
                         + "; ".join(parts))
     bad = [k for k, v in have.items() if v.is_floating_point() and not torch.isfinite(v).all()]
@@ -262,3 +234,6 @@ def load_inception(path: Path) -> FIDInception:
         raise UserError(f"{path}: non-finite values in {', '.join(bad[:3])}")
     net.load_state_dict(have, strict=False)
     return net.eval().requires_grad_(False)
+
+
+__all__ = ["FIDInception", "file_sha256", "find_weights", "hub_dir", "load_inception"]

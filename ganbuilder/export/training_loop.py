@@ -22,6 +22,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from ganbuilder.compile.forward_cache import ForwardCache
+from ganbuilder.compile.frozen import frozen_indices, layer_at
 from ganbuilder.compile.taps import tapped_call
 from ganbuilder.data.latent import sample_latent
 from ganbuilder.data.registry import with_defaults
@@ -209,6 +210,8 @@ class _Loop:
                               "every term is computed every few steps (every)")
         if spec.analysis.taps:
             objs.append(tapped_call)  # a network call that also keeps some layers' outputs
+        if frozen_indices(spec):
+            objs.append(layer_at)  # frozen layers: no gradient, eval mode
         for name in spec.analysis.order:
             expr = spec.analysis.forward[name]
             if isinstance(expr, Call) and set(expr.calls()) & set(forward_functions()):
@@ -505,7 +508,13 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
     batch = with_defaults(spec.tree["data"])["batch_size"]
     steps, seed = spec.training["steps"], spec.training["seed"]
     params = [f"{n!r}: [p for net in {sorted(loop.objectives[n].updates)!r} "
-              "for p in nets[net].parameters()]" for n in spec.objective_order]
+              "for p in nets[net].parameters() if p.requires_grad]"
+              for n in spec.objective_order]
+    frozen = frozen_indices(spec)
+    weighted = [n for n, cfg in spec.tree["networks"].items() if cfg.get("weights")]
+    notes = [f"Networks {', '.join(weighted)} start from weights files in ganbuilder "
+             "(networks.<name>.weights): load them into `nets` before training."] if weighted \
+        else []
     text = "\n".join([
         mapping("LATENT = ", [f"{k!r}: {v!r}" for k, v in latent.items()], "") if latent else "",
         f"BATCH_SIZE = {batch}",
@@ -517,11 +526,15 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
         "",
         "",
         "class Training:",
-        _docstring(loop, batch, [part.note for part in parts if part.note]),
+        _docstring(loop, batch, [part.note for part in parts if part.note] + notes),
         "",
         f"    def __init__(self, nets, batches, device='cpu', seed={seed}, steps={steps}):",
         "        self.nets, self.batches, self.device = nets, batches, torch.device(device)",
         "        self.step = 0",
+        *([f"        for net, layers in {frozen!r}.items():  # frozen: no gradient, eval mode",
+           "            for k in layers:",
+           f"                {layer_at.__name__}(nets[net], k).requires_grad_(False).eval()"]
+          if frozen else []),
         *(line for part in parts[:1] for line in part.init),
         "        self.params = {", *(f"            {p}," for p in params), "        }",
         "        self.optimizers = {", *optimizers, "        }",

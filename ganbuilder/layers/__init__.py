@@ -10,6 +10,7 @@ from ganbuilder.layers import (  # noqa: F401  (registration)
     conditional,
     conv,
     dense,
+    feature_net,
     merge,
     norm,
     pool,

@@ -6,6 +6,7 @@ from ganbuilder.losses import (  # noqa: F401  (registration)
     feature_matching,
     gan,
     path_length,
+    perceptual,
 )
 from ganbuilder.losses.context import TermContext
 from ganbuilder.losses.registry import GAN_LOSSES, LOSSES, GanLoss, LossDef, loss_term

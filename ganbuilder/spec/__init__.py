@@ -88,8 +88,10 @@ class Spec:
         """The resolved spec as YAML: no extends, params substituted, blocks expanded, and data
         paths absolute, so the text (a run's spec.yaml, a checkpoint's spec) stands alone."""
         from ganbuilder.data.registry import absolute_paths
+        from ganbuilder.spec.pretrained import absolute_weights
 
-        return dump_yaml({**self.tree, "data": absolute_paths(self.tree["data"], self.base_dir)})
+        return dump_yaml({**self.tree, "data": absolute_paths(self.tree["data"], self.base_dir),
+                          "networks": absolute_weights(self.tree["networks"], self.base_dir)})
 
 
 def _properties(section: str) -> dict:

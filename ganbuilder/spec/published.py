@@ -137,9 +137,11 @@ def published_schema() -> dict:
     props["blocks"] = {"type": "object", "propertyNames": {"pattern": IDENT},
                        "additionalProperties": {"$ref": "#/$defs/block"},
                        "description": "named layer lists, used as {block: name, <args>}"}
-    props["extends"] = {"type": "string",
-                        "description": "a base spec file, relative to this one; this file's "
-                                       "keys merge over it"}
+    props["extends"] = {"anyOf": [{"type": "string"},
+                                  {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+                        "description": "a base spec file, relative to this one, or a list of "
+                                       "them (spec parts such as parts/vgg19.yaml) merged in "
+                                       "order; this file's keys merge over it"}
     schema = _with_expressions(schema)
     # Properties move into the two branches (a file with `extends` or a whole spec), so the
     # root closes the mapping with unevaluatedProperties rather than additionalProperties.

@@ -51,19 +51,27 @@ def tree_from_text(
     base_name = tree.pop("extends", None)
     if base_name is None:
         return tree
-    if not isinstance(base_name, str):
-        where = tree.val_locs["extends"]
-        raise SpecError([Problem("extends", "must be a relative file name", where)])
-    base_file = base_dir / base_name
+    names = base_name if isinstance(base_name, list) else [base_name]
+    where = tree.val_locs["extends"]
+    if not names or not all(isinstance(n, str) for n in names):
+        raise SpecError([Problem("extends", "must be a relative file name, or a list of them "
+                                 "(spec parts such as parts/vgg19.yaml, then a base)", where)])
+    # Several bases merge in order, each over the ones before; this file over them all.
+    merged = None
+    for name in names:
+        base = _base_tree(base_dir / name, chain, where)
+        merged = base if merged is None else merge(merged, base)
+    return merge(merged, tree)
+
+
+def _base_tree(base_file: Path, chain: tuple[Path, ...], where: Location) -> LDict:
     try:
         found = base_file.is_file()
     except (OSError, ValueError):  # a name too long, or holding a NUL character
         found = False
     if not found:
-        raise SpecError(
-            [Problem("extends", f"base spec not found: {base_file}", tree.val_locs["extends"])]
-        )
-    return merge(read_tree(base_file, chain), tree)
+        raise SpecError([Problem("extends", f"base spec not found: {base_file}", where)])
+    return read_tree(base_file, chain)
 
 
 def apply_overrides(tree: LDict, overrides: list[str]) -> None:

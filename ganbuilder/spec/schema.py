@@ -112,6 +112,7 @@ def spec_schema() -> dict:
     from ganbuilder.layers.init import INITS
     from ganbuilder.losses import GAN_LOSSES
     from ganbuilder.optim import OPTIMIZERS, SCHEDULES
+    from ganbuilder.spec.pretrained import network_properties
 
     term = _loss_term()
     for name, req in _required_loss_params().items():
@@ -129,6 +130,7 @@ def spec_schema() -> dict:
                      "properties": {name: d.value for name, d in INITS.items()},
                      "description": "weight initialisation; PyTorch's defaults when left out"},
             "layers": {"$ref": "#/$defs/layers"},
+            **network_properties(),  # weights from a file, frozen networks and layers
         },
         "required": ["layers"],
         "additionalProperties": False,

@@ -19,6 +19,7 @@ from ganbuilder.spec.expr import (
     parse_forward,
 )
 from ganbuilder.spec.paths import Locations, format_path
+from ganbuilder.spec.pretrained import pretrained_problems
 from ganbuilder.spec.shapes import plan_network
 from ganbuilder.spec.terms import Term, spec_terms
 
@@ -38,6 +39,8 @@ class _Checker:
         self.forward()
         self.losses()
         self.training()
+        for path, message in pretrained_problems(self.tree, self.a.networks):
+            self.problem(path, message)  # weights layouts and frozen networks or layers
         for name in self.tree["networks"]:
             # Only worth saying when nothing else explains it (a broken forward would).
             if name not in self.a.networks and not self.a.problems:
@@ -284,11 +287,12 @@ class _Checker:
                              "'real' as well as 'fake'")
         for lkey, nkey in ldef.layers.items():
             plan = self.a.networks.get(params.get(nkey))
-            if lkey in params and plan is not None and not plan.error and (
-                    params[lkey] not in plan.layer_ids):
-                ids = ", ".join(plan.layer_ids) or "none"
-                self.problem((*path, lkey), f"{params[nkey]} has no layer with id "
-                             f"'{params[lkey]}' (its ids: {ids})")
+            named = params.get(lkey)  # one id, or several (a list, or a mapping's keys)
+            for layer_id in [named] if isinstance(named, str) else list(named or ()):
+                if plan is not None and not plan.error and layer_id not in plan.layer_ids:
+                    ids = ", ".join(plan.layer_ids) or "none"
+                    self.problem((*path, lkey), f"{params[nkey]} has no layer with id "
+                                 f"'{layer_id}' (its ids: {ids})")
         if ldef.check is not None:
             known = {k: v for k, v in shapes.items() if v is not None}
             for key, message in ldef.check(params, known, self.tree.get("latent") or {}):

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ganbuilder.compile.frozen import frozen_modules, keep_frozen
 from ganbuilder.compile.model import GAN, TensorCache
 from ganbuilder.registry import fill_defaults
 from ganbuilder.spec.schema import spec_schema
@@ -59,8 +60,10 @@ class WeightAverage:
 
     def batch_norms(self, gan: GAN) -> list[_BatchNorm]:
         """The averaged networks' batch norm layers that keep running statistics."""
+        fixed = {id(m) for layer in frozen_modules(gan.nets, gan.frozen)
+                 for m in layer.modules()}  # a frozen layer's statistics are kept as they are
         return [m for name in self.names for m in gan.nets[name].modules()
-                if isinstance(m, _BatchNorm) and m.track_running_stats]
+                if isinstance(m, _BatchNorm) and m.track_running_stats and id(m) not in fixed]
 
     @torch.no_grad()
     def recalibrate(self, gan: GAN, draws: Iterable[TensorCache]) -> None:
@@ -79,6 +82,7 @@ class WeightAverage:
             try:
                 for name in self.names:
                     gan.nets[name].train()
+                keep_frozen(gan.nets, gan.frozen)
                 for m in norms:
                     m.reset_running_stats()
                     m.momentum = None  # a cumulative mean over the draws

@@ -64,6 +64,7 @@ from ganbuilder.train.events import (
 from ganbuilder.train.kernels import choose_kernels
 from ganbuilder.train.loggers import with_loggers
 from ganbuilder.train.precision import Precision
+from ganbuilder.train.pretrained import load_pretrained, record_pretrained
 from ganbuilder.train.streams import SEED_OFFSETS, restore_generator, stream_generator
 
 
@@ -81,7 +82,8 @@ class _Objective:
         self.repeat = spec.objectives[name].repeat
         self.clip = cfg.get("clip_weights")
         self.terms = spec.analysis.objective_terms(name)
-        self.parameters = [p for n in sorted(self.updates) for p in gan.nets[n].parameters()]
+        # Frozen layers' parameters never reach an optimizer.
+        self.parameters = [p for n in sorted(self.updates) for p in gan.trained_parameters(n)]
         self.optimizer = build_optimizer(cfg.get("optimizer") or spec.training.get("optimizer"),
                                          self.parameters)
         self.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
@@ -135,6 +137,8 @@ class Trainer:
         choose_kernels(self.device, training.get("deterministic", False))
         self.batch_size = batch_size
         self.gan = GAN(spec).to(self.device)
+        # networks.N.weights for a fresh start; a resumed run has them in its checkpoint.
+        self.pretrained = load_pretrained(self.gan, spec) if resume is None else {}
         self.ada = AdaptiveAugmentation(spec, self.gan.nets, batch_size, self.ranks)
         self._speed_switches(training)
         self.gan_loss = GAN_LOSSES.get(spec.gan_loss)
@@ -510,6 +514,7 @@ class Trainer:
             self._check_spec_file((self.run_dir / "metrics.jsonl").exists())
             if _text(self.run_dir / "spec.yaml") != self.spec.text():
                 write_file(self.run_dir / "spec.yaml", self.spec.text())
+            record_pretrained(self.run_dir, self.pretrained)  # the weights files' sha256
         emit(Started(self.run_dir, self.spec.name, self.step, self.total_steps,
                      str(self.device) + (f" x {self.ranks.world} ranks" if main and
                                          self.ranks.active else "")))
