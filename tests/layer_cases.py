@@ -46,4 +46,6 @@ CASES = {
     "truncation": ({"psi": 0.7}, [(6,)]),
     "ada": ({"ops": ["xflip", "rotate90", "translation", "color", "cutout"], "p": 0.5},
             [(3, 8, 8)]),
+    "pixel_shuffle": (2, [(8, 3, 4)]),
+    "prelu": ({"per_channel": True, "init": 0.1}, [(3, 4, 4)]),
 }
