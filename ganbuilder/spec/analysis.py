@@ -17,6 +17,21 @@ from ganbuilder.spec.terms import Term
 DIRECTIONS = {"AtoB": ("real_A", "real_B"), "BtoA": ("real_B", "real_A")}
 
 
+@dataclass(frozen=True)
+class ImageMap:
+    """A forward tensor computed as `network(...)` from one data image: what `translate`
+    applies to the user's images. `image` is the data tensor the images feed, at argument
+    `position`; `others` are the call's other arguments (latents, labels); `targets` the data
+    tensors a loss term ties the output to (an L1 target, a critic's real images)."""
+
+    tensor: str
+    network: str
+    image: str
+    position: int
+    others: tuple[str, ...]
+    targets: tuple[str, ...]
+
+
 @dataclass
 class Analysis:
     """Tensor shapes, network plans, the forward graph and the loss terms of a spec."""
@@ -91,6 +106,33 @@ class Analysis:
                 out[direction] = pick
         return out
 
+    @cached_property
+    def image_maps(self) -> dict[str, ImageMap]:
+        """Every forward tensor `NET(..., image, ...)` with one data image among its arguments
+        and an image out, which a loss term ties to a data image; in forward order."""
+        critic_real: dict[str, set[str]] = {}
+        for term in self.terms:
+            if term.critic and term.tensors.get("real"):
+                critic_real.setdefault(term.critic, set()).update(term.tensors["real"])
+        tied_sets = [set(t.names()) | critic_real.get(t.critic, set()) for t in self.terms]
+        images = {t for t, kind in self.sources.items()
+                  if kind == "data" and len(self.tensor_shapes.get(t, ())) == 3}
+        out = {}
+        for tensor in self.order:
+            call = self.forward.get(tensor)
+            if not (isinstance(call, Call) and call.fn in self.networks
+                    and all(isinstance(a, str) for a in call.args)
+                    and len(self.tensor_shapes.get(tensor, ())) == 3):
+                continue
+            fed = [i for i, arg in enumerate(call.args) if arg in images]
+            targets = sorted({d for s in tied_sets if tensor in s for d in s & images})
+            if len(fed) == 1 and targets:
+                image = str(call.args[fed[0]])
+                out[tensor] = ImageMap(tensor, call.fn, image, fed[0],
+                                       tuple(str(a) for a in call.args if a != image),
+                                       tuple(targets))
+        return out
+
     def generator(self, direction: str) -> str | None:
         """The network that translates in `direction` (AtoB or BtoA), or None."""
         tensor = self.translation.get(direction)
@@ -112,4 +154,4 @@ class Analysis:
         return out
 
 
-__all__ = ["DIRECTIONS", "Analysis"]
+__all__ = ["DIRECTIONS", "Analysis", "ImageMap"]
