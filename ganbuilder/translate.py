@@ -179,10 +179,11 @@ def _check_native(spec: Spec, chosen: ImageMap, shapes: list, height: int, width
 def _other_inputs(spec: Spec, chosen: ImageMap, extra: dict[str, Any] | None, seed: int,
                   device: Any) -> dict[str, torch.Tensor]:
     """One value per other argument of the call: the caller's, or a latent draw."""
-    from ganbuilder.evaluate.draw import latent
+    from ganbuilder.data.latent import sample_latent
 
     extra = dict(extra or {})
-    drawn = latent(spec, 1, seed, device)
+    drawn = sample_latent(spec.tree.get("latent") or {}, 1, torch.Generator().manual_seed(seed),
+                          device)
     out = {}
     for name in chosen.others:
         if name in extra:

@@ -67,7 +67,7 @@ def test_paired_layout_reads_matching_lr_files_aligned(tmp_path):
     assert torch.equal(batch["hr"][0, 0], _unit(hr[4:12, 4:12, None])[0])
     (tmp_path / "HR" / "set" / "img2.png").write_bytes((tmp_path / "HR" / "set" /
                                                        "img1.png").read_bytes())
-    with pytest.raises(DataError, match="no LR image of the same name.*set/img2"):
+    with pytest.raises(DataError, match=r"no LR image of the same name.*set/img2"):
         open_source(cfg, tmp_path)
 
 
@@ -152,7 +152,7 @@ def test_native_size_refuses_a_size_the_network_cannot_take():
     chosen = choose_map(spec)
     shapes = spec.analysis.networks[chosen.network].input_shapes
     _check_native(spec, chosen, shapes, 64, 64, Path("fits.png"))
-    with pytest.raises(UserError, match="fits.png: network 'G' cannot take a 12x10 image"):
+    with pytest.raises(UserError, match=r"fits\.png: network 'G' cannot take a 12x10 image"):
         _check_native(spec, chosen, shapes, 10, 12, Path("fits.png"))
 
 

@@ -77,6 +77,16 @@ class Analysis:
 
     # -- translation -----------------------------------------------------------------------------
     @cached_property
+    def tied_sets(self) -> list[set[str]]:
+        """Per loss term, the tensors it ties together: those it reads, plus the real images
+        of its critic wherever another term judges them (a fake tied to the real data)."""
+        critic_real: dict[str, set[str]] = {}
+        for term in self.terms:
+            if term.critic and term.tensors.get("real"):
+                critic_real.setdefault(term.critic, set()).update(term.tensors["real"])
+        return [set(t.names()) | critic_real.get(t.critic, set()) for t in self.terms]
+
+    @cached_property
     def translation(self) -> dict[str, str]:
         """{"AtoB": tensor G_AB(real_A), "BtoA": tensor G_BA(real_B)} for translation specs.
 
@@ -87,11 +97,7 @@ class Analysis:
         """
         if self.sources.get("real_A") != "data" or self.sources.get("real_B") != "data":
             return {}
-        critic_real: dict[str, set[str]] = {}
-        for term in self.terms:
-            if term.critic and term.tensors.get("real"):
-                critic_real.setdefault(term.critic, set()).update(term.tensors["real"])
-        tied_sets = [set(t.names()) | critic_real.get(t.critic, set()) for t in self.terms]
+        tied_sets = self.tied_sets
         out = {}
         for direction, (src, dst) in DIRECTIONS.items():
             candidates = [t for t in self.order
@@ -110,11 +116,7 @@ class Analysis:
     def image_maps(self) -> dict[str, ImageMap]:
         """Every forward tensor `NET(..., image, ...)` with one data image among its arguments
         and an image out, which a loss term ties to a data image; in forward order."""
-        critic_real: dict[str, set[str]] = {}
-        for term in self.terms:
-            if term.critic and term.tensors.get("real"):
-                critic_real.setdefault(term.critic, set()).update(term.tensors["real"])
-        tied_sets = [set(t.names()) | critic_real.get(t.critic, set()) for t in self.terms]
+        tied_sets = self.tied_sets
         images = {t for t, kind in self.sources.items()
                   if kind == "data" and len(self.tensor_shapes.get(t, ())) == 3}
         out = {}
