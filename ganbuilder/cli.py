@@ -87,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="with training.ema: the last step's weights instead of the average")
 
     p = sub.add_parser(
-        "translate", help="translate images with a trained translation model",
+        "translate", help="apply a trained image-to-image model (translation, "
+        "super-resolution) to images",
         description="Translate an image or a folder of images; each output is <out>/<input "
         "stem>.png. Inputs are never overwritten: --out may not be a folder holding inputs, two "
         "inputs with the same stem (a.png, a.jpg) are refused, and existing files in --out are "
@@ -96,7 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--input", type=Path, required=True, help="an image or a folder of images")
     p.add_argument("--out", type=Path, required=True,
                    help="folder for the translated images (not a folder holding the inputs)")
-    p.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB")
+    p.add_argument("--direction", choices=["AtoB", "BtoA"], default=None,
+                   help="for an A<->B model: which way (default AtoB)")
+    p.add_argument("--tensor", help="the forward tensor to write, where the model computes "
+                   "several from one image (default: the one a loss ties to other data)")
+    p.add_argument("--native-size", action="store_true",
+                   help="feed each image at its own size instead of the trained size "
+                   "(fully convolutional models: super-resolution)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
     p.add_argument("--force", action="store_true",
                    help="replace existing files in --out (earlier translations); never inputs")
@@ -469,7 +476,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
     from ganbuilder.translate import translate_checkpoint
 
     written = translate_checkpoint(args.checkpoint, args.input, args.out, args.direction,
-                                   args.device, aligned=args.aligned, force=args.force)
+                                   args.device, aligned=args.aligned, force=args.force,
+                                   tensor=args.tensor, native_size=args.native_size)
     print(f"wrote {len(written)} image(s) to {args.out}")
     return EXIT_OK
 

@@ -1,4 +1,8 @@
-"""Using a trained translation model (pix2pix, CycleGAN, DiscoGAN) on the user's images.
+"""Using a trained image-to-image model on the user's images: translation (pix2pix, CycleGAN,
+DiscoGAN), super-resolution (SRGAN, ESRGAN), or any model whose forward computes an image as
+`NET(..., image, ...)` from one data image that a loss ties to the data (the analysis's
+`image_maps`): the folder's images feed that argument and the tensor is written. The call's
+other arguments are latents (drawn from `seed`) or values the caller gives (`extra`).
 
 Nothing the user has is written over: every output name is decided and checked before the first
 image is written. The output folder may not be a folder holding inputs, two inputs may not share
@@ -11,6 +15,10 @@ Aligned pairs: pix2pix's data sets store A and B side by side (A left, B right),
 does. `aligned=None` (auto) splits images exactly twice as wide as high when the model was
 trained on aligned pairs: the `paired` source, unless its folder is still there and holds the
 A/ and B/ layout instead. True splits every image, False none.
+
+Sizes: images are resized to the size the network was trained on, unless `native_size`, which
+feeds each image at its own size (a fully convolutional model: super-resolution of a photo);
+the spec's shape rules say beforehand whether the network takes that size.
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from ganbuilder.files import real_path, same_file, write_file
 from ganbuilder.runs.grid import to_uint8
 from ganbuilder.sampling import load_model
 from ganbuilder.spec import Spec
-from ganbuilder.spec.analysis import DIRECTIONS
+from ganbuilder.spec.analysis import DIRECTIONS, ImageMap
+from ganbuilder.spec.shapes import plan_network
 
 _IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 
@@ -42,6 +51,32 @@ def find_generator(spec: Spec, direction: str) -> str:
         raise UserError(f"model '{spec.name}' has no generator for {direction} (no forward "
                         f"tensor computed as NET({source}) that a loss ties to the other domain)")
     return net
+
+
+def choose_map(spec: Spec, direction: str | None = None, tensor: str | None = None) -> ImageMap:
+    """The image map `translate` applies: the forward tensor named by `tensor`; else, for an
+    A<->B model, the translation in `direction` (AtoB when not given); else the one tensor a
+    loss ties to a data image other than the one it reads (not an identity term)."""
+    maps = spec.analysis.image_maps
+    names = ", ".join(maps) or "none"
+    if tensor is not None:
+        if tensor not in maps:
+            raise UserError(f"model '{spec.name}' has no image tensor '{tensor}' to write; it "
+                            f"has: {names} (a forward tensor NET(image) tied to the data)")
+        return maps[tensor]
+    if spec.analysis.translation or direction is not None:
+        direction = direction or "AtoB"
+        network = find_generator(spec, direction)
+        fake = spec.analysis.translation[direction]
+        source, target = DIRECTIONS[direction]
+        return maps.get(fake) or ImageMap(fake, network, source, 0, (), (target,))
+    mapped = [m for m in maps.values() if set(m.targets) - {m.image}]
+    if len(mapped) != 1:
+        detail = (f"several: {', '.join(m.tensor for m in mapped)}; choose one with --tensor"
+                  if mapped else "no forward tensor computed as NET(image) from a data image "
+                  "that a loss ties to the data")
+        raise UserError(f"model '{spec.name}' has no single image-to-image map ({detail})")
+    return mapped[0]
 
 
 def _inputs(path: Path) -> list[Path]:
@@ -128,33 +163,91 @@ def _write_png(image: np.ndarray, target: Path) -> None:
     write_file(target, lambda f: Image.fromarray(image).save(f, format="PNG"))
 
 
+def _check_native(spec: Spec, chosen: ImageMap, shapes: list, height: int, width: int,
+                  path: Path) -> None:
+    """Refuse an image size the network's shape rules do not take, before running it."""
+    given = list(shapes)
+    given[chosen.position] = (shapes[chosen.position][0], height, width)
+    plan = plan_network(chosen.network, spec.tree["networks"][chosen.network], given)
+    if plan.error is not None or len(plan.output_shape or ()) != 3:
+        why = plan.error[1] if plan.error is not None else "its output is not an image"
+        raise UserError(f"{path}: network '{chosen.network}' cannot take a {width}x{height} "
+                        f"image at its own size ({why}); leave out --native-size to resize it "
+                        f"to the trained size")
+
+
+def _other_inputs(spec: Spec, chosen: ImageMap, extra: dict[str, Any] | None, seed: int,
+                  device: Any) -> dict[str, torch.Tensor]:
+    """One value per other argument of the call: the caller's, or a latent draw."""
+    from ganbuilder.data.latent import sample_latent
+
+    extra = dict(extra or {})
+    drawn = sample_latent(spec.tree.get("latent") or {}, 1, torch.Generator().manual_seed(seed),
+                          device)
+    out = {}
+    for name in chosen.others:
+        if name in extra:
+            out[name] = torch.as_tensor(extra.pop(name), device=device).unsqueeze(0)
+        elif name in drawn:
+            out[name] = drawn[name]
+        else:
+            raise UserError(f"'{chosen.tensor}: {chosen.network}(...)' also reads '{name}' "
+                            f"(data), which translate has no value for")
+    if extra:
+        raise UserError(f"'{chosen.tensor}' does not read {', '.join(sorted(extra))}")
+    return out
+
+
 @torch.no_grad()
 def translate_checkpoint(checkpoint: str | Path, source: str | Path, out: str | Path,
-                         direction: str = "AtoB", device: str = "cpu",
-                         aligned: bool | None = None, force: bool = False) -> list[Path]:
-    """Translate an image or a folder of images into `out` as `<stem>.png`; returns the files.
+                         direction: str | None = None, device: str = "cpu",
+                         aligned: bool | None = None, force: bool = False,
+                         tensor: str | None = None, native_size: bool = False,
+                         extra: dict[str, Any] | None = None, seed: int = 0) -> list[Path]:
+    """Apply a model's image map (see `choose_map`) to an image or a folder of images, into
+    `out` as `<stem>.png`; returns the files written.
 
-    See the module docstring for what is refused and for `aligned` (None: auto).
+    See the module docstring for what is refused, `aligned` (None: auto) and `native_size`.
     """
     plan = plan_outputs(_inputs(Path(source)), Path(out), force)
     spec, gan, _ = load_model(checkpoint, device)
-    net_name = find_generator(spec, direction)
-    net = gan.nets[net_name].eval()
-    channels, size, _ = spec.analysis.networks[net_name].input_shapes[0]
+    chosen = choose_map(spec, direction, tensor)
+    net = gan.nets[chosen.network].eval()
+    shapes = spec.analysis.networks[chosen.network].input_shapes
+    channels, size, _ = shapes[chosen.position]
     data: dict[str, Any] = with_defaults(spec.tree["data"])
-    half = input_half(data, direction)
+    half = input_half(data, direction or "AtoB")
     auto_split = aligned is None and trained_on_aligned(spec, data)
     load_size = max(data.get("load_size") or size, size)
     mode = "L" if channels == 1 else "RGB"
     param = next(net.parameters())
+    others = _other_inputs(spec, chosen, extra, seed, param.device)
     written = []
     for path, target in plan:
         im = read_image(path, key="")
         width, height = im.size
         if aligned or (auto_split and width == 2 * height):
             im = split_aligned(im, path, key="")[half]
-        x = _to_input(im, mode, load_size, size)
-        image = to_uint8(net(x.unsqueeze(0).to(param.device)).float().cpu().numpy())[0]
+        if native_size:
+            _check_native(spec, chosen, shapes, im.size[1], im.size[0], path)
+            x = _native(im, mode)
+        else:
+            x = _to_input(im, mode, load_size, size)
+        args = [others.get(name) for name in _arguments(spec, chosen)]
+        args[chosen.position] = x.unsqueeze(0).to(param.device)
+        image = to_uint8(net(*args).float().cpu().numpy())[0]
         _write_png(image, target)
         written.append(target)
     return written
+
+
+def _arguments(spec: Spec, chosen: ImageMap) -> tuple[str, ...]:
+    """The names the forward call passes, in order."""
+    return tuple(str(a) for a in spec.analysis.forward[chosen.tensor].args)
+
+
+def _native(im: Any, mode: str) -> torch.Tensor:
+    """An image at its own size as a [C, H, W] tensor in [-1, 1]."""
+    array = np.asarray(im.convert(mode), dtype=np.uint8)
+    x = torch.from_numpy(array.copy()).reshape(im.size[1], im.size[0], -1)
+    return x.permute(2, 0, 1).float() * (2.0 / 255.0) - 1.0

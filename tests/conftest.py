@@ -22,6 +22,8 @@ TINY = {
     "began": ["params.n=8", "params.nz=8"],
     "biggan": ["params.ngf=4", "params.ndf=8", "params.chunk=4", "params.shared=8"],
     "lapgan": ["params.hidden=16", "params.ngf=8", "params.ndf=8", "params.nz0=8"],
+    "srgan": ["params.ngf=8", "params.blocks=1", "params.ndf=4", "params.dense=8"],
+    "esrgan": ["params.nf=8", "params.gc=4", "params.blocks=1", "params.ndf=4"],
 }
 
 

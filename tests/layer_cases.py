@@ -48,4 +48,6 @@ CASES = {
     "image_normalize": (None, [(1, 4, 4)]),
     "ada": ({"ops": ["xflip", "rotate90", "translation", "color", "cutout"], "p": 0.5},
             [(3, 8, 8)]),
+    "pixel_shuffle": (2, [(8, 3, 4)]),
+    "prelu": ({"per_channel": True, "init": 0.1}, [(3, 4, 4)]),
 }

@@ -166,6 +166,11 @@ CASES = [
         359,
         10,
     ),
+    ("digits_sr", {"source": "digits_sr", "image_size": 16}, 1438, None),
+    ("digits_sr-test-rgb-x2", {"source": "digits_sr", "split": "test", "factor": 2,
+                               "channels": 3}, 359, None),
+    ("superres-flat", {"source": "superres", "root": "{images}/flat", "image_size": 8,
+                       "factor": 2, "split": "all"}, 7, None),
 ]
 
 

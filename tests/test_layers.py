@@ -71,6 +71,8 @@ PARAM_CASES = [
     ("upfirdn", {"down": 2}, [(3, 8, 8)]),
     ("upfirdn", {"pad": [2, 2]}, [(3, 8, 8)]),
     ("fused_leaky_relu", False, [(6,)]),
+    ("prelu", None, [(3, 4, 4)]),
+    ("prelu", {"per_channel": True}, [(6,)]),
 ]
 
 

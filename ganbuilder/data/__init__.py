@@ -7,10 +7,12 @@ Importing this package registers the built-in sources; it does not import torch,
 from ganbuilder.data import (  # noqa: F401
     digits,
     digits2negative,
+    digits_sr,
     edges2digits,
     folder,
     mnist,
     paired,
+    superres,
     toy2d,
     unpaired,
 )

@@ -24,6 +24,8 @@ chains; `report` prints a result for people.
   (`ganbuilder.evaluate.inception_images`; the weights file is never downloaded).
 - `paired_translation`: L1 and PSNR of G(A) against B on held-out pairs, and `label_kept/AB`
   when the data carries labels.
+- `super_resolution`: PSNR and SSIM of an SR model's output against held-out HR images,
+  beside bicubic upsampling of the LR input (`ganbuilder.evaluate.superres`).
 - `unpaired_translation`: `label_kept/AB` (and `label_kept/BA` when the spec has both
   generators): the share of translations that a classifier trained only on the target domain
   labels as the source image's label.
@@ -33,6 +35,7 @@ from ganbuilder.evaluate import (  # noqa: F401  (registration)
     digits,
     inception_images,
     points,
+    superres,
     translation,
 )
 from ganbuilder.evaluate.dispatch import evaluate_checkpoint

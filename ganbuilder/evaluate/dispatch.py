@@ -45,7 +45,7 @@ def evaluate_checkpoint(path: str | Path, n: int | None = None, seed: int = 0,
         raise UserError(
             f"no evaluation applies to '{spec.name}' (data source '{cfg['source']}'); the "
             f"evaluators ({names}) know generators on ring8/grid25/digits, image generators "
-            "on image data, and translation between real_A and real_B")
+            "on image data, translation between real_A and real_B, and super-resolution")
     out["seconds"] = round(time.perf_counter() - start, 2)
     return {k: _plain(v) for k, v in out.items()}
 

@@ -16,6 +16,7 @@ from ganbuilder.layers import (  # noqa: F401  (registration)
     pool,
     style,
     stylegan2,
+    superres,
 )
 from ganbuilder.layers.construct import Construct, construct
 from ganbuilder.layers.registry import (

@@ -70,12 +70,26 @@ def render_samples(gan: GAN, data, spec: Spec, device: torch.device, seed: int |
     return image_grid(*side_by_side([[arrays[k] for k in g] for g in groups], nrow, n))
 
 
+def _enlarge(images: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(N, C, h, w) images at (height, width), each pixel repeated (nearest neighbour)."""
+    h, w = images.shape[-2:]
+    if (h, w) == (height, width):
+        return images
+    rows, cols = np.arange(height) * h // height, np.arange(width) * w // width
+    return images[..., rows[:, None], cols[None, :]]
+
+
 def side_by_side(groups: list[list[np.ndarray]], nrow: int, n: int) -> tuple[np.ndarray, int]:
     """Rows of (a, b, c) triplets per sample, groups alternating row by row.
 
     For translation: a row of (real_A, fake_B, rec_A) for a few samples, then a row of
-    (real_B, fake_A, rec_B) for the same samples, and so on.
+    (real_B, fake_A, rec_B) for the same samples, and so on. Smaller images (a super-
+    resolution model's LR input) are enlarged to the largest, nearest-neighbour, so that
+    their pixels show.
     """
+    height = max(t.shape[-2] for g in groups for t in g)
+    width_px = max(t.shape[-1] for g in groups for t in g)
+    groups = [[_enlarge(t, height, width_px) for t in g] for g in groups]
     width = max(len(g) for g in groups)
     per_row = max(1, nrow // width)
     rows = max(1, min(n // per_row, 8 // len(groups)))

@@ -17,6 +17,21 @@ from ganbuilder.spec.terms import Term
 DIRECTIONS = {"AtoB": ("real_A", "real_B"), "BtoA": ("real_B", "real_A")}
 
 
+@dataclass(frozen=True)
+class ImageMap:
+    """A forward tensor computed as `network(...)` from one data image: what `translate`
+    applies to the user's images. `image` is the data tensor the images feed, at argument
+    `position`; `others` are the call's other arguments (latents, labels); `targets` the data
+    tensors a loss term ties the output to (an L1 target, a critic's real images)."""
+
+    tensor: str
+    network: str
+    image: str
+    position: int
+    others: tuple[str, ...]
+    targets: tuple[str, ...]
+
+
 @dataclass
 class Analysis:
     """Tensor shapes, network plans, the forward graph and the loss terms of a spec."""
@@ -62,6 +77,16 @@ class Analysis:
 
     # -- translation -----------------------------------------------------------------------------
     @cached_property
+    def tied_sets(self) -> list[set[str]]:
+        """Per loss term, the tensors it ties together: those it reads, plus the real images
+        of its critic wherever another term judges them (a fake tied to the real data)."""
+        critic_real: dict[str, set[str]] = {}
+        for term in self.terms:
+            if term.critic and term.tensors.get("real"):
+                critic_real.setdefault(term.critic, set()).update(term.tensors["real"])
+        return [set(t.names()) | critic_real.get(t.critic, set()) for t in self.terms]
+
+    @cached_property
     def translation(self) -> dict[str, str]:
         """{"AtoB": tensor G_AB(real_A), "BtoA": tensor G_BA(real_B)} for translation specs.
 
@@ -72,11 +97,7 @@ class Analysis:
         """
         if self.sources.get("real_A") != "data" or self.sources.get("real_B") != "data":
             return {}
-        critic_real: dict[str, set[str]] = {}
-        for term in self.terms:
-            if term.critic and term.tensors.get("real"):
-                critic_real.setdefault(term.critic, set()).update(term.tensors["real"])
-        tied_sets = [set(t.names()) | critic_real.get(t.critic, set()) for t in self.terms]
+        tied_sets = self.tied_sets
         out = {}
         for direction, (src, dst) in DIRECTIONS.items():
             candidates = [t for t in self.order
@@ -89,6 +110,29 @@ class Analysis:
             pick = (tied or named or [None])[0]
             if pick is not None:
                 out[direction] = pick
+        return out
+
+    @cached_property
+    def image_maps(self) -> dict[str, ImageMap]:
+        """Every forward tensor `NET(..., image, ...)` with one data image among its arguments
+        and an image out, which a loss term ties to a data image; in forward order."""
+        tied_sets = self.tied_sets
+        images = {t for t, kind in self.sources.items()
+                  if kind == "data" and len(self.tensor_shapes.get(t, ())) == 3}
+        out = {}
+        for tensor in self.order:
+            call = self.forward.get(tensor)
+            if not (isinstance(call, Call) and call.fn in self.networks
+                    and all(isinstance(a, str) for a in call.args)
+                    and len(self.tensor_shapes.get(tensor, ())) == 3):
+                continue
+            fed = [i for i, arg in enumerate(call.args) if arg in images]
+            targets = sorted({d for s in tied_sets if tensor in s for d in s & images})
+            if len(fed) == 1 and targets:
+                image = str(call.args[fed[0]])
+                out[tensor] = ImageMap(tensor, call.fn, image, fed[0],
+                                       tuple(str(a) for a in call.args if a != image),
+                                       tuple(targets))
         return out
 
     def generator(self, direction: str) -> str | None:
@@ -112,4 +156,4 @@ class Analysis:
         return out
 
 
-__all__ = ["DIRECTIONS", "Analysis"]
+__all__ = ["DIRECTIONS", "Analysis", "ImageMap"]
