@@ -46,4 +46,7 @@ CASES = {
     "truncation": ({"psi": 0.7}, [(6,)]),
     "ada": ({"ops": ["xflip", "rotate90", "translation", "color", "cutout"], "p": 0.5},
             [(3, 8, 8)]),
+    "spade": ({"with": "seg", "hidden": 8}, [(3, 4, 4), (5, 8, 8)]),
+    "resize": ([4, 2], [(3, 8, 8)]),
+    "reparameterize": ("logvar", [(6,), (6,)]),
 }
