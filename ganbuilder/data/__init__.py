@@ -9,6 +9,8 @@ from ganbuilder.data import (  # noqa: F401
     digits2negative,
     edges2digits,
     folder,
+    labelmaps,
+    labels2digits,
     mnist,
     paired,
     toy2d,
