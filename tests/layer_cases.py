@@ -50,4 +50,7 @@ CASES = {
             [(3, 8, 8)]),
     "pixel_shuffle": (2, [(8, 3, 4)]),
     "prelu": ({"per_channel": True, "init": 0.1}, [(3, 4, 4)]),
+    "spade": ({"with": "seg", "hidden": 8}, [(3, 4, 4), (5, 8, 8)]),
+    "resize": ([4, 2], [(3, 8, 8)]),
+    "reparameterize": ("logvar", [(6,), (6,)]),
 }

@@ -73,6 +73,10 @@ PARAM_CASES = [
     ("fused_leaky_relu", False, [(6,)]),
     ("prelu", None, [(3, 4, 4)]),
     ("prelu", {"per_channel": True}, [(6,)]),
+    ("spade", {"with": "seg", "hidden": 4, "kernel": 1, "norm": "instance"},
+     [(3, 4, 4), (2, 2, 2)]),
+    ("avg_pool", {"kernel": 3, "stride": 2, "padding": 1, "count_include_pad": False},
+     [(3, 5, 5)]),
 ]
 
 
@@ -134,6 +138,10 @@ def test_activation_does_not_overwrite_a_tensor_read_again():
      "choose one of equalized_lr and spectral_norm"),
     ("conv", {"out": 3, "kernel": 1, "lr_mul": 0.01}, [(2, 4, 4)], "lr_mul needs equalized_lr"),
     ("adain", "w", [(3, 4, 4), (2, 4, 4)], "'with' must name a style vector"),
+    ("spade", "seg", [(3, 4, 4), (5,)], "'with' must name a segmentation map"),
+    ("spade", {"with": "seg", "kernel": 4}, [(3, 4, 4), (5, 4, 4)], "kernel 4 is even"),
+    ("reparameterize", "logvar", [(6,), (5,)], "must have one shape"),
+    ("avg_pool", {"kernel": 2, "padding": 2}, [(3, 4, 4)], "at most half the kernel"),
 ])
 def test_shape_errors(name, value, shapes, message):
     ldef = LAYERS.get(name)

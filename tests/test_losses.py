@@ -50,6 +50,7 @@ CASES = {
     "feature_matching": dict(critic="D", layer="h", real="real", fake="fake"),
     "path_length": dict(fake="styled", w="w"),
     "perceptual": dict(network="D", pred="fake", target="real", layers={"h": 1.0}),
+    "kl_divergence": dict(mu="w", logvar="w"),
 }
 
 
@@ -228,3 +229,20 @@ def test_path_length_is_the_pulled_back_norm_and_keeps_a_running_mean():
     mean = 1.0 + 0.5 * (lengths.mean() - 1.0)
     assert torch.allclose(state["mean"], mean) and torch.allclose(metrics["path_length/mean"], mean)
     assert torch.allclose(loss, ((lengths - mean) ** 2).mean())
+
+
+def test_kl_divergence_is_zero_at_the_prior_and_matches_the_closed_form():
+    term = LOSSES.get("kl_divergence")
+    mu, logvar = torch.zeros(4, 3), torch.zeros(4, 3)
+    ctx = TermContext({"mu": mu, "logvar": logvar}, {}, set())
+    loss, _ = term.compute(_params("kl_divergence", mu="mu", logvar="logvar"), ctx)
+    assert float(loss) == 0.0
+    mu, logvar = torch.full((4, 3), 2.0), torch.full((4, 3), math.log(0.25))
+    ctx = TermContext({"mu": mu, "logvar": logvar}, {}, set())
+    # Per value: KL(N(2, 0.25) || N(0, 1)) = 0.5 * (0.25 + 4 - 1 - log 0.25).
+    per_value = 0.5 * (0.25 + 4 - 1 - math.log(0.25))
+    summed, _ = term.compute(_params("kl_divergence", mu="mu", logvar="logvar"), ctx)
+    mean, _ = term.compute(_params("kl_divergence", mu="mu", logvar="logvar",
+                                   reduction="mean"), ctx)
+    assert float(summed) == pytest.approx(12 * per_value)
+    assert float(mean) == pytest.approx(3 * per_value)

@@ -10,6 +10,8 @@ from ganbuilder.data import (  # noqa: F401
     digits_sr,
     edges2digits,
     folder,
+    labelmaps,
+    labels2digits,
     mnist,
     paired,
     superres,

@@ -14,6 +14,7 @@ from ganbuilder.layers import (  # noqa: F401  (registration)
     merge,
     norm,
     pool,
+    spade,
     style,
     stylegan2,
     superres,

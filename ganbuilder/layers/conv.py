@@ -143,21 +143,28 @@ def reflection_pad(p: dict, inputs: list[Shape]):
 def _pool_shape(p: dict, inputs: list[Shape]) -> Shape:
     x = inputs[0]
     rank(x, 3, "avg_pool", "(C, H, W)")
-    k = p["kernel"]
+    k, pad = p["kernel"], p["padding"]
     s = p.get("stride") or k
-    if k > min(x[1], x[2]):
+    if k > min(x[1], x[2]) + 2 * pad:
         raise ShapeError(f"avg_pool: kernel {k} is larger than the {x[1]}x{x[2]} input")
-    return (x[0], (x[1] - k) // s + 1, (x[2] - k) // s + 1)
+    if 2 * pad > k:
+        raise ShapeError(f"avg_pool: padding {pad} must be at most half the kernel {k}")
+    return (x[0], (x[1] + 2 * pad - k) // s + 1, (x[2] + 2 * pad - k) // s + 1)
 
 
 @layer(
     "avg_pool",
     _pool_shape,
     {"kernel": int_param("window size", 2, minimum=1),
-     "stride": int_param("stride; the window size when left out", minimum=1)},
+     "stride": int_param("stride; the window size when left out", minimum=1),
+     "padding": int_param("zero padding on each side", 0),
+     "count_include_pad": bool_param("average over the padding too (false: over the input "
+                                     "pixels only, as pix2pixHD's and SPADE's multiscale "
+                                     "critics downsample)", True)},
     primary="kernel",
     group="shape",
 )
 def avg_pool(p: dict, inputs: list[Shape]):
     """Average pooling (nn.AvgPool2d)."""
-    return construct(nn.AvgPool2d, p["kernel"], p.get("stride") or p["kernel"])
+    return construct(nn.AvgPool2d, p["kernel"], p.get("stride") or p["kernel"],
+                     padding=p["padding"], count_include_pad=p["count_include_pad"])

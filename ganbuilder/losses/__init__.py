@@ -5,6 +5,7 @@ from ganbuilder.losses import (  # noqa: F401  (registration)
     classification,
     feature_matching,
     gan,
+    kl,
     path_length,
     perceptual,
 )
