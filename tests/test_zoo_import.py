@@ -179,3 +179,52 @@ def test_never_over_an_input_nor_an_existing_file_without_force(tmp_path, capsys
                str(netg), "--force"]
     assert main(command) == 2
     assert "never writes over its inputs" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def imported_cyclegan(tmp_path_factory):
+    """A CycleGAN imported from reference-layout files (the table's tiny widths)."""
+    tmp_path = tmp_path_factory.mktemp("cyclegan")
+    facts = table("cyclegan")
+    states, _ = draw_all(facts)
+    files = {name: states[net] for name, net in facts["files"].items()}
+    assert _import(tmp_path, facts, files) == 0
+    return tmp_path / "imported.pt"
+
+
+def test_the_commands_that_read_checkpoints_read_an_imported_one(imported_cyclegan, tmp_path):
+    from PIL import Image
+
+    images = tmp_path / "in"
+    images.mkdir()
+    for i in range(2):
+        Image.new("RGB", (32, 32), (40 * i, 90, 200)).save(images / f"{i}.png")
+    ck = str(imported_cyclegan)
+    assert main(["sample", ck, "--out", str(tmp_path / "grid.png"), "--n", "2"]) == 0
+    assert main(["translate", ck, "--input", str(images), "--out", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0.png", "1.png"]
+    assert main(["export", ck, "--format", "safetensors", "--out",
+                 str(tmp_path / "g.safetensors")]) == 0
+    assert main(["evaluate", ck, "--n", "4", "--json"]) == 0
+    assert main(["spec", ck]) == 0
+
+
+def test_the_latent_explorer_opens_an_imported_generator(tmp_path):
+    from ganbuilder.design.latent_explorer import ExplorerModel
+
+    facts = table("dcgan")
+    states, _ = draw_all(facts)
+    assert _import(tmp_path, facts, {n: states[v] for n, v in facts["files"].items()}) == 0
+    explorer = ExplorerModel.load(tmp_path / "imported.pt")
+    assert explorer.step == 0 and explorer.render(
+        {k: v[None] for k, v in explorer.latents(seed=0).items()}).shape == (1, 3, 64, 64)
+
+
+def test_a_run_resumes_from_an_imported_checkpoint(imported_cyclegan, tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "--resume", str(imported_cyclegan), "--out", str(out), "--steps", "2",
+                 "--quiet", "--set", "training.checkpoint_every=2"]) == 0
+    trained = load_checkpoint(out / "checkpoints" / "last.pt")
+    assert trained["step"] == 2 and trained["optimizers"]
+    start = load_checkpoint(imported_cyclegan)["networks"]["G_AB"]["1.weight"]
+    assert not torch.equal(trained["networks"]["G_AB"]["1.weight"], start)  # it trained on
