@@ -24,7 +24,7 @@ from ganbuilder.zoo.keymap import target_key
 from .conftest import ROOT
 from .zoo_reference import DATA, draw_all, draw_state, table
 
-TABLED = ["cyclegan", "dcgan", "pix2pix"]
+TABLED = ["biggan", "cyclegan", "dcgan", "pix2pix"]
 STYLEGAN2 = json.loads((DATA / "stylegan2_rosinality.json").read_text())
 
 
@@ -60,8 +60,11 @@ def test_reference_weights_compute_the_reference_outputs(layout, tmp_path):
     assert step == 0
     for reference, out in facts["outputs"].items():
         net = gan.nets[out["network"]].eval()
+        args = [inputs[out["input"]]]
+        if "labels" in facts:  # class-conditional networks take the labels too
+            args.append(torch.tensor(facts["labels"]))
         with torch.no_grad():
-            y = net(inputs[out["input"]]).reshape(-1)
+            y = net(*args).reshape(-1)
         if out["apply"] == "sigmoid":  # the reference's critic ends in a sigmoid
             y = torch.sigmoid(y)
         assert y.numel() == out["numel"], reference

@@ -29,7 +29,7 @@ def draw_state(rows: list, gen: torch.Generator, scale: float) -> dict[str, torc
     for key, shape in rows:
         if key.endswith("num_batches_tracked"):
             state[key] = torch.tensor(0)
-        elif key.endswith("running_var"):
+        elif key.endswith(("running_var", "stored_var")):
             state[key] = torch.rand(shape, generator=gen) + 0.5
         else:
             state[key] = torch.randn(shape, generator=gen) * scale

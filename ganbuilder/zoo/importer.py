@@ -78,6 +78,9 @@ def import_checkpoint(layout_name: str, sources: list[str], spec_file: Path,
     result = Imported(out)
     values = {ref: _mapped(fit, held[ref][1], gan.nets[fit.network])
               for ref, fit in fits.items()}
+    if layout.spectral_norm == "one_step":
+        for ref, fit in fits.items():
+            _power_step(values[ref], fit)
     networks, averages = _assign(layout, spec, gan, values, result)
     _apply_extras(layout, spec, extras, networks, averages, result)
     bad = first_nonfinite([(f"{n} '{k}'", v) for sd in (networks, averages)
@@ -171,6 +174,22 @@ def _mapped(fit: NetworkFit, state: dict[str, torch.Tensor], net: torch.nn.Modul
             value = torch.cat(value.chunk(2, dim=fit.swapped[ours])[::-1], fit.swapped[ours])
         out[ours] = value.reshape(out[ours].shape).to(out[ours].dtype).clone()
     return out
+
+
+def _power_step(state: dict[str, torch.Tensor], fit: NetworkFit) -> None:
+    """torch's spectral-norm vectors from the reference's u: v = normalize(u W), then
+    u = normalize(W v), so that u . W v, torch's eval-mode sigma, is the reference's."""
+    suffix = ".parametrizations.weight.0._u"
+    for key in fit.mapped:
+        if not key.endswith(suffix):
+            continue
+        base = key[: -len("0._u")]
+        weight = state[base + "original"]
+        matrix = weight.reshape(weight.shape[0], -1)  # dim 0: linear, conv, embedding
+        u = state[key]
+        v = torch.nn.functional.normalize(u @ matrix, dim=0, eps=1e-12)
+        state[base + "0._v"] = v
+        state[key] = torch.nn.functional.normalize(matrix @ v, dim=0, eps=1e-12)
 
 
 def _assign(layout: Layout, spec: Spec, gan: GAN, values: dict[str, dict],

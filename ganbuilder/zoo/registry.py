@@ -89,6 +89,11 @@ class Layout:
     # Optional value conversion of one reference network's state dict before its keys are
     # mapped (another spectral-norm convention, say), given the reference network's name.
     convert: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
+    # "one_step": the files keep each spectrally normalised weight's left singular vector
+    # estimate (mapped to torch's `_u`) and take one power-iteration step from it at every
+    # forward pass (BigGAN-PyTorch); the importer takes that step once, so that torch's
+    # eval-mode u . W v with the stored u and v is the reference's singular value.
+    spectral_norm: str | None = None
     notes: tuple[str, ...] = ()           # said in docs and by the importer: known differences
 
 
