@@ -41,7 +41,8 @@ GENERATOR = (
     *(rule for bn, at in (("bn1", "8"), ("bn2", "12")) for rule in (
         *_sn(_BLOCK + rf"\.{bn}\.gain", f"layers.{{{at} + 13*b}}.gain"),
         *_sn(_BLOCK + rf"\.{bn}\.bias", f"layers.{{{at} + 13*b}}.bias"),
-        Rule(_BLOCK + rf"\.{bn}\.stored_(?P<s>mean|var)", f"layers.{{{at} + 13*b}}.norm.running_{{s}}"),
+        Rule(_BLOCK + rf"\.{bn}\.stored_(?P<s>mean|var)",
+             f"layers.{{{at} + 13*b}}.norm.running_{{s}}"),
     )),
     *_attention(r"blocks\.0\.1", "16"),
     Rule(r"output_layer\.0\.gain", "layers.29.weight"),
