@@ -141,7 +141,9 @@ def infer_params(layout: Layout, shapes: Mapping[str, Mapping[str, tuple]]) -> d
                 continue
             if kind == "shape":
                 key, axis = args
-                if key in keys and len(keys[key]) > axis:
+                key = next((k for k in ((key,) if isinstance(key, str) else key) if k in keys),
+                           None)
+                if key is not None and len(keys[key]) > axis:
                     facts[name] = int(keys[key][axis])
             elif kind == "count":
                 pattern = _compiled(args[0])

@@ -59,6 +59,10 @@ def held_networks(path: Path, contents: Any, layout: Layout, named: str | None
     if not isinstance(contents, dict):
         raise UserError(f"{path} holds a {type(contents).__name__}, not a state dict (a "
                         "mapping of names to tensors)")
+    wrapped = next((contents[w] for w in layout.wrappers if isinstance(contents.get(w), dict)),
+                   None)
+    if wrapped is not None:  # {"params_ema": state dict}: the file's one network
+        contents = wrapped
     references = {m.reference for m in layout.networks}
     inside = {k: v for k, v in contents.items() if k in references and isinstance(v, dict)}
     if inside:  # a container: {"g": ..., "d": ..., "g_ema": ..., "latent_avg": ...}

@@ -71,12 +71,16 @@ class Layout:
     reference: str                        # the project, as owner/name
     spec: str                             # the shipped spec the layout maps into
     networks: tuple[NetworkMap, ...]
-    # name -> ("shape", reference network, key, axis) | ("count", reference network, regex):
+    # name -> ("shape", reference network(s), key or keys (the first the file has), axis) |
+    # ("count", reference network(s), regex):
     # facts read from a file, named for the `infer` expressions.
     facts: dict[str, tuple] = field(default_factory=dict)
     # spec param -> param arithmetic over the facts: the value the file was made with.
     infer: dict[str, str] = field(default_factory=dict)
     extras: tuple[Extra, ...] = ()
+    # Top-level keys of a file whose value is its one network's state dict, in order of
+    # preference (BasicSR's `params_ema`, then `params`).
+    wrappers: tuple[str, ...] = ()
     # Spec keys (regular expressions) no file fills: buffers the spec's layers compute from
     # their parameters (blur kernels), or state an Extra fills when the file has it.
     spec_only: tuple[str, ...] = ()
