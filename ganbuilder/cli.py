@@ -186,12 +186,50 @@ def _parser() -> argparse.ArgumentParser:
                    help="file to write (default: print); never the spec or one it extends")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
 
+    _import_args(sub)
+
     p = sub.add_parser("spec", help="print the resolved spec a checkpoint was trained with")
     p.add_argument("checkpoint", type=Path)
 
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("spec", type=Path, nargs="?")
     return parser
+
+
+def _import_args(sub) -> None:
+    from ganbuilder.zoo import LAYOUTS
+
+    p = sub.add_parser(
+        "import", help="make a checkpoint from another project's checkpoint files",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Map the networks of another project's checkpoint files onto SPEC (the "
+        "layout's spec, with --set for its params) and write a ganbuilder checkpoint that "
+        "sample, translate, evaluate, export, the app and run --resume/--init read. "
+        "Layouts:\n" + "\n".join(f"  {n:<10} {e.description} -> specs/{e.spec}"
+                                  for n, e in LAYOUTS.items()))
+    p.add_argument("layout", metavar="LAYOUT", help="the files' project (see above)")
+    p.add_argument("files", nargs="+", type=str, metavar="FILE",
+                   help="checkpoint files; NAME=FILE says which network a file of one state "
+                   "dict holds (G_A=horse2zebra.pth)")
+    p.add_argument("--spec", type=Path, required=True, help="the spec the weights fill")
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="PATH=VALUE", help="override a spec value, e.g. --set "
+                   "params.n_blocks=9 (repeatable)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="checkpoint file to write")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ganbuilder.zoo.importer import import_checkpoint
+
+    done = import_checkpoint(args.layout, args.files, args.spec, args.overrides, args.out,
+                             args.force)
+    for network, origin in done.sources.items():
+        print(f"{network}: {origin}")
+    for note in done.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"wrote {done.out}")
+    return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -564,7 +602,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "validate": cmd_validate, "summary": cmd_summary, "sample": cmd_sample,
     "translate": cmd_translate, "evaluate": cmd_evaluate, "schema": cmd_schema,
     "flatten": cmd_flatten, "spec": cmd_spec,
-    "gui": cmd_gui, "export": cmd_export, "eject": cmd_eject,
+    "gui": cmd_gui, "export": cmd_export, "eject": cmd_eject, "import": cmd_import,
 }
 
 

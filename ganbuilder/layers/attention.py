@@ -15,6 +15,9 @@ def _attention_shape(p: dict, inputs: list[Shape]) -> Shape:
     if x[0] < max(2, p["reduction"]):
         raise ShapeError(f"self_attention: {x[0]} channels are too few for reduction "
                          f"{p['reduction']}")
+    if x[1] % p["pool"] or x[2] % p["pool"]:
+        raise ShapeError(f"self_attention: pool {p['pool']} does not divide the size "
+                         f"{x[1]}x{x[2]}")
     return x
 
 
@@ -26,9 +29,9 @@ def _attention_params(p: dict, inputs: list[Shape]) -> int:
 
 
 def _attention_activations(p: dict, inputs: list[Shape]) -> int:
-    # The output and the (H W) x (H W) attention map backward needs.
+    # The output and the (H W) x (H W / pool^2) attention map backward needs.
     c, h, w = inputs[0]
-    return c * h * w + (h * w) ** 2
+    return c * h * w + (h * w) ** 2 // p["pool"] ** 2
 
 
 @layer(
@@ -37,11 +40,14 @@ def _attention_activations(p: dict, inputs: list[Shape]) -> int:
     {"reduction": int_param("channels / query-key channels (values: channels / 2)", 8,
                             minimum=1),
      "spectral_norm": bool_param("spectral normalization on the four 1x1 convolutions",
-                                 False)},
+                                 False),
+     "pool": int_param("keys and values max-pooled pool x pool before attending (BigGAN's "
+                       "and SAGAN's code: 2)", 1, minimum=1)},
     param_count=_attention_params,
     activations=_attention_activations,
     group="attention/style",
 )
 def self_attention(p: dict, inputs: list[Shape]):
     """Non-local block x + gamma * attention(x); gamma starts at 0, so it starts as identity."""
-    return construct(modules.SelfAttention, inputs[0][0], p["reduction"], p["spectral_norm"])
+    return construct(modules.SelfAttention, inputs[0][0], p["reduction"], p["spectral_norm"],
+                     pool=p["pool"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 def spectral_norm(module: nn.Module, enabled: bool = True) -> nn.Module:
@@ -113,8 +114,9 @@ class SelfAttention(nn.Module):
     """Non-local self-attention (SAGAN, Zhang et al. 2019; BigGAN): every position attends
     to all others; x + gamma * out, with gamma learned from 0 so the block starts as identity."""
 
-    def __init__(self, channels: int, reduction: int, enabled: bool):
+    def __init__(self, channels: int, reduction: int, enabled: bool, pool: int = 1):
         super().__init__()
+        self.pool = pool
 
         def conv(cin: int, cout: int) -> nn.Module:
             return spectral_norm(nn.Conv2d(cin, cout, 1, bias=False), enabled)
@@ -127,7 +129,10 @@ class SelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, _, h, w = x.shape
-        q, k, v = (f(x).flatten(2) for f in (self.query, self.key, self.value))
+        q, k, v = self.query(x), self.key(x), self.value(x)
+        if self.pool > 1:  # fewer keys: each attends to pooled neighbourhoods (BigGAN)
+            k, v = F.max_pool2d(k, self.pool), F.max_pool2d(v, self.pool)
+        q, k, v = q.flatten(2), k.flatten(2), v.flatten(2)
         attn = torch.softmax(q.transpose(1, 2) @ k, dim=-1)  # (N, HW queries, HW keys)
         o = (v @ attn.transpose(1, 2)).view(n, -1, h, w)
         return x + self.gamma * self.out(o)

@@ -259,12 +259,23 @@ _OPTIONAL: dict[str, Any] = {
     "term_states": _MapOf(_TENSORS),
     "ema": _MapOf(_TENSORS),
     "optimizer_types": _MapOf(str),
+    "imported": dict,
 }
+# What a checkpoint written by `ganbuilder import` has no values for: it holds networks (and
+# averages) only, and training from it starts its optimizers, noise and data afresh.
+_TRAINING_STATE = ("optimizers", "rng", "sampler", "pools")
+
+
+def networks_only(state: dict) -> bool:
+    """Whether a checkpoint holds networks only (`ganbuilder import`'s), no training state."""
+    return isinstance(state.get("imported"), dict)
 
 
 def _check_layout(state: dict, path: Path) -> None:
     problems: list[str] = []
     for key, layout in _REQUIRED.items():
+        if networks_only(state) and key in _TRAINING_STATE and not state.get(key):
+            continue
         _expect(state, key, layout, key, problems, required=True)
     for key, layout in _OPTIONAL.items():
         _expect(state, key, layout, key, problems, required=False)

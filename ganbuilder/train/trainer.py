@@ -36,6 +36,7 @@ from ganbuilder.runs.checkpoint import (
     first_nonfinite,
     link_checkpoint,
     load_checkpoint,
+    networks_only,
     optimizer_types,
     save_checkpoint,
 )
@@ -250,6 +251,10 @@ class Trainer:
     def _restore(self, path: Path) -> None:
         state = load_checkpoint(path)
         check_compatible(state, dict(self.gan.nets), path)
+        if networks_only(state):  # `ganbuilder import`'s: weights only, the rest starts afresh
+            self._restore_networks(state)
+            self.last_checkpoint = path
+            return
         check_optimizers(state, {o.name: o.optimizer for o in self.objectives}, path)
         try:
             for name, net in self.gan.nets.items():
@@ -284,6 +289,14 @@ class Trainer:
                                   f"({type(exc).__name__}: {_describe(exc)})") from None
         self.step = int(state["step"])
         self.last_checkpoint = path
+
+    def _restore_networks(self, state: dict) -> None:
+        """The weights (and averages) of a checkpoint holding nothing else, at step 0."""
+        for name, net in self.gan.nets.items():
+            net.load_state_dict(state["networks"][name])
+        if self.ema is not None:  # the average the file has, else the weights themselves
+            self.ema.load_state_dict({n: state.get("ema", {}).get(n, state["networks"][n])
+                                      for n in self.ema.names}, self.device)
 
     def save(self, name: str = "last.pt", losses: dict[str, torch.Tensor] | None = None,
              also_last: bool = False) -> Path:

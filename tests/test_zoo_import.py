@@ -1,0 +1,233 @@
+"""`ganbuilder import`: every registered layout's reference-layout weights import into its
+shipped spec and compute the reference's outputs; misfits and code pickles are one message.
+
+The tables (tests/data/zoo_*.json, stylegan2_rosinality.json) hold the reference projects'
+key names, shapes and outputs measured by running their code; no reference code is here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+
+import pytest
+import torch
+
+from ganbuilder.cli import main
+from ganbuilder.layers.style_modules import NoiseInjection
+from ganbuilder.runs.checkpoint import load_checkpoint
+from ganbuilder.sampling import load_model
+from ganbuilder.zoo import LAYOUTS
+from ganbuilder.zoo.keymap import target_key
+
+from .conftest import ROOT
+from .zoo_reference import DATA, draw_all, draw_state, table
+
+TABLED = ["biggan", "cyclegan", "dcgan", "pix2pix"]
+STYLEGAN2 = json.loads((DATA / "stylegan2_rosinality.json").read_text())
+
+
+class Snapshot:
+    """Stands for a network object a snapshot pickles (NVlabs' dnnlib networks)."""
+
+
+def test_every_layout_has_a_reference_table():
+    for name in LAYOUTS:
+        assert (DATA / f"zoo_{name}.json").exists() or name == "stylegan2", name
+        assert (ROOT / "specs" / LAYOUTS.get(name).spec).exists()
+
+
+def _import(tmp_path, facts: dict, files: dict[str, object], *extra: str) -> int:
+    args = []
+    for name, obj in files.items():
+        torch.save(obj, tmp_path / name)
+        args.append(str(tmp_path / name))
+    command = ["import", facts["layout"], *args, "--spec", str(ROOT / "specs" / facts["spec"]),
+               "-o", str(tmp_path / "imported.pt"), *extra]
+    for override in facts["overrides"]:
+        command += ["--set", override]
+    return main(command)
+
+
+@pytest.mark.parametrize("layout", TABLED)
+def test_reference_weights_compute_the_reference_outputs(layout, tmp_path):
+    facts = table(layout)
+    states, inputs = draw_all(facts)
+    files = {name: states[net] for name, net in facts["files"].items()}
+    assert _import(tmp_path, facts, files) == 0
+    _, gan, step = load_model(tmp_path / "imported.pt")
+    assert step == 0
+    for reference, out in facts["outputs"].items():
+        net = gan.nets[out["network"]].eval()
+        args = [inputs[out["input"]]]
+        if "labels" in facts:  # class-conditional networks take the labels too
+            args.append(torch.tensor(facts["labels"]))
+        with torch.no_grad():
+            y = net(*args).reshape(-1)
+        if out["apply"] == "sigmoid":  # the reference's critic ends in a sigmoid
+            y = torch.sigmoid(y)
+        assert y.numel() == out["numel"], reference
+        expected = torch.tensor(out["values"])
+        assert (y[::out["stride"]] - expected).abs().max().item() < 1e-5, reference
+
+
+def _stylegan2_file() -> tuple[dict, torch.Tensor, list[torch.Tensor]]:
+    """rosinality's checkpoint layout from the stored table: g_ema and d, their values drawn
+    as the reference's were, then z and the noise maps."""
+    gen = torch.Generator().manual_seed(STYLEGAN2["seed"])
+    file = {}
+    for net, reference in (("G", "g_ema"), ("D", "d")):
+        file[reference] = {ref: torch.randn(shape, generator=gen)
+                           for _, ref, shape in STYLEGAN2["keys"][net]}
+    z = torch.randn(STYLEGAN2["batch"], 16, generator=gen)
+    noise = [torch.randn(STYLEGAN2["batch"], 1, s, s, generator=gen)
+             for s in STYLEGAN2["noise_sizes"]]
+    file["args"] = argparse.Namespace(size=16, r1=10.0)  # train.py keeps its options there
+    return file, z, noise
+
+
+def test_stylegan2_rules_give_the_measured_key_table():
+    layout = LAYOUTS.get("stylegan2")
+    params = {"mapping": 2, "stages": 2}
+    for net, reference in (("G", "g_ema"), ("D", "d")):
+        rules = next(m.rules for m in layout.networks if m.reference == reference)
+        for ours, ref, _ in STYLEGAN2["keys"][net]:
+            assert target_key(rules, ref, params)[1] == ours, ref
+
+
+def test_stylegan2_checkpoint_computes_the_reference_image_and_score(tmp_path):
+    file, z, noise = _stylegan2_file()
+    facts = {"layout": "stylegan2", "spec": "stylegan2.yaml", "overrides": STYLEGAN2["overrides"]}
+    assert _import(tmp_path, facts, {"550000.pt": file}) == 0
+    _, gan, _ = load_model(tmp_path / "imported.pt")
+    g, d = gan.nets["G"].eval(), gan.nets["D"].eval()
+    for module, n in zip([m for m in g.modules() if isinstance(m, NoiseInjection)], noise,
+                         strict=True):
+        module.fixed = n
+    image = torch.tensor(STYLEGAN2["image"]).reshape(STYLEGAN2["image_shape"])
+    with torch.no_grad():
+        assert (g(z) - image).abs().max().item() < 1e-4
+        score = d(image).flatten()
+    assert (score - torch.tensor(STYLEGAN2["score"])).abs().max().item() < 1e-4
+    record = load_checkpoint(tmp_path / "imported.pt")["imported"]
+    assert record["layout"] == "stylegan2" and len(record["files"][0]["sha256"]) == 64
+
+
+def test_mis_sized_file_names_the_keys_and_the_param_that_fits(tmp_path, capsys):
+    rows = json.loads((DATA / "zoo_cyclegan_9blocks.json").read_text())["keys"]["G_A"]
+    state = draw_state(rows, torch.Generator().manual_seed(0), 0.1)
+    facts = {"layout": "cyclegan", "spec": "cyclegan.yaml",
+             "overrides": ["params.ngf=4", "params.n_blocks=6"]}
+    assert _import(tmp_path, facts, {"latest_net_G_A.pth": state}) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "Traceback" not in err
+    assert "model.16.conv_block.1.weight" in err and "keys only in the file" in err
+    assert "--set params.n_blocks=9 fits it" in err
+    assert not (tmp_path / "imported.pt").exists()
+
+
+def test_wrong_width_names_the_shapes_and_ngf(tmp_path, capsys):
+    facts = table("cyclegan")
+    states, _ = draw_all(facts)
+    facts = {**facts, "overrides": [o.replace("ngf=4", "ngf=8") for o in facts["overrides"]]}
+    assert _import(tmp_path, facts, {"latest_net_G_A.pth": states["G_A"]}) == 2
+    err = capsys.readouterr().err
+    assert "model.1.weight (4, 3, 7, 7) in the file, (8, 3, 7, 7) in the spec" in err
+    assert "--set params.ngf=4 fits it" in err
+
+
+@pytest.mark.parametrize("payload", ["module", "snapshot"])
+def test_a_file_that_needs_code_is_refused_with_what_to_do(payload, tmp_path, capsys):
+    path = tmp_path / ("net.pth" if payload == "module" else "network-snapshot.pkl")
+    if payload == "module":
+        torch.save(torch.nn.Conv2d(3, 4, 3), path)  # a whole pickled module
+    else:
+        path.write_bytes(pickle.dumps({"G_ema": Snapshot()}))  # NVlabs': objects with code
+    code = main(["import", "stylegan2", str(path), "--spec", str(ROOT / "specs/stylegan2.yaml"),
+                 "-o", str(tmp_path / "out.pt")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("error:") == 1 and "Traceback" not in err
+    assert "would run code" in err and "convert_weight.py" in err
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_one_network_file_of_an_ambiguous_name_asks_which(tmp_path, capsys):
+    facts = table("cyclegan")
+    states, _ = draw_all(facts)
+    assert _import(tmp_path, facts, {"horse2zebra.pth": states["G_A"]}) == 2
+    assert "G_A=" in capsys.readouterr().err
+    torch.save(states["G_A"], tmp_path / "horse2zebra.pth")
+    command = ["import", "cyclegan", f"G_A={tmp_path / 'horse2zebra.pth'}", "--spec",
+               str(ROOT / "specs/cyclegan.yaml"), "-o", str(tmp_path / "imported.pt")]
+    for override in facts["overrides"]:
+        command += ["--set", override]
+    assert main(command) == 0
+    record = load_checkpoint(tmp_path / "imported.pt")["imported"]
+    assert record["networks"]["G_AB"] == "G_A" and record["networks"]["G_BA"].startswith("init")
+
+
+def test_never_over_an_input_nor_an_existing_file_without_force(tmp_path, capsys):
+    facts = table("dcgan")
+    states, _ = draw_all(facts)
+    files = {name: states[net] for name, net in facts["files"].items()}
+    assert _import(tmp_path, facts, files) == 0
+    first = (tmp_path / "imported.pt").read_bytes()
+    assert _import(tmp_path, facts, files) == 2
+    assert "pass --force" in capsys.readouterr().err
+    assert (tmp_path / "imported.pt").read_bytes() == first
+    assert _import(tmp_path, facts, files, "--force") == 0
+    netg = tmp_path / "netG_epoch_24.pth"
+    command = ["import", "dcgan", str(netg), "--spec", str(ROOT / "specs/dcgan.yaml"), "-o",
+               str(netg), "--force"]
+    assert main(command) == 2
+    assert "never writes over its inputs" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def imported_cyclegan(tmp_path_factory):
+    """A CycleGAN imported from reference-layout files (the table's tiny widths)."""
+    tmp_path = tmp_path_factory.mktemp("cyclegan")
+    facts = table("cyclegan")
+    states, _ = draw_all(facts)
+    files = {name: states[net] for name, net in facts["files"].items()}
+    assert _import(tmp_path, facts, files) == 0
+    return tmp_path / "imported.pt"
+
+
+def test_the_commands_that_read_checkpoints_read_an_imported_one(imported_cyclegan, tmp_path):
+    from PIL import Image
+
+    images = tmp_path / "in"
+    images.mkdir()
+    for i in range(2):
+        Image.new("RGB", (32, 32), (40 * i, 90, 200)).save(images / f"{i}.png")
+    ck = str(imported_cyclegan)
+    assert main(["sample", ck, "--out", str(tmp_path / "grid.png"), "--n", "2"]) == 0
+    assert main(["translate", ck, "--input", str(images), "--out", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0.png", "1.png"]
+    assert main(["export", ck, "--format", "safetensors", "--out",
+                 str(tmp_path / "g.safetensors")]) == 0
+    assert main(["evaluate", ck, "--n", "4", "--json"]) == 0
+    assert main(["spec", ck]) == 0
+
+
+def test_the_latent_explorer_opens_an_imported_generator(tmp_path):
+    from ganbuilder.design.latent_explorer import ExplorerModel
+
+    facts = table("dcgan")
+    states, _ = draw_all(facts)
+    assert _import(tmp_path, facts, {n: states[v] for n, v in facts["files"].items()}) == 0
+    explorer = ExplorerModel.load(tmp_path / "imported.pt")
+    assert explorer.step == 0 and explorer.render(
+        {k: v[None] for k, v in explorer.latents(seed=0).items()}).shape == (1, 3, 64, 64)
+
+
+def test_a_run_resumes_from_an_imported_checkpoint(imported_cyclegan, tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "--resume", str(imported_cyclegan), "--out", str(out), "--steps", "2",
+                 "--quiet", "--set", "training.checkpoint_every=2"]) == 0
+    trained = load_checkpoint(out / "checkpoints" / "last.pt")
+    assert trained["step"] == 2 and trained["optimizers"]
+    start = load_checkpoint(imported_cyclegan)["networks"]["G_AB"]["1.weight"]
+    assert not torch.equal(trained["networks"]["G_AB"]["1.weight"], start)  # it trained on
