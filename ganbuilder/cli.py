@@ -190,6 +190,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("spec", type=Path, nargs="?")
+    for p in sub.choices.values():  # every command reads specs (a checkpoint holds one)
+        p.add_argument("--plugin", dest="plugin_files", type=Path, action="append", default=[],
+                       metavar="FILE", help="import a plugin file first (repeatable); "
+                       "installed plugin packages load on their own")
     return parser
 
 
@@ -348,6 +352,8 @@ def _rank_argv(args: argparse.Namespace, run_dir: Path) -> list[str]:
         if value is not None:
             argv += [flag, str(value)]
     argv += ["--init-optimizers"] if args.init_optimizers else []
+    for file in args.plugin_files:
+        argv += ["--plugin", str(file)]
     return argv + ["--out", str(run_dir)] + (["--quiet"] if args.quiet else [])
 
 
@@ -585,6 +591,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.plugin_files:
+            from ganbuilder.spec.plugins import load_file
+
+            for file in args.plugin_files:
+                load_file(file)
         return COMMANDS[args.command](args)
     except UserError as exc:
         for problem in exc.problems:

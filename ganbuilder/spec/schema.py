@@ -109,6 +109,9 @@ def _log_schema() -> dict:
 def spec_schema() -> dict:
     """The full JSON Schema (draft 2020-12) of a resolved spec."""
     from ganbuilder.data import data_schema
+    from ganbuilder.spec.plugins import PLUGINS_SCHEMA, load_installed
+
+    load_installed()  # installed plugins' layers, terms, sources and loggers are the format's
     from ganbuilder.layers.init import INITS
     from ganbuilder.losses import GAN_LOSSES
     from ganbuilder.optim import OPTIMIZERS, SCHEDULES
@@ -267,6 +270,7 @@ def spec_schema() -> dict:
             "version": {"const": 1},
             "name": {"type": "string", "pattern": SPEC_NAME},
             "description": {"type": "string"},
+            "plugins": PLUGINS_SCHEMA,
             "params": {"type": "object", "propertyNames": {"pattern": IDENT},
                        "additionalProperties": {"type": ["number", "string", "boolean"]}},
             "data": data_schema(),
