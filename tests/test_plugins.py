@@ -220,3 +220,22 @@ def test_a_broken_or_missing_plugin_file_is_one_message(tmp_path, capsys):
 def test_no_plugin_is_left_registered_after_the_tests():
     assert "add_coords" not in str(spec_schema()) and "half" not in plugins._plugins
     assert torch.is_tensor(torch.zeros(1))
+
+
+@pytest.mark.parametrize(("plugins_value", "path", "says"), [
+    ("[{name: no-such-ganbuilder-plugin}]", "plugins[0].name",
+     "needs the plugin package no-such-ganbuilder-plugin, which is not installed: pip install "
+     "'no-such-ganbuilder-plugin'"),
+    ("[{name: pytest}]", "plugins[0].name",
+     "is installed but is not a ganbuilder plugin (it has no 'ganbuilder.plugins' entry point)"),
+    ("[{name: pytest, version: '<1'}]", "plugins[0].version", "this spec needs pytest <1, but"),
+    ("[{name: pytest, version: '=>1'}]", "plugins[0].version",
+     "'=>1' is not a version specifier"),
+    ("[{name: a/b}]", "plugins[0].name", "expected a package name of letters"),
+    ("[{version: '>=1'}]", "plugins[0]", "name"),
+])
+def test_each_bad_plugins_entry_is_one_located_problem(minimal_spec, plugins_value, path, says):
+    with pytest.raises(SpecError) as info:
+        load_spec(minimal_spec, [f"plugins={plugins_value}"])
+    [problem] = info.value.problems
+    assert problem.path == path and says in problem.message and problem.location is not None

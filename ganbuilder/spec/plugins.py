@@ -33,6 +33,8 @@ from ganbuilder.registry import Registry
 from ganbuilder.spec.paths import Locations, format_path
 
 GROUP = "ganbuilder.plugins"
+# A package name as PEP 508 allows it (what pip installs by).
+PACKAGE_NAME = r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$"
 
 
 @dataclass
@@ -171,7 +173,7 @@ PLUGINS_SCHEMA = {
     "items": {
         "type": "object",
         "properties": {
-            "name": {"type": "string", "minLength": 1,
+            "name": {"type": "string", "pattern": PACKAGE_NAME,
                      "description": "the package's name, as pip installs it"},
             "version": {"type": "string", "minLength": 1,
                         "description": "a version specifier, e.g. '>=0.1' or '==1.2.*'"},
@@ -191,9 +193,11 @@ def declared_problems(tree: dict, locations: Locations) -> list[Problem]:
     problems = []
     declared = tree.get("plugins")
     for i, entry in enumerate(declared if isinstance(declared, list) else []):
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) \
+                or not re.match(PACKAGE_NAME, entry["name"]):
             continue  # the schema says what is wrong with it
-        name, wanted = entry["name"], entry.get("version")
+        name = entry["name"]
+        wanted = entry.get("version") if isinstance(entry.get("version"), str) else None
         where = ("plugins", i)
 
         def problem(key: str, message: str, where: tuple = where) -> None:
@@ -202,7 +206,7 @@ def declared_problems(tree: dict, locations: Locations) -> list[Problem]:
                                     locations.written(path)))
 
         specifier = None
-        if isinstance(wanted, str):
+        if wanted is not None:
             try:
                 specifier = SpecifierSet(wanted)
             except InvalidSpecifier:
@@ -233,7 +237,8 @@ def declared_problems(tree: dict, locations: Locations) -> list[Problem]:
 def undeclared_problems(tree: dict, analysis: Any, locations: Locations) -> list[Problem]:
     """A problem at each use of an installed plugin's layer, term, data source or logger
     that the spec's `plugins` does not list."""
-    listed = {normalise(e["name"]) for e in tree.get("plugins") or []
+    declared = tree.get("plugins")
+    listed = {normalise(e["name"]) for e in (declared if isinstance(declared, list) else [])
               if isinstance(e, dict) and isinstance(e.get("name"), str)}
     uses: list[tuple[str, str, tuple]] = [("layer", layer.kind, path)
                                           for path, layer in analysis.layers.items()]
