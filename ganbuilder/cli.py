@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="train in N processes (torch.distributed, launched as torchrun would); "
                    "data.batch_size stays the global batch")
     p.add_argument("--resume", type=Path, metavar="CKPT", help="continue from a checkpoint")
+    p.add_argument("--init", type=Path, metavar="CKPT",
+                   help="start a new run from a checkpoint's weights (fine-tuning)")
+    p.add_argument("--init-networks", metavar="NAMES",
+                   help="with --init: load only these networks (comma-separated, e.g. G)")
+    p.add_argument("--init-optimizers", action="store_true",
+                   help="with --init: take the optimizer state too, where the file has it")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = sub.add_parser("validate", help="check specs without training (fast, no torch)")
@@ -193,6 +199,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("spec", type=Path, nargs="?")
+    for p in sub.choices.values():  # every command reads specs (a checkpoint holds one)
+        p.add_argument("--plugin", dest="plugin_files", type=Path, action="append", default=[],
+                       metavar="FILE", help="import a plugin file first (repeatable); "
+                       "installed plugin packages load on their own")
     return parser
 
 
@@ -321,6 +331,7 @@ def _train(args: argparse.Namespace) -> int:
         raise UserError(f"--nproc must be at least 1, got {args.nproc}")
     if args.steps is not None and args.steps < 1:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
+    _init_request(args)  # flags that do not go together: said before building anything
     if args.resume:
         checkpoint_file(args.resume)  # a folder or a missing file: say so before building
     if args.spec is None and args.resume is None:
@@ -358,7 +369,7 @@ def _train(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_sigint)
     trainer = Trainer(spec, run_dir, device=args.device, control=control, resume=args.resume,
-                      steps=args.steps)
+                      steps=args.steps, init=_init_request(args))
     if args.resume and trainer.step >= trainer.total_steps:
         raise UserError(f"{args.resume} is already at step {trainer.step} of "
                         f"{trainer.total_steps}: pass --steps above {trainer.step} to train on")
@@ -392,10 +403,38 @@ def _rank_argv(args: argparse.Namespace, run_dir: Path) -> list[str]:
     for override in args.overrides:
         argv += ["--set", override]
     for flag, value in (("--steps", args.steps), ("--device", args.device),
-                        ("--resume", args.resume)):
+                        ("--resume", args.resume), ("--init", args.init),
+                        ("--init-networks", args.init_networks)):
         if value is not None:
             argv += [flag, str(value)]
+    argv += ["--init-optimizers"] if args.init_optimizers else []
+    for file in args.plugin_files:
+        argv += ["--plugin", str(file)]
     return argv + ["--out", str(run_dir)] + (["--quiet"] if args.quiet else [])
+
+
+def _init_request(args: argparse.Namespace):
+    """`--init` and its options as the trainer takes them (None without --init)."""
+    from ganbuilder.runs.checkpoint import checkpoint_file
+    from ganbuilder.train.init_from import InitFrom
+
+    if args.init is None:
+        if args.init_networks is not None or args.init_optimizers:
+            raise UserError("--init-networks and --init-optimizers go with --init CKPT")
+        return None
+    if args.resume is not None:
+        raise UserError("--init starts a new run from a checkpoint's weights, --resume "
+                        "continues one: pass one of them")
+    if args.spec is None:
+        raise UserError("run --init needs the SPEC to fine-tune (it may extend the one the "
+                        "checkpoint was trained with)")
+    checkpoint_file(args.init)
+    networks = None
+    if args.init_networks is not None:
+        networks = tuple(n.strip() for n in args.init_networks.split(",") if n.strip())
+        if not networks:
+            raise UserError("--init-networks needs network names, e.g. --init-networks G")
+    return InitFrom(args.init, networks, args.init_optimizers)
 
 
 def _ignore(event: object) -> None:
@@ -609,6 +648,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.plugin_files:
+            from ganbuilder.spec.plugins import load_file
+
+            for file in args.plugin_files:
+                load_file(file)
         return COMMANDS[args.command](args)
     except UserError as exc:
         for problem in exc.problems:

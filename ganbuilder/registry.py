@@ -6,7 +6,7 @@ import copy
 import difflib
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -20,9 +20,14 @@ def did_you_mean(name: str, choices: list[str] | tuple[str, ...] | set[str]) -> 
 class Registry(Generic[T]):
     """A named collection of entries (layers, losses, data sources, ...)."""
 
+    # Every registry made, so that the plugin loader sees what a plugin's import registered
+    # (ganbuilder/spec/plugins.py) without importing the registries above it.
+    every: ClassVar[list[Registry]] = []
+
     def __init__(self, kind: str):
         self.kind = kind
         self._entries: dict[str, T] = {}
+        Registry.every.append(self)
 
     def add(self, name: str, entry: T) -> T:
         if name in self._entries:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from ganbuilder.layers import CONTAINERS, LAYER_GROUPS, LAYERS
 from ganbuilder.spec import Spec
+from ganbuilder.spec.plugins import load_installed, origin
 
 # What a drag from the library carries: the entry's kind (`conv`, `residual`, `block:down`).
 LAYER_MIME = "application/x-ganbuilder-layer"
@@ -38,6 +39,9 @@ def entry_tooltip(kind: str) -> str:
         need = " (required)" if key in ldef.required else (
             f" = {schema['default']}" if "default" in schema else "")
         rows.append(f"• {key}{need}: {schema.get('description', '')}")
+    plugin = origin("layer", kind)
+    if plugin is not None:
+        rows.append(f"from the plugin {plugin}")
     return "\n".join(rows)
 
 
@@ -80,6 +84,7 @@ class LayerLibrary(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        load_installed()  # installed plugins' layers are listed too
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

@@ -203,7 +203,8 @@ class RunsView(QWidget):
         for i, label in enumerate(self.labels):
             item = self.run_list.item(i)
             item.setText(label)
-            item.setToolTip(f"{label}\n{self.runs[i].run_dir}")
+            origin = self.runs[i].origin
+            item.setToolTip(f"{label}\n{self.runs[i].run_dir}" + (f"\n{origin}" if origin else ""))
         self.run_list.blockSignals(False)
 
     def label(self, run: RunHistory) -> str:

@@ -66,6 +66,16 @@ def link_checkpoint(written: Path, path: Path) -> None:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read and verify a checkpoint; a missing, damaged, malformed or foreign file, or one
     holding non-finite weights, is a CheckpointError that says which."""
+    return _read_verified(path, _REQUIRED)
+
+
+def load_weights(path: str | Path) -> dict[str, Any]:
+    """Read and verify a checkpoint for its networks alone (`run --init`): the trainer's own
+    state (optimizers, RNG, sampler) may be missing, as in an imported model's file."""
+    return _read_verified(path, _WEIGHTS)
+
+
+def _read_verified(path: str | Path, required: dict[str, Any]) -> dict[str, Any]:
     path = checkpoint_file(path)
     try:
         state = quiet_load(path)
@@ -85,7 +95,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
                               f"this ganbuilder reads versions {', '.join(map(str, _READABLE))}")
     if version >= 2:
         _verify_digest(state, path)
-    _check_layout(state, path)
+    _check_layout(state, path, required)
     tensors = [(f"network {n} parameter '{k}'", v) for n, sd in state["networks"].items()
                for k, v in sd.items()]
     tensors += [(f"weight average of {n} parameter '{k}'", v)
@@ -254,12 +264,14 @@ _REQUIRED: dict[str, Any] = {
     "sampler": dict,
     "pools": _MapOf({"size": int, "items": list}),
 }
-# Absent from checkpoints written before the feature (term state, EMA) or before version 2.
+# Absent from checkpoints written before the feature (term state, EMA, the weights a run
+# started from) or before version 2.
 _OPTIONAL: dict[str, Any] = {
     "term_states": _MapOf(_TENSORS),
     "ema": _MapOf(_TENSORS),
     "optimizer_types": _MapOf(str),
     "imported": dict,
+    "init": dict,
 }
 # What a checkpoint written by `ganbuilder import` has no values for: it holds networks (and
 # averages) only, and training from it starts its optimizers, noise and data afresh.
@@ -271,15 +283,20 @@ def networks_only(state: dict) -> bool:
     return isinstance(state.get("imported"), dict)
 
 
-def _check_layout(state: dict, path: Path) -> None:
+# What a model's weights need: a file of networks alone (an import) has no trainer state.
+_WEIGHTS: dict[str, Any] = {"spec_text": str, "networks": _MapOf(_TENSORS)}
+
+
+def _check_layout(state: dict, path: Path, required: dict[str, Any] = _REQUIRED) -> None:
     problems: list[str] = []
-    for key, layout in _REQUIRED.items():
+    for key, layout in required.items():
         if networks_only(state) and key in _TRAINING_STATE and not state.get(key):
             continue
         _expect(state, key, layout, key, problems, required=True)
-    for key, layout in _OPTIONAL.items():
-        _expect(state, key, layout, key, problems, required=False)
-    if not problems and state["step"] < 0:
+    for key, layout in {**_REQUIRED, **_OPTIONAL}.items():
+        if key not in required:
+            _expect(state, key, layout, key, problems, required=False)
+    if not problems and state.get("step", 0) < 0:
         problems.append(f"'step' is {state['step']}")
     if problems:
         raise CheckpointError(f"checkpoint {path} is malformed: {'; '.join(problems[:3])}"

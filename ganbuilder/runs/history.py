@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ganbuilder.errors import UserError
+from ganbuilder.runs.metadata import describe_init, read_metadata
 
 _SAMPLE = re.compile(r"step_(\d+)\.png$")
 
@@ -54,10 +55,16 @@ class RunHistory:
     name: str
     metrics: MetricTable = field(default_factory=MetricTable)
     samples: list[tuple[int, Path]] = field(default_factory=list)
+    init: dict | None = None  # run.json's `init`: the checkpoint a fine-tuning run started from
 
     @property
     def label(self) -> str:
         return f"{self.name} · {self.run_dir.name}"
+
+    @property
+    def origin(self) -> str:
+        """`fine-tuned from PATH (sha256 ..., G)` for a run started with --init; else ''."""
+        return f"fine-tuned {describe_init(self.init)}" if self.init else ""
 
     def sample_at(self, step: int) -> tuple[int, Path] | None:
         """The newest grid drawn at or before `step` (the first grid if none was)."""
@@ -74,7 +81,9 @@ def read_run(run_dir: Path) -> RunHistory:
     metrics_path = run_dir / "metrics.jsonl"
     if not metrics_path.is_file():
         raise UserError(f"{run_dir} is not a run folder: it has no metrics.jsonl", path="")
-    history = RunHistory(run_dir, _spec_name(run_dir))
+    init = read_metadata(run_dir).get("init")
+    history = RunHistory(run_dir, _spec_name(run_dir),
+                         init=init if isinstance(init, dict) and init else None)
     with metrics_path.open(encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             try:

@@ -13,6 +13,7 @@ from ganbuilder.files import is_pipe, real_path
 from ganbuilder.registry import fill_defaults
 from ganbuilder.spec.overlay import from_base_files
 from ganbuilder.spec.paths import Locations, parse_path, plain
+from ganbuilder.spec.plugins import declared_problems, undeclared_problems
 from ganbuilder.spec.resolve import (
     apply_overrides,
     expand_blocks,
@@ -158,12 +159,17 @@ def _finish(tree, file: str, base_dir: Path, overrides) -> Spec:
     if problems:
         raise SpecError(problems)
     values = plain(tree)
+    missing = declared_problems(values, locations)  # the cause of any unknown names
     problems = schema_problems(values, locations)
-    if problems:
-        raise SpecError(problems)
+    if missing or problems:
+        raise SpecError(missing + [p for p in problems if p.path.startswith("plugins")]
+                        if missing else problems)
     analysis = analyse(values, locations, base_dir)
     if analysis.problems:
         raise SpecError(analysis.problems)
+    undeclared = undeclared_problems(values, analysis, locations)
+    if undeclared:
+        raise SpecError(undeclared)
     return Spec(values, locations, analysis, file, base_dir)
 
 

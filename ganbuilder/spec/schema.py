@@ -14,6 +14,7 @@ from ganbuilder.errors import Problem
 from ganbuilder.registry import did_you_mean
 from ganbuilder.spec.accepts import VALUE_RULES, accepts, field_schema
 from ganbuilder.spec.paths import Locations, format_path
+from ganbuilder.spec.plugins import PACKAGE_NAME
 
 # What `training.device` and `--device` accept: auto, cpu, mps, cuda, cuda:N.
 DEVICE_PATTERN = r"^(auto|cpu|mps|cuda(:[0-9]+)?)$"
@@ -26,6 +27,8 @@ PATTERN_WORDS = {
     DEVICE_PATTERN: "a device: auto, cpu, cuda, cuda:N (N a GPU index) or mps",
     IDENT: "a name of letters, digits and _ that does not start with a digit",
     SPEC_NAME: "a name of letters, digits, '.', '_' and '-'",
+    PACKAGE_NAME: "a package name of letters, digits, '.', '_' and '-' that starts and ends "
+                  "with a letter or digit",
 }
 
 
@@ -109,6 +112,9 @@ def _log_schema() -> dict:
 def spec_schema() -> dict:
     """The full JSON Schema (draft 2020-12) of a resolved spec."""
     from ganbuilder.data import data_schema
+    from ganbuilder.spec.plugins import PLUGINS_SCHEMA, load_installed
+
+    load_installed()  # installed plugins' layers, terms, sources and loggers are the format's
     from ganbuilder.layers.init import INITS
     from ganbuilder.losses import GAN_LOSSES
     from ganbuilder.optim import OPTIMIZERS, SCHEDULES
@@ -269,6 +275,7 @@ def spec_schema() -> dict:
             "version": {"const": 1},
             "name": {"type": "string", "pattern": SPEC_NAME},
             "description": {"type": "string"},
+            "plugins": PLUGINS_SCHEMA,
             "params": {"type": "object", "propertyNames": {"pattern": IDENT},
                        "additionalProperties": {"type": ["number", "string", "boolean"]}},
             "data": data_schema(),

@@ -44,6 +44,7 @@ from ganbuilder.runs.continuation import newest_checkpoint, resume_point
 from ganbuilder.runs.folder import later_checkpoints, latest_checkpoint, truncate_metrics
 from ganbuilder.runs.grid import save_png
 from ganbuilder.runs.lock import RunLock
+from ganbuilder.runs.metadata import record_metadata
 from ganbuilder.runs.samples import render_samples
 from ganbuilder.spec import Spec
 from ganbuilder.spec.budget import require_memory
@@ -62,6 +63,7 @@ from ganbuilder.train.events import (
     Started,
     StepMetrics,
 )
+from ganbuilder.train.init_from import InitFrom, apply_init
 from ganbuilder.train.kernels import choose_kernels
 from ganbuilder.train.loggers import with_loggers
 from ganbuilder.train.precision import Precision
@@ -106,7 +108,7 @@ class Trainer:
 
     def __init__(self, spec: Spec, run_dir: Path, device: str | None = None,
                  control: Control | None = None, resume: Path | None = None,
-                 steps: int | None = None):
+                 steps: int | None = None, init: InitFrom | None = None):
         self.spec = spec
         require_memory(spec)  # the budget is training's: summary and validate describe any size
         self.run_dir = Path(run_dir)
@@ -163,8 +165,11 @@ class Trainer:
         self.step = 0
         self.last_checkpoint: Path | None = None
         self.saved_at = -1  # the step last.pt was last written at by this run
+        self.init_origin: dict | None = None  # `--init`: the checkpoint the weights came from
         if resume is not None:
             self._restore(resume)
+        elif init is not None:
+            self.init_origin = apply_init(self, init)
 
     def _check_run_folder(self, resume: Path | None) -> Path | None:
         """Refuse a start that would overwrite a checkpoint, a spec the user wrote, or mix two
@@ -246,6 +251,7 @@ class Trainer:
             "pools": {k: p.state_dict() for k, p in self.pools.items()},
             "term_states": {k: dict(s) for k, s in self.term_states.items() if s},
             **({"ema": self.ema.state_dict()} if self.ema else {}),
+            **({"init": self.init_origin} if self.init_origin else {}),
         }
 
     def _restore(self, path: Path) -> None:
@@ -288,6 +294,7 @@ class Trainer:
             raise CheckpointError(f"{path}: cannot continue from this checkpoint "
                                   f"({type(exc).__name__}: {_describe(exc)})") from None
         self.step = int(state["step"])
+        self.init_origin = state.get("init")
         self.last_checkpoint = path
 
     def _restore_networks(self, state: dict) -> None:
@@ -528,6 +535,8 @@ class Trainer:
             if _text(self.run_dir / "spec.yaml") != self.spec.text():
                 write_file(self.run_dir / "spec.yaml", self.spec.text())
             record_pretrained(self.run_dir, self.pretrained)  # the weights files' sha256
+            if self.init_origin:
+                record_metadata(self.run_dir, "init", self.init_origin)
         emit(Started(self.run_dir, self.spec.name, self.step, self.total_steps,
                      str(self.device) + (f" x {self.ranks.world} ranks" if main and
                                          self.ranks.active else "")))
