@@ -44,6 +44,7 @@ CASES = {
     "fused_leaky_relu": (None, [(3, 4, 4)]),
     "bias": (None, [(5,)]),
     "truncation": ({"psi": 0.7}, [(6,)]),
+    "style_mix": ({"layers": 4, "prob": 1.0}, [(6,)]),
     "ada": ({"ops": ["xflip", "rotate90", "translation", "color", "cutout"], "p": 0.5},
             [(3, 8, 8)]),
 }

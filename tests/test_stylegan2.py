@@ -13,6 +13,7 @@ import torch
 
 from ganbuilder.compile.model import GAN
 from ganbuilder.layers.style_modules import NoiseInjection
+from ganbuilder.layers.stylegan2 import capture_styles, mix_styles
 from ganbuilder.spec import load_spec
 from ganbuilder.summary import summarize
 
@@ -58,6 +59,7 @@ def _loaded_gan() -> GAN:
     assert len(noises) == len(REFERENCE["noise_sizes"])
     for module, size in zip(noises, REFERENCE["noise_sizes"], strict=True):
         module.fixed = torch.randn(REFERENCE["batch"], 1, size, size, generator=gen)
+    gan.z2 = torch.randn(REFERENCE["batch"], gan.spec.tree["params"]["z_dim"], generator=gen)
     return gan
 
 
@@ -76,8 +78,23 @@ def test_generator_and_critic_compute_the_reference_function():
     gan = _loaded_gan()
     image = torch.tensor(REFERENCE["image"]).reshape(REFERENCE["image_shape"])
     with torch.no_grad():
-        ours = gan.nets["G"](gan.z)
+        ours = gan.nets["G"].eval()(gan.z)  # (training mode mixes styles)
         score = gan.nets["D"](image)
     assert ours.shape == image.shape
     assert (ours - image).abs().max().item() < 1e-4
     assert (score.flatten() - torch.tensor(REFERENCE["score"])).abs().max().item() < 1e-4
+
+
+def test_mixed_styles_compute_the_reference_style_mixing():
+    """The reference's Generator([z, z2], inject_index=k): layers from k read z2's style."""
+    gan = _loaded_gan()
+    g = gan.nets["G"].eval()
+    mixed = torch.tensor(REFERENCE["mix"]["image"]).reshape(REFERENCE["image_shape"])
+    with torch.no_grad():
+        plain = g(gan.z)
+        layers = capture_styles(g)
+        g(gan.z2)
+        mix_styles(layers, REFERENCE["mix"]["crossover"])
+        ours = g(gan.z)
+    assert (plain - mixed).abs().max().item() > 1e-3  # the mixing shows
+    assert (ours - mixed).abs().max().item() < 1e-4
