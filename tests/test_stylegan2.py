@@ -45,6 +45,31 @@ def test_compiled_counts_equal_the_reference(size, big_budget):
     assert (counts["G"], counts["D"]) == COUNTS[size]
 
 
+# NVlabs/stylegan2-ada-pytorch's Generator and Discriminator with the other architecture
+# (config-f widths, 3 channels): G resnet, D skip; rosinality has neither.
+OTHER = {("G", "resnet", 256): 29_793_680, ("G", "resnet", 1024): 30_040_564,
+         ("D", "skip", 256): 27_662_977, ("D", "skip", 1024): 27_801_889}
+
+
+@pytest.mark.parametrize("net, architecture, size", sorted(OTHER))
+def test_the_other_architectures_counts_equal_nvlabs(net, architecture, size, big_budget):
+    spec = load_spec(SPEC, [f"params.image_size={size}", "params.channels=3",
+                            f"params.{net.lower()}_architecture={architecture}"])
+    assert summarize(spec)["networks"][net]["params"] == OTHER[net, architecture, size]
+    if size == 256:
+        assert GAN(spec).parameter_counts()[net] == OTHER[net, architecture, size]
+
+
+def test_both_other_architectures_train_a_step(tmp_path):
+    from ganbuilder.cli import main
+    from tests.conftest import TINY
+
+    sets = [x for o in [*TINY["stylegan2"], "params.g_architecture=resnet",
+                        "params.d_architecture=skip"] for x in ("--set", o)]
+    assert main(["run", str(SPEC), *sets, "--steps", "1", "--out", str(tmp_path / "r"),
+                 "--quiet"]) == 0
+
+
 def _loaded_gan() -> GAN:
     """The spec at the reference's reduced width, with its weights drawn as the reference's."""
     gan = GAN(load_spec(SPEC, REFERENCE["overrides"]))
