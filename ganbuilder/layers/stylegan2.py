@@ -227,19 +227,25 @@ def capture_styles(network) -> list:
     return layers
 
 
-def mix_styles(layers: list, crossover: int) -> None:
+def mix_styles(layers: list, crossover) -> None:
     """From now on (eval mode) the layers of `layers`' styles from `crossover` on read the
-    captured second styles: the first latent's coarse styles, the second's fine ones."""
+    captured second styles: the first latent's coarse styles, the second's fine ones.
+    `crossover` is a number, or a tensor of one per sample."""
     for m in layers:
-        if not 0 <= crossover <= m.layers:
+        if isinstance(crossover, int) and not 0 <= crossover <= m.layers:
             raise ValueError(f"the crossover must be in 0..{m.layers} (the style layers), got "
                              f"{crossover}")
         m.capture, m.crossover = False, crossover
 
 
+def truncation_layers(network) -> list:
+    """The truncation modules of a built network (or model), in order."""
+    return [m for m in network.modules() if type(m).__name__ == "Truncation"]
+
+
 def set_truncation(network, psi: float) -> int:
     """Set psi on every truncation layer of a built network; returns how many it has."""
-    layers = [m for m in network.modules() if type(m).__name__ == "Truncation"]
+    layers = truncation_layers(network)
     for m in layers:
         m.psi = float(psi)
     return len(layers)

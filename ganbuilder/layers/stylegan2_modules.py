@@ -202,7 +202,8 @@ class StyleMix(nn.Module):
     another sample's of the batch); drawn on the device, so no step waits for the host.
 
     For sampling: with `capture` set, a call keeps its w as `second`; with `crossover` set
-    (eval mode), the layers from it read `second`: one latent's coarse styles, another's fine."""
+    (eval mode; a number, or a tensor of one per sample), the layers from it read `second`:
+    one latent's coarse styles, another's fine."""
 
     def __init__(self, layers: int, prob: float):
         super().__init__()
@@ -227,6 +228,7 @@ class StyleMix(nn.Module):
         if self.capture:
             self.second = w.detach()
         elif self.crossover is not None and self.second is not None:
-            first = torch.arange(self.layers, device=w.device).view(1, -1, 1) < self.crossover
+            cut = torch.as_tensor(self.crossover, device=w.device).view(-1, 1, 1)
+            first = torch.arange(self.layers, device=w.device).view(1, -1, 1) < cut
             return torch.where(first, ws, self.second.to(w.dtype).unsqueeze(1))
         return ws
