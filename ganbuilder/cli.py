@@ -84,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=250, help="with --out-dir: samples per batch")
     p.add_argument("--psi", type=float, help="truncation: pull styles towards the mean w "
                    "(a `truncation` layer; 0.7 is common)")
+    p.add_argument("--mix-seed", type=int, metavar="SEED",
+                   help="with --out: style mixing, the fine styles from the latents of SEED "
+                   "(a `style_mix` layer)")
+    p.add_argument("--crossover", type=int, metavar="K",
+                   help="with --mix-seed: the first style layer read from SEED's latents "
+                   "(default: half of them)")
     p.add_argument("--force", action="store_true",
                    help="replace an existing --out file; with --out-dir, an earlier export's "
                    "files (never files it did not write)")
@@ -468,6 +474,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ganbuilder.sampling import sample_checkpoint
 
     if args.out_dir is not None:
+        if args.mix_seed is not None or args.crossover is not None:
+            raise UserError("--mix-seed and --crossover draw a grid: use them with --out")
         return _export_samples(args)
     if not 1 <= args.n <= MAX_SAMPLES:
         raise UserError(f"--n must be in 1..{MAX_SAMPLES}, got {args.n}")
@@ -479,7 +487,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         path = sample_checkpoint(args.checkpoint, args.out, n=args.n, seed=args.seed,
                                  device=args.device, label=args.label,
                                  ema=not args.live_weights, psi=args.psi,
-                                 force=args.force)
+                                 force=args.force, mix_seed=args.mix_seed,
+                                 crossover=args.crossover)
     except OSError as exc:  # data sources and checkpoints report their own: this is --out
         where = f"{exc.filename}: " if exc.filename else ""
         raise UserError(f"cannot write {args.out} ({where}{exc.strerror or exc})") from None

@@ -11,7 +11,7 @@ import torch
 from ganbuilder.compile.model import GAN
 from ganbuilder.errors import UserError
 from ganbuilder.files import check_target
-from ganbuilder.layers.stylegan2 import set_truncation
+from ganbuilder.layers.stylegan2 import capture_styles, mix_styles, set_truncation
 from ganbuilder.runs.checkpoint import check_compatible, load_checkpoint
 from ganbuilder.runs.grid import save_png
 from ganbuilder.runs.samples import render_samples, sample_groups
@@ -49,6 +49,25 @@ def check_seed(seed: int) -> int:
     if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
         raise UserError(f"--seed must be in {SEED_RANGE[0]}..{SEED_RANGE[1]}, got {seed}")
     return seed
+
+
+def _capture_second_styles(gan: GAN, spec: Spec, data, device: torch.device, n: int,
+                           fixed_labels: dict[str, int] | None, mix_seed: int | None,
+                           crossover: int | None) -> None:
+    """Style mixing for a grid: the styles of the latent `mix_seed` draws, kept by every
+    style_mix layer, replace the grid's own from `crossover` on."""
+    if mix_seed is None:
+        raise UserError("--crossover mixes styles with a second latent: give --mix-seed")
+    check_seed(mix_seed)
+    layers = capture_styles(gan)
+    if not layers:
+        raise UserError(f"--mix-seed: model '{spec.name}' has no style_mix layer (StyleGAN2's "
+                        "per-layer styles after the mapping network)")
+    render_samples(gan, data, spec, device, seed=mix_seed, n=n, fixed_labels=fixed_labels)
+    try:
+        mix_styles(layers, layers[0].layers // 2 if crossover is None else crossover)
+    except ValueError as exc:
+        raise UserError(f"--crossover: {exc}") from None
 
 
 class _NoData:
@@ -95,10 +114,13 @@ def latent_codes(spec: Spec) -> list[LatentCode]:
 
 def sample_checkpoint(checkpoint: str | Path, out: str | Path, n: int = 64, seed: int = 0,
                       device: str = "cpu", label: int | None = None, ema: bool = True,
-                      psi: float | None = None, force: bool = False) -> Path:
+                      psi: float | None = None, force: bool = False,
+                      mix_seed: int | None = None, crossover: int | None = None) -> Path:
     """Write a sample grid (PNG) drawn from a checkpoint with a given seed; `label` asks a
-    conditional model for one class, `psi` truncates styles. `out` replaces an existing file
-    only with `force`, and is never the checkpoint."""
+    conditional model for one class, `psi` truncates styles, `mix_seed` mixes styles: each
+    sample's style layers from `crossover` on (default half of them) come from the latent
+    that seed draws. `out` replaces an existing file only with `force`, and is never the
+    checkpoint."""
     from ganbuilder.data import open_source
 
     check_seed(seed)
@@ -114,8 +136,10 @@ def sample_checkpoint(checkpoint: str | Path, out: str | Path, n: int = 64, seed
     points = spec.analysis.tensor_shapes.get(names[0]) == (2,)
     data = (open_source(spec.tree["data"], spec.base_dir)
             if points or spec.analysis.needs_data(names) else _NoData())
-    image = render_samples(gan, data, spec, next(gan.parameters()).device, seed=seed, n=n,
-                           fixed_labels=fixed_labels)
+    device = next(gan.parameters()).device
+    if mix_seed is not None or crossover is not None:
+        _capture_second_styles(gan, spec, data, device, n, fixed_labels, mix_seed, crossover)
+    image = render_samples(gan, data, spec, device, seed=seed, n=n, fixed_labels=fixed_labels)
     out = Path(out)
     save_png(image, out)
     return out

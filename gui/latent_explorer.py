@@ -1,6 +1,7 @@
 """The latent explorer tab: seeds, frames and buttons over `ganbuilder.design.latent_explorer`
-(interpolation, class sweep, vector arithmetic, InfoGAN code traversal). Every picture is
-captioned: what it shows, and what each column (and row) holds."""
+(interpolation, class sweep, vector arithmetic, InfoGAN code traversal, StyleGAN2's style
+mixing) and a truncation slider (psi) for models that have one. Every picture is captioned:
+what it shows, and what each column (and row) holds."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
 from ganbuilder.design.explorer_labels import (
     arithmetic_labels,
     interpolation_labels,
+    mixing_labels,
     sweep_labels,
     traversal_labels,
 )
@@ -86,6 +89,16 @@ class LatentExplorer(QWidget):
         self.traverse_button = QPushButton("Code traversal")
         self.traverse_button.setToolTip("Vary one InfoGAN code along each row, the rest fixed")
         self.traverse_button.clicked.connect(self.traverse)
+        self.psi = QSlider(Qt.Orientation.Horizontal)
+        self.psi.setRange(0, 150)  # psi x 100
+        self.psi.setValue(100)
+        self.psi.setTracking(False)
+        self.psi.valueChanged.connect(self._psi_changed)
+        self.psi_label = QLabel("1.00")
+        self.mix_button = QPushButton("Style mixing")
+        self.mix_button.clicked.connect(self.style_mixing)
+        self._last = None  # the picture shown (make, labels): a new psi redraws it
+        self._enable_style(None)
 
         # One column of fields and two rows of buttons: the tab fits a dock a third of a
         # 1024 px window wide, every control in view.
@@ -95,6 +108,10 @@ class LatentExplorer(QWidget):
         walk.addRow("Sample B (seed)", self.seed_b)
         walk.addRow("Frames", self.frames)
         walk.addRow("Path", self.mode)
+        truncation = QHBoxLayout()
+        truncation.addWidget(self.psi, 1)
+        truncation.addWidget(self.psi_label)
+        walk.addRow("Truncation ψ", truncation)
         grid.addLayout(walk)
         sums = QFormLayout()
         sums.addRow("Group A seeds", self.group_a)
@@ -107,7 +124,7 @@ class LatentExplorer(QWidget):
         grid.addLayout(codes)
         buttons = QGridLayout()
         for i, button in enumerate((interpolate_button, self.sweep_button, arithmetic_button,
-                                    self.traverse_button)):
+                                    self.traverse_button, self.mix_button)):
             buttons.addWidget(button, i // 2, i % 2)
         self._enable_codes()
 
@@ -143,7 +160,29 @@ class LatentExplorer(QWidget):
             self.source.setText(f"model: {self.checkpoint} (step {self.model.step})")
             self.sweep_button.setEnabled(self.model.labels is not None)
             self._fill_codes()
+            self._enable_style(self.model)
+        if self.model.truncates:
+            self.model.set_psi(self.psi.value() / 100)
         return self.model
+
+    def _enable_style(self, model: ExplorerModel | None) -> None:
+        """The truncation slider and style mixing work only on a model with a truncation
+        (style_mix) layer; without, they are off and say why."""
+        truncates = model is None or model.truncates
+        self.psi.setEnabled(truncates)
+        self.psi.setToolTip("Truncation psi: pulls the styles towards the mean w (1: none, 0: "
+                            "every sample the mean style's image); redraws on release"
+                            if truncates else "no truncation layer: psi does not apply to this "
+                            "model")
+        mixes = model is None or model.style_layers > 0
+        self.mix_button.setEnabled(mixes)
+        self.mix_button.setToolTip("Sample A's styles, then sample B's from each layer on"
+                                   if mixes else "no style_mix layer: this model has one style")
+
+    def _psi_changed(self, value: int) -> None:
+        self.psi_label.setText(f"{value / 100:.2f}")
+        if self._last is not None:
+            self._show(*self._last)
 
     def _fill_codes(self) -> None:
         codes = self.model.codes
@@ -169,6 +208,7 @@ class LatentExplorer(QWidget):
         except (UserError, OSError) as exc:
             self.message.setText(f"<span style='color:#c62828'>{exc}</span>")
             return None
+        self._last = (make, labels)
         frames, columns = frames if isinstance(frames, tuple) else (frames, None)
         self.message.clear()
         self.set_caption(*labels(model))
@@ -226,6 +266,12 @@ class LatentExplorer(QWidget):
                                     self.frames.value(), classes)
 
         return self._show(make, labels)
+
+    def style_mixing(self) -> torch.Tensor | None:
+        """Show (and return) sample A with sample B's styles from each layer on."""
+        a, b = self.seed_a.value(), self.seed_b.value()
+        return self._show(lambda m: m.style_mixing(a, b),
+                          lambda m: mixing_labels(a, b, m.style_layers))
 
     def _open_dialog(self) -> None:
         start = str(self.checkpoint.parent if self.checkpoint else Path.cwd())

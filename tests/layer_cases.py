@@ -46,6 +46,7 @@ CASES = {
     "truncation": ({"psi": 0.7}, [(6,)]),
     "max_pool": (2, [(3, 6, 6)]),
     "image_normalize": (None, [(1, 4, 4)]),
+    "style_mix": ({"layers": 4, "prob": 1.0}, [(6,)]),
     "ada": ({"ops": ["xflip", "rotate90", "translation", "color", "cutout"], "p": 0.5},
             [(3, 8, 8)]),
     "pixel_shuffle": (2, [(8, 3, 4)]),

@@ -8,6 +8,7 @@ import torch
 from ganbuilder.compile.model import GAN
 from ganbuilder.design.latent_explorer import ExplorerModel, frames_image, parse_seeds
 from ganbuilder.errors import UserError
+from ganbuilder.layers.stylegan2 import truncation_layers
 from ganbuilder.spec import load_spec
 from ganbuilder.train.trainer import Trainer
 
@@ -114,3 +115,44 @@ def test_frames_image_and_seeds():
     assert parse_seeds("") == []
     with pytest.raises(UserError, match="whole numbers"):
         parse_seeds("1 two")
+
+
+STYLEGAN2 = [*TINY["stylegan2"], "params.mixing=0"]
+
+
+def test_psi_pulls_every_sample_towards_the_mean_style():
+    model = model_of("stylegan2", STYLEGAN2)
+    for m in model.gan.modules():  # no per-pixel noise: the styles alone decide the image
+        if type(m).__name__ == "NoiseInjection":
+            m.fixed = torch.zeros(1, 1, 1, 1)
+    assert model.truncates
+    truncation_layers(model.gan)[0].w_avg.normal_()  # a mean w that shows
+    far = [alone(model, s) for s in (0, 1)]
+    model.set_psi(0.0)
+    near = [alone(model, s) for s in (0, 1)]
+    assert not torch.allclose(far[0], far[1], atol=1e-4)
+    assert torch.allclose(near[0], near[1], atol=1e-5)  # psi 0: the mean style's image
+    model.set_psi(1.0)
+    assert torch.allclose(alone(model, 0), far[0], atol=1e-5)
+
+
+def test_psi_on_a_model_without_truncation_is_an_error():
+    model = model_of("dcgan", TINY["dcgan"])
+    assert not model.truncates
+    with pytest.raises(UserError, match="no truncation layer"):
+        model.set_psi(0.7)
+
+
+def test_style_mixing_runs_from_sample_a_to_sample_b():
+    model = model_of("stylegan2", STYLEGAN2)
+    for m in model.gan.modules():
+        if type(m).__name__ == "NoiseInjection":
+            m.fixed = torch.zeros(1, 1, 1, 1)
+    frames = model.style_mixing(3, 4)
+    assert frames.shape[0] == model.style_layers + 1 == 5
+    assert torch.allclose(frames[0], alone(model, 3), atol=1e-5)
+    assert torch.allclose(frames[-1], alone(model, 4), atol=1e-5)
+    assert not torch.allclose(frames[1], frames[0], atol=1e-4)
+    assert not torch.allclose(frames[1], frames[-1], atol=1e-4)
+    with pytest.raises(UserError, match="no style_mix layer"):
+        model_of("dcgan", TINY["dcgan"]).style_mixing(0, 1)

@@ -13,6 +13,7 @@ import torch
 
 from ganbuilder.compile.model import GAN
 from ganbuilder.layers.style_modules import NoiseInjection
+from ganbuilder.layers.stylegan2 import capture_styles, mix_styles
 from ganbuilder.spec import load_spec
 from ganbuilder.summary import summarize
 
@@ -44,6 +45,31 @@ def test_compiled_counts_equal_the_reference(size, big_budget):
     assert (counts["G"], counts["D"]) == COUNTS[size]
 
 
+# NVlabs/stylegan2-ada-pytorch's Generator and Discriminator with the other architecture
+# (config-f widths, 3 channels): G resnet, D skip; rosinality has neither.
+OTHER = {("G", "resnet", 256): 29_793_680, ("G", "resnet", 1024): 30_040_564,
+         ("D", "skip", 256): 27_662_977, ("D", "skip", 1024): 27_801_889}
+
+
+@pytest.mark.parametrize("net, architecture, size", sorted(OTHER))
+def test_the_other_architectures_counts_equal_nvlabs(net, architecture, size, big_budget):
+    spec = load_spec(SPEC, [f"params.image_size={size}", "params.channels=3",
+                            f"params.{net.lower()}_architecture={architecture}"])
+    assert summarize(spec)["networks"][net]["params"] == OTHER[net, architecture, size]
+    if size == 256:
+        assert GAN(spec).parameter_counts()[net] == OTHER[net, architecture, size]
+
+
+def test_both_other_architectures_train_a_step(tmp_path):
+    from ganbuilder.cli import main
+    from tests.conftest import TINY
+
+    sets = [x for o in [*TINY["stylegan2"], "params.g_architecture=resnet",
+                        "params.d_architecture=skip"] for x in ("--set", o)]
+    assert main(["run", str(SPEC), *sets, "--steps", "1", "--out", str(tmp_path / "r"),
+                 "--quiet"]) == 0
+
+
 def _loaded_gan() -> GAN:
     """The spec at the reference's reduced width, with its weights drawn as the reference's."""
     gan = GAN(load_spec(SPEC, REFERENCE["overrides"]))
@@ -58,6 +84,7 @@ def _loaded_gan() -> GAN:
     assert len(noises) == len(REFERENCE["noise_sizes"])
     for module, size in zip(noises, REFERENCE["noise_sizes"], strict=True):
         module.fixed = torch.randn(REFERENCE["batch"], 1, size, size, generator=gen)
+    gan.z2 = torch.randn(REFERENCE["batch"], gan.spec.tree["params"]["z_dim"], generator=gen)
     return gan
 
 
@@ -76,8 +103,23 @@ def test_generator_and_critic_compute_the_reference_function():
     gan = _loaded_gan()
     image = torch.tensor(REFERENCE["image"]).reshape(REFERENCE["image_shape"])
     with torch.no_grad():
-        ours = gan.nets["G"](gan.z)
+        ours = gan.nets["G"].eval()(gan.z)  # (training mode mixes styles)
         score = gan.nets["D"](image)
     assert ours.shape == image.shape
     assert (ours - image).abs().max().item() < 1e-4
     assert (score.flatten() - torch.tensor(REFERENCE["score"])).abs().max().item() < 1e-4
+
+
+def test_mixed_styles_compute_the_reference_style_mixing():
+    """The reference's Generator([z, z2], inject_index=k): layers from k read z2's style."""
+    gan = _loaded_gan()
+    g = gan.nets["G"].eval()
+    mixed = torch.tensor(REFERENCE["mix"]["image"]).reshape(REFERENCE["image_shape"])
+    with torch.no_grad():
+        plain = g(gan.z)
+        layers = capture_styles(g)
+        g(gan.z2)
+        mix_styles(layers, REFERENCE["mix"]["crossover"])
+        ours = g(gan.z)
+    assert (plain - mixed).abs().max().item() > 1e-3  # the mixing shows
+    assert (ours - mixed).abs().max().item() < 1e-4

@@ -50,3 +50,12 @@ def traversal_labels(seed: int, rows: int, code: str, steps: int, classes: int |
 
 __all__ = ["TRAVERSAL_RANGE", "arithmetic_labels", "interpolation_labels", "sweep_labels",
            "traversal_labels"]
+
+
+def mixing_labels(seed_a: int, seed_b: int, layers: int) -> tuple[str, list[str]]:
+    """Title and column labels of style mixing: per column, the first style layer taken from
+    sample B (from all of A's to all of B's)."""
+    columns = ([f"A (seed {seed_a})"] + [f"B from layer {k}" for k in range(layers - 1, 0, -1)]
+               + [f"B (seed {seed_b})"])
+    return (f"Style mixing: sample A's (seed {seed_a}) styles, then B's (seed {seed_b}) from a "
+            f"layer on, of {layers} style layers (coarse to fine)", columns)

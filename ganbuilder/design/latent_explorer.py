@@ -21,6 +21,13 @@ from ganbuilder.compile.model import GAN
 from ganbuilder.data.latent import sample_latent
 from ganbuilder.errors import UserError
 from ganbuilder.latent_ops import arithmetic, class_sweep, code_traversal, interpolate
+from ganbuilder.layers.stylegan2 import (
+    capture_styles,
+    mix_styles,
+    set_truncation,
+    style_mix_layers,
+    truncation_layers,
+)
 from ganbuilder.runs.grid import image_grid
 from ganbuilder.runs.samples import generate, sample_groups
 from ganbuilder.sampling import label_latent, latent_codes, load_model
@@ -39,6 +46,7 @@ class ExplorerModel:
             raise UserError(f"model '{spec.name}': the explorer needs an image generated from "
                             "latents alone")
         self.device = next(gan.parameters()).device
+        self.psi = 1.0  # the truncation every picture is drawn with (1: none)
 
     @classmethod
     def load(cls, checkpoint: Path) -> ExplorerModel:
@@ -69,6 +77,44 @@ class ExplorerModel:
             else:
                 out += [(f"{code.name}[{i}] (-2 … 2)", code.name, i) for i in range(code.size)]
         return out
+
+    @property
+    def truncates(self) -> bool:
+        """Whether the generator has a truncation layer (psi applies)."""
+        return bool(truncation_layers(self.gan))
+
+    def set_psi(self, psi: float) -> None:
+        """Draw every picture with styles pulled towards the mean w by psi (StyleGAN2's
+        truncation trick); an error on a model without a truncation layer."""
+        if not set_truncation(self.gan, psi):
+            raise UserError(f"model '{self.spec.name}' has no truncation layer: psi does not "
+                            "apply")
+        self.psi = float(psi)
+
+    @property
+    def style_layers(self) -> int:
+        """How many per-layer styles the generator's style_mix layer has (0: none)."""
+        layers = style_mix_layers(self.gan)
+        return layers[0].layers if layers else 0
+
+    def style_mixing(self, seed_a: int, seed_b: int) -> torch.Tensor:
+        """One frame per crossover k = layers ... 0: sample A's styles before layer k,
+        sample B's from k on (A itself, then B's fine styles, ..., then B itself)."""
+        layers = style_mix_layers(self.gan)
+        if not layers:
+            raise UserError(f"model '{self.spec.name}' has no style_mix layer: no style "
+                            "mixing")
+        a, b = self.latents(seed_a), self.latents(seed_b)
+        count = layers[0].layers + 1
+        try:
+            capture_styles(self.gan)
+            self.render({k: v[None].expand(count, *v.shape).clone() for k, v in b.items()})
+            mix_styles(layers, torch.arange(count - 1, -1, -1, device=self.device))
+            return self.render({k: v[None].expand(count, *v.shape).clone()
+                                for k, v in a.items()})
+        finally:
+            for m in layers:
+                m.crossover, m.second = None, None
 
     def latents(self, seed: int) -> dict[str, torch.Tensor]:
         """Sample `seed`'s latents, without the batch dimension."""

@@ -72,9 +72,16 @@ def upfirdn(p: dict, inputs: list[Shape]):
 def _modconv_shape(p: dict, inputs: list[Shape]) -> Shape:
     x, w = inputs
     rank(x, 3, "modulated_conv", "(C, H, W)")
-    if len(w) != 1:
+    index = p.get("index")
+    if index is None and len(w) != 1:
         raise ShapeError(f"modulated_conv: 'with' must name a style vector, got "
-                         f"{format_shape(w)}")
+                         f"{format_shape(w)}; give 'index' to read one of per-layer styles")
+    if index is not None and len(w) != 2:
+        raise ShapeError(f"modulated_conv: 'index' reads one row of per-layer styles "
+                         f"(layers, w) such as style_mix's, got {format_shape(w)}")
+    if index is not None and index >= w[0]:
+        raise ShapeError(f"modulated_conv: index {index} is past the {w[0]} per-layer styles "
+                         f"of 'with'")
     if p["up"] > 1 and p["down"] > 1:
         raise ShapeError("modulated_conv: choose one of up and down")
     if p["up"] not in (1, 2) or p["down"] not in (1, 2):
@@ -105,12 +112,14 @@ def _modconv_shape(p: dict, inputs: list[Shape]) -> Shape:
      "up": int_param("2: a fused transposed convolution doubling the size, then a blur", 1,
                      minimum=1),
      "down": int_param("2: a blur, then a strided convolution halving the size", 1, minimum=1),
-     "taps": _TAPS},
+     "taps": _TAPS,
+     "index": int_param("which row of per-layer styles (layers, w) this layer reads, when "
+                        "'with' names style_mix's output (StyleGAN2's layer index)")},
     required=("out", "with"),
     refs=("with",),
     # Weights out x in x k x k, and the style's equalized affine map to one scale per input.
     param_count=lambda p, inputs: (p["out"] * inputs[0][0] * p["kernel"] ** 2
-                                   + (inputs[1][0] + 1) * inputs[0][0]),
+                                   + (inputs[1][-1] + 1) * inputs[0][0]),
     group="attention/style",
     fit_params=lambda received: {"out": received[0]} if received else {},
 )
@@ -118,7 +127,8 @@ def modulated_conv(p: dict, inputs: list[Shape]):
     """StyleGAN2's convolution: weights scaled per input channel by an affine map of the style
     `with` (starting at 1), demodulated, run as one grouped convolution; no bias."""
     return construct(stylegan2_modules.ModulatedConv2d, inputs[0][0], p["out"], p["kernel"],
-                     inputs[1][0], p["demodulate"], p["up"], p["down"], p["taps"])
+                     inputs[1][-1], p["demodulate"], p["up"], p["down"], p["taps"],
+                     p.get("index"))
 
 
 def _per_channel(name: str):
@@ -176,9 +186,66 @@ def truncation(p: dict, inputs: list[Shape]):
     return construct(stylegan2_modules.Truncation, inputs[0][0], p["decay"], p["psi"])
 
 
+def _style_mix_shape(p: dict, inputs: list[Shape]) -> Shape:
+    if len(inputs[0]) != 1:
+        raise ShapeError(f"style_mix: expects a style vector per sample, got "
+                         f"{format_shape(inputs[0])}")
+    return (p["layers"], inputs[0][0])
+
+
+@layer(
+    "style_mix",
+    _style_mix_shape,
+    {"layers": int_param("how many per-layer styles (StyleGAN2: 2 log2(size) - 2, one per "
+                         "modulated convolution and toRGB, read by their 'index')", minimum=1),
+     "prob": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.9,
+              "description": "how often a training batch mixes two latents' styles "
+                             "(StyleGAN2: 0.9; 0: never)"}},
+    required=("layers",),
+    primary="layers",
+    group="attention/style",
+    fit_params=lambda received: {"layers": 2},
+)
+def style_mix(p: dict, inputs: list[Shape]):
+    """w broadcast to one style per layer, (layers, w); while training, with probability
+    `prob` a batch's layers from a random crossover on read another sample's w (StyleGAN2's
+    style-mixing regularisation); `sample --mix-seed` mixes two latents' styles."""
+    return construct(stylegan2_modules.StyleMix, p["layers"], float(p["prob"]))
+
+
+def style_mix_layers(network) -> list:
+    """The style_mix modules of a built network (or model), in order."""
+    return [m for m in network.modules() if type(m).__name__ == "StyleMix"]
+
+
+def capture_styles(network) -> list:
+    """Make every style_mix layer keep the w of the next call as its second styles (sampling
+    with two latents: call the network on the second latent next); returns the layers."""
+    layers = style_mix_layers(network)
+    for m in layers:
+        m.capture, m.crossover = True, None
+    return layers
+
+
+def mix_styles(layers: list, crossover) -> None:
+    """From now on (eval mode) the layers of `layers`' styles from `crossover` on read the
+    captured second styles: the first latent's coarse styles, the second's fine ones.
+    `crossover` is a number, or a tensor of one per sample."""
+    for m in layers:
+        if isinstance(crossover, int) and not 0 <= crossover <= m.layers:
+            raise ValueError(f"the crossover must be in 0..{m.layers} (the style layers), got "
+                             f"{crossover}")
+        m.capture, m.crossover = False, crossover
+
+
+def truncation_layers(network) -> list:
+    """The truncation modules of a built network (or model), in order."""
+    return [m for m in network.modules() if type(m).__name__ == "Truncation"]
+
+
 def set_truncation(network, psi: float) -> int:
     """Set psi on every truncation layer of a built network; returns how many it has."""
-    layers = [m for m in network.modules() if type(m).__name__ == "Truncation"]
+    layers = truncation_layers(network)
     for m in layers:
         m.psi = float(psi)
     return len(layers)

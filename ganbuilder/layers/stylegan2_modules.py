@@ -63,8 +63,9 @@ class ModulatedConv2d(nn.Module):
     convolution (StyleGAN2). No bias: a following layer adds it."""
 
     def __init__(self, channels: int, out: int, kernel: int, style: int, demodulate: bool,
-                 up: int, down: int, taps: list[float]):
+                 up: int, down: int, taps: list[float], index: int | None = None):
         super().__init__()
+        self.index = index  # the row of per-layer styles (N, layers, w) this layer reads
         self.out, self.kernel_size, self.demodulate = out, kernel, demodulate
         self.up, self.down, self.taps = up, down, list(taps)
         self.weight = nn.Parameter(torch.randn(out, channels, kernel, kernel))
@@ -81,6 +82,8 @@ class ModulatedConv2d(nn.Module):
         self.register_buffer("kernel", fir_kernel(taps, up * up))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        if self.index is not None:
+            w = w[:, self.index]
         if torch.compiler.is_exporting() or torch.jit.is_tracing():
             # An exported or traced graph's batch is symbolic (or fixed at the example's), and
             # a convolution's group count cannot be.
@@ -133,7 +136,8 @@ class ModulatedConv2d(nn.Module):
         """The constructor's arguments, as the module's repr shows them."""
         return [str(self.weight.shape[1]), str(self.out), str(self.kernel_size),
                 str(self.modulation.in_features), repr(self.demodulate), str(self.up),
-                str(self.down), repr(self.taps)]
+                str(self.down), repr(self.taps)] + ([] if self.index is None
+                                                    else [f"index={self.index}"])
 
 
 class FusedLeakyReLU(nn.Module):
@@ -189,3 +193,42 @@ class Truncation(nn.Module):
         if self.psi == 1.0:
             return w
         return torch.lerp(self.w_avg.to(w.dtype), w, self.psi)
+
+
+class StyleMix(nn.Module):
+    """w broadcast to one style per layer, (N, layers, w). In training mode, with probability
+    `prob` per batch, the layers from a crossover drawn in [1, layers) read the previous
+    sample's w instead (StyleGAN2's style-mixing regularisation, its second latent being
+    another sample's of the batch); drawn on the device, so no step waits for the host.
+
+    For sampling: with `capture` set, a call keeps its w as `second`; with `crossover` set
+    (eval mode; a number, or a tensor of one per sample), the layers from it read `second`:
+    one latent's coarse styles, another's fine."""
+
+    def __init__(self, layers: int, prob: float):
+        super().__init__()
+        self.layers, self.prob = layers, prob
+        self.capture = False
+        self.crossover: int | None = None
+        self.second: torch.Tensor | None = None
+
+    def extra_repr(self) -> str:
+        return f"{self.layers}, prob={self.prob!r}"
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        n = w.shape[0]
+        ws = w.unsqueeze(1).expand(n, self.layers, w.shape[1])
+        if self.training:
+            if self.prob == 0 or self.layers < 2 or n < 2:
+                return ws
+            cut = torch.randint(1, self.layers, (), device=w.device)
+            cut = torch.where(torch.rand((), device=w.device) < self.prob, cut, self.layers)
+            first = torch.arange(self.layers, device=w.device).view(1, -1, 1) < cut
+            return torch.where(first, ws, w.roll(1, 0).unsqueeze(1))
+        if self.capture:
+            self.second = w.detach()
+        elif self.crossover is not None and self.second is not None:
+            cut = torch.as_tensor(self.crossover, device=w.device).view(-1, 1, 1)
+            first = torch.arange(self.layers, device=w.device).view(1, -1, 1) < cut
+            return torch.where(first, ws, self.second.to(w.dtype).unsqueeze(1))
+        return ws

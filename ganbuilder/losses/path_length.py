@@ -13,17 +13,21 @@ from ganbuilder.losses.registry import loss_term
 
 def path_lengths(image, w):
     """|J_w^T y| per sample for y ~ N(0, 1) / sqrt(pixels): the length of the image's change
-    along a random direction, pulled back to w (differentiable)."""
+    along a random direction, pulled back to w, a style (N, w) or per-layer styles
+    (N, layers, w) (differentiable)."""
     noise = torch.randn_like(image) / math.sqrt(math.prod(image.shape[2:]) or 1)
     (grad,) = torch.autograd.grad((image * noise).sum(), w, create_graph=True)
-    return grad.flatten(1).pow(2).sum(1).sqrt()
+    # Per-layer styles (N, layers, w): the squared norms averaged over the layers, as
+    # StyleGAN2's code takes them.
+    return grad.pow(2).sum(-1).reshape(len(grad), -1).mean(1).sqrt()
 
 
 def _check(p: dict, shapes: dict, latent: dict) -> list[tuple[str, str]]:
     w = shapes.get("w")
-    if w and len(w[0]) != 1:
-        return [("w", f"'{p['w']}' must be a style vector per sample, got "
-                      f"{format_shape(w[0])}; tap the mapping's output (fake.w)")]
+    if w and len(w[0]) not in (1, 2):
+        return [("w", f"'{p['w']}' must be a style vector or per-layer styles per sample, got "
+                      f"{format_shape(w[0])}; tap the mapping's output (fake.w) or style_mix's "
+                      f"(fake.ws)")]
     return []
 
 

@@ -186,6 +186,11 @@ def spec_schema() -> dict:
                           "description": "autocast dtype of the forward pass and loss terms; "
                                          "fp16 scales each objective's loss (a GradScaler "
                                          "per objective)"},
+            "accumulate": {"type": "integer", "minimum": 1, "default": 1,
+                           "description": "micro-batches per optimizer step: each objective "
+                                          "runs data.batch_size / n samples n times, summing "
+                                          "gradients (the same step as one batch, in less "
+                                          "memory)"},
             "sync_batch_norm": {"type": "boolean", "default": False,
                                 "description": "under torchrun, batch norm statistics over "
                                                "the global batch (SyncBatchNorm) instead of "

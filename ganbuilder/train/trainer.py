@@ -48,6 +48,7 @@ from ganbuilder.runs.metadata import record_metadata
 from ganbuilder.runs.samples import render_samples
 from ganbuilder.spec import Spec
 from ganbuilder.spec.budget import require_memory
+from ganbuilder.train.accumulation import MicroUniforms, check_micro_batches, micro_batches
 from ganbuilder.train.ada import AdaptiveAugmentation
 from ganbuilder.train.control import Control
 from ganbuilder.train.distributed import Ranks, rank, sync_batch_norm
@@ -128,6 +129,9 @@ class Trainer:
             raise spec.locate(exc) from None
         batch_size = with_defaults(spec.tree["data"])["batch_size"]
         self.ranks.check_batch(batch_size)
+        self.accumulate = training["accumulate"]  # micro-batches per optimizer step
+        if why := check_micro_batches(batch_size, self.ranks.world, self.accumulate):
+            raise UserError(why)
         self.sampler = self.data.sampler(batch_size, seed)
         if self.ranks.active:  # each rank makes (a decoding source) or keeps its share only
             self.sampler.share = self.ranks.share(batch_size)
@@ -434,10 +438,10 @@ class Trainer:
             sampler.close()
 
     # -- one iteration -------------------------------------------------------------------------
-    def _draw(self) -> TensorCache:
+    def _draw(self) -> list[TensorCache]:
         """This rank's share of the global batch (made ahead by the prefetch thread) and of
-        the latent draw (made on the device); time/data is the wait for the batch and its
-        copy's launch."""
+        the latent draw (made on the device), in `training.accumulate` micro-batches;
+        time/data is the wait for the batch and its copy's launch."""
         start = time.perf_counter()
         batch = {k: v.to(self.device, non_blocking=True)
                  for k, v in self.sampler.next().items()}
@@ -448,56 +452,66 @@ class Trainer:
         latent = self.ranks.shard(sample_latent(self.spec.tree.get("latent") or {},
                                                 self.batch_size, self.latent_generator,
                                                 self.device))
-        return TensorCache(self.gan, {**batch, **latent})
+        return [TensorCache(self.gan, part)
+                for part in micro_batches({**batch, **latent}, self.accumulate)]
 
     def train_step(self, sums: dict[str, torch.Tensor]) -> None:
         """One iteration: every objective in order, `repeat` times each."""
         factor = self.lr_factor(self.step)
-        cache = self._draw()
+        caches = self._draw()
         for obj in self.objectives:
             for group, base in zip(obj.optimizer.param_groups, obj.base_lrs, strict=True):
                 group["lr"] = base * factor
             for r in range(obj.repeat):
                 if r > 0:
-                    cache = self._draw()
-                self._objective_step(obj, cache, sums)
+                    caches = self._draw()
+                self._objective_step(obj, caches, sums)
         self.step += 1
         if self.ema is not None:
             self.ema.update(self.gan, self.step)
 
-    def _objective_step(self, obj: _Objective, cache: TensorCache,
+    def _objective_step(self, obj: _Objective, caches: list[TensorCache],
                         sums: dict[str, torch.Tensor]) -> None:
-        """One optimizer step of one objective: its weighted terms, backward, step."""
-        ctx = TermContext(lambda name: cache.get(name, obj.updates), self.gan.nets,
-                          obj.updates, self.gan_loss,
-                          history=lambda critic, size: self._pool(obj, critic, size),
-                          uniform=self._uniform, grad_scale=self.precision.grad_scale(obj.name))
-        total = 0.0
+        """One optimizer step of one objective: its weighted terms and backward on each
+        micro-batch (their gradients summed, each loss divided by their number), step."""
+        uniforms = MicroUniforms(self._uniform, len(caches))
         share = 1.0 / obj.repeat  # metrics of a repeated objective are its mean
+        micro_share = share / len(caches)  # ... and of the micro-batches
         step_sums: dict[str, torch.Tensor] = {}
-        with self.precision.autocast():
-            for term in obj.terms:
-                if self.step % term.every:
-                    continue  # lazy regularisation: this step goes without the term
-                ctx.state = self.term_states.setdefault(f"{obj.name}/{term.label}", {})
-                value, extra = term.definition.compute(term.params, ctx)
-                total = total + term.weight * term.every * value.float()
-                _accumulate(step_sums, f"loss/{obj.name}/{term.label}", value.detach().float(),
-                            share)
-                for key, metric in extra.items():
-                    _accumulate(step_sums, key, metric, share)
-        if isinstance(total, float):
-            return  # every term is lazy and rests this step: no optimizer step
-        obj.optimizer.zero_grad(set_to_none=True)
-        # Gradients for the trained networks only: the G step backpropagates through D to G
-        # without computing D's weight gradients, while graphs through networks this
-        # objective does not train stay whole for a later objective to reuse. Under torchrun
-        # they are averaged over ranks while the backward runs.
-        with self.ranks.averaging(obj.parameters):
-            self.precision.backward(obj.name, total, obj.parameters)
+        for m, cache in enumerate(caches):
+            ctx = TermContext(lambda name, cache=cache: cache.get(name, obj.updates),
+                              self.gan.nets, obj.updates, self.gan_loss,
+                              history=lambda critic, size: self._pool(obj, critic, size),
+                              uniform=uniforms.for_micro(m),
+                              grad_scale=self.precision.grad_scale(obj.name))
+            total = 0.0
+            with self.precision.autocast():
+                for term in obj.terms:
+                    if self.step % term.every:
+                        continue  # lazy regularisation: this step goes without the term
+                    ctx.state = self.term_states.setdefault(f"{obj.name}/{term.label}", {})
+                    value, extra = term.definition.compute(term.params, ctx)
+                    total = total + term.weight * term.every * value.float()
+                    _accumulate(step_sums, f"loss/{obj.name}/{term.label}",
+                                value.detach().float(), micro_share)
+                    for key, metric in extra.items():
+                        _accumulate(step_sums, key, metric, micro_share)
+            if isinstance(total, float):
+                return  # every term is lazy and rests this step: no optimizer step
+            if m == 0:
+                obj.optimizer.zero_grad(set_to_none=True)
+            # Gradients for the trained networks only: the G step backpropagates through D
+            # to G without computing D's weight gradients, while graphs through networks this
+            # objective does not train stay whole for a later objective to reuse. Under
+            # torchrun they are averaged over ranks during the last micro-batch's backward
+            # (the hooks send the accumulated gradients).
+            last = m == len(caches) - 1
+            with self.ranks.averaging(obj.parameters) if last else nullcontext():
+                self.precision.backward(obj.name, total / len(caches), obj.parameters)
+            _accumulate(step_sums, f"loss/{obj.name}", total.detach(), micro_share)
         kept = obj.step(self.precision)
-        cache.consumed(obj.updates)
-        _accumulate(step_sums, f"loss/{obj.name}", total.detach(), share)
+        for cache in caches:
+            cache.consumed(obj.updates)
         if kept is not None:  # fp16: a skipped step's losses are left out (on the device)
             # (where, not a product: a skipped step's losses may be inf or NaN)
             step_sums = {k: torch.where(kept > 0, v, 0.0) for k, v in step_sums.items()}
