@@ -31,6 +31,12 @@ from ganbuilder.design import (
     plan_move,
     scalar_schema,
 )
+from ganbuilder.design.field_text import (
+    field_edit,
+    is_expression,
+    shown_text,
+    written_field,
+)
 from ganbuilder.layers import LAYERS
 from ganbuilder.spec.shapes import LayerPlan
 from ganbuilder.spec.terms import Term
@@ -145,6 +151,8 @@ class PropertyForm(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.fields = {}
+        self.errors: dict[str, QLabel] = {}
+        self._spans: dict[str, tuple] = {}
 
     def show_layer(self, index: TextIndex | None, path: tuple | None) -> None:
         """Build the form for the layer at `path` of the index's spec (None clears it)."""
@@ -167,6 +175,9 @@ class PropertyForm(QWidget):
                           + (shared if uses > 1 else ""))
         for key, schema in ldef.params.items():
             schema = scalar_schema(schema)
+            if self._expression_row(key, tuple(layer.path), layer.kind, layer.params.get(key),
+                                    schema):
+                continue
             widget = _field(schema, layer.params.get(key))
             edit = plan_edit(index.lines, index.spec.locations, index.file, tuple(layer.path),
                              layer.kind, key, ldef.primary, layer.params.get(key, 0))
@@ -242,6 +253,8 @@ class PropertyForm(QWidget):
         tensors = list(dict.fromkeys([*analysis.tensor_shapes, *analysis.sources]))
         for key, schema in ldef.params.items():
             value = term.params.get(key)
+            if self._expression_row(key, term.path, term.kind, value, schema):
+                continue
             if key in ldef.networks:
                 widget = _choice(networks, value)
             elif key in ldef.tensors:
@@ -266,6 +279,56 @@ class PropertyForm(QWidget):
             self.form.addRow(key, widget)
             self.fields[key] = widget
         self.box.setVisible(bool(self.fields))
+
+    def _expression_row(self, key: str, path: tuple, kind: str, value: object,
+                        schema: dict) -> bool:
+        """A field written as an expression (`${ngf * 2}`): its text, editable, the value it
+        gives beside it, and a line under it for what is wrong with a new text. False when
+        the field is not written as an expression."""
+        index = self.index
+        span = written_field(index.lines, index.spec.locations, index.file, path, kind, key)
+        if span is None or not is_expression(span[3]):
+            return False
+        widget = QLineEdit(shown_text(span[3]))
+        widget.setToolTip(f"{schema.get('description', '')}\nAn expression over the spec's "
+                          "params; Enter checks it and writes it in the text".lstrip())
+        widget.editingFinished.connect(lambda k=key: self._expression_changed(k))
+        value_label = QLabel(f"= {format_value(value)}" if value is not None else "")
+        value_label.setStyleSheet("color: #666;")
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(widget, 1)
+        layout.addWidget(value_label)
+        error = QLabel()
+        error.setWordWrap(True)
+        error.setStyleSheet("color: #c62828;")
+        error.hide()
+        self.form.addRow(key, row)
+        self.form.addRow("", error)
+        self.fields[key], self.errors[key], self._spans[key] = widget, error, span
+        return True
+
+    def _expression_changed(self, key: str) -> None:
+        """Check a new text of an expression field with the whole spec: write it, or say
+        beside the field why not (the text is left as it was)."""
+        widget, error, span = self.fields[key], self.errors[key], self._spans[key]
+        new = widget.text().strip()
+        if self.index is None or new == shown_text(span[3]):
+            error.hide()
+            widget.setStyleSheet("")
+            return
+        edit = field_edit("\n".join(self.index.lines), self.index.file,
+                          self.index.spec.base_dir, span, new, f"set {key}")
+        if isinstance(edit, str):
+            error.setText(f"✗ {edit}")
+            error.show()
+            widget.setStyleSheet("border: 1px solid #c62828; background: #fdecea;")
+            return
+        error.hide()
+        widget.setStyleSheet("")
+        self._spans[key] = (*span[:3], new)  # written: the same text again changes nothing
+        self.editRequested.emit(edit)
 
     def _changed(self, key: str) -> None:
         index = self.index

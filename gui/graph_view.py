@@ -9,6 +9,8 @@ term's tensor parameters. Each is one text edit, applied by the editor (SpecEdit
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
@@ -35,11 +37,13 @@ from PySide6.QtWidgets import (
 )
 
 from ganbuilder.design.canvas import CanvasModel
-from ganbuilder.design.graphs import Node, flow_nodes
+from ganbuilder.design.graphs import Node, bend_key, flow_columns, flow_nodes
 from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.losses.registry import LOSSES
 from ganbuilder.spec import Spec
 from gui.graph_tools import ViewControls, fit_readable, show_tip, wheel_zoom
+
+NODE_GAP, BEND_GAP, BEND_WIDTH = 28.0, 12.0, 30.0  # spacing of a column's nodes and bends
 
 # node kind (ganbuilder.design.graphs.KINDS) -> (fill, border)
 STYLES = {
@@ -61,7 +65,11 @@ class NodeItem(QGraphicsRectItem):
     def __init__(self, node: Node, font: QFont):
         fill, border = STYLES[node.kind]
         metrics = QFontMetrics(font)
-        width = max(metrics.horizontalAdvance(line) for line in node.lines) + 24
+        bold = QFont(font)
+        bold.setBold(True)
+        # the first line is drawn bold: measured so, it is never clipped by the box
+        width = max(QFontMetrics(bold if i == 0 else font).horizontalAdvance(line)
+                    for i, line in enumerate(node.lines)) + 24
         height = metrics.height() * len(node.lines) + 14
         super().__init__(0, 0, max(width, 70), height)
         self.node = node
@@ -94,10 +102,19 @@ class NodeItem(QGraphicsRectItem):
         painter.drawRoundedRect(self.rect(), radius, radius)
 
 
-def _edge(start: QPointF, end: QPointF, dashed: bool) -> QGraphicsPathItem:
+def _edge(start: QPointF, end: QPointF, dashed: bool,
+          via: list[tuple[float, float, float]] = ()) -> QGraphicsPathItem:
+    """An arrow from `start` to `end`, passing each column it crosses level, between that
+    column's nodes, at its bend point (left, right, y)."""
     path = QPainterPath(start)
-    dx = max((end.x() - start.x()) / 2, 30)
-    path.cubicTo(start + QPointF(dx, 0), end - QPointF(dx, 0), end)
+    here = start
+    for left, right, y in [*via, (end.x(), end.x(), end.y())]:
+        there = QPointF(left, y)
+        dx = max((there.x() - here.x()) / 2, 30)
+        path.cubicTo(here + QPointF(dx, 0), there - QPointF(dx, 0), there)
+        if right > left:
+            path.lineTo(right, y)
+        here = QPointF(right, y)
     item = QGraphicsPathItem(path)
     pen = QPen(QColor("#78909c"), 1.4)
     if dashed:
@@ -162,20 +179,24 @@ class FlowGraphView(QGraphicsView):
         scene.clear()
         self.items = {}
         font = QFont(self.font())
-        columns: dict[int, list[Node]] = {}
-        for node in nodes.values():
-            columns.setdefault(node.column, []).append(node)
+        bends: dict[str, tuple[float, float, float]] = {}  # bend key -> (left, right, y)
         x = 0.0
-        for col in sorted(columns):
-            made = [NodeItem(node, font) for node in columns[col]]
-            total = sum(item.rect().height() for item in made) + 28 * (len(made) - 1)
-            y = -total / 2
-            width = max(item.rect().width() for item in made)
-            for item in made:
-                item.setPos(x + (width - item.rect().width()) / 2, y)
-                y += item.rect().height() + 28
-                scene.addItem(item)
-                self.items[item.node.key] = item
+        for entries in flow_columns(nodes).values():
+            made = {key: NodeItem(nodes[key], font) for key in entries if key in nodes}
+            heights = [made[key].rect().height() if key in made else 0.0 for key in entries]
+            gaps = [NODE_GAP if a in made and b in made else BEND_GAP
+                    for a, b in itertools.pairwise(entries)]
+            y = -(sum(heights) + sum(gaps)) / 2
+            width = max((item.rect().width() for item in made.values()), default=BEND_WIDTH)
+            for key, height, gap in zip(entries, heights, [*gaps, 0.0], strict=True):
+                item = made.get(key)
+                if item is None:
+                    bends[key] = (x, x + width, y)
+                else:
+                    item.setPos(x + (width - item.rect().width()) / 2, y)
+                    scene.addItem(item)
+                    self.items[key] = item
+                y += height + gap
             x += width + 70
         for key, node in nodes.items():
             target = self.items[key]
@@ -184,7 +205,9 @@ class FlowGraphView(QGraphicsView):
                 start = source.mapToScene(QPointF(source.rect().right(),
                                                   source.rect().center().y()))
                 end = target.mapToScene(QPointF(0, target.rect().center().y()))
-                scene.addItem(_edge(start, end, source_key.startswith("n:")))
+                via = [bends[bend_key(source_key, key, column)]
+                       for column in range(source.node.column + 1, node.column)]
+                scene.addItem(_edge(start, end, source_key.startswith("n:"), via))
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-30, -30, 30, 30))
         self.fit()
 

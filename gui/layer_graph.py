@@ -13,6 +13,8 @@ Gestures: drop a Layer Library entry between two nodes (inserts it there); drag 
 (reorders its entry); Delete; Ctrl+C / Ctrl+V (copies the entry, pastes after the selected
 node); drag from a node's output port (the dot on its right) onto a concat/add (sets its
 `with`) or onto another layer (writes a concat before it), naming the source with an `id`.
+A node inside a block use edits the block's definition (every use changes, and the status bar
+says so); the node of a collapsed group stands for the whole use.
 """
 
 from __future__ import annotations
@@ -458,8 +460,10 @@ class LayerGraphView(FlowGraphView):
         """The resolved position (0 = before the first layer) nearest `scene_pos`: before or
         after the nearest node, along the direction its column is read in."""
         best, best_d = None, None
+        dragged = self._moved[0] if self._moved is not None else None
         for key, item in self.items.items():
-            if item.node.key != key or (key not in self.positions and item.node.column):
+            if item.node.key != key or (key not in self.positions and item.node.column) \
+                    or item is dragged:  # the node under the pointer is the one moving
                 continue
             centre = item.sceneBoundingRect().center()
             d = (centre - scene_pos).manhattanLength()
@@ -483,7 +487,8 @@ class LayerGraphView(FlowGraphView):
         if self._planned is None or self._planned[0] != gesture:
             kind, what, position = gesture
             plan = (self.model.insert_layer(self.network, position, what) if kind == "insert"
-                    else self.model.move_layer(self.network, self.positions[what], position))
+                    else self.model.move_layer(self.network, self.positions[what], position,
+                                               whole=what.startswith("group:")))
             self._planned = (gesture, plan)
         return self._planned[1]
 
@@ -695,7 +700,8 @@ class LayerGraphView(FlowGraphView):
     def move_node(self, key: str, to: int) -> None:
         """Move the entry of node `key` to resolved position `to`."""
         if self.model is not None and key in self.positions:
-            self._emit(self.model.move_layer(self.network, self.positions[key], to))
+            self._emit(self.model.move_layer(self.network, self.positions[key], to,
+                                             whole=key.startswith("group:")))
 
     def connect_ports(self, source: str, target: str) -> None:
         """Feed the output of node `source` into node `target` (a skip)."""
@@ -707,12 +713,13 @@ class LayerGraphView(FlowGraphView):
         key = self.selected_key()
         if key is not None and self.model is not None:
             position = self.positions[key]
+            whole = key.startswith("group:")  # a collapsed group: the whole block use
             if event.matches(QKeySequence.StandardKey.Delete) or \
                     event.key() == Qt.Key.Key_Backspace:
-                self._emit(self.model.delete_layer(self.network, position))
+                self._emit(self.model.delete_layer(self.network, position, whole=whole))
                 return
             if event.matches(QKeySequence.StandardKey.Copy):
-                body = self.model.copy_layer(self.network, position)
+                body = self.model.copy_layer(self.network, position, whole=whole)
                 if isinstance(body, str):
                     self.refused.emit(body)
                 else:

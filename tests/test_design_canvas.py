@@ -98,15 +98,45 @@ def test_a_merge_inserted_takes_an_earlier_named_tensor_of_a_shape_it_accepts():
     assert layer.kind == "add" and "add: {with: d1}" in text
 
 
-def test_delete_removes_the_whole_entry_even_a_repeat():
+def test_delete_removes_the_whole_entry_or_with_whole_a_repeat():
     model, text = _model("dcgan")
     spec, new = _load(model, model.delete_layer("G", 1))  # batch_norm
     assert _kinds(spec, "G") == [k for i, k in enumerate(_kinds(model.spec, "G")) if i != 1]
-    spec, new = _load(model, model.delete_layer("D", 5))  # inside repeat ×2 of down
+    spec, new = _load(model, model.delete_layer("D", 5, whole=True))  # repeat ×2 of down
     assert len(spec.analysis.networks["D"].layers) == 10 - 6
     assert "block: down" not in new.split("networks:")[1]
     assert new.count("#") == text.count("#")
     assert len(new.split("\n")) == len(text.split("\n")) - 1
+
+
+def test_a_layer_inside_a_block_use_is_deleted_moved_and_copied_in_the_block():
+    model, text = _model("dcgan")
+    before = _kinds(model.spec, "D")  # conv leaky [conv bn leaky]x2 conv flatten
+    edit = model.delete_layer("D", 6)  # the second copy's batch_norm
+    assert "every use of down changes" in edit.summary
+    spec, new = _load(model, edit)
+    assert _kinds(spec, "D") == ["conv", "leaky_relu", "conv", "leaky_relu", "conv",
+                                 "leaky_relu", "conv", "flatten"]
+    assert new.split("networks:")[1] == text.split("networks:")[1]  # the use is kept
+    spec, new = _load(model, model.move_layer("D", 4, 2))  # leaky_relu first in the block
+    assert _kinds(spec, "D")[2:8] == ["leaky_relu", "conv", "batch_norm"] * 2
+    assert sorted(new.split("\n")) == sorted(text.split("\n"))
+    assert "moves only within the block" in model.move_layer("D", 4, 0)
+    assert "inside block down" in model.move_layer("D", 0, 4)
+    assert model.copy_layer("D", 3) == ["batch_norm"]
+    spec, _ = _load(model, model.duplicate_layer("D", 3))
+    assert _kinds(spec, "D")[2:6] == ["conv", "batch_norm", "batch_norm", "leaky_relu"]
+    assert len(_kinds(spec, "D")) == len(before) + 2
+
+
+def test_a_blocks_only_layer_is_not_deleted_from_a_use():
+    model, _ = _model("dcgan")
+    down = model.text.split("\n  down:")[1].split("\nnetworks:")[0]
+    text = model.text.replace(down, down.replace("      - batch_norm\n", "")
+                              .replace("      - leaky_relu: 0.2\n", ""))
+    spec = load_spec_text(text, model.file, model.spec.base_dir)
+    model = CanvasModel(spec, text, model.file)
+    assert "only layer" in model.delete_layer("D", 3)
 
 
 def test_move_reorders_the_yaml_items_and_keeps_comments():
@@ -117,9 +147,9 @@ def test_move_reorders_the_yaml_items_and_keeps_comments():
     assert sorted(new.split("\n")) == sorted(text.split("\n"))  # the same lines, reordered
     assert new.count("#") == text.count("#")
     # a whole repeat (layers 2..7) moves as one entry, before the leaky_relu
-    spec, _ = _load(model, model.move_layer("D", 3, 1))
+    spec, _ = _load(model, model.move_layer("D", 3, 1, whole=True))
     assert _kinds(spec, "D") == [before[0], *before[2:8], before[1], *before[8:]]
-    assert isinstance(model.move_layer("D", 3, 5), str)  # into itself
+    assert isinstance(model.move_layer("D", 3, 5, whole=True), str)  # into itself
 
 
 def test_duplicate_copies_the_entry_without_its_id():

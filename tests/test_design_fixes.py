@@ -47,3 +47,24 @@ def test_no_fix_without_a_suggestion_or_elsewhere():
     assert apply(lines, fix.edit) == ["a: [relu, relu]"]
     twice = ["a: [relux, relux]"]
     assert suggested_fix(meant, twice, "x.yaml") is None
+
+
+def test_a_generator_output_with_the_wrong_channels_gets_the_datas_channels():
+    text = DCGAN.replace('conv_transpose: {out: "${nc}"', "conv_transpose: {out: 3")
+    with pytest.raises(UserError) as caught:
+        load_spec_text(text, "x.yaml", SPECS)
+    lines = text.split("\n")
+    fixes = {p.path: suggested_fix(p, lines, "x.yaml") for p in caught.value.problems}
+    fix = fixes["networks.G.layers[9]"]
+    assert fix.label == 'Set out: 3 to "${nc}" (the data\'s channels)'
+    fixed = "\n".join(apply(lines, fix.edit))
+    assert fixed == DCGAN
+    load_spec_text(fixed, "x.yaml", SPECS)
+    # Without a written `channels`, the number the data has.
+    bare = text.replace("  channels: ${nc}\n", "")
+    with pytest.raises(UserError) as caught:
+        load_spec_text(bare, "x.yaml", SPECS)
+    lines = bare.split("\n")
+    fix = next(f for p in caught.value.problems if (f := suggested_fix(p, lines, "x.yaml")))
+    assert fix.label == "Set out: 3 to 1 (the data has 1)"
+    load_spec_text(fix.edit.apply(bare), "x.yaml", SPECS)

@@ -17,7 +17,7 @@ def test_cyclegan_flow_has_a_node_per_call_and_per_loss_term():
     assert sorted(n.lines[0] for n in calls) == ["G_AB"] * 3 + ["G_BA"] * 3
     assert all(n.path == ("networks", n.lines[0]) for n in calls)
     loss = nodes["l:D:0"]
-    assert loss.lines == ["adversarial", "× 0.5"]
+    assert loss.lines == ["adversarial D_A", "objective D · × 0.5"]
     assert loss.path == ("objectives", "D", "loss", 0)
     assert loss.inputs == ["t:real_A", "t:fake_A", "n:D_A"]
     assert nodes["n:D_A"].column == min(n.column for n in nodes.values()
@@ -27,6 +27,23 @@ def test_cyclegan_flow_has_a_node_per_call_and_per_loss_term():
     assert nodes["t:real_A"].kind == "data" and nodes["t:real_A"].path == ("data",)
     for node in nodes.values():  # inputs sit in earlier columns (critics just before)
         assert all(nodes[k].column < node.column for k in node.inputs)
+
+
+def test_cyclegan_flow_names_each_term_and_draws_few_crossings():
+    from ganbuilder.design.graphs import crossings, flow_columns
+
+    nodes = flow_nodes(load_spec(ROOT / "specs" / "cyclegan.yaml"))
+    terms = [n.lines[0] for n in nodes.values() if n.kind == "loss"]
+    assert len({tuple(n.lines) for n in nodes.values() if n.kind == "loss"}) == len(terms)
+    assert {"adversarial D_A", "adversarial D_B", "cycle_A", "identity idt_B"} <= set(terms)
+    # Edges that pass a column go between its nodes: one bend point per column passed.
+    columns = flow_columns(nodes)
+    for key, node in nodes.items():
+        for source in node.inputs:
+            for column in range(nodes[source].column + 1, node.column):
+                assert f"b:{source}>{key}@{column}" in columns[column]
+    written = crossings(nodes, flow_columns(nodes, sweeps=0))  # in the order written
+    assert crossings(nodes, columns) <= written // 2
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
@@ -63,3 +80,11 @@ def test_pix2pix_layer_graph_has_a_node_per_layer_and_a_skip_per_concat():
     assert sorted(s for s, _ in skips) == sorted(layer.sources[1] for layer in concats)
     assert "d1" in {s for s, _ in skips}
     assert all(s in nodes and t in nodes for s, t in edges)
+
+
+def test_a_residual_block_says_how_many_layers_it_holds():
+    plan = load_spec(ROOT / "specs" / "cyclegan.yaml").analysis.networks["G_AB"]
+    nodes, _ = layer_graph(plan)
+    residual = next(n for n in nodes.values() if "residual" in n.lines[0])
+    assert residual.lines[0].endswith("residual (7 layers)")
+    assert "×" not in residual.lines[0]

@@ -61,6 +61,7 @@ class TextItem:
     stop: int
     expands: bool  # a block use or a repeat of a block: several layers from one entry
     label: str = ""  # `repeat ×3 of down` for an expanding item
+    block: str = ""  # the block it uses (`down`)
 
     @property
     def editable(self) -> bool:
@@ -84,6 +85,25 @@ class CanvasNode:
     @property
     def merge(self) -> bool:
         return is_merge(self.kind) or len(self.sources) > 1
+
+
+@dataclass(frozen=True)
+class _BlockUse:
+    """A use of a block that the canvas edits through the block's definition."""
+
+    name: str
+    item: TextItem
+    firsts: tuple[int, ...]  # the first line of each of the block's layers
+    uses: int  # uses of the block in the whole spec
+
+    def offset(self, position: int) -> int:
+        """Which of the block's layers resolved layer `position` (or the gap before it) is."""
+        return (position - self.item.start) % len(self.firsts)
+
+    def note(self) -> str:
+        copies = (self.item.stop - self.item.start) // len(self.firsts)
+        return (f"in block {self.name}: every use of {self.name} changes ({copies} here"
+                + (f", {self.uses} uses in all)" if self.uses > 1 else ")"))
 
 
 class CanvasModel:
@@ -237,12 +257,15 @@ class CanvasModel:
         match = _ITEM.match(self.lines[first - 1])
         return anchor, (match.group(1) if match else "")
 
-    def _in_block(self, network: str, position: int) -> tuple[int, str, str] | str | None:
-        """Where a new entry at resolved `position`, strictly inside a use of a block (`block:`
-        or `repeat: {block: ...}`), goes in that block's own `layers:` list: (line after which
-        to write it, its indentation, a note that every use of the block changes); a reason
-        when the block cannot be edited so; None when `position` is in no block use."""
-        item = next((i for i in self.items(network) if i.start < position < i.stop), None)
+    def _block_use(self, network: str, position: int, gap: bool = False
+                   ) -> _BlockUse | str | None:
+        """The use of a block (`block:` or `repeat: {block: ...}`) that holds resolved layer
+        `position` (with `gap`: the place before it, strictly inside the use) and where the
+        block's own layers are written; a reason when that block cannot be edited from the
+        canvas; None when `position` is in no block use."""
+        item = next((i for i in self.items(network)
+                     if (i.start < position < i.stop if gap else i.start <= position < i.stop)),
+                    None)
         if item is None or not item.expands or not item.editable:
             return None
         try:
@@ -256,21 +279,36 @@ class CanvasModel:
         if not isinstance(layers, LList) or not layers or any(
                 loc is None or loc.file != self.file for loc in layers.item_locs):
             return f"block '{name}' is not written here as a list of layers"
+        firsts = [loc.line for loc in layers.item_locs]
+        if len(set(firsts)) != len(firsts) or not all(
+                _ITEM.match(self.lines[line - 1]) for line in firsts):
+            return f"block '{name}' is not written one layer per line: edit its text"
         size = len(layers)
         if (item.stop - item.start) % size or any(
                 isinstance(x, LDict) and ({*CONTAINERS, "block"} & set(x))
                 for x in layers):
             return f"block '{name}' holds containers: edit its text to change it"
-        offset = (position - item.start) % size
-        firsts = [loc.line for loc in layers.item_locs]
-        anchor = (firsts[offset] - 1 if offset else firsts[0] - 1) if offset < size \
-            else item_end(self.lines, firsts[-1])
-        match = _ITEM.match(self.lines[firsts[0] - 1])
-        uses = sum(1 for items in self._items.values() for i in items if i.expands) or 1
-        copies = (item.stop - item.start) // size
-        note = (f"in block {name}: every use of {name} changes ({copies} here"
-                + (f", {uses} uses in all)" if uses > 1 else ")"))
-        return anchor, (match.group(1) if match else ""), note
+        uses = sum(1 for items in self._items.values() for i in items
+                   if i.expands and i.block == name) or 1
+        return _BlockUse(str(name), item, tuple(firsts), uses)
+
+    def _in_block(self, network: str, position: int) -> tuple[int, str, str] | str | None:
+        """Where a new entry at resolved `position`, strictly inside a use of a block, goes
+        in that block's own `layers:` list: (line after which to write it, its indentation,
+        a note that every use of the block changes); a reason when the block cannot be
+        edited so; None when `position` is in no block use."""
+        use = self._block_use(network, position, gap=True)
+        if use is None or isinstance(use, str):
+            return use
+        offset = use.offset(position)
+        anchor = use.firsts[offset] - 1
+        match = _ITEM.match(self.lines[use.firsts[0] - 1])
+        return anchor, (match.group(1) if match else ""), use.note()
+
+    def _block_entry(self, use: _BlockUse, offset: int) -> tuple[int, int]:
+        """First and last line of the block's layer number `offset`."""
+        first = use.firsts[offset]
+        return first, item_end(self.lines, first)
 
     def _insert_text(self, network: str, position: int, bodies: list[str], summary: str,
                      select_first: bool = False) -> TextEdit | str:
@@ -309,8 +347,23 @@ class CanvasModel:
         return (f"{network}'s layers are written once for {network} and {others} (a YAML "
                 "anchor); edit the text to change them all")
 
-    def delete_layer(self, network: str, position: int) -> TextEdit | str:
-        """Remove the entry that wrote layer `position` (a whole block use or repeat)."""
+    def delete_layer(self, network: str, position: int, whole: bool = False
+                     ) -> TextEdit | str:
+        """Remove the entry that wrote layer `position`; a layer of a block use is removed
+        from the block's definition (every use changes, and the summary says so), unless
+        `whole`: then the whole use (a `block:` entry or its repeat) goes."""
+        use = None if whole else self._block_use(network, position)
+        if isinstance(use, str):
+            return use
+        if use is not None:
+            if len(use.firsts) == 1:
+                return (f"this is block {use.name}'s only layer: delete the whole use "
+                        "(collapse its group, then Delete)")
+            first, last = self._block_entry(use, use.offset(position))
+            kind = self.spec.analysis.networks[network].layers[position].kind
+            lines = self.lines[:first - 1] + self.lines[last:]
+            return TextEdit.between(self.lines, lines, (min(first, len(lines)), 0, 0),
+                                    f"delete {kind} {use.note()}")
         item = self._editable_item(network, position)
         if isinstance(item, str):
             return item
@@ -318,9 +371,17 @@ class CanvasModel:
         line = min(item.first, len(lines))
         return TextEdit.between(self.lines, lines, (line, 0, 0), "delete")
 
-    def move_layer(self, network: str, position: int, to: int) -> TextEdit | str:
+    def move_layer(self, network: str, position: int, to: int, whole: bool = False
+                   ) -> TextEdit | str:
         """Move the entry that wrote layer `position` so that it starts at resolved `to`
-        (counted before the move); comments between entries stay where they are."""
+        (counted before the move); comments between entries stay where they are. A layer of
+        a block use moves within its block's definition (every use changes), unless
+        `whole`: then the whole use moves."""
+        use = None if whole else self._block_use(network, position)
+        if isinstance(use, str):
+            return use
+        if use is not None:
+            return self._move_in_block(network, use, position, to)
         item = self._editable_item(network, position)
         if isinstance(item, str):
             return item
@@ -328,23 +389,54 @@ class CanvasModel:
             return "it is already there"
         where = self._boundary(network, to)
         if isinstance(where, str):
+            inside = self._block_use(network, to, gap=True)
+            if isinstance(inside, _BlockUse):
+                return (f"that place is inside block {inside.name}: a layer goes into a "
+                        "block from the library, or by editing the block's text")
             return where
         anchor, _ = where
-        block = self.lines[item.first - 1:item.last]
-        rest = self.lines[:item.first - 1] + self.lines[item.last:]
-        if anchor >= item.last:
+        return self._move_lines(item.first, item.last, anchor, "move")
+
+    def _move_in_block(self, network: str, use: _BlockUse, position: int, to: int
+                       ) -> TextEdit | str:
+        """Reorder the block's definition: its layer at `position` to the gap `to` of the
+        same copy of the block."""
+        start = position - use.offset(position)
+        if not start <= to <= start + len(use.firsts):
+            return (f"a layer of block {use.name} moves only within the block (every use "
+                    "changes); to move the whole use, collapse its group and drag that")
+        offset, gap = use.offset(position), to - start
+        if gap in (offset, offset + 1):
+            return "it is already there"
+        first, last = self._block_entry(use, offset)
+        anchor = use.firsts[gap] - 1 if gap < len(use.firsts) \
+            else self._block_entry(use, len(use.firsts) - 1)[1]
+        kind = self.spec.analysis.networks[network].layers[position].kind
+        return self._move_lines(first, last, anchor, f"move {kind} {use.note()}")
+
+    def _move_lines(self, first: int, last: int, anchor: int, summary: str) -> TextEdit:
+        """Lines first..last moved to after line `anchor` (counted before the move)."""
+        block = self.lines[first - 1:last]
+        rest = self.lines[:first - 1] + self.lines[last:]
+        if anchor >= last:
             anchor -= len(block)
         lines = rest[:anchor] + block + rest[anchor:]
         indent = len(block[0]) - len(block[0].lstrip())
-        return TextEdit.between(self.lines, lines, (anchor + 1, indent, indent), "move")
+        return TextEdit.between(self.lines, lines, (anchor + 1, indent, indent), summary)
 
-    def copy_layer(self, network: str, position: int) -> list[str] | str:
-        """The text of the entry that wrote layer `position`, dedented, without its `id`
-        (a copy with the same id would clash): what the clipboard holds."""
-        item = self._editable_item(network, position)
-        if isinstance(item, str):
-            return item
-        block = self.lines[item.first - 1:item.last]
+    def copy_layer(self, network: str, position: int, whole: bool = False) -> list[str] | str:
+        """The text of the entry that wrote layer `position` (a layer of a block use: its
+        entry in the block, unless `whole`), dedented, without its `id` (a copy with the
+        same id would clash): what the clipboard holds."""
+        use = None if whole else self._block_use(network, position)
+        if isinstance(use, _BlockUse):  # a layer of a block: its line in the block
+            first, last = self._block_entry(use, use.offset(position))
+        else:
+            item = self._editable_item(network, position)
+            if isinstance(item, str):
+                return item
+            first, last = item.first, item.last
+        block = self.lines[first - 1:last]
         dash = len(block[0]) - len(block[0].lstrip())
         body = [block[0][dash + 2:]] + [line[dash + 2:] if line[:dash + 2].strip() == ""
                                         else line.lstrip() for line in block[1:]]
@@ -359,10 +451,20 @@ class CanvasModel:
         return self._insert_text(network, position, body, "paste")
 
     def duplicate_layer(self, network: str, position: int) -> TextEdit | str:
-        """A copy of the entry that wrote layer `position`, right after it."""
+        """A copy of the entry that wrote layer `position`, right after it (a layer of a
+        block: right after it in the block's definition)."""
         body = self.copy_layer(network, position)
         if isinstance(body, str):
             return body
+        use = self._block_use(network, position)
+        if isinstance(use, _BlockUse):
+            _, last = self._block_entry(use, use.offset(position))
+            indent = _ITEM.match(self.lines[use.firsts[0] - 1]).group(1)
+            new = [f"{indent}- {line}" if i == 0 else f"{indent}  {line}"
+                   for i, line in enumerate(body)]
+            lines = self.lines[:last] + new + self.lines[last:]
+            return TextEdit.between(self.lines, lines, (last + 1, len(indent) + 2, len(new[0])),
+                                    f"duplicate {use.note()}")
         return self.paste_layer(network, self.item_of(network, position).stop, body)
 
     def wire_skip(self, network: str, source: str, position: int) -> TextEdit | str:
@@ -600,8 +702,9 @@ def _written_items(spec: Spec, text: str, file: str
             if loc is not None and loc.file == file and loc.line <= len(lines) \
                     and _ITEM.match(lines[loc.line - 1]):
                 first, last = loc.line, item_end(lines, loc.line)
+            block = entry.get("block") or entry["repeat"]["block"] if expands else ""
             items.append(TextItem(i, first, last, start, stop, expands,
-                                  _label(entry) if expands else ""))
+                                  _label(entry) if expands else "", str(block)))
         out[name] = items
     return out, blocks
 

@@ -52,7 +52,7 @@ def test_the_cursor_on_a_loss_line_shows_its_form(qtbot, window, cyclegan):
     window.goto(_line_of(window, "- cycle: {pred: rec_A"), 5)
     form = window.form
     assert form.term.path == ("objectives", "G", "loss", 2)
-    assert not form.fields["weight"].isEnabled()  # "${lambda_cycle}" is an expression
+    assert form.fields["weight"].text() == "${lambda_cycle}"  # an expression, as written
     assert form.fields["pred"].currentText() == "rec_A"
     form.fields["target"].setCurrentText("real_B")
     assert "- cycle: {pred: rec_A, target: real_B, weight:" in window.editor.toPlainText()
