@@ -9,7 +9,7 @@ from pathlib import Path
 from ganbuilder.data import SOURCES
 from ganbuilder.losses import LOSSES
 from ganbuilder.spec import load_spec
-from ganbuilder.train.streams import SEED_OFFSETS
+from ganbuilder.train.streams import ON_DEVICE, SEED_OFFSETS
 from tests.conftest import ROOT, SMALL
 
 
@@ -66,4 +66,6 @@ def test_the_trainer_and_the_ejected_loop_seed_their_streams_alike():
     spec = load_spec(ROOT / "specs/cyclegan.yaml", SMALL["cyclegan"])
     text = eject_source(spec, SMALL["cyclegan"], with_training=True)
     for stream, offset in SEED_OFFSETS.items():
-        assert f"self.{stream}_generator = torch.Generator().manual_seed(seed + {offset})" in text
+        where = "self.device" if stream in ON_DEVICE else ""  # latents and uniforms: the device's
+        assert (f"self.{stream}_generator = torch.Generator({where}).manual_seed(seed + {offset})"
+                in text)
