@@ -117,7 +117,9 @@ def _fit_all(layout: Layout, spec: Spec, gan: GAN,
             state = layout.convert(m.reference, state)
             held[m.reference] = (held[m.reference][0], state)
         mine = gan.nets[m.network].state_dict()
-        optional = {k for k in mine if any(re.fullmatch(p, k) for p in layout.spec_only)}
+        # A batch norm's step counter changes nothing a trained network computes.
+        optional = {k for k in mine if k.endswith("num_batches_tracked")
+                    or any(re.fullmatch(p, k) for p in layout.spec_only)}
         fits[m.reference] = fit_network(m.reference, m.network, m.rules,
                                         {k: tuple(v.shape) for k, v in state.items()},
                                         {k: tuple(v.shape) for k, v in mine.items()},
