@@ -305,3 +305,35 @@ def test_esrgan_files_compute_the_reference_outputs(case, dialect, tmp_path):
     with torch.no_grad():
         out = gan.nets[facts["network"]].eval()(torch.tensor(x, dtype=torch.float32))
     assert (out.reshape(-1) - torch.tensor(facts["output"])).abs().max().item() < 1e-5
+
+
+# The CUT spec and its reference table (taesungp's key names beside the spec's, weights
+# N(0, 0.2^2) drawn per network from seeds G 1, D 2, F 3; outputs on a seeded input) come with
+# the stargan_cut work of issue 24.
+CUT = DATA / "cut_taesungp.json"
+
+
+@pytest.mark.skipif(not ((ROOT / "specs/cut.yaml").exists() and CUT.exists()),
+                    reason="specs/cut.yaml and its reference table come with issue 24's "
+                           "stargan_cut work")
+def test_cut_files_compute_the_reference_outputs(tmp_path):
+    ref = json.loads(CUT.read_text())
+    for name, seed in (("G", 1), ("D", 2), ("F", 3)):
+        gen = torch.Generator().manual_seed(seed)
+        state = {key: torch.randn(shape, generator=gen) * 0.2 for key, _, shape in
+                 ref["tables"][name]}
+        torch.save(state, tmp_path / f"latest_net_{name}.pth")
+    command = ["import", "cut", *(str(tmp_path / f"latest_net_{n}.pth") for n in "GDF"),
+               "--spec", str(ROOT / "specs/cut.yaml"), "-o", str(tmp_path / "imported.pt")]
+    for override in ref["overrides"]:
+        command += ["--set", override]
+    assert main(command) == 0
+    _, gan, _ = load_model(tmp_path / "imported.pt")
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(ref["input_seed"]))
+    x = x * 2 - 1
+    with torch.no_grad():
+        fake, score = gan.nets["G"].eval()(x), gan.nets["D"].eval()(x)
+    assert (fake[0, :, :4, :4].flatten() - torch.tensor(ref["G"])).abs().max().item() < 1e-5
+    assert abs(fake.sum().item() - ref["G_sum"]) < 1e-2
+    assert (score.flatten() - torch.tensor(ref["D"])).abs().max().item() < 1e-5
+    assert load_checkpoint(tmp_path / "imported.pt")["imported"]["networks"]["F"] == "F"
