@@ -33,7 +33,8 @@ class Snapshot:
 
 
 # Tables other work keeps; every other layout's is tests/data/zoo_<layout>.json.
-TABLES = {"stylegan2": "stylegan2_rosinality.json", "esrgan": "superres_parity.json"}
+TABLES = {"stylegan2": "stylegan2_rosinality.json", "esrgan": "superres_parity.json",
+          "cut": "cut_taesungp.json"}
 # Layouts whose spec (and table) another branch of the same session ships (issue 24).
 ARRIVING = {"esrgan", "cut"}
 

@@ -44,6 +44,7 @@ register(Layout(
         "ndf": ("shape", "D", "model.0.weight", 0),
     },
     infer={"ngf": "ngf", "nc": "nc", "n_blocks": "blocks", "nce_units": "units", "ndf": "ndf"},
+    spec_only=(r".*\.kernel",),   # the upfirdn layers' blur kernels, from their taps
     code_advice="the reference saves state dicts (save_networks); a file of a whole pickled "
                 "module needs its code: load it there and torch.save(net.state_dict(), ...)",
 ))
