@@ -161,6 +161,21 @@ def test_a_file_that_needs_code_is_refused_with_what_to_do(payload, tmp_path, ca
     assert not (tmp_path / "out.pt").exists()
 
 
+def test_a_full_disk_keeps_the_checkpoint_that_was_there(tmp_path, capsys, monkeypatch):
+    from .test_nothing_lost import full_disk_at
+
+    facts = table("dcgan")
+    states, _ = draw_all(facts)
+    (tmp_path / "imported.pt").write_bytes(b"the earlier checkpoint")
+    full_disk_at(monkeypatch, "imported.pt")
+    files = {name: states[net] for name, net in facts["files"].items()}
+    assert _import(tmp_path, facts, files, "--force") == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "no space left" in err
+    assert (tmp_path / "imported.pt").read_bytes() == b"the earlier checkpoint"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_one_network_file_of_an_ambiguous_name_asks_which(tmp_path, capsys):
     facts = table("cyclegan")
     states, _ = draw_all(facts)
