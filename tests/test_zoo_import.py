@@ -123,6 +123,23 @@ def test_stylegan2_checkpoint_computes_the_reference_image_and_score(tmp_path):
     assert record["layout"] == "stylegan2" and len(record["files"][0]["sha256"]) == 64
 
 
+def test_without_latent_avg_the_mean_w_is_measured(tmp_path):
+    file, _, _ = _stylegan2_file()
+    facts = {"layout": "stylegan2", "spec": "stylegan2.yaml", "overrides": STYLEGAN2["overrides"]}
+    assert _import(tmp_path, facts, {"550000.pt": file}) == 0   # g_ema and d, no latent_avg
+    _, gan, _ = load_model(tmp_path / "imported.pt")
+    g = gan.nets["G"].eval()
+    truncation = g.get_submodule("layers.5")   # after the two mapping layers
+    ws = []
+    handle = truncation.register_forward_pre_hook(lambda m, args: ws.append(args[0]))
+    with torch.no_grad():
+        g(torch.randn(4096, 16, generator=torch.Generator().manual_seed(5)))
+    handle.remove()
+    mean, spread = ws[0].mean(0), ws[0].std(0)
+    assert (truncation.w_avg - mean).abs().max() < 0.1 * spread.mean()   # 4096 draws each
+    assert truncation.w_avg.abs().max() > 0.3 * spread.mean()           # not the zeros
+
+
 def test_mis_sized_file_names_the_keys_and_the_param_that_fits(tmp_path, capsys):
     rows = json.loads((DATA / "zoo_cyclegan_9blocks.json").read_text())["keys"]["G_A"]
     state = draw_state(rows, torch.Generator().manual_seed(0), 0.1)
