@@ -182,6 +182,13 @@ def check_compatible(state: dict, nets: dict[str, torch.nn.Module], path: Path) 
                 )
 
 
+def networks_only(state: dict) -> bool:
+    """Whether a checkpoint holds networks only (`ganbuilder import`'s, with an `imported`
+    record): its optimizers, sampler and pools are empty, and training from it starts them,
+    and the noise, afresh at step 0."""
+    return isinstance(state.get("imported"), dict)
+
+
 def optimizer_types(optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, str]:
     """What a checkpoint records of each objective's optimizer so a resume can compare it."""
     return {name: type(opt).__name__ for name, opt in optimizers.items()}
@@ -259,23 +266,12 @@ _OPTIONAL: dict[str, Any] = {
     "term_states": _MapOf(_TENSORS),
     "ema": _MapOf(_TENSORS),
     "optimizer_types": _MapOf(str),
-    "imported": dict,
 }
-# What a checkpoint written by `ganbuilder import` has no values for: it holds networks (and
-# averages) only, and training from it starts its optimizers, noise and data afresh.
-_TRAINING_STATE = ("optimizers", "rng", "sampler", "pools")
-
-
-def networks_only(state: dict) -> bool:
-    """Whether a checkpoint holds networks only (`ganbuilder import`'s), no training state."""
-    return isinstance(state.get("imported"), dict)
 
 
 def _check_layout(state: dict, path: Path) -> None:
     problems: list[str] = []
     for key, layout in _REQUIRED.items():
-        if networks_only(state) and key in _TRAINING_STATE and not state.get(key):
-            continue
         _expect(state, key, layout, key, problems, required=True)
     for key, layout in _OPTIONAL.items():
         _expect(state, key, layout, key, problems, required=False)

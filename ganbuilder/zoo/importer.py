@@ -92,13 +92,23 @@ def import_checkpoint(layout_name: str, sources: list[str], spec_file: Path,
     state = {
         "spec_name": spec.name, "spec_text": spec.text(), "step": 0,
         "networks": networks, "optimizers": {}, "optimizer_types": {}, "sampler": {},
-        "pools": {}, "term_states": {},
+        "pools": {}, "term_states": {}, "rng": _fresh_rng(spec.training["seed"]),
         **({"ema": averages} if averages else {}),
         "imported": {"layout": layout.name, "reference": layout.reference, "files": records,
                      "networks": dict(result.sources)},
     }
     save_checkpoint(state, out)
     return result
+
+
+def _fresh_rng(seed: int) -> dict[str, torch.Tensor]:
+    """Generator states as a new run of the spec starts them: the layout every checkpoint
+    has, although training from an imported one seeds its own (networks_only)."""
+    from ganbuilder.train.streams import SEED_OFFSETS
+
+    return {"torch": torch.Generator().manual_seed(seed).get_state(),
+            **{name: torch.Generator().manual_seed(seed + SEED_OFFSETS[name]).get_state()
+               for name in ("latent", "pool")}}
 
 
 def _fit_all(layout: Layout, spec: Spec, gan: GAN,
