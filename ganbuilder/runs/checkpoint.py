@@ -192,6 +192,13 @@ def check_compatible(state: dict, nets: dict[str, torch.nn.Module], path: Path) 
                 )
 
 
+def networks_only(state: dict) -> bool:
+    """Whether a checkpoint holds networks only (`ganbuilder import`'s, with an `imported`
+    record): its optimizers, sampler and pools are empty, and training from it starts them,
+    and the noise, afresh at step 0."""
+    return isinstance(state.get("imported"), dict)
+
+
 def optimizer_types(optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, str]:
     """What a checkpoint records of each objective's optimizer so a resume can compare it."""
     return {name: type(opt).__name__ for name, opt in optimizers.items()}
@@ -270,17 +277,8 @@ _OPTIONAL: dict[str, Any] = {
     "term_states": _MapOf(_TENSORS),
     "ema": _MapOf(_TENSORS),
     "optimizer_types": _MapOf(str),
-    "imported": dict,
     "init": dict,
 }
-# What a checkpoint written by `ganbuilder import` has no values for: it holds networks (and
-# averages) only, and training from it starts its optimizers, noise and data afresh.
-_TRAINING_STATE = ("optimizers", "rng", "sampler", "pools")
-
-
-def networks_only(state: dict) -> bool:
-    """Whether a checkpoint holds networks only (`ganbuilder import`'s), no training state."""
-    return isinstance(state.get("imported"), dict)
 
 
 # What a model's weights need: a file of networks alone (an import) has no trainer state.
@@ -290,8 +288,6 @@ _WEIGHTS: dict[str, Any] = {"spec_text": str, "networks": _MapOf(_TENSORS)}
 def _check_layout(state: dict, path: Path, required: dict[str, Any] = _REQUIRED) -> None:
     problems: list[str] = []
     for key, layout in required.items():
-        if networks_only(state) and key in _TRAINING_STATE and not state.get(key):
-            continue
         _expect(state, key, layout, key, problems, required=True)
     for key, layout in {**_REQUIRED, **_OPTIONAL}.items():
         if key not in required:

@@ -84,7 +84,7 @@ register(Layout(
     },
     infer={"classes": "classes", "shared": "shared", "chunk": "chunk", "ngf": "top // 64",
            "channels": "channels", "ndf": "ndf"},
-    spec_only=(r".*\._v", r".*num_batches_tracked"),
+    spec_only=(r".*\._v",),
     spectral_norm="one_step",
     notes=("BigGAN-PyTorch's standing statistics (--use_standing_stats) are not in G.pth: "
            "the stored running means and variances are imported",),

@@ -82,7 +82,7 @@ def import_checkpoint(layout_name: str, sources: list[str], spec_file: Path,
         for ref, fit in fits.items():
             _power_step(values[ref], fit)
     networks, averages = _assign(layout, spec, gan, values, result)
-    _apply_extras(layout, spec, extras, networks, averages, result)
+    _apply_extras(layout, spec, gan, extras, networks, averages, result)
     bad = first_nonfinite([(f"{n} '{k}'", v) for sd in (networks, averages)
                            for n, d in sd.items() for k, v in d.items()])
     if bad is not None:
@@ -92,13 +92,23 @@ def import_checkpoint(layout_name: str, sources: list[str], spec_file: Path,
     state = {
         "spec_name": spec.name, "spec_text": spec.text(), "step": 0,
         "networks": networks, "optimizers": {}, "optimizer_types": {}, "sampler": {},
-        "pools": {}, "term_states": {},
+        "pools": {}, "term_states": {}, "rng": _fresh_rng(spec.training["seed"]),
         **({"ema": averages} if averages else {}),
         "imported": {"layout": layout.name, "reference": layout.reference, "files": records,
                      "networks": dict(result.sources)},
     }
     save_checkpoint(state, out)
     return result
+
+
+def _fresh_rng(seed: int) -> dict[str, torch.Tensor]:
+    """Generator states as a new run of the spec starts them: the layout every checkpoint
+    has, although training from an imported one seeds its own (networks_only)."""
+    from ganbuilder.train.streams import SEED_OFFSETS
+
+    return {"torch": torch.Generator().manual_seed(seed).get_state(),
+            **{name: torch.Generator().manual_seed(seed + SEED_OFFSETS[name]).get_state()
+               for name in ("latent", "pool")}}
 
 
 def _fit_all(layout: Layout, spec: Spec, gan: GAN,
@@ -117,7 +127,9 @@ def _fit_all(layout: Layout, spec: Spec, gan: GAN,
             state = layout.convert(m.reference, state)
             held[m.reference] = (held[m.reference][0], state)
         mine = gan.nets[m.network].state_dict()
-        optional = {k for k in mine if any(re.fullmatch(p, k) for p in layout.spec_only)}
+        # A batch norm's step counter changes nothing a trained network computes.
+        optional = {k for k in mine if k.endswith("num_batches_tracked")
+                    or any(re.fullmatch(p, k) for p in layout.spec_only)}
         fits[m.reference] = fit_network(m.reference, m.network, m.rules,
                                         {k: tuple(v.shape) for k, v in state.items()},
                                         {k: tuple(v.shape) for k, v in mine.items()},
@@ -176,6 +188,45 @@ def _mapped(fit: NetworkFit, state: dict[str, torch.Tensor], net: torch.nn.Modul
     return out
 
 
+class _Reached(Exception):
+    """Stops a forward pass at the module whose input was wanted."""
+
+
+@torch.no_grad()
+def _mean_input(spec: Spec, gan: GAN, network: str, state: dict[str, torch.Tensor],
+                key: str, draws: int) -> torch.Tensor | None:
+    """The mean input of the module holding `key` over `draws` samples of the network's
+    latent inputs, with the imported weights: the forward pass stops at that module, so the
+    rest of the network (StyleGAN2's synthesis) never runs."""
+    from ganbuilder.data.latent import sample_latent
+
+    net = gan.nets[network]
+    net.load_state_dict(state)
+    net.eval()
+    module = net.get_submodule(key.rpartition(".")[0])
+    seen: list[torch.Tensor] = []
+
+    def grab(_module, args):
+        seen.append(args[0].detach())
+        raise _Reached
+
+    inputs = spec.analysis.networks[network].inputs
+    drawn = sample_latent(spec.tree.get("latent") or {}, draws,
+                          torch.Generator().manual_seed(0), torch.device("cpu"))
+    if any(name not in drawn for name in inputs):  # a network of data: nothing to draw
+        return None
+    handle = module.register_forward_pre_hook(grab)
+    try:
+        net(*(drawn[name] for name in inputs))
+    except _Reached:
+        pass
+    finally:
+        handle.remove()
+    if not seen:
+        raise UserError(f"{network}: the module holding '{key}' was never reached")
+    return seen[0].mean(0)
+
+
 def _power_step(state: dict[str, torch.Tensor], fit: NetworkFit) -> None:
     """torch's spectral-norm vectors from the reference's u: v = normalize(u W), then
     u = normalize(W v), so that u . W v, torch's eval-mode sigma, is the reference's."""
@@ -220,14 +271,21 @@ def _assign(layout: Layout, spec: Spec, gan: GAN, values: dict[str, dict],
     return networks, averages
 
 
-def _apply_extras(layout: Layout, spec: Spec, extras: dict[str, torch.Tensor],
+def _apply_extras(layout: Layout, spec: Spec, gan: GAN, extras: dict[str, torch.Tensor],
                   networks: dict, averages: dict, result: Imported) -> None:
     params = spec.tree.get("params") or {}
     for extra in layout.extras:
-        value = extras.get(extra.entry)
-        if value is None or extra.network not in networks:
+        if extra.network not in networks:
             continue
         key = fill_template(extra.target, {}, params)
+        value = extras.get(extra.entry)
+        if value is None and extra.mean_of:
+            state = averages.get(extra.network) or networks[extra.network]
+            value = _mean_input(spec, gan, extra.network, state, key, extra.mean_of)
+            result.notes.append(f"{extra.network} '{key}': no {extra.entry} in the file; "
+                                f"measured over {extra.mean_of} draws of its inputs")
+        if value is None:
+            continue
         for states in (networks, averages):
             state = states.get(extra.network)
             if state is None:

@@ -60,6 +60,9 @@ class Extra:
     network: str
     target: str
     reshape: bool = True
+    # Without the entry in the file: the mean input of the module holding `target` over this
+    # many draws of the network's latent inputs (rosinality's mean_latent(4096)); 0: none.
+    mean_of: int = 0
 
 
 @dataclass(frozen=True)

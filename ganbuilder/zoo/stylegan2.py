@@ -70,7 +70,7 @@ register(Layout(
         NetworkMap("d", "D", CRITIC),
     ),
     spec_only=(r".*\.kernel", r".*\.w_avg"),
-    extras=(Extra("latent_avg", "G", f"layers.{{{_M} + 1}}.w_avg"),),
+    extras=(Extra("latent_avg", "G", f"layers.{{{_M} + 1}}.w_avg", mean_of=4096),),
     facts={
         "mapping": ("count", _G, r"style\.(\d+)\.weight"),
         "z_dim": ("shape", _G, "style.1.weight", 1),
@@ -90,6 +90,6 @@ register(Layout(
                 "latent_avg) and import that",
     notes=("the reference's fixed noise maps (noises.noise_N) are not imported: ganbuilder "
            "draws noise per sample",
-           "without latent_avg (train.py's checkpoints) the truncation layer's mean w starts "
-           "at zero; --psi then pulls towards w = 0"),
+           "without latent_avg (train.py's checkpoints) the truncation layer's mean w is "
+           "measured as rosinality's mean_latent(4096) does: the mean w of 4096 z"),
 ))
