@@ -337,3 +337,13 @@ def test_the_app_s_graphs_and_the_summary_mark_frozen_networks_and_layers(write_
 def test_user_error_has_no_traceback_for_a_bad_extends(write_spec):
     with pytest.raises(UserError, match="a list of them"):
         load_spec(write_spec("version: 1\nextends: [1]\n"))
+
+
+def test_flatten_and_the_run_s_spec_keep_naming_the_weights_file(write_spec, tmp_path):
+    from ganbuilder.spec.flatten import flatten_text
+
+    file = write_spec(TINY_NET)
+    (tmp_path / "out").mkdir()
+    text = flatten_text(file, tmp_path / "out" / "flat.yaml")
+    assert "file: ../d.pth" in text
+    assert f"file: {tmp_path / 'd.pth'}" in load_spec(file).text()
