@@ -347,3 +347,9 @@ def test_flatten_and_the_run_s_spec_keep_naming_the_weights_file(write_spec, tmp
     text = flatten_text(file, tmp_path / "out" / "flat.yaml")
     assert "file: ../d.pth" in text
     assert f"file: {tmp_path / 'd.pth'}" in load_spec(file).text()
+
+
+def test_a_frozen_network_s_memory_counts_its_weights_only(write_spec):
+    spec = load_spec(_vgg_spec(write_spec, "vgg19", weights=None))
+    memory = summarize(spec)["training_memory"]["networks"]["vgg19"]
+    assert memory["params"] == 4 * REFERENCE["nets"]["vgg19"]["params"]  # float32, no Adam
