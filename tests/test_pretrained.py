@@ -261,7 +261,7 @@ def test_frozen_parameters_never_reach_an_optimizer_and_frozen_layers_stay_eval(
     (("    frozen: [0]", "    frozen: true"),
      r"objectives\.D\.updates\[0\]: network D is frozen"),
     (("    frozen: [0]", "    frozen: [0, 2, 3, 5]"),
-     r"objectives\.D\.updates: every parameter of the networks it updates is frozen"),
+     r"objectives\.D\.updates: the networks it updates have no parameter left to train"),
     (("training: {", "training: {ema: {networks: [F]}, "),
      r"training\.ema\.networks\[0\]: network F is frozen"),
 ])

@@ -202,8 +202,8 @@ def pretrained_problems(tree: dict, networks: dict[str, NetworkPlan]
         if not learned and all(n in networks and not networks[n].error
                                for n in obj["updates"]):
             out.append((("objectives", oname, "updates"),
-                        "every parameter of the networks it updates is frozen: the objective "
-                        "has nothing to train"))
+                        "the networks it updates have no parameter left to train (every "
+                        "one is in a frozen layer, or they have none)"))
     ema = (tree["training"].get("ema") or {}).get("networks", [])
     for i, net in enumerate(ema):
         if net in cfgs and is_frozen(cfgs[net]):
