@@ -293,7 +293,8 @@ def test_a_random_feature_network_a_loss_reads_is_warned_about(write_spec, capsy
 
 @pytest.mark.parametrize("file", SPECS, ids=[f.stem for f in SPECS])
 def test_no_shipped_spec_is_warned_about(file):
-    assert spec_warnings(load_spec(file)) == []
+    # (whether a weights file is on this machine is the machine's matter, not the spec's)
+    assert spec_warnings(load_spec(file), files=False) == []
 
 
 def test_parts_merge_in_order_under_the_file(write_spec, tmp_path):
