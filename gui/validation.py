@@ -21,6 +21,7 @@ from ganbuilder.design.preflight import preflight
 from ganbuilder.design.yaml_help import explain_problem
 from ganbuilder.errors import Problem, UserError
 from ganbuilder.spec import Spec, load_spec_text
+from ganbuilder.spec.pretrained import spec_warnings
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ class _Check(QRunnable):
             self.signals.checked.emit(ValidationResult(self.generation, self.text, None, [problem]))
             return
         try:
-            data_problems = preflight(spec, self.base_dir)
+            # The data pre-flight, and the spec's warnings (a random feature network, a
+            # missing weights file).
+            data_problems = preflight(spec, self.base_dir) + spec_warnings(spec)
         except OSError as exc:  # an unreadable folder is itself worth saying
             data_problems = [Problem("data.root", f"cannot look at the data: {exc}")]
         result = ValidationResult(self.generation, self.text, spec, data_problems)

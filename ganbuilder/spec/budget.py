@@ -25,6 +25,7 @@ from ganbuilder.layers import CONTAINERS, LAYERS, Shape
 from ganbuilder.layers.registry import format_shape
 from ganbuilder.spec.analysis import Analysis
 from ganbuilder.spec.paths import Locations, format_path
+from ganbuilder.spec.pretrained import frozen_layers
 from ganbuilder.spec.shapes import LayerPlan
 
 ENV = "GANBUILDER_MEMORY_LIMIT"
@@ -66,15 +67,16 @@ class Memory:
         self.activations = 0
         self.top: tuple[int, LayerPlan | None] = (0, None)
 
-    def add(self, layer: LayerPlan, in_shapes: list[Shape], batch: int) -> None:
+    def add(self, layer: LayerPlan, in_shapes: list[Shape], batch: int,
+            per_param: int = PER_PARAM) -> None:
         if layer.kind in CONTAINERS:
             shape = in_shapes[0]  # a container's body is a chain from the container's input
             for child in layer.children:
-                self.add(child, [shape], batch)
+                self.add(child, [shape], batch, per_param)
                 shape = child.out_shape
             return
         ldef = LAYERS.get(layer.kind)
-        params = ldef.param_count(layer.params, in_shapes) * PER_PARAM
+        params = ldef.param_count(layer.params, in_shapes) * per_param
         elements = (ldef.activations(layer.params, in_shapes) if ldef.activations
                     else math.prod(layer.out_shape))
         activations = elements * batch * PER_ACTIVATION
@@ -120,8 +122,11 @@ def estimate(analysis: Analysis, tree: dict) -> dict[str, Memory]:
     for name, plan in analysis.networks.items():
         use = uses[name] = Memory()
         shapes = dict(zip(plan.inputs, plan.input_shapes, strict=False))
-        for layer in plan.layers:
-            use.add(layer, [shapes[s] for s in layer.sources], batch)
+        # A frozen layer keeps its weights only: no gradient, no optimizer moments.
+        frozen = frozen_layers(tree["networks"][name], plan) if not plan.error else set()
+        for k, layer in enumerate(plan.layers):
+            use.add(layer, [shapes[s] for s in layer.sources], batch,
+                    FLOAT if k in frozen else PER_PARAM)
             shapes[layer.slot] = layer.out_shape
     return uses
 

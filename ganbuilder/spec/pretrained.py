@@ -14,6 +14,7 @@ from typing import Any
 from ganbuilder.errors import Problem
 from ganbuilder.layers import CONTAINERS, LAYERS
 from ganbuilder.layers.weight_layouts import WEIGHT_LAYOUTS, WeightLayout, weights_schema
+from ganbuilder.registry import fill_defaults
 from ganbuilder.spec.paths import format_path
 from ganbuilder.spec.shapes import LayerPlan, NetworkPlan
 from ganbuilder.weights_files import hub_dir, not_found
@@ -52,7 +53,7 @@ def _index(item: Any, plan: NetworkPlan) -> int | None:
 
 def frozen_layers(cfg: dict, plan: NetworkPlan) -> set[int]:
     """The top-level layer indices a network's `frozen` keeps as they are (all for true)."""
-    frozen = cfg.get("frozen", False)
+    frozen = cfg.get("frozen")
     if frozen is True:
         return set(range(len(plan.layers)))
     if isinstance(frozen, list):
@@ -65,7 +66,7 @@ def frozen_layers(cfg: dict, plan: NetworkPlan) -> set[int]:
 
 def is_frozen(cfg: dict) -> bool:
     """Whether the whole network is frozen (`frozen: true`)."""
-    return cfg.get("frozen", False) is True
+    return cfg.get("frozen") is True
 
 
 def frozen_words(cfg: dict, plan: NetworkPlan) -> str:
@@ -101,7 +102,7 @@ def learned_layers(plan: NetworkPlan) -> list[int]:
 # -- the weights file -------------------------------------------------------------------------
 def layout_of(weights: dict) -> WeightLayout:
     """The layout a `weights` section names, or one made of its inline mapping."""
-    layout = weights.get("layout", "state_dict")
+    layout = fill_defaults(weights_schema()["properties"], weights)["layout"]
     if isinstance(layout, dict):
         return WeightLayout(name="the mapping given", description="", modules=dict(layout))
     return WEIGHT_LAYOUTS.get(layout)
@@ -202,8 +203,8 @@ def pretrained_problems(tree: dict, networks: dict[str, NetworkPlan]
         if not learned and all(n in networks and not networks[n].error
                                for n in obj["updates"]):
             out.append((("objectives", oname, "updates"),
-                        "every parameter of the networks it updates is frozen: the objective "
-                        "has nothing to train"))
+                        "the networks it updates have no parameter left to train (every "
+                        "one is in a frozen layer, or they have none)"))
     ema = (tree["training"].get("ema") or {}).get("networks", [])
     for i, net in enumerate(ema):
         if net in cfgs and is_frozen(cfgs[net]):
