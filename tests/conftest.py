@@ -22,6 +22,7 @@ TINY = {
     "began": ["params.n=8", "params.nz=8"],
     "biggan": ["params.ngf=4", "params.ndf=8", "params.chunk=4", "params.shared=8"],
     "lapgan": ["params.hidden=16", "params.ngf=8", "params.ndf=8", "params.nz0=8"],
+    "spade": ["params.ngf=2", "params.ndf=4", "params.nhidden=8", "params.z_dim=4"],
 }
 
 
