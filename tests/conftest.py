@@ -24,6 +24,7 @@ TINY = {
     "lapgan": ["params.hidden=16", "params.ngf=8", "params.ndf=8", "params.nz0=8"],
     "srgan": ["params.ngf=8", "params.blocks=1", "params.ndf=4", "params.dense=8"],
     "esrgan": ["params.nf=8", "params.gc=4", "params.blocks=1", "params.ndf=4"],
+    "spade": ["params.ngf=2", "params.ndf=4", "params.nhidden=8", "params.z_dim=4"],
 }
 
 

@@ -17,6 +17,7 @@ from PIL import Image
 from ganbuilder.data import SOURCES, data_schema, open_source, tensor_shapes
 from ganbuilder.errors import DataError
 from tests.conftest import expect_data_error
+from tests.labelmap_files import write_labelmaps
 
 # --- fixtures: tiny data sets on disk -------------------------------------------------------
 
@@ -63,6 +64,14 @@ def write_mnist(folder: Path, n: int, prefix: str = "train", gz: bool = False) -
 
 
 @pytest.fixture(scope="module")
+def label_dirs(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("labelmaps")
+    write_labelmaps(base / "plain")
+    write_labelmaps(base / "instances" / "train", n=4, dontcare=None, instances=True)
+    return base
+
+
+@pytest.fixture(scope="module")
 def mnist_dirs(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("mnist")
     write_mnist(base / "raw", 40)
@@ -72,7 +81,7 @@ def mnist_dirs(tmp_path_factory) -> Path:
     return base
 
 
-# Each case: (id, cfg with {images}/{mnist}/{pairs} placeholders in root, expected length,
+# Each case: (id, cfg with {images}/{mnist}/{pairs}/{labels} placeholders in root, expected length,
 # classes).
 CASES = [
     ("digits", {"source": "digits", "image_size": 16}, 1797, 10),
@@ -160,6 +169,11 @@ CASES = [
         10,
     ),
     ("digits2negative", {"source": "digits2negative", "image_size": 16}, 719, 10),
+    ("labelmaps", {"source": "labelmaps", "root": "{labels}/plain", "classes": 3, "dontcare": 255,
+                   "image_size": 6, "load_size": 8}, 5, None),
+    ("labelmaps-instances", {"source": "labelmaps", "root": "{labels}/instances", "classes": 3,
+                             "instances": True, "image_size": 8}, 4, None),
+    ("labels2digits", {"source": "labels2digits", "image_size": 16}, 1438, 10),
     (
         "digits2negative-test-rgb",
         {"source": "digits2negative", "split": "test", "channels": 3},
@@ -179,11 +193,12 @@ def test_cases_cover_every_source():
 
 
 @pytest.fixture
-def make_cfg(image_dirs, mnist_dirs, pair_dirs):
+def make_cfg(image_dirs, mnist_dirs, pair_dirs, label_dirs):
     def fill(cfg: dict) -> dict:
         out = dict(cfg)
         if "root" in out:
-            out["root"] = out["root"].format(images=image_dirs, mnist=mnist_dirs, pairs=pair_dirs)
+            out["root"] = out["root"].format(images=image_dirs, mnist=mnist_dirs, pairs=pair_dirs,
+                                             labels=label_dirs)
         return out
 
     return fill

@@ -248,3 +248,21 @@ SOURCES.add(
         path_keys=("root",), images=True,
     ),
 )
+
+
+def label_input(path: Path, data: dict) -> Any:
+    """One label file as the [C, S, S] one-hot map a model trained on `data` (a `labelmaps`
+    or `labels2digits` section, defaults filled) reads as `seg`: ids checked against its
+    classes, resized (nearest) to its image_size; for applying SPADE to new label maps
+    (`translate`). Instance edges need the instance map, so a model trained with
+    `instances: true` is refused."""
+    if data["source"] == "labels2digits":
+        classes, dontcare = 4, None
+    else:
+        classes, dontcare = data["classes"], data["dontcare"]
+        if data["instances"]:
+            raise DataError(f"{path}: this model also reads instance edges; a label map "
+                            "alone is not enough", path="data.instances")
+    size = data["image_size"]
+    ids = class_ids(read_ids(path, size), path, classes, dontcare)
+    return one_hot(ids.unsqueeze(0), seg_channels(classes, dontcare, False))[0]

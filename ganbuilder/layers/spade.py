@@ -103,7 +103,7 @@ def _reparameterize_shape(p: dict, inputs: list[Shape]) -> Shape:
     required=("logvar",),
     primary="logvar",
     refs=("logvar",),
-    group="attention/style",
+    group="merge",  # combines two tensors, as affine does
     stochastic=True,
 )
 def reparameterize(p: dict, inputs: list[Shape]):
