@@ -187,8 +187,6 @@ PLUGINS_SCHEMA = {
 def declared_problems(tree: dict, locations: Locations) -> list[Problem]:
     """A problem for each plugin the spec lists that is not installed, has another version
     or failed to load: each names what to install."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
     load_installed()
     problems = []
     declared = tree.get("plugins")
@@ -207,6 +205,8 @@ def declared_problems(tree: dict, locations: Locations) -> list[Problem]:
 
         specifier = None
         if wanted is not None:
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
             try:
                 specifier = SpecifierSet(wanted)
             except InvalidSpecifier:
@@ -221,7 +221,7 @@ def declared_problems(tree: dict, locations: Locations) -> list[Problem]:
                             f"{f' ({wanted})' if wanted else ''}, which is not installed: "
                             f"pip install '{requirement}'")
             continue
-        if specifier is not None and not specifier.contains(installed, prereleases=True):
+        if specifier is not None and not _satisfies(specifier, installed):
             problem("version", f"this spec needs {name} {wanted}, but version {installed} is "
                                f"installed: pip install '{requirement}'")
             continue
@@ -232,6 +232,17 @@ def declared_problems(tree: dict, locations: Locations) -> list[Problem]:
         elif plugin.error:
             problem("name", f"plugin {plugin} failed to load: {plugin.error}")
     return problems
+
+
+def _satisfies(specifier: Any, version: str) -> bool:
+    """Whether an installed version meets a specifier; a version PEP 440 cannot read never
+    does."""
+    from packaging.version import InvalidVersion
+
+    try:
+        return specifier.contains(version, prereleases=True)
+    except InvalidVersion:
+        return False
 
 
 def undeclared_problems(tree: dict, analysis: Any, locations: Locations) -> list[Problem]:
