@@ -23,6 +23,9 @@ TINY = {
     "biggan": ["params.ngf=4", "params.ndf=8", "params.chunk=4", "params.shared=8"],
     "lapgan": ["params.hidden=16", "params.ngf=8", "params.ndf=8", "params.nz0=8"],
     "srgan": ["params.ngf=8", "params.blocks=1", "params.ndf=4", "params.dense=8"],
+    # VGG19 keeps its torchvision widths; without the ImageNet file it starts random (warned).
+    "srgan_vgg": ["params.ngf=8", "params.blocks=1", "params.ndf=4", "params.dense=8",
+                  "networks.vgg19.weights=null", "data.batch_size=2"],
     "esrgan": ["params.nf=8", "params.gc=4", "params.blocks=1", "params.ndf=4"],
     "spade": ["params.ngf=2", "params.ndf=4", "params.nhidden=8", "params.z_dim=4"],
 }
