@@ -2,13 +2,15 @@
 latent `latent_avg` (train.py's checkpoints, or convert_weight.py's from NVlabs' snapshots)
 -> specs/stylegan2.yaml.
 
-The spec's G is one flat graph (mapping, then the 4x4 constant, then `stages` blocks of ten
-layers); the reference's keys name the same layers by role, so each rule computes the flat
-index from the role's number and the spec's `mapping` and `stages`."""
+The spec's G is one flat graph (mapping, the style-mixing layer, then the 4x4 constant, then
+`stages` blocks of ten layers); the reference's keys name the same layers by role, so each rule
+computes the flat index from the role's number and the spec's `mapping` and `stages`."""
 
 from ganbuilder.zoo.registry import Extra, Layout, NetworkMap, Rule, register
 
-_M = "2*mapping"   # the mapping network's layers: pixel norm, then (linear, activation) pairs
+# The truncation layer's index: after pixel norm and the mapping's (linear, activation) pairs;
+# style_mix follows it, then the constant.
+_M = "2*mapping + 1"
 _CONV = f"{_M} + 9 + 10*(c//2) + 3*(c%2)"   # convs.c: the block's first or second conv
 _RGB = f"{_M} + 15 + 10*k"                  # to_rgbs.k
 _EQ = "parametrizations.weight.original"
@@ -70,7 +72,7 @@ register(Layout(
         NetworkMap("d", "D", CRITIC),
     ),
     spec_only=(r".*\.kernel", r".*\.w_avg"),
-    extras=(Extra("latent_avg", "G", f"layers.{{{_M} + 1}}.w_avg", mean_of=4096),),
+    extras=(Extra("latent_avg", "G", f"layers.{{{_M}}}.w_avg", mean_of=4096),),
     facts={
         "mapping": ("count", _G, r"style\.(\d+)\.weight"),
         "z_dim": ("shape", _G, "style.1.weight", 1),
