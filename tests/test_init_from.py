@@ -147,3 +147,24 @@ def test_init_optimizers_takes_adams_state_but_keeps_the_specs_learning_rate(tmp
         assert torch.equal(state["state"][0]["exp_avg"], theirs["state"][0]["exp_avg"])
     # A run's checkpoint holds every network of the same spec: all are loaded.
     assert sorted(trainer.init_origin["networks"]) == ["D_A", "D_B", "G_AB", "G_BA"]
+
+
+def test_freezed_fine_tuning_keeps_the_critics_first_layers(tmp_path):
+    """FreezeD (Mo et al. 2020): fine-tune from a run's checkpoint with the critic's first
+    layers frozen; they keep the checkpoint's weights, the rest of the critic trains."""
+    dcgan = ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8",
+             "training.log_every=5", "training.sample_every=100", "training.checkpoint_every=100"]
+    first = tmp_path / "first"
+    assert main(["run", "specs/dcgan.yaml", "--out", str(first), "--steps", "3", "--quiet",
+                 *[f"--set={o}" for o in dcgan]]) == 0
+    start = load_checkpoint(first / "checkpoints" / "last.pt")["networks"]["D"]
+    tuned = tmp_path / "tuned"
+    assert main(["run", "specs/dcgan.yaml", "--init", str(first / "checkpoints" / "last.pt"),
+                 "--out", str(tuned), "--steps", "5", "--quiet",
+                 "--set=networks.D.frozen={through: 1}",
+                 *[f"--set={o}" for o in dcgan]]) == 0
+    end = load_checkpoint(tuned / "checkpoints" / "last.pt")["networks"]["D"]
+    assert torch.equal(end["0.weight"], start["0.weight"])  # D's first conv: frozen
+    moved = [k for k in start if k.endswith("weight") and not k.startswith(("0.", "1."))
+             and not torch.equal(end[k], start[k])]
+    assert moved  # the layers after it were fine-tuned
