@@ -15,6 +15,7 @@ from ganbuilder.errors import UserError
 from ganbuilder.files import check_target
 from ganbuilder.runs.checkpoint import first_nonfinite, save_checkpoint
 from ganbuilder.spec import Spec, load_spec
+from ganbuilder.spec.plugins import load_installed
 from ganbuilder.zoo.keymap import NetworkFit, fill_template, fit_network, infer_params
 from ganbuilder.zoo.reading import held_networks, load_file, sha256
 from ganbuilder.zoo.registry import LAYOUTS, Layout
@@ -30,7 +31,9 @@ class Imported:
 
 
 def get_layout(name: str) -> Layout:
-    """The registered layout `name`, or a UserError listing them."""
+    """The registered layout `name` (ganbuilder's or an installed plugin's), or a UserError
+    listing them."""
+    load_installed()  # after LAYOUTS exists, so a plugin's layouts are recorded as its own
     try:
         return LAYOUTS.get(name)
     except KeyError as exc:
