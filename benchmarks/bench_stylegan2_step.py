@@ -12,11 +12,12 @@ What is compared
                  parameter counts, asserted), stepped as its train.py steps them with its
                  defaults (r1 10, d_reg_every 16, path_regularize 2, g_reg_every 4,
                  path_batch_shrink 2, Adam lr 0.002 x reg ratio, betas (0, 0.99) ** ratio,
-                 accumulate into g_ema every iteration) except mixing 0 (the spec draws one z
-                 per image; rosinality's default 0.9 maps a second z for 90 % of batches): D
-                 step; R1 as a separate D step on its iterations; G step; path length as a
-                 separate G step on its iterations (half the batch, gradient with respect to
-                 the per-layer copies of w). Its losses are written here from the paper's
+                 accumulate into g_ema every iteration, mixing 0.9: 90 % of batches map a
+                 second z and split the styles at a random layer; the spec's style_mix takes
+                 another sample's w instead, without a second mapping pass): D step; R1 as a
+                 separate D step on its iterations; G step; path length as a separate G step
+                 on its iterations (half the batch, gradient with respect to the per-layer
+                 copies of w). Its losses are written here from the paper's
                  formulas (softplus logistic, R1, path length with decay 0.01); its CUDA ops are
                  replaced by their own CPU paths (the extension is not compiled on CPU).
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 import argparse
 import copy
 import math
+import random
 import sys
 from pathlib import Path
 
@@ -85,9 +87,12 @@ class Reference:
         self.batches, self.batch, self.device = batches, batch, device
         self.mean_path_length = torch.zeros((), device=device)
         self.i = 0
+        self.coin = random.Random(0)
 
     def _z(self, n: int) -> list[torch.Tensor]:
-        return [torch.randn(n, 512, device=self.device)]
+        """train.py's mixing_noise at its default probability 0.9."""
+        return list(torch.randn(2 if self.coin.random() < 0.9 else 1, n, 512,
+                                device=self.device).unbind(0))
 
     def train_step(self) -> None:
         real = next(self.batches)["real"].to(self.device)

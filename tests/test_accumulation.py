@@ -13,8 +13,10 @@ from ganbuilder.cli import main
 from tests.test_distributed import NO_BATCH_NORM, SMALL, SPECS, _ok, _torchrun
 
 # The critic's gradient penalty every 2nd step (lazy, 2x its weight), so steps with and
-# without it both run.
-LAZY = ["--set", "objectives.D.loss[1].gradient_penalty.every=2"]
+# without it both run. SGD: Adam divides each gradient by its own running size, which makes
+# float rounding in a near-zero gradient (a bias after a layer norm) a visible step.
+LAZY = ["--set", "objectives.D.loss[1].gradient_penalty.every=2",
+        "--set", "training.optimizer={sgd: {lr: 0.05, momentum: 0.5}}"]
 
 
 @pytest.fixture
@@ -33,8 +35,8 @@ def _run(spec, out, *extra: str, steps: int = 2) -> dict:
 def _assert_same_weights(a: dict, b: dict) -> None:
     for net in b["networks"]:
         for key, value in b["networks"][net].items():
-            # 10 critic and 2 generator steps of Adam: float sums in another order only.
-            torch.testing.assert_close(a["networks"][net][key], value, rtol=1e-4, atol=2e-5,
+            # 10 critic and 2 generator steps: float sums in another order only.
+            torch.testing.assert_close(a["networks"][net][key], value, rtol=1e-5, atol=1e-5,
                                        msg=f"{net}.{key}")
 
 

@@ -3,7 +3,10 @@ function as rosinality/stylegan2-pytorch given the same weights, z and noise.
 
 tests/data/stylegan2_rosinality.json holds facts measured by running the reference's model.py
 (CPU paths) at reduced width: its state-dict keys beside the spec's, the seed its weights were
-drawn from, and its outputs. No reference code is kept here.
+drawn from, and its outputs; tests/data/stylegan2_nvlabs_other.json the same for
+NVlabs/stylegan2-ada-pytorch's G resnet and D skip (params.g_architecture / d_architecture), and
+the rosinality file the reference's style mixing (Generator([z, z2], inject_index=k)). No
+reference code is kept here.
 """
 
 import json
@@ -21,6 +24,8 @@ from .conftest import ROOT
 
 SPEC = ROOT / "specs" / "stylegan2.yaml"
 REFERENCE = json.loads((ROOT / "tests" / "data" / "stylegan2_rosinality.json").read_text())
+# NVlabs/stylegan2-ada-pytorch's G resnet and D skip at reduced width, measured the same way.
+NVLABS = json.loads((ROOT / "tests" / "data" / "stylegan2_nvlabs_other.json").read_text())
 
 # rosinality/stylegan2-pytorch's Generator(size, 512, 8) and Discriminator(size), config-f.
 COUNTS = {256: (30_034_338, 28_864_129), 1024: (30_370_060, 29_012_513)}
@@ -70,21 +75,22 @@ def test_both_other_architectures_train_a_step(tmp_path):
                  "--quiet"]) == 0
 
 
-def _loaded_gan() -> GAN:
+def _loaded_gan(reference: dict = REFERENCE) -> GAN:
     """The spec at the reference's reduced width, with its weights drawn as the reference's."""
-    gan = GAN(load_spec(SPEC, REFERENCE["overrides"]))
-    gen = torch.Generator().manual_seed(REFERENCE["seed"])
+    gan = GAN(load_spec(SPEC, reference["overrides"]))
+    gen = torch.Generator().manual_seed(reference["seed"])
     for net in ("G", "D"):
         state = gan.nets[net].state_dict()
-        for ours, _, shape in REFERENCE["keys"][net]:
+        for ours, _, shape in reference["keys"][net]:
             state[ours] = torch.randn(shape, generator=gen).reshape(state[ours].shape)
         gan.nets[net].load_state_dict(state)
-    gan.z = torch.randn(REFERENCE["batch"], gan.spec.tree["params"]["z_dim"], generator=gen)
+    gan.z = torch.randn(reference["batch"], gan.spec.tree["params"]["z_dim"], generator=gen)
     noises = [m for m in gan.nets["G"].modules() if isinstance(m, NoiseInjection)]
-    assert len(noises) == len(REFERENCE["noise_sizes"])
-    for module, size in zip(noises, REFERENCE["noise_sizes"], strict=True):
-        module.fixed = torch.randn(REFERENCE["batch"], 1, size, size, generator=gen)
-    gan.z2 = torch.randn(REFERENCE["batch"], gan.spec.tree["params"]["z_dim"], generator=gen)
+    assert len(noises) == len(reference["noise_sizes"])
+    for module, size in zip(noises, reference["noise_sizes"], strict=True):
+        shape = (reference["batch"], 1) if reference is REFERENCE else (1, 1)
+        module.fixed = torch.randn(*shape, size, size, generator=gen)
+    gan.z2 = torch.randn(reference["batch"], gan.spec.tree["params"]["z_dim"], generator=gen)
     return gan
 
 
@@ -123,3 +129,13 @@ def test_mixed_styles_compute_the_reference_style_mixing():
         ours = g(gan.z)
     assert (plain - mixed).abs().max().item() > 1e-3  # the mixing shows
     assert (ours - mixed).abs().max().item() < 1e-4
+
+
+def test_the_other_architectures_compute_nvlabs_function():
+    gan = _loaded_gan(NVLABS)
+    image = torch.tensor(NVLABS["image"]).reshape(NVLABS["image_shape"])
+    with torch.no_grad():
+        ours = gan.nets["G"].eval()(gan.z)
+        score = gan.nets["D"](image)
+    assert (ours - image).abs().max().item() < 1e-4
+    assert (score.flatten() - torch.tensor(NVLABS["score"])).abs().max().item() < 1e-4
