@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganbuilder.design.canvas import CanvasModel, u_layout
+from ganbuilder.design.canvas import CanvasModel, u_layout, wrap_columns
 from ganbuilder.design.graphs import Node, layer_graph, skip_edges
 from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.errors import Problem
@@ -55,11 +55,17 @@ from ganbuilder.spec import Spec
 from ganbuilder.spec.paths import parse_path
 from ganbuilder.spec.shapes import NetworkPlan
 from gui._combo import replace_items
+from gui.graph_tools import MIN_TEXT
 from gui.graph_view import FlowGraphView, NodeItem
 from gui.library import LAYER_MIME
 
 ROW_GAP = 22.0
+# A longer network starts with its groups collapsed and its containers folded, and its nodes
+# leave their parameters to the hover text and the form: so that Fit shows it whole.
+LIST_BODIES = 16
 COLUMN_GAP = 140.0
+WRAP_GAP = 40.0  # between the columns of a long chain drawn in several
+MARGIN = 12.0  # around the drawing: the view's room goes to the nodes
 PORT = 5.0
 _RED, _RED_BG = "#c62828", "#fdecea"
 
@@ -129,11 +135,17 @@ class LayerGraphView(FlowGraphView):
         self.network = ""
         self.model: CanvasModel | None = None
         self.problems: dict[tuple, str] = {}
-        self.collapsed: dict[str, set[int]] = {}  # network -> collapsed item indices
-        self.folded: dict[str, set[str]] = {}  # network -> containers whose body is hidden
+        # network -> groups toggled by a click on their header: in a network of more than
+        # LIST_BODIES layers the groups start collapsed, in a shorter one expanded
+        self.collapsed: dict[str, set[int]] = {}
+        # network -> containers toggled by a double-click: a body listed by default (in a
+        # network of at most LIST_BODIES layers) is hidden, a hidden one listed
+        self.folded: dict[str, set[str]] = {}
         self.positions: dict[str, int] = {}  # node key -> resolved layer index
         self.flow: dict[str, int] = {}  # node key -> +1 drawn downwards, -1 upwards
         self.u_shaped = False
+        self.wrapped = 1  # columns the chain is drawn in
+        self._wrap_sizes: tuple[int, float, float, float] | None = None
         self.clipboard: list[str] | None = None
         self._signature: object = None
         self._quiet = False
@@ -173,7 +185,7 @@ class LayerGraphView(FlowGraphView):
         """The nodes drawn (a collapsed group is one node) and each layer key's drawn key."""
         info = {n.key: n for n in self.model.nodes(plan.name)} if self.model else {}
         items = self.model.items(plan.name) if self.model else []
-        collapsed = self.collapsed.get(plan.name, set())
+        collapsed = self._collapsed(plan)
         shown: list[Node] = []
         alias: dict[str, str] = {}
         self.positions, self.flow = {}, {}
@@ -205,13 +217,14 @@ class LayerGraphView(FlowGraphView):
             extra = info.get(key)
             lines = list(node.lines[:1])
             if extra is not None:
-                if extra.brief:
+                if extra.brief and len(plan.layers) <= LIST_BODIES:  # else: hover, or the form
                     lines.append(extra.brief)
                 lines.append(" · ".join(x for x in (extra.shape, _count(extra.params)) if x))
-                if extra.children and key in self.folded.get(plan.name, set()):
+                folded = (key in self.folded.get(plan.name, set())) \
+                    != (len(plan.layers) > LIST_BODIES)
+                if extra.children and folded:
                     lines.append(f"▸ {len(extra.children)} layers inside (double-click)")
-                for child in extra.children if key not in self.folded.get(plan.name, set()) \
-                        else ():
+                for child in extra.children if not folded else ():
                     lines.append(f"  ├ {child.kind}  {child.brief}".rstrip())
             else:
                 lines += node.lines[1:]
@@ -220,6 +233,15 @@ class LayerGraphView(FlowGraphView):
                               inputs=list(node.inputs)))
             self.positions[key] = position
         return shown, alias
+
+    def _collapsed(self, plan: NetworkPlan) -> set[int]:
+        """The written entries whose group is drawn as one node."""
+        toggled = self.collapsed.get(plan.name, set())
+        if len(plan.layers) <= LIST_BODIES or self.model is None:
+            return set(toggled)
+        groups = {item.index for item in self.model.items(plan.name)
+                  if item.expands and item.stop - item.start > 1}
+        return groups ^ toggled
 
     def _draw(self, plan: NetworkPlan | None) -> None:
         scene = self.scene()
@@ -259,7 +281,7 @@ class LayerGraphView(FlowGraphView):
                 self.items.setdefault(key, made[alias[key]])
         self._draw_groups(plan, made)
         self._draw_edges(drawn_edges, made, rank)
-        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-30, -30, 30, 30))
+        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
         self.fit()
 
     def _problem(self, path: tuple) -> str | None:
@@ -269,19 +291,46 @@ class LayerGraphView(FlowGraphView):
         return None
 
     def _place_column(self, made: dict[str, NodeItem]) -> None:
+        """The inputs on top, then the layers down one column; a chain too long to show
+        whole and readable in the view goes on in further columns to the right, as many as
+        show it largest (`wrap_columns`)."""
         items = list(made.values())
         inputs = [item for item in items if item.node.column == 0]
+        layers = [item for item in items if item.node.column]
         x = -sum(item.rect().width() + 20 for item in inputs) / 2 + 10
-        y = 0.0
         for item in inputs:
-            item.setPos(x, y)
+            item.setPos(x, 0.0)
             x += item.rect().width() + 20
-        y += max((item.rect().height() for item in inputs), default=0) + ROW_GAP
-        for item in items:
-            if item.node.column:
-                item.setPos(-item.rect().width() / 2, y)
-                y += item.rect().height() + ROW_GAP
-                self.flow[item.node.key] = 1
+        top = max((item.rect().height() for item in inputs), default=0) + ROW_GAP
+        width = max((item.rect().width() for item in layers), default=0)
+        row = sum(item.rect().height() + ROW_GAP for item in layers) / max(len(layers), 1)
+        self._wrap_sizes = (len(layers), row, width + WRAP_GAP, top)
+        self.wrapped = self._wrap_for(self._wrap_sizes)
+        rows = -(-len(layers) // self.wrapped)
+        y = top
+        for i, item in enumerate(layers):
+            column, at = divmod(i, rows)
+            if at == 0:
+                y = top
+            item.setPos(column * (width + WRAP_GAP) - item.rect().width() / 2, y)
+            y += item.rect().height() + ROW_GAP
+            self.flow[item.node.key] = 1
+
+    def _wrap_for(self, sizes: tuple[int, float, float, float]) -> int:
+        """The number of columns for a chain of these sizes in the view as it is now."""
+        count, row, column, head = sizes
+        view = (self.viewport().width() - 20, self.viewport().height() - 20)
+        # a node's second line is 0.9 of the font (gui.graph_view.NodeItem)
+        return wrap_columns(count, row, column, head, view, MIN_TEXT / 0.9)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        sizes = self._wrap_sizes
+        if sizes and not self.u_shaped and self.model is not None \
+                and self._wrap_for(sizes) != self.wrapped:
+            plan = self.model.spec.analysis.networks.get(self.network)
+            self._signature = None  # drawn again in as many columns as now fit
+            self.show_network(plan, self.model, self.problems)
 
     def _place_u(self, plan: NetworkPlan, made: dict[str, NodeItem], layers: list[str],
                  edges: list[tuple[str, str]], rank: dict[str, int]) -> bool:
@@ -317,7 +366,7 @@ class LayerGraphView(FlowGraphView):
     def _draw_groups(self, plan: NetworkPlan, made: dict[str, NodeItem]) -> None:
         if self.model is None:
             return
-        collapsed = self.collapsed.get(plan.name, set())
+        collapsed = self._collapsed(plan)
         keys = list(self.nodes)
         offset = len(plan.inputs)
         for item in self.model.items(plan.name):
@@ -329,26 +378,33 @@ class LayerGraphView(FlowGraphView):
                     _GroupHeader("▸", self, item.index, node).setPos(6, 4)
                 continue
             members = [made[k] for k in keys[offset + item.start:offset + item.stop] if k in made]
-            if not members:
-                continue
-            rect = QRectF()
+            parts: dict[int, QRectF] = {}  # one box per column the group runs down
             for member in members:
-                rect = rect.united(member.sceneBoundingRect())
-            rect = rect.adjusted(-10, -22, 10, 8)
-            box = QGraphicsRectItem(rect)
-            box.setPen(QPen(QColor("#b0bec5"), 1.2, Qt.PenStyle.DashLine))
-            box.setBrush(QBrush(QColor(236, 239, 241, 90)))
-            box.setZValue(-2)
-            self.scene().addItem(box)
-            header = _GroupHeader(f"▾ {item.label}", self, item.index, box)
-            header.setBrush(QBrush(QColor("#546e7a")))
-            header.setPos(rect.left() + 6, rect.top() + 3)
+                box = member.sceneBoundingRect()
+                centre = round(box.center().x())
+                parts[centre] = parts.get(centre, box).united(box)
+            for number, rect in enumerate(parts.values()):
+                rect = rect.adjusted(-10, -22, 10, 8)
+                box = QGraphicsRectItem(rect)
+                box.setPen(QPen(QColor("#b0bec5"), 1.2, Qt.PenStyle.DashLine))
+                box.setBrush(QBrush(QColor(236, 239, 241, 90)))
+                box.setZValue(-2)
+                self.scene().addItem(box)
+                title = f"▾ {item.label}" + (" (continued)" if number else "")
+                header = _GroupHeader(title, self, item.index, box)
+                header.setBrush(QBrush(QColor("#546e7a")))
+                header.setPos(rect.left() + 6, rect.top() + 3)
 
     def _draw_edges(self, edges: list[tuple[str, str]], made: dict[str, NodeItem],
                     rank: dict[str, int]) -> None:
         pen = QPen(QColor("#78909c"), 1.4)
         skip_pen = QPen(QColor("#8e24aa"), 1.6)
         right = max((item.sceneBoundingRect().right() for item in made.values()), default=0)
+        columns: dict[int, float] = {}  # a column's centre -> its right side
+        for item in made.values():
+            box = item.sceneBoundingRect()
+            centre = round(box.center().x())
+            columns[centre] = max(columns.get(centre, box.right()), box.right())
         for source_key, target_key in edges:
             source, target = made[source_key], made[target_key]
             span = rank[target_key] - rank[source_key]
@@ -365,6 +421,21 @@ class LayerGraphView(FlowGraphView):
                     start, end = QPointF(src.center().x(), src.top()), \
                         QPointF(dst.center().x(), dst.bottom())
                     dx, dy = 0, -1
+                elif source.node.column and dst.top() < src.top():  # on to the next column
+                    start = QPointF(src.center().x(), src.bottom())
+                    end = QPointF(dst.center().x(), dst.top())
+                    between = (src.right() + dst.left()) / 2
+                    low, high = start.y() + ROW_GAP / 2, end.y() - ROW_GAP / 2
+                    path.moveTo(start)
+                    for point in ((start.x(), low), (between, low), (between, high),
+                                  (end.x(), high), (end.x(), end.y())):
+                        path.lineTo(*point)
+                    item = QGraphicsPathItem(path)
+                    item.setPen(pen)
+                    _arrow_head(item, end, 0, 1)
+                    item.setZValue(-1)
+                    self.scene().addItem(item)
+                    continue
                 else:
                     start, end = QPointF(src.center().x(), src.bottom()), \
                         QPointF(dst.center().x(), dst.top())
@@ -384,10 +455,21 @@ class LayerGraphView(FlowGraphView):
                 item = QGraphicsPathItem(path)
                 item.setPen(skip_pen)
                 _arrow_head(item, end, 1, 0)
+            elif abs(src.center().x() - dst.center().x()) > 1:  # into a later column
+                start = QPointF(src.right(), src.center().y())
+                end = QPointF(dst.left(), dst.center().y())
+                path.moveTo(start)
+                path.cubicTo(QPointF(start.x() + WRAP_GAP / 2, start.y()),
+                             QPointF(end.x() - WRAP_GAP / 2, end.y()), end)
+                item = QGraphicsPathItem(path)
+                item.setPen(skip_pen)
+                _arrow_head(item, end, 1, 0)
             else:
                 start = QPointF(src.right(), src.center().y())
                 end = QPointF(dst.right(), dst.center().y())
-                bulge = right + 24 + 9 * span ** 0.8
+                own = columns.get(round(src.center().x()), right)  # its column's right side
+                reach = 24 + 9 * span ** 0.8
+                bulge = own + (min(reach, WRAP_GAP / 2 - 6) if own < right else reach)
                 path.moveTo(start)
                 path.cubicTo(QPointF(bulge, start.y()), QPointF(bulge, end.y()), end)
                 item = QGraphicsPathItem(path)

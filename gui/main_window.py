@@ -62,7 +62,7 @@ from gui.validation import ValidationResult, Validator
 MAX_RECENT = 8
 UNSAVED = "<unsaved>"
 # Bumped when the docks change, so a layout saved by an older version is not restored.
-STATE_VERSION = 2
+STATE_VERSION = 3
 EDITOR_COLUMNS = 60
 _MISSING_BASE = re.compile(r"base spec not found: (.+)$")
 TRAINING_SHARE = 0.72  # of the right column's height for the training dock while it is shown
@@ -153,9 +153,11 @@ class MainWindow(QMainWindow):
         self.form_dock = self._dock("Properties", self.form, Qt.DockWidgetArea.RightDockWidgetArea)
         self.library_dock = self._dock("Layer library", self.library,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.tabifyDockWidget(self.graph_dock, self.layer_graph_dock)
-        self.tabifyDockWidget(self.graph_dock, self.form_dock)
-        self.graph_dock.raise_()
+        # The graphs share the tall top of the right column with the architecture (and the
+        # training dock, below); the property form stays in view under them, so a node
+        # chosen on the canvas and its fields are seen together.
+        self.tabifyDockWidget(self.architecture_dock, self.layer_graph_dock)
+        self.tabifyDockWidget(self.architecture_dock, self.graph_dock)
         self.training = TrainingController(parent=self)
         self.plots = MetricsPlots()
         self.samples = SamplesView()
@@ -166,10 +168,10 @@ class MainWindow(QMainWindow):
         self.training_dock = self._dock("Training", self._training_panel(),
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.architecture_dock, self.training_dock)
-        self.architecture_dock.raise_()
+        self.layer_graph_dock.raise_()
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.architecture_dock], [620], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.architecture_dock, self.graph_dock], [560, 340],
+        self.resizeDocks([self.architecture_dock, self.form_dock], [620, 280],
                          Qt.Orientation.Vertical)
         self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
 
@@ -586,8 +588,11 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.library_dock], [library], Qt.Orientation.Horizontal)
         # The right-hand docks take the rest once the text has its EDITOR_COLUMNS.
         room = width - library - self.centralWidget().minimumWidth() - 16
-        self.resizeDocks([self.architecture_dock], [max(min(620, int(width * 0.4), room), 200)],
+        self.resizeDocks([self.architecture_dock], [max(min(660, int(width * 0.45), room), 200)],
                          Qt.Orientation.Horizontal)
+        # the graphs on top, the property form under them, seen together
+        self.resizeDocks([self.architecture_dock, self.form_dock],
+                         [height - 360, 230], Qt.Orientation.Vertical)
 
     def _restore_layout(self) -> None:
         geometry = self.settings.value("geometry")
@@ -697,7 +702,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(50, self._give_training_room)
 
     def _give_training_room(self) -> None:
-        below = [d for d in (self.graph_dock, self.layer_graph_dock, self.form_dock)
+        below = [d for d in (self.form_dock, self.graph_dock, self.layer_graph_dock)
                  if d.isVisible() and self.dockWidgetArea(d) == self.dockWidgetArea(
                      self.training_dock) and not d.isFloating()]  # the tab shown there
         if below:
