@@ -13,12 +13,14 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QScrollArea,
     QSizePolicy,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -247,13 +249,34 @@ class MainWindow(QMainWindow):
         self.train_tabs.add_page(self.samples, "Samples")
         self.train_tabs.add_page(self.explorer, "Latent explorer")
         self.train_tabs.add_page(self.runs, "Runs")
+        # The dock shares its column with the property form below (the separator between
+        # them is a splitter); this collapses the form while the plots are read.
+        self.fill_button = QToolButton()
+        self.fill_button.setText("Fill column")
+        self.fill_button.setCheckable(True)
+        self.fill_button.setToolTip("Give the training dock the whole column (the property "
+                                    "form collapses); again to share it")
+        self.fill_button.toggled.connect(self._fill_column)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 4, 0)
+        top.addWidget(self.train_banner, 1)
+        top.addWidget(self.fill_button, 0, Qt.AlignmentFlag.AlignTop)
         panel = QWidget()
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.train_banner)
+        layout.addLayout(top)
         layout.addWidget(self.train_tabs, 1)
         return panel
+
+    def _fill_column(self, fill: bool) -> None:
+        """Collapse the property form under the training dock (`fill`), or show it again
+        with its share of the column."""
+        if fill:
+            self.form_dock.hide()
+        else:
+            self.form_dock.show()
+            self._give_training_room()
 
     # -- menus -----------------------------------------------------------------------------
     def _build_menus(self) -> None:
