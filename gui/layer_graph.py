@@ -319,7 +319,9 @@ class LayerGraphView(FlowGraphView):
     def _wrap_for(self, sizes: tuple[int, float, float, float]) -> int:
         """The number of columns for a chain of these sizes in the view as it is now."""
         count, row, column, head = sizes
-        view = (self.viewport().width() - 20, self.viewport().height() - 20)
+        room = self.maximumViewportSize()  # without scroll bars: they go once it fits
+        # n columns draw n widths and n - 1 gaps, inside the scene's margins
+        view = (room.width() + WRAP_GAP - 2 * MARGIN - 4, room.height() - 2 * MARGIN - 4)
         # a node's second line is 0.9 of the font (gui.graph_view.NodeItem)
         return wrap_columns(count, row, column, head, view, MIN_TEXT / 0.9)
 
@@ -841,6 +843,7 @@ class LayerGraphPanel(QWidget):
         bar.addWidget(self.info, 1)
         layout.addLayout(bar)
         self.view = LayerGraphView()
+        self.view.controls.embed(bar)  # Find and Fit in the bar: the canvas keeps its height
         layout.addWidget(self.view, 1)
         self.view.nodeActivated.connect(self.nodeActivated)
         self.view.editRequested.connect(self.editRequested)

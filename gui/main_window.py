@@ -152,7 +152,12 @@ class MainWindow(QMainWindow):
                                      Qt.DockWidgetArea.RightDockWidgetArea)
         self.layer_graph_dock = self._dock("Layer graph", self.layer_graph,
                                            Qt.DockWidgetArea.RightDockWidgetArea)
-        self.form_dock = self._dock("Properties", self.form, Qt.DockWidgetArea.RightDockWidgetArea)
+        # In a scroll area: a short dock scrolls the form rather than squashing its fields.
+        form_page = QScrollArea()
+        form_page.setWidgetResizable(True)
+        form_page.setFrameShape(QFrame.Shape.NoFrame)
+        form_page.setWidget(self.form)
+        self.form_dock = self._dock("Properties", form_page, Qt.DockWidgetArea.RightDockWidgetArea)
         self.library_dock = self._dock("Layer library", self.library,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)
         # The graphs share the tall top of the right column with the architecture (and the
@@ -614,8 +619,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.architecture_dock], [max(min(660, int(width * 0.45), room), 200)],
                          Qt.Orientation.Horizontal)
         # the graphs on top, the property form under them, seen together
+        form = max(180, min(230, int(height * 0.28)))
         self.resizeDocks([self.architecture_dock, self.form_dock],
-                         [height - 360, 230], Qt.Orientation.Vertical)
+                         [height - 130 - form, form], Qt.Orientation.Vertical)
 
     def _restore_layout(self) -> None:
         geometry = self.settings.value("geometry")
