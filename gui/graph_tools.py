@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLineEdit,
+    QSizePolicy,
     QToolButton,
     QToolTip,
     QWidget,
@@ -139,6 +140,10 @@ class ViewControls(QWidget):
         whole height for the drawing."""
         self.floating = False
         self.view.setViewportMargins(0, 0, 0, 0)
+        # the bar must never widen the dock (and with it the window): the field gives way
+        self.search.setMinimumWidth(60)
+        self.search.setMaximumWidth(150)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         layout.addWidget(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -840,6 +841,7 @@ class LayerGraphPanel(QWidget):
         bar.addWidget(self.combo)
         self.info = QLabel()
         self.info.setStyleSheet("color: #666;")
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.info, 1)
         layout.addLayout(bar)
         self.view = LayerGraphView()

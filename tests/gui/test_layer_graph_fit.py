@@ -32,3 +32,14 @@ def test_fit_shows_a_long_network_whole_and_readable(qtbot, window, spec, networ
     window.select_path(("networks", network, "layers", 1))
     assert window.form.fields and not window.form_dock.visibleRegion().isEmpty()
     assert not window.layer_graph_dock.visibleRegion().isEmpty()
+
+
+def test_at_1024_the_canvas_bar_never_widens_the_window(qtbot, window, dcgan):
+    window._fit_screen(QRect(0, 0, 1024, 700))
+    window.open_file(dcgan, ask=False)
+    settled(qtbot, window)
+    window.layer_graph.show_network("G")
+    qtbot.waitUntil(lambda: bool(window.layer_graph.view.items))
+    qtbot.wait(50)
+    assert window.width() <= 1024 and window.minimumSizeHint().width() <= 1024
+    assert window.library_dock.width() >= 120  # the library keeps its names readable
