@@ -19,6 +19,8 @@ says so); the node of a collapsed group stands for the whole use.
 
 from __future__ import annotations
 
+import textwrap
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
@@ -581,9 +583,15 @@ class LayerGraphView(FlowGraphView):
             self.refusal = None
         if scene_pos is None or not why:
             return
-        self.refusal = self.scene().addSimpleText(f"✗ {why}")
+        self.refusal = self.scene().addSimpleText("\n".join(textwrap.wrap(f"✗ {why}", 34)))
         self.refusal.setBrush(QColor("#b71c1c"))
-        self.refusal.setPos(scene_pos + QPointF(14, 10))
+        # beside the pointer, kept inside what the view shows
+        shown = self.mapToScene(self.viewport().rect()).boundingRect()
+        size = self.refusal.boundingRect()
+        at = scene_pos + QPointF(14, 10)
+        self.refusal.setPos(max(min(at.x(), shown.right() - size.width() - 6), shown.left() + 6),
+                            max(min(at.y(), shown.bottom() - size.height() - 4),
+                                shown.top() + 4))
         self.refusal.setZValue(20)
         back = QGraphicsRectItem(self.refusal.boundingRect().adjusted(-4, -2, 4, 2),
                                  self.refusal)
