@@ -740,6 +740,10 @@ class LayerGraphView(FlowGraphView):
             self._show_gap(at, ("move", self._press[1]))
         else:
             self._show_wire(self._press[1], at)
+            target = self._node_at(at)
+            plan = self._wire_plan(self._press[1], target) if target is not None else None
+            why = plan if isinstance(plan, str) else None
+            self._show_refusal(at if why else None, why)  # a wire that would be refused
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -763,9 +767,11 @@ class LayerGraphView(FlowGraphView):
             if to is not None and key in self.positions:
                 self._drop_plan(at, self._plan(("move", key, to)))
         else:
+            self._show_refusal(None, None)
             target = self._node_at(at)
-            if target is not None:
-                self.connect_ports(key, target)
+            plan = self._wire_plan(key, target) if target is not None else None
+            if plan is not None:
+                self._drop_plan(at, plan)
         event.accept()
 
     def _node_at(self, scene_pos: QPointF) -> str | None:
@@ -793,11 +799,24 @@ class LayerGraphView(FlowGraphView):
             self._emit(self.model.move_layer(self.network, self.positions[key], to,
                                              whole=key.startswith("group:")))
 
+    def _wire_plan(self, source: str, target: str) -> TextEdit | str | None:
+        """The edit a wire from `source` onto `target` makes, or why not; None when the
+        target takes no wire (itself, an input, a collapsed group)."""
+        if self.model is None or target == source or target not in self.positions \
+                or target.startswith("group:"):
+            return None
+        gesture = ("wire", source, target)
+        if self._planned is None or self._planned[0] != gesture:
+            self._planned = (gesture, self.model.wire_skip(self.network, source,
+                                                           self.positions[target]))
+        return self._planned[1]
+
     def connect_ports(self, source: str, target: str) -> None:
         """Feed the output of node `source` into node `target` (a skip)."""
-        if self.model is None or target not in self.positions or target.startswith("group:"):
-            return
-        self._emit(self.model.wire_skip(self.network, source, self.positions[target]))
+        plan = self._wire_plan(source, target)
+        self._planned = None
+        if plan is not None:
+            self._emit(plan)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = self.selected_key()
