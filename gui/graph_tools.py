@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLineEdit,
+    QSizePolicy,
     QToolButton,
     QToolTip,
     QWidget,
@@ -121,12 +122,29 @@ class ViewControls(QWidget):
         # ambiguous); Find sends it here when a graph view has the focus.
         view.installEventFilter(self)
         self.adjustSize()
+        # A strip of their own above the drawing: the field never covers a node.
+        view.setViewportMargins(0, self.height() + 6, 0, 0)
         self._place()
 
     def _place(self) -> None:
+        if not self.floating:
+            return
         self.adjustSize()
-        self.move(max(self.view.width() - self.width() - 22, 4), 6)
+        self.move(max(self.view.width() - self.width() - 22, 4), 3)
         self.raise_()
+
+    floating = True  # over the view, in a strip of its own; False once in a tool bar
+
+    def embed(self, layout: QHBoxLayout) -> None:
+        """Sit in `layout` (a panel's own bar) instead of over the view: the view keeps its
+        whole height for the drawing."""
+        self.floating = False
+        self.view.setViewportMargins(0, 0, 0, 0)
+        # the bar must never widen the dock (and with it the window): the field gives way
+        self.search.setMinimumWidth(60)
+        self.search.setMaximumWidth(150)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        layout.addWidget(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.view and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):

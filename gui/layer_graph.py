@@ -19,6 +19,8 @@ says so); the node of a collapsed group stands for the whole use.
 
 from __future__ import annotations
 
+import textwrap
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
@@ -42,12 +44,13 @@ from PySide6.QtWidgets import (
     QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
-from ganbuilder.design.canvas import CanvasModel, u_layout
+from ganbuilder.design.canvas import CanvasModel, u_layout, wrap_columns
 from ganbuilder.design.graphs import Node, layer_graph, skip_edges
 from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.errors import Problem
@@ -56,11 +59,17 @@ from ganbuilder.spec.paths import parse_path
 from ganbuilder.spec.pretrained import frozen_layers
 from ganbuilder.spec.shapes import NetworkPlan
 from gui._combo import replace_items
+from gui.graph_tools import MIN_TEXT
 from gui.graph_view import FlowGraphView, NodeItem
 from gui.library import LAYER_MIME
 
 ROW_GAP = 22.0
+# A longer network starts with its groups collapsed and its containers folded, and its nodes
+# leave their parameters to the hover text and the form: so that Fit shows it whole.
+LIST_BODIES = 16
 COLUMN_GAP = 140.0
+WRAP_GAP = 40.0  # between the columns of a long chain drawn in several
+MARGIN = 12.0  # around the drawing: the view's room goes to the nodes
 PORT = 5.0
 _RED, _RED_BG = "#c62828", "#fdecea"
 
@@ -130,11 +139,17 @@ class LayerGraphView(FlowGraphView):
         self.network = ""
         self.model: CanvasModel | None = None
         self.problems: dict[tuple, str] = {}
-        self.collapsed: dict[str, set[int]] = {}  # network -> collapsed item indices
-        self.folded: dict[str, set[str]] = {}  # network -> containers whose body is hidden
+        # network -> groups toggled by a click on their header: in a network of more than
+        # LIST_BODIES layers the groups start collapsed, in a shorter one expanded
+        self.collapsed: dict[str, set[int]] = {}
+        # network -> containers toggled by a double-click: a body listed by default (in a
+        # network of at most LIST_BODIES layers) is hidden, a hidden one listed
+        self.folded: dict[str, set[str]] = {}
         self.positions: dict[str, int] = {}  # node key -> resolved layer index
         self.flow: dict[str, int] = {}  # node key -> +1 drawn downwards, -1 upwards
         self.u_shaped = False
+        self.wrapped = 1  # columns the chain is drawn in
+        self._wrap_sizes: tuple[int, float, float, float] | None = None
         self.clipboard: list[str] | None = None
         self._signature: object = None
         self._quiet = False
@@ -176,7 +191,7 @@ class LayerGraphView(FlowGraphView):
         """The nodes drawn (a collapsed group is one node) and each layer key's drawn key."""
         info = {n.key: n for n in self.model.nodes(plan.name)} if self.model else {}
         items = self.model.items(plan.name) if self.model else []
-        collapsed = self.collapsed.get(plan.name, set())
+        collapsed = self._collapsed(plan)
         shown: list[Node] = []
         alias: dict[str, str] = {}
         self.positions, self.flow = {}, {}
@@ -208,13 +223,14 @@ class LayerGraphView(FlowGraphView):
             extra = info.get(key)
             lines = list(node.lines[:1])
             if extra is not None:
-                if extra.brief:
+                if extra.brief and len(plan.layers) <= LIST_BODIES:  # else: hover, or the form
                     lines.append(extra.brief)
                 lines.append(" · ".join(x for x in (extra.shape, _count(extra.params)) if x))
-                if extra.children and key in self.folded.get(plan.name, set()):
+                folded = (key in self.folded.get(plan.name, set())) \
+                    != (len(plan.layers) > LIST_BODIES)
+                if extra.children and folded:
                     lines.append(f"▸ {len(extra.children)} layers inside (double-click)")
-                for child in extra.children if key not in self.folded.get(plan.name, set()) \
-                        else ():
+                for child in extra.children if not folded else ():
                     lines.append(f"  ├ {child.kind}  {child.brief}".rstrip())
             else:
                 lines += node.lines[1:]
@@ -223,6 +239,15 @@ class LayerGraphView(FlowGraphView):
                               inputs=list(node.inputs)))
             self.positions[key] = position
         return shown, alias
+
+    def _collapsed(self, plan: NetworkPlan) -> set[int]:
+        """The written entries whose group is drawn as one node."""
+        toggled = self.collapsed.get(plan.name, set())
+        if len(plan.layers) <= LIST_BODIES or self.model is None:
+            return set(toggled)
+        groups = {item.index for item in self.model.items(plan.name)
+                  if item.expands and item.stop - item.start > 1}
+        return groups ^ toggled
 
     def _draw(self, plan: NetworkPlan | None) -> None:
         scene = self.scene()
@@ -262,7 +287,7 @@ class LayerGraphView(FlowGraphView):
                 self.items.setdefault(key, made[alias[key]])
         self._draw_groups(plan, made)
         self._draw_edges(drawn_edges, made, rank)
-        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-30, -30, 30, 30))
+        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
         self.fit()
 
     def _problem(self, path: tuple) -> str | None:
@@ -272,19 +297,48 @@ class LayerGraphView(FlowGraphView):
         return None
 
     def _place_column(self, made: dict[str, NodeItem]) -> None:
+        """The inputs on top, then the layers down one column; a chain too long to show
+        whole and readable in the view goes on in further columns to the right, as many as
+        show it largest (`wrap_columns`)."""
         items = list(made.values())
         inputs = [item for item in items if item.node.column == 0]
+        layers = [item for item in items if item.node.column]
         x = -sum(item.rect().width() + 20 for item in inputs) / 2 + 10
-        y = 0.0
         for item in inputs:
-            item.setPos(x, y)
+            item.setPos(x, 0.0)
             x += item.rect().width() + 20
-        y += max((item.rect().height() for item in inputs), default=0) + ROW_GAP
-        for item in items:
-            if item.node.column:
-                item.setPos(-item.rect().width() / 2, y)
-                y += item.rect().height() + ROW_GAP
-                self.flow[item.node.key] = 1
+        top = max((item.rect().height() for item in inputs), default=0) + ROW_GAP
+        width = max((item.rect().width() for item in layers), default=0)
+        row = sum(item.rect().height() + ROW_GAP for item in layers) / max(len(layers), 1)
+        self._wrap_sizes = (len(layers), row, width + WRAP_GAP, top)
+        self.wrapped = self._wrap_for(self._wrap_sizes)
+        rows = -(-len(layers) // self.wrapped)
+        y = top
+        for i, item in enumerate(layers):
+            column, at = divmod(i, rows)
+            if at == 0:
+                y = top
+            item.setPos(column * (width + WRAP_GAP) - item.rect().width() / 2, y)
+            y += item.rect().height() + ROW_GAP
+            self.flow[item.node.key] = 1
+
+    def _wrap_for(self, sizes: tuple[int, float, float, float]) -> int:
+        """The number of columns for a chain of these sizes in the view as it is now."""
+        count, row, column, head = sizes
+        room = self.maximumViewportSize()  # without scroll bars: they go once it fits
+        # n columns draw n widths and n - 1 gaps, inside the scene's margins
+        view = (room.width() + WRAP_GAP - 2 * MARGIN - 4, room.height() - 2 * MARGIN - 4)
+        # a node's second line is 0.9 of the font (gui.graph_view.NodeItem)
+        return wrap_columns(count, row, column, head, view, MIN_TEXT / 0.9)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        sizes = self._wrap_sizes
+        if sizes and not self.u_shaped and self.model is not None \
+                and self._wrap_for(sizes) != self.wrapped:
+            plan = self.model.spec.analysis.networks.get(self.network)
+            self._signature = None  # drawn again in as many columns as now fit
+            self.show_network(plan, self.model, self.problems)
 
     def _place_u(self, plan: NetworkPlan, made: dict[str, NodeItem], layers: list[str],
                  edges: list[tuple[str, str]], rank: dict[str, int]) -> bool:
@@ -320,7 +374,7 @@ class LayerGraphView(FlowGraphView):
     def _draw_groups(self, plan: NetworkPlan, made: dict[str, NodeItem]) -> None:
         if self.model is None:
             return
-        collapsed = self.collapsed.get(plan.name, set())
+        collapsed = self._collapsed(plan)
         keys = list(self.nodes)
         offset = len(plan.inputs)
         for item in self.model.items(plan.name):
@@ -332,26 +386,33 @@ class LayerGraphView(FlowGraphView):
                     _GroupHeader("▸", self, item.index, node).setPos(6, 4)
                 continue
             members = [made[k] for k in keys[offset + item.start:offset + item.stop] if k in made]
-            if not members:
-                continue
-            rect = QRectF()
+            parts: dict[int, QRectF] = {}  # one box per column the group runs down
             for member in members:
-                rect = rect.united(member.sceneBoundingRect())
-            rect = rect.adjusted(-10, -22, 10, 8)
-            box = QGraphicsRectItem(rect)
-            box.setPen(QPen(QColor("#b0bec5"), 1.2, Qt.PenStyle.DashLine))
-            box.setBrush(QBrush(QColor(236, 239, 241, 90)))
-            box.setZValue(-2)
-            self.scene().addItem(box)
-            header = _GroupHeader(f"▾ {item.label}", self, item.index, box)
-            header.setBrush(QBrush(QColor("#546e7a")))
-            header.setPos(rect.left() + 6, rect.top() + 3)
+                box = member.sceneBoundingRect()
+                centre = round(box.center().x())
+                parts[centre] = parts.get(centre, box).united(box)
+            for number, rect in enumerate(parts.values()):
+                rect = rect.adjusted(-10, -22, 10, 8)
+                box = QGraphicsRectItem(rect)
+                box.setPen(QPen(QColor("#b0bec5"), 1.2, Qt.PenStyle.DashLine))
+                box.setBrush(QBrush(QColor(236, 239, 241, 90)))
+                box.setZValue(-2)
+                self.scene().addItem(box)
+                title = f"▾ {item.label}" + (" (continued)" if number else "")
+                header = _GroupHeader(title, self, item.index, box)
+                header.setBrush(QBrush(QColor("#546e7a")))
+                header.setPos(rect.left() + 6, rect.top() + 3)
 
     def _draw_edges(self, edges: list[tuple[str, str]], made: dict[str, NodeItem],
                     rank: dict[str, int]) -> None:
         pen = QPen(QColor("#78909c"), 1.4)
         skip_pen = QPen(QColor("#8e24aa"), 1.6)
         right = max((item.sceneBoundingRect().right() for item in made.values()), default=0)
+        columns: dict[int, float] = {}  # a column's centre -> its right side
+        for item in made.values():
+            box = item.sceneBoundingRect()
+            centre = round(box.center().x())
+            columns[centre] = max(columns.get(centre, box.right()), box.right())
         for source_key, target_key in edges:
             source, target = made[source_key], made[target_key]
             span = rank[target_key] - rank[source_key]
@@ -368,6 +429,21 @@ class LayerGraphView(FlowGraphView):
                     start, end = QPointF(src.center().x(), src.top()), \
                         QPointF(dst.center().x(), dst.bottom())
                     dx, dy = 0, -1
+                elif source.node.column and dst.top() < src.top():  # on to the next column
+                    start = QPointF(src.center().x(), src.bottom())
+                    end = QPointF(dst.center().x(), dst.top())
+                    between = (src.right() + dst.left()) / 2
+                    low, high = start.y() + ROW_GAP / 2, end.y() - ROW_GAP / 2
+                    path.moveTo(start)
+                    for point in ((start.x(), low), (between, low), (between, high),
+                                  (end.x(), high), (end.x(), end.y())):
+                        path.lineTo(*point)
+                    item = QGraphicsPathItem(path)
+                    item.setPen(pen)
+                    _arrow_head(item, end, 0, 1)
+                    item.setZValue(-1)
+                    self.scene().addItem(item)
+                    continue
                 else:
                     start, end = QPointF(src.center().x(), src.bottom()), \
                         QPointF(dst.center().x(), dst.top())
@@ -387,10 +463,21 @@ class LayerGraphView(FlowGraphView):
                 item = QGraphicsPathItem(path)
                 item.setPen(skip_pen)
                 _arrow_head(item, end, 1, 0)
+            elif abs(src.center().x() - dst.center().x()) > 1:  # into a later column
+                start = QPointF(src.right(), src.center().y())
+                end = QPointF(dst.left(), dst.center().y())
+                path.moveTo(start)
+                path.cubicTo(QPointF(start.x() + WRAP_GAP / 2, start.y()),
+                             QPointF(end.x() - WRAP_GAP / 2, end.y()), end)
+                item = QGraphicsPathItem(path)
+                item.setPen(skip_pen)
+                _arrow_head(item, end, 1, 0)
             else:
                 start = QPointF(src.right(), src.center().y())
                 end = QPointF(dst.right(), dst.center().y())
-                bulge = right + 24 + 9 * span ** 0.8
+                own = columns.get(round(src.center().x()), right)  # its column's right side
+                reach = 24 + 9 * span ** 0.8
+                bulge = own + (min(reach, WRAP_GAP / 2 - 6) if own < right else reach)
                 path.moveTo(start)
                 path.cubicTo(QPointF(bulge, start.y()), QPointF(bulge, end.y()), end)
                 item = QGraphicsPathItem(path)
@@ -499,9 +586,15 @@ class LayerGraphView(FlowGraphView):
             self.refusal = None
         if scene_pos is None or not why:
             return
-        self.refusal = self.scene().addSimpleText(f"✗ {why}")
+        self.refusal = self.scene().addSimpleText("\n".join(textwrap.wrap(f"✗ {why}", 34)))
         self.refusal.setBrush(QColor("#b71c1c"))
-        self.refusal.setPos(scene_pos + QPointF(14, 10))
+        # beside the pointer, kept inside what the view shows
+        shown = self.mapToScene(self.viewport().rect()).boundingRect()
+        size = self.refusal.boundingRect()
+        at = scene_pos + QPointF(14, 10)
+        self.refusal.setPos(max(min(at.x(), shown.right() - size.width() - 6), shown.left() + 6),
+                            max(min(at.y(), shown.bottom() - size.height() - 4),
+                                shown.top() + 4))
         self.refusal.setZValue(20)
         back = QGraphicsRectItem(self.refusal.boundingRect().adjusted(-4, -2, 4, 2),
                                  self.refusal)
@@ -650,6 +743,10 @@ class LayerGraphView(FlowGraphView):
             self._show_gap(at, ("move", self._press[1]))
         else:
             self._show_wire(self._press[1], at)
+            target = self._node_at(at)
+            plan = self._wire_plan(self._press[1], target) if target is not None else None
+            why = plan if isinstance(plan, str) else None
+            self._show_refusal(at if why else None, why)  # a wire that would be refused
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -673,9 +770,11 @@ class LayerGraphView(FlowGraphView):
             if to is not None and key in self.positions:
                 self._drop_plan(at, self._plan(("move", key, to)))
         else:
+            self._show_refusal(None, None)
             target = self._node_at(at)
-            if target is not None:
-                self.connect_ports(key, target)
+            plan = self._wire_plan(key, target) if target is not None else None
+            if plan is not None:
+                self._drop_plan(at, plan)
         event.accept()
 
     def _node_at(self, scene_pos: QPointF) -> str | None:
@@ -703,11 +802,24 @@ class LayerGraphView(FlowGraphView):
             self._emit(self.model.move_layer(self.network, self.positions[key], to,
                                              whole=key.startswith("group:")))
 
+    def _wire_plan(self, source: str, target: str) -> TextEdit | str | None:
+        """The edit a wire from `source` onto `target` makes, or why not; None when the
+        target takes no wire (itself, an input, a collapsed group)."""
+        if self.model is None or target == source or target not in self.positions \
+                or target.startswith("group:"):
+            return None
+        gesture = ("wire", source, target)
+        if self._planned is None or self._planned[0] != gesture:
+            self._planned = (gesture, self.model.wire_skip(self.network, source,
+                                                           self.positions[target]))
+        return self._planned[1]
+
     def connect_ports(self, source: str, target: str) -> None:
         """Feed the output of node `source` into node `target` (a skip)."""
-        if self.model is None or target not in self.positions or target.startswith("group:"):
-            return
-        self._emit(self.model.wire_skip(self.network, source, self.positions[target]))
+        plan = self._wire_plan(source, target)
+        self._planned = None
+        if plan is not None:
+            self._emit(plan)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = self.selected_key()
@@ -759,9 +871,11 @@ class LayerGraphPanel(QWidget):
         bar.addWidget(self.combo)
         self.info = QLabel()
         self.info.setStyleSheet("color: #666;")
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.info, 1)
         layout.addLayout(bar)
         self.view = LayerGraphView()
+        self.view.controls.embed(bar)  # Find and Fit in the bar: the canvas keeps its height
         layout.addWidget(self.view, 1)
         self.view.nodeActivated.connect(self.nodeActivated)
         self.view.editRequested.connect(self.editRequested)

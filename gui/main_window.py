@@ -13,12 +13,14 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QScrollArea,
     QSizePolicy,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -62,7 +64,7 @@ from gui.validation import ValidationResult, Validator
 MAX_RECENT = 8
 UNSAVED = "<unsaved>"
 # Bumped when the docks change, so a layout saved by an older version is not restored.
-STATE_VERSION = 2
+STATE_VERSION = 3
 EDITOR_COLUMNS = 60
 _MISSING_BASE = re.compile(r"base spec not found: (.+)$")
 TRAINING_SHARE = 0.72  # of the right column's height for the training dock while it is shown
@@ -150,12 +152,19 @@ class MainWindow(QMainWindow):
                                      Qt.DockWidgetArea.RightDockWidgetArea)
         self.layer_graph_dock = self._dock("Layer graph", self.layer_graph,
                                            Qt.DockWidgetArea.RightDockWidgetArea)
-        self.form_dock = self._dock("Properties", self.form, Qt.DockWidgetArea.RightDockWidgetArea)
+        # In a scroll area: a short dock scrolls the form rather than squashing its fields.
+        form_page = QScrollArea()
+        form_page.setWidgetResizable(True)
+        form_page.setFrameShape(QFrame.Shape.NoFrame)
+        form_page.setWidget(self.form)
+        self.form_dock = self._dock("Properties", form_page, Qt.DockWidgetArea.RightDockWidgetArea)
         self.library_dock = self._dock("Layer library", self.library,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.tabifyDockWidget(self.graph_dock, self.layer_graph_dock)
-        self.tabifyDockWidget(self.graph_dock, self.form_dock)
-        self.graph_dock.raise_()
+        # The graphs share the tall top of the right column with the architecture (and the
+        # training dock, below); the property form stays in view under them, so a node
+        # chosen on the canvas and its fields are seen together.
+        self.tabifyDockWidget(self.architecture_dock, self.layer_graph_dock)
+        self.tabifyDockWidget(self.architecture_dock, self.graph_dock)
         self.training = TrainingController(parent=self)
         self.plots = MetricsPlots()
         self.samples = SamplesView()
@@ -166,10 +175,10 @@ class MainWindow(QMainWindow):
         self.training_dock = self._dock("Training", self._training_panel(),
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.architecture_dock, self.training_dock)
-        self.architecture_dock.raise_()
+        self.layer_graph_dock.raise_()
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.architecture_dock], [620], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.architecture_dock, self.graph_dock], [560, 340],
+        self.resizeDocks([self.architecture_dock, self.form_dock], [620, 280],
                          Qt.Orientation.Vertical)
         self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
 
@@ -245,13 +254,34 @@ class MainWindow(QMainWindow):
         self.train_tabs.add_page(self.samples, "Samples")
         self.train_tabs.add_page(self.explorer, "Latent explorer")
         self.train_tabs.add_page(self.runs, "Runs")
+        # The dock shares its column with the property form below (the separator between
+        # them is a splitter); this collapses the form while the plots are read.
+        self.fill_button = QToolButton()
+        self.fill_button.setText("Fill column")
+        self.fill_button.setCheckable(True)
+        self.fill_button.setToolTip("Give the training dock the whole column (the property "
+                                    "form collapses); again to share it")
+        self.fill_button.toggled.connect(self._fill_column)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 4, 0)
+        top.addWidget(self.train_banner, 1)
+        top.addWidget(self.fill_button, 0, Qt.AlignmentFlag.AlignTop)
         panel = QWidget()
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.train_banner)
+        layout.addLayout(top)
         layout.addWidget(self.train_tabs, 1)
         return panel
+
+    def _fill_column(self, fill: bool) -> None:
+        """Collapse the property form under the training dock (`fill`), or show it again
+        with its share of the column."""
+        if fill:
+            self.form_dock.hide()
+        else:
+            self.form_dock.show()
+            self._give_training_room()
 
     # -- menus -----------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -586,8 +616,12 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.library_dock], [library], Qt.Orientation.Horizontal)
         # The right-hand docks take the rest once the text has its EDITOR_COLUMNS.
         room = width - library - self.centralWidget().minimumWidth() - 16
-        self.resizeDocks([self.architecture_dock], [max(min(620, int(width * 0.4), room), 200)],
+        self.resizeDocks([self.architecture_dock], [max(min(660, int(width * 0.45), room), 200)],
                          Qt.Orientation.Horizontal)
+        # the graphs on top, the property form under them, seen together
+        form = max(180, min(230, int(height * 0.28)))
+        self.resizeDocks([self.architecture_dock, self.form_dock],
+                         [height - 130 - form, form], Qt.Orientation.Vertical)
 
     def _restore_layout(self) -> None:
         geometry = self.settings.value("geometry")
@@ -697,7 +731,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(50, self._give_training_room)
 
     def _give_training_room(self) -> None:
-        below = [d for d in (self.graph_dock, self.layer_graph_dock, self.form_dock)
+        below = [d for d in (self.form_dock, self.graph_dock, self.layer_graph_dock)
                  if d.isVisible() and self.dockWidgetArea(d) == self.dockWidgetArea(
                      self.training_dock) and not d.isFloating()]  # the tab shown there
         if below:

@@ -28,6 +28,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QToolButton,
@@ -157,6 +159,8 @@ class MetricsPlots(QWidget):
 
         self.canvas = _TimedCanvas()
         self.canvas.setBackground("w")
+        self.canvas.setToolTip("Ctrl+wheel zooms a plot, the wheel scrolls the page; "
+                               "drag to pan, right-click for the plot's menu")
         self.plots: dict[str, pg.PlotItem] = {}
         self.legends: dict[str, pg.LegendItem] = {}
         self.cursors: dict[str, pg.InfiniteLine] = {}
@@ -487,10 +491,49 @@ class MetricsPlots(QWidget):
             QMessageBox.warning(self, "Cannot export", str(exc))
 
 
+def wheel_zooms(event) -> bool:
+    """Whether a wheel turn over a plot zooms it: with Ctrl held. Without, the wheel scrolls
+    the page the plots are on, as over any other part of a page; a plot never catches the
+    wheel of someone scrolling past it."""
+    return bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+
+
+def scroll_page(widget: QWidget, event) -> None:
+    """Hand a wheel turn over `widget` to the scroll area holding it (the page), if any."""
+    area = widget.parentWidget()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    if area is None:
+        event.ignore()
+        return
+    bar = area.verticalScrollBar()
+    if not bar.isVisible() and area.horizontalScrollBar().isVisible():
+        bar = area.horizontalScrollBar()
+    QApplication.sendEvent(bar, event)
+    event.accept()
+
+
+class PagePlotWidget(pg.PlotWidget):
+    """A plot on a scrolling page: Ctrl+wheel zooms it, the wheel alone scrolls the page."""
+
+    def wheelEvent(self, event) -> None:
+        if wheel_zooms(event):
+            super().wheelEvent(event)
+        else:
+            scroll_page(self, event)
+
+
 class _TimedCanvas(pg.GraphicsLayoutWidget):
-    """Remembers how long its last paint took (painting happens later, in the event loop)."""
+    """Remembers how long its last paint took (painting happens later, in the event loop);
+    Ctrl+wheel zooms the plot under the pointer, the wheel alone scrolls the page."""
 
     paint_ms = 0.0
+
+    def wheelEvent(self, event) -> None:
+        if wheel_zooms(event):
+            super().wheelEvent(event)
+        else:
+            scroll_page(self, event)
 
     def paintEvent(self, event) -> None:
         start = time.perf_counter()

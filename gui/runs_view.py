@@ -37,7 +37,7 @@ from ganbuilder.errors import UserError
 from ganbuilder.runs.grid import load_png
 from ganbuilder.runs.history import RunHistory, read_run
 from gui._combo import replace_items
-from gui.plots import PALETTE
+from gui.plots import PALETTE, PagePlotWidget
 from gui.samples_view import ImageLabel
 
 MAX_SIDE_BY_SIDE = 4
@@ -104,7 +104,7 @@ class RunsView(QWidget):
         bar.addWidget(self.metric_box, 1)
         bar.addWidget(QLabel("Smoothing"))
         bar.addWidget(self.smooth_slider)
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = PagePlotWidget(background="w")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         # The legend goes under the data, in the plot's own layout: it never covers a curve.
         item = self.plot.getPlotItem()

@@ -301,3 +301,15 @@ def test_a_drop_inside_a_repeat_of_a_block_edits_the_block_and_says_so():
     kinds = _kinds(after, "D")
     assert len(kinds) == len(before) + copies
     assert kinds[repeat.start:repeat.start + 4] == ["conv", "dropout", "batch_norm", "leaky_relu"]
+
+
+def test_a_long_chain_wraps_into_as_many_columns_as_show_it_largest():
+    from ganbuilder.design.canvas import wrap_columns
+
+    # fits in one readable column: one
+    assert wrap_columns(5, 60, 200, 50, (400, 600), 0.9) == 1
+    # 20 nodes of 60 in a 600 x 500 view: one column needs scale 0.4, three show at 1.0
+    assert wrap_columns(20, 60, 200, 50, (600, 500), 0.9) == 3
+    assert wrap_columns(0, 60, 200, 50, (600, 500), 0.9) == 1
+    # no count shows it whole and readable in a small view: one column, scrolled
+    assert wrap_columns(20, 60, 200, 50, (300, 250), 0.9) == 1

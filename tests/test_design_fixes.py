@@ -56,7 +56,7 @@ def test_a_generator_output_with_the_wrong_channels_gets_the_datas_channels():
     lines = text.split("\n")
     fixes = {p.path: suggested_fix(p, lines, "x.yaml") for p in caught.value.problems}
     fix = fixes["networks.G.layers[9]"]
-    assert fix.label == 'Set out: 3 to "${nc}" (the data\'s channels)'
+    assert fix.label == 'Set out to "${nc}"'
     fixed = "\n".join(apply(lines, fix.edit))
     assert fixed == DCGAN
     load_spec_text(fixed, "x.yaml", SPECS)
@@ -66,5 +66,5 @@ def test_a_generator_output_with_the_wrong_channels_gets_the_datas_channels():
         load_spec_text(bare, "x.yaml", SPECS)
     lines = bare.split("\n")
     fix = next(f for p in caught.value.problems if (f := suggested_fix(p, lines, "x.yaml")))
-    assert fix.label == "Set out: 3 to 1 (the data has 1)"
+    assert fix.label == "Set out to 1"
     load_spec_text(fix.edit.apply(bare), "x.yaml", SPECS)

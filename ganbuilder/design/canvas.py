@@ -720,6 +720,29 @@ def _label(entry: LDict) -> str:
 
 
 # -- layout ---------------------------------------------------------------------------------
+def wrap_columns(count: int, row: float, column: float, head: float,
+                 view: tuple[float, float], readable: float) -> int:
+    """How many columns a chain of `count` nodes is drawn in (each node `row` tall and
+    `column` wide, gaps included, below inputs `head` tall) so that a view of size `view`
+    shows it whole at the largest scale: one while one column shows whole at a `readable`
+    scale; else the count giving the largest scale (the fewest columns among equals) if
+    that scale is readable; else one."""
+    width, height = view
+    if count <= 1 or width <= 0 or height <= 0:
+        return 1
+
+    def scale(columns: int) -> float:
+        rows = -(-count // columns)
+        return min(width / (columns * column), height / (head + rows * row))
+
+    if scale(1) >= readable:
+        return 1
+    best = max(range(1, count + 1), key=lambda c: (round(scale(c), 4), -c))
+    # No count shows it whole and readable: one column, read by scrolling down (a wrapped
+    # one would scroll both ways).
+    return best if scale(best) >= readable else 1
+
+
 def u_layout(sizes: list[int | None], skips: list[tuple[int, int]]
              ) -> list[tuple[int, float]] | None:
     """(column, row) per node of a chain drawn as a U, or None when it is not a U-Net.
@@ -765,4 +788,4 @@ def u_layout(sizes: list[int | None], skips: list[tuple[int, int]]
 
 
 __all__ = ["CONTAINERS", "CanvasModel", "CanvasNode",
-           "TextItem", "u_layout"]
+           "TextItem", "u_layout", "wrap_columns"]

@@ -71,8 +71,8 @@ def _output_fix(problem: Problem, lines: list[str]) -> Fix | None:
         value = str(want[0])
     elif value[0] not in "\"'":  # a flow mapping needs `${...}` quoted
         value = f'"{value}"'
-    where = "the data's channels" if "${" in value else f"the data has {want[0]}"
-    return Fix(f"Set out: {out.group(1)} to {value} ({where})",
+    # short: the button shares the row with the message, which says why
+    return Fix(f"Set out to {value}",
                TextEdit.columns(lines, [(line, out.start(1), out.end(1), value)], "fix"))
 
 

@@ -60,3 +60,24 @@ def test_dragging_a_block_layer_reorders_the_block_or_says_why_not(qtbot, window
     assert _down_block(window.editor.toPlainText()) == [
         _down_block(text)[2], *_down_block(text)[:2]]
     assert "every use of down changes" in window.statusBar().currentMessage()
+
+
+def test_a_wire_from_a_block_layer_is_refused_at_the_pointer(qtbot, window, dcgan):
+    from gui.layer_graph import PortItem
+
+    view = _layer_canvas(qtbot, window, dcgan, "D")
+    text = window.editor.toPlainText()
+    keys = {view.positions[k]: k for k in view.positions}
+    source, target = view.items[keys[3]], view.items[keys[8]]  # the block's batch_norm; conv
+    port = next(i for i in source.childItems() if isinstance(i, PortItem))
+    view.ensureVisible(source)
+    start = view.mapFromScene(port.sceneBoundingRect().center())
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    view.ensureVisible(target, 0, 0)
+    end = view.mapFromScene(target.sceneBoundingRect().center())
+    for step in range(1, 6):
+        qtbot.mouseMove(view.viewport(), start + (end - start) * step / 5)
+    assert view.refusal is not None and "block" in view.refusal.text()
+    with qtbot.waitSignal(view.refused):
+        qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=end)
+    assert window.editor.toPlainText() == text

@@ -121,9 +121,13 @@ def test_every_shipped_spec_opens_valid_with_every_view_built(qtbot, window, pat
     labels = window.graph.labels()
     for name in spec.tree["networks"]:
         assert name in labels
-    terms = [next(iter(t)) for o in spec.tree["objectives"].values() for t in o["loss"]]
+    from ganbuilder.design.graphs import term_words
+
+    terms = [term_words(t.kind, t.label, t.networks) for t in spec.analysis.terms]
     assert sorted(n.lines[0] for n in window.graph.nodes.values() if n.kind == "loss") == sorted(
         terms)
+    assert all(word.split()[0] in {t.kind for t in spec.analysis.terms} or "_" in word
+               for word in terms)  # each named by its kind, or its logged name
     for name in spec.tree["objectives"]:
         assert f"objective {name}" in labels
 
