@@ -35,9 +35,10 @@ def _run(spec, out, *extra: str, steps: int = 2) -> dict:
 def _assert_same_weights(a: dict, b: dict) -> None:
     for net in b["networks"]:
         for key, value in b["networks"][net].items():
-            # 10 critic and 2 generator steps: float sums in another order only.
-            torch.testing.assert_close(a["networks"][net][key], value, rtol=1e-5, atol=1e-5,
-                                       msg=f"{net}.{key}")
+            # 10 critic and 2 generator steps: float sums in another order only (with several
+            # threads a bias after 12 momentum steps differs by about 1.5e-5 relative).
+            torch.testing.assert_close(a["networks"][net][key], value, rtol=1e-4, atol=1e-4,
+                                       msg=lambda m, n=f"{net}.{key}": f"{n}: {m}")
 
 
 def test_four_micro_batches_train_to_the_weights_of_one_batch(no_bn, tmp_path):
