@@ -22,6 +22,9 @@ TINY = {
     "began": ["params.n=8", "params.nz=8"],
     "biggan": ["params.ngf=4", "params.ndf=8", "params.chunk=4", "params.shared=8"],
     "lapgan": ["params.hidden=16", "params.ngf=8", "params.ndf=8", "params.nz0=8"],
+    "stargan": ["params.conv_dim=4", "params.g_blocks=1"],
+    "cut": ["params.ngf=4", "params.ndf=4", "params.n_blocks=5", "params.nce_units=8",
+            "params.patches=8"],
 }
 
 

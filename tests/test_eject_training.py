@@ -58,6 +58,8 @@ VARIANTS = {
     "shared_body_repeated": ("infogan", [*SMALL["infogan"], "objectives.D.repeat=3"]),
     "weighted_began": ("began", [*SMALL["began"], "objectives.D.loss[0].began.weight=0.5",
                                  "objectives.D.loss[0].began.k_init=0.5"]),
+    "stargan_multilabel": ("stargan", [*SMALL["stargan"], "objectives.D.loss[1]={multilabel: "
+                           "{classifier: D, head: cls, input: real, labels: attributes}}"]),
     "pacgan": ("gan", ["objectives.D.loss[0].adversarial.pack=2",
                        "objectives.G.loss[0].adversarial.pack=2"]),
     "ragan": ("dcgan", [*SMALL["dcgan"], "objectives.D.loss[0].adversarial.relativistic=average",

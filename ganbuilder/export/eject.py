@@ -23,7 +23,7 @@ from torch import nn
 
 from ganbuilder.compile.network import init_weights, layer_constructs
 from ganbuilder.errors import UserError
-from ganbuilder.export.pysource import INDENT, WIDTH, Names, call, definitions
+from ganbuilder.export.pysource import FILE_NAMES, INDENT, WIDTH, Names, call, definitions
 from ganbuilder.layers import CONTAINERS
 from ganbuilder.layers.construct import Construct
 from ganbuilder.layers.init import INITS
@@ -243,7 +243,8 @@ def eject_source(spec: Spec, overrides: list[str] | tuple[str, ...] = (),
                 schemes.append(scheme.weight)
         bodies[name] = _network_body(w, name, plan, call_)
     copied = definitions([*w.used, *schemes, *([init_weights] if schemes else [])])
-    names = Names({*copied, "NETWORKS"}, suffix="Network")
+    # A network named F (CUT's MLP heads) must not hide the file's torch.nn.functional.
+    names = Names({*copied, *FILE_NAMES, "NETWORKS"}, suffix="Network")
     classes = []
     for name, plan in spec.analysis.networks.items():
         cls = names(name, basis=_class_basis(name))

@@ -5,6 +5,8 @@ from ganbuilder.losses import (  # noqa: F401  (registration)
     classification,
     feature_matching,
     gan,
+    multilabel,
+    patch_nce,
     path_length,
 )
 from ganbuilder.losses.context import TermContext

@@ -129,6 +129,11 @@ def spec_schema() -> dict:
                      "properties": {name: d.value for name, d in INITS.items()},
                      "description": "weight initialisation; PyTorch's defaults when left out"},
             "layers": {"$ref": "#/$defs/layers"},
+            "outputs": {"type": "array", "items": _NAME, "minItems": 1, "uniqueItems": True,
+                        "description": "several heads (StarGAN's D: [src, cls]): ids of top-level "
+                                       "layers; a call returns the first, a term's `head` or a "
+                                       "tap (`d.cls`) reads the others (default: the last "
+                                       "layer's output)"},
         },
         "required": ["layers"],
         "additionalProperties": False,

@@ -62,6 +62,7 @@ from ganbuilder.train.events import (
     StepMetrics,
 )
 from ganbuilder.train.kernels import choose_kernels
+from ganbuilder.train.label_range import check_label_layers
 from ganbuilder.train.loggers import with_loggers
 from ganbuilder.train.precision import Precision
 from ganbuilder.train.streams import SEED_OFFSETS, device_generator, restore_generator
@@ -121,6 +122,7 @@ class Trainer:
             self.data = open_source(spec.tree["data"], spec.base_dir)
         except DataError as exc:
             raise spec.locate(exc) from None
+        check_label_layers(spec, self.data.num_classes)  # before torch meets a label past them
         batch_size = with_defaults(spec.tree["data"])["batch_size"]
         self.ranks.check_batch(batch_size)
         self.sampler = self.data.sampler(batch_size, seed)
