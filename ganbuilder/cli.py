@@ -104,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="inputs are pix2pix A|B pairs side by side: translate the half the "
                    "model reads (A for AtoB, B for BtoA). Default: split the images exactly "
                    "twice as wide as high when the model was trained on aligned A|B files")
+    p.add_argument("--domain", help="a multi-domain model's target domain (StarGAN): a domain "
+                   "name or index, or comma-separated attributes (CelebA)")
 
     p = sub.add_parser(
         "evaluate", help="score a checkpoint with offline metrics",
@@ -458,7 +460,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
     from ganbuilder.translate import translate_checkpoint
 
     written = translate_checkpoint(args.checkpoint, args.input, args.out, args.direction,
-                                   args.device, aligned=args.aligned, force=args.force)
+                                   args.device, aligned=args.aligned, force=args.force,
+                                   domain=args.domain)
     print(f"wrote {len(written)} image(s) to {args.out}")
     return EXIT_OK
 

@@ -30,6 +30,7 @@ from ganbuilder.runs.grid import to_uint8
 from ganbuilder.sampling import load_model
 from ganbuilder.spec import Spec
 from ganbuilder.spec.analysis import DIRECTIONS
+from ganbuilder.translate_domain import domain_call
 
 _IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 
@@ -131,16 +132,20 @@ def _write_png(image: np.ndarray, target: Path) -> None:
 @torch.no_grad()
 def translate_checkpoint(checkpoint: str | Path, source: str | Path, out: str | Path,
                          direction: str = "AtoB", device: str = "cpu",
-                         aligned: bool | None = None, force: bool = False) -> list[Path]:
+                         aligned: bool | None = None, force: bool = False,
+                         domain: str | None = None) -> list[Path]:
     """Translate an image or a folder of images into `out` as `<stem>.png`; returns the files.
 
-    See the module docstring for what is refused and for `aligned` (None: auto).
+    See the module docstring for what is refused and for `aligned` (None: auto); `domain`
+    picks a multi-domain model's target domain (translate_domain.py).
     """
     plan = plan_outputs(_inputs(Path(source)), Path(out), force)
     spec, gan, _ = load_model(checkpoint, device)
-    net_name = find_generator(spec, direction)
+    to_domain = domain_call(spec, domain) if domain is not None else None
+    net_name = to_domain.network if to_domain else find_generator(spec, direction)
     net = gan.nets[net_name].eval()
-    channels, size, _ = spec.analysis.networks[net_name].input_shapes[0]
+    at = to_domain.image_position if to_domain else 0
+    channels, size, _ = spec.analysis.networks[net_name].input_shapes[at]
     data: dict[str, Any] = with_defaults(spec.tree["data"])
     half = input_half(data, direction)
     auto_split = aligned is None and trained_on_aligned(spec, data)
@@ -154,7 +159,9 @@ def translate_checkpoint(checkpoint: str | Path, source: str | Path, out: str | 
         if aligned or (auto_split and width == 2 * height):
             im = split_aligned(im, path, key="")[half]
         x = _to_input(im, mode, load_size, size)
-        image = to_uint8(net(x.unsqueeze(0).to(param.device)).float().cpu().numpy())[0]
+        x = x.unsqueeze(0).to(param.device)
+        args = to_domain.arguments(x) if to_domain else [x]
+        image = to_uint8(net(*args).float().cpu().numpy())[0]
         _write_png(image, target)
         written.append(target)
     return written

@@ -222,3 +222,32 @@ def test_celeba_attributes_pick_the_named_columns_and_a_random_target(tmp_path):
     (tmp_path / "bad" / "list_attr_celeba.txt").write_text(f"1\n{' '.join(ATTRIBUTES)}\nx.jpg 1\n")
     expect_data_error({**cfg, "root": "bad", "attributes": ATTRIBUTES}, tmp_path, "data.root",
                       "list_attr_celeba.txt:3: expected a file name and 3 values of 1 or -1")
+
+
+def test_translate_to_a_chosen_domain(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    run = tmp_path / "run"
+    assert main(["run", str(STARGAN), *[a for o in TINY["stargan"] for a in ("--set", o)],
+                 "--steps", "1", "--quiet", "--out", str(run)]) == 0
+    images = tmp_path / "in"
+    images.mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((16, 16), 40 * i, np.uint8)).save(images / f"d{i}.png")
+    ckpt = str(run / "checkpoints" / "last.pt")
+    outs = {}
+    for domain in ("inverted", "4"):
+        out = tmp_path / f"out_{domain}"
+        assert main(["translate", ckpt, "--input", str(images), "--out", str(out),
+                     "--domain", domain]) == 0
+        outs[domain] = np.asarray(Image.open(out / "d1.png"))
+        assert sorted(p.name for p in out.iterdir()) == ["d0.png", "d1.png"]
+    assert outs["inverted"].shape[:2] == (16, 16)
+    assert not np.array_equal(outs["inverted"], outs["4"])  # the domain reaches G
+    capsys.readouterr()
+    assert main(["translate", ckpt, "--input", str(images), "--out", str(tmp_path / "x"),
+                 "--domain", "invertd"]) == 2
+    err = capsys.readouterr().err
+    assert "--domain 'invertd' is not one of the domains: plain, inverted, thick, outline, dim" \
+        in err and "inverted" in err
