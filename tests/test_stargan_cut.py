@@ -251,3 +251,73 @@ def test_translate_to_a_chosen_domain(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--domain 'invertd' is not one of the domains: plain, inverted, thick, outline, dim" \
         in err and "inverted" in err
+
+
+def _reference_weights(table: list, seed: int, var_key: str | None = None) -> dict:
+    """Seeded weights for the reference's state-dict keys, as tests/data's outputs were made
+    with (the reference models ran in that session, loaded with these weights by key)."""
+    g = torch.Generator().manual_seed(seed)
+    out = {}
+    for ref_key, _, shape in table:
+        if ref_key.endswith("num_batches_tracked"):
+            continue
+        w = torch.randn(shape, generator=g) * 0.2
+        out[ref_key] = 1 + w.abs() if var_key and ref_key.endswith(var_key) else w
+    return out
+
+
+def _load(nets, tables: dict, seeds: dict, var_key: str | None = None) -> None:
+    for name, table in tables.items():
+        w = _reference_weights(table, seeds[name], var_key)
+        nets[name].load_state_dict({**nets[name].state_dict(),
+                                    **{ours: w[theirs] for theirs, ours, _ in table
+                                       if theirs in w}})
+
+
+def test_stargan_equals_yunjey_stargan_with_its_weights():
+    import json
+
+    from ganbuilder.losses.feature_matching import layer_output
+
+    ref = json.loads((ROOT / "tests/data/stargan_yunjey.json").read_text())
+    nets = GAN(load_spec(STARGAN, ref["overrides"])).nets
+    g = torch.Generator().manual_seed(ref["input_seed"])
+    x = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1
+    c = torch.tensor(ref["labels"])
+    for mode in ("train", "eval"):  # batch statistics, then the tracked running ones
+        _load(nets, ref["tables"], {"G": 1, "D": 2}, "running_var")  # the stats as loaded
+        for net in nets.values():
+            net.train(mode == "train")
+        with torch.no_grad():
+            out, src = nets["G"](x, c), nets["D"](x)
+            cls = layer_output(nets["D"], "cls", [x])
+        want = ref[mode]
+        torch.testing.assert_close(out[0, :, :4, :4].flatten(), torch.tensor(want["G"]),
+                                   atol=1e-4, rtol=0)
+        assert abs(out.sum().item() - want["G_sum"]) < 1e-2
+        torch.testing.assert_close(src.flatten(), torch.tensor(want["D_src"]), atol=1e-4, rtol=0)
+        torch.testing.assert_close(cls.flatten(), torch.tensor(want["D_cls"]), atol=1e-4, rtol=0)
+
+
+def test_cut_equals_taesungp_cut_with_its_weights():
+    import json
+
+    ref = json.loads((ROOT / "tests/data/cut_taesungp.json").read_text())
+    spec = load_spec(CUT, ref["overrides"])
+    nets = GAN(spec).nets
+    _load(nets, ref["tables"], {"G": 1, "D": 2, "F": 3})
+    g = torch.Generator().manual_seed(ref["input_seed"])
+    x = torch.rand(2, 3, 32, 32, generator=g) * 2 - 1
+    with torch.no_grad():
+        fake, score = nets["G"](x), nets["D"](x)
+        torch.testing.assert_close(fake[0, :, :4, :4].flatten(), torch.tensor(ref["G"]),
+                                   atol=1e-4, rtol=0)
+        assert abs(fake.sum().item() - ref["G_sum"]) < 1e-2
+        torch.testing.assert_close(score.flatten(), torch.tensor(ref["D"]), atol=1e-4, rtol=0)
+        # PatchNCE on (x, G(x)) with the positions the reference was given
+        term = next(t for t in spec.analysis.terms if t.kind == "patch_nce")
+        draws = torch.Generator().manual_seed(ref["uniform_seed"])
+        ctx = TermContext({"real_A": x, "fake_B": fake}, nets, {"G", "F"},
+                          uniform=lambda n, device: torch.rand(n, generator=draws))
+        loss = LOSSES.get("patch_nce").compute(term.params, ctx)[0]
+    assert abs(loss.item() - ref["patch_nce"]) < 1e-4
