@@ -49,8 +49,20 @@ def _index(domain: str, names: list[str], classes: int) -> int:
     raise UserError(f"--domain {domain!r} is not one of {known}{did_you_mean(domain, names)}")
 
 
-def domain_call(spec: Spec, domain: str) -> DomainCall:
-    """The generator that takes an image and a target domain, with `domain`'s input."""
+@dataclass(frozen=True)
+class DomainGenerator:
+    """A forward call NET(image, domain): the network, the image's argument position, and the
+    domain input's tensor name and per-sample shape (() a class index, (K,) attributes)."""
+
+    network: str
+    image_position: int
+    domain: str
+    shape: tuple
+
+
+def domain_generator(spec: Spec) -> DomainGenerator | None:
+    """The first forward call of a network on a data image and a target domain (a latent or
+    data tensor of one index or one vector per sample), or None."""
     a = spec.analysis
     for tensor in a.order:
         expr = a.forward[tensor]
@@ -63,19 +75,33 @@ def domain_call(spec: Spec, domain: str) -> DomainCall:
         if not images:
             continue
         image, other = images[0], 1 - images[0]
-        shape, name = shapes[other], expr.args[other]
-        if kinds[other] not in ("latent", "data") or shape is None or len(shape) > 1:
-            continue
-        names = _names(spec)
-        if shape == ():
-            classes = (spec.tree.get("latent") or {}).get(name, {}).get("classes") or len(names)
-            return DomainCall(expr.fn, image, torch.tensor(_index(domain, names, classes)))
-        wanted = [w.strip() for w in domain.split(",") if w.strip()]
-        if len(names) != shape[0]:
-            names = [str(i) for i in range(shape[0])]
-        vector = torch.zeros(shape[0])
-        for w in wanted:
-            vector[_index(w, names, shape[0])] = 1.0
-        return DomainCall(expr.fn, image, vector)
-    raise UserError(f"model '{spec.name}' has no generator taking an image and a target domain "
-                    "(StarGAN's G(real, c)); --domain applies to multi-domain models")
+        if kinds[other] in ("latent", "data") and shapes[other] is not None and \
+                len(shapes[other]) <= 1:
+            return DomainGenerator(expr.fn, image, expr.args[other], tuple(shapes[other]))
+    return None
+
+
+def domain_classes(spec: Spec, found: DomainGenerator) -> int:
+    """How many domains the generator's domain input takes."""
+    if found.shape:
+        return found.shape[0]
+    latent = (spec.tree.get("latent") or {}).get(found.domain, {})
+    return latent.get("classes") or len(_names(spec))
+
+
+def domain_call(spec: Spec, domain: str) -> DomainCall:
+    """The generator that takes an image and a target domain, with `domain`'s input."""
+    found = domain_generator(spec)
+    if found is None:
+        raise UserError(f"model '{spec.name}' has no generator taking an image and a target "
+                        "domain (StarGAN's G(real, c)); --domain applies to multi-domain models")
+    names, classes = _names(spec), domain_classes(spec, found)
+    if not found.shape:
+        return DomainCall(found.network, found.image_position,
+                          torch.tensor(_index(domain, names, classes)))
+    if len(names) != classes:
+        names = [str(i) for i in range(classes)]
+    vector = torch.zeros(classes)
+    for wanted in (w.strip() for w in domain.split(",") if w.strip()):
+        vector[_index(wanted, names, classes)] = 1.0
+    return DomainCall(found.network, found.image_position, vector)

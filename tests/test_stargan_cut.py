@@ -253,25 +253,18 @@ def test_translate_to_a_chosen_domain(tmp_path, capsys):
         in err and "inverted" in err
 
 
-def _reference_weights(table: list, seed: int, var_key: str | None = None) -> dict:
+def _reference_weights(table: list, seed: int) -> dict:
     """Seeded weights for the reference's state-dict keys, as tests/data's outputs were made
     with (the reference models ran in that session, loaded with these weights by key)."""
     g = torch.Generator().manual_seed(seed)
-    out = {}
-    for ref_key, _, shape in table:
-        if ref_key.endswith("num_batches_tracked"):
-            continue
-        w = torch.randn(shape, generator=g) * 0.2
-        out[ref_key] = 1 + w.abs() if var_key and ref_key.endswith(var_key) else w
-    return out
+    return {ref_key: torch.randn(shape, generator=g) * 0.2 for ref_key, _, shape in table}
 
 
-def _load(nets, tables: dict, seeds: dict, var_key: str | None = None) -> None:
+def _load(nets, tables: dict, seeds: dict) -> None:
     for name, table in tables.items():
-        w = _reference_weights(table, seeds[name], var_key)
+        w = _reference_weights(table, seeds[name])
         nets[name].load_state_dict({**nets[name].state_dict(),
-                                    **{ours: w[theirs] for theirs, ours, _ in table
-                                       if theirs in w}})
+                                    **{ours: w[theirs] for theirs, ours, _ in table}})
 
 
 def test_stargan_equals_yunjey_stargan_with_its_weights():
@@ -284,14 +277,15 @@ def test_stargan_equals_yunjey_stargan_with_its_weights():
     g = torch.Generator().manual_seed(ref["input_seed"])
     x = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1
     c = torch.tensor(ref["labels"])
-    for mode in ("train", "eval"):  # batch statistics, then the tracked running ones
-        _load(nets, ref["tables"], {"G": 1, "D": 2}, "running_var")  # the stats as loaded
+    _load(nets, ref["tables"], {"G": 1, "D": 2})
+    # Instance statistics, as the reference computes them: it never switches to eval mode.
+    for mode in ("train", "eval"):
         for net in nets.values():
             net.train(mode == "train")
         with torch.no_grad():
             out, src = nets["G"](x, c), nets["D"](x)
             cls = layer_output(nets["D"], "cls", [x])
-        want = ref[mode]
+        want = ref["train"]
         torch.testing.assert_close(out[0, :, :4, :4].flatten(), torch.tensor(want["G"]),
                                    atol=1e-4, rtol=0)
         assert abs(out.sum().item() - want["G_sum"]) < 1e-2
@@ -321,3 +315,29 @@ def test_cut_equals_taesungp_cut_with_its_weights():
                           uniform=lambda n, device: torch.rand(n, generator=draws))
         loss = LOSSES.get("patch_nce").compute(term.params, ctx)[0]
     assert abs(loss.item() - ref["patch_nce"]) < 1e-4
+
+
+def test_evaluate_judges_translations_to_other_domains(tmp_path, monkeypatch):
+    from ganbuilder.evaluate import domains
+    from ganbuilder.evaluate.dispatch import evaluate_checkpoint
+
+    run = tmp_path / "run"
+    assert main(["run", str(STARGAN), *[a for o in TINY["stargan"] for a in ("--set", o)],
+                 "--steps", "1", "--quiet", "--out", str(run)]) == 0
+    seen = []
+
+    class Zeros:  # a classifier that says "domain 0" / "digit 0" for everything
+        accuracy = 1.0
+
+        def predict(self, images):
+            seen.append(images.shape)
+            return torch.zeros(len(images), dtype=torch.long)
+
+    monkeypatch.setattr(domains, "digit_classifier", lambda *a, **k: Zeros())
+    out = evaluate_checkpoint(run / "checkpoints" / "last.pt", n=200)
+    assert out["kind"] == "domain_translation" and out["n"] == 200
+    assert seen == [(200, 1, 16, 16)] * 2
+    # Targets are other domains than the image's own, uniformly: domain 0 for 4 in 5 of the
+    # images whose own domain is not 0, 1 in 4 of those.
+    assert 0.1 < out["domain_accuracy"] < 0.3
+    assert 0.0 <= out["digit_kept"] <= 1.0

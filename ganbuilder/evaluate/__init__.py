@@ -24,6 +24,9 @@ chains; `report` prints a result for people.
   (`ganbuilder.evaluate.inception_images`; the weights file is never downloaded).
 - `paired_translation`: L1 and PSNR of G(A) against B on held-out pairs, and `label_kept/AB`
   when the data carries labels.
+- `domain_translation`: a multi-domain generator (StarGAN) on data labelled by domain:
+  held-out images translated to random other domains, the share a domain classifier assigns
+  to the requested domain, and (with a `digit` per image) the share whose digit is kept.
 - `unpaired_translation`: `label_kept/AB` (and `label_kept/BA` when the spec has both
   generators): the share of translations that a classifier trained only on the target domain
   labels as the source image's label.
@@ -31,6 +34,7 @@ chains; `report` prints a result for people.
 
 from ganbuilder.evaluate import (  # noqa: F401  (registration)
     digits,
+    domains,
     inception_images,
     points,
     translation,
