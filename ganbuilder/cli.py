@@ -123,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="inputs are pix2pix A|B pairs side by side: translate the half the "
                    "model reads (A for AtoB, B for BtoA). Default: split the images exactly "
                    "twice as wide as high when the model was trained on aligned A|B files")
+    p.add_argument("--domain", help="a multi-domain model's target domain (StarGAN): a domain "
+                   "name or index, or comma-separated attributes (CelebA)")
 
     p = sub.add_parser(
         "evaluate", help="score a checkpoint with offline metrics",
@@ -563,7 +565,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
     written = translate_checkpoint(args.checkpoint, args.input, args.out, args.direction,
                                    args.device, aligned=args.aligned, force=args.force,
-                                   tensor=args.tensor, native_size=args.native_size)
+                                   tensor=args.tensor, native_size=args.native_size,
+                                   domain=args.domain)
     print(f"wrote {len(written)} image(s) to {args.out}")
     return EXIT_OK
 

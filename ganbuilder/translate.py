@@ -39,6 +39,7 @@ from ganbuilder.sampling import load_model
 from ganbuilder.spec import Spec
 from ganbuilder.spec.analysis import DIRECTIONS, ImageMap
 from ganbuilder.spec.shapes import plan_network
+from ganbuilder.translate_domain import domain_map
 
 _IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 
@@ -203,15 +204,21 @@ def translate_checkpoint(checkpoint: str | Path, source: str | Path, out: str | 
                          direction: str | None = None, device: str = "cpu",
                          aligned: bool | None = None, force: bool = False,
                          tensor: str | None = None, native_size: bool = False,
-                         extra: dict[str, Any] | None = None, seed: int = 0) -> list[Path]:
+                         extra: dict[str, Any] | None = None, seed: int = 0,
+                         domain: str | None = None) -> list[Path]:
     """Apply a model's image map (see `choose_map`) to an image or a folder of images, into
     `out` as `<stem>.png`; returns the files written.
 
-    See the module docstring for what is refused, `aligned` (None: auto) and `native_size`.
+    See the module docstring for what is refused, `aligned` (None: auto) and `native_size`;
+    `domain` picks a multi-domain model's generator and target domain (translate_domain.py).
     """
     plan = plan_outputs(_inputs(Path(source)), Path(out), force)
     spec, gan, _ = load_model(checkpoint, device)
-    chosen = choose_map(spec, direction, tensor)
+    if domain is not None:
+        chosen, target_domain = domain_map(spec, domain)
+        extra = {**(extra or {}), **target_domain}
+    else:
+        chosen = choose_map(spec, direction, tensor)
     net = gan.nets[chosen.network].eval()
     shapes = spec.analysis.networks[chosen.network].input_shapes
     channels, size, _ = shapes[chosen.position]

@@ -28,6 +28,9 @@ TINY = {
                   "networks.vgg19.weights=null", "data.batch_size=2"],
     "esrgan": ["params.nf=8", "params.gc=4", "params.blocks=1", "params.ndf=4"],
     "spade": ["params.ngf=2", "params.ndf=4", "params.nhidden=8", "params.z_dim=4"],
+    "stargan": ["params.conv_dim=4", "params.g_blocks=1"],
+    "cut": ["params.ngf=4", "params.ndf=4", "params.n_blocks=5", "params.nce_units=8",
+            "params.patches=8"],
 }
 
 

@@ -20,6 +20,7 @@ CASES = {
     "flatten": (None, [(2, 3, 4)]),
     "upsample": ({"scale": 2, "mode": "bilinear"}, [(3, 4, 5)]),
     "reflection_pad": (2, [(3, 5, 5)]),
+    "replication_pad": (1, [(3, 4, 4)]),
     "avg_pool": (2, [(3, 6, 6)]),
     "embedding": ({"classes": 10, "dim": 6}, [()]),
     "one_hot": (10, [()]),

@@ -81,8 +81,29 @@ def mnist_dirs(tmp_path_factory) -> Path:
     return base
 
 
-# Each case: (id, cfg with {images}/{mnist}/{pairs}/{labels} placeholders in root, expected length,
-# classes).
+ATTRIBUTES = ["Black_Hair", "Blond_Hair", "Male"]
+
+
+def write_celeba(folder: Path, n: int) -> None:
+    """CelebA's layout: list_attr_celeba.txt (count, names, +1/-1 rows) and img_align_celeba/."""
+    names = ["5_o_Clock_Shadow", *ATTRIBUTES, "Young"]
+    rows = [f"{i:06d}.jpg " + " ".join("1" if (i + k) % 3 == 0 else "-1"
+                                       for k in range(len(names))) for i in range(n)]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "list_attr_celeba.txt").write_text("\n".join([str(n), " ".join(names), *rows]))
+    for i in range(n):
+        write_png(folder / "img_align_celeba" / f"{i:06d}.jpg", i, size=(18, 22))
+
+
+@pytest.fixture(scope="module")
+def celeba_dir(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("celeba")
+    write_celeba(base, 9)
+    return base
+
+
+# Each case: (id, cfg with {images}/{mnist}/{pairs}/{labels}/{celeba} placeholders in root,
+# expected length, classes).
 CASES = [
     ("digits", {"source": "digits", "image_size": 16}, 1797, 10),
     ("digits-rgb-subset", {"source": "digits", "channels": 3, "classes": [7, 1]}, 361, 2),
@@ -174,6 +195,13 @@ CASES = [
     ("labelmaps-instances", {"source": "labelmaps", "root": "{labels}/instances", "classes": 3,
                              "instances": True, "image_size": 8}, 4, None),
     ("labels2digits", {"source": "labels2digits", "image_size": 16}, 1438, 10),
+    ("digit_domains", {"source": "digit_domains", "image_size": 16}, 1438 * 5, 5),
+    ("digit_domains-test-rgb",
+     {"source": "digit_domains", "split": "test", "channels": 3, "domains": ["dim", "plain"]},
+     359 * 2, 2),
+    ("celeba_attributes", {"source": "celeba_attributes", "root": "{celeba}",
+                           "attributes": ATTRIBUTES, "image_size": 8, "crop_size": 16,
+                           "test_size": 2}, 7, None),
     (
         "digits2negative-test-rgb",
         {"source": "digits2negative", "split": "test", "channels": 3},
@@ -193,12 +221,12 @@ def test_cases_cover_every_source():
 
 
 @pytest.fixture
-def make_cfg(image_dirs, mnist_dirs, pair_dirs, label_dirs):
+def make_cfg(image_dirs, mnist_dirs, pair_dirs, label_dirs, celeba_dir):
     def fill(cfg: dict) -> dict:
         out = dict(cfg)
         if "root" in out:
             out["root"] = out["root"].format(images=image_dirs, mnist=mnist_dirs, pairs=pair_dirs,
-                                             labels=label_dirs)
+                                             labels=label_dirs, celeba=celeba_dir)
         return out
 
     return fill
@@ -217,9 +245,11 @@ def test_batches_match_declared_shapes(make_cfg, cfg, length, classes):
         assert set(batch) == set(shapes)
         for name, shape in shapes.items():
             assert list(batch[name].shape[1:]) == shape, name
-            if name.startswith("label"):
+            if name.startswith("label") and not shape:
                 assert batch[name].dtype == torch.int64
                 assert int(batch[name].min()) >= 0 and int(batch[name].max()) < classes
+            elif batch[name].dtype == torch.int64:  # another class index (a digit_domains digit)
+                assert int(batch[name].min()) >= 0
             else:
                 assert batch[name].dtype == torch.float32
                 if len(shape) == 3:  # images live in [-1, 1]

@@ -65,6 +65,8 @@ VARIANTS = {
         "{relu: , id: r1}, batch_norm, {conv: {out: 4, kernel: 3, padding: 1}, id: c2}]}",
         "objectives.G.loss=[{adversarial: {critic: D, fake: fake_AB}}, {perceptual: {network: V, "
         "pred: fake_B, target: real_B, layers: {r1: 0.5, c2: 1.0}, distance: mse}}]"]),
+    "stargan_multilabel": ("stargan", [*SMALL["stargan"], "objectives.D.loss[1]={multilabel: "
+                           "{classifier: D, head: cls, input: real, labels: attributes}}"]),
     "pacgan": ("gan", ["objectives.D.loss[0].adversarial.pack=2",
                        "objectives.G.loss[0].adversarial.pack=2"]),
     "ragan": ("dcgan", [*SMALL["dcgan"], "objectives.D.loss[0].adversarial.relativistic=average",

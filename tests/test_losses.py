@@ -51,7 +51,23 @@ CASES = {
     "path_length": dict(fake="styled", w="w"),
     "perceptual": dict(network="D", pred="fake", target="real", layers={"h": 1.0}),
     "kl_divergence": dict(mu="w", logvar="w"),
+    "multilabel": dict(classifier="C", input="fake", labels="attributes"),
+    "patch_nce": dict(generator="G", layers=["a", "b"], mlp="MLP", real="real", fake="fake",
+                      patches=3),
 }
+
+
+class _Heads(torch.nn.Module):
+    """Two MLP heads, one per input (PatchNCE's), as compiled networks carry them."""
+
+    head_ids = ("a", "b")
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.ModuleList([torch.nn.Linear(3, 4), torch.nn.Linear(5, 4)])
+        self.layer_ids = {"a": 0, "b": 1}
+
+    def forward(self, a, b):
+        return self.layers[0](a) + self.layers[1](b).sum()
 
 
 def test_every_term_has_a_case():
@@ -69,8 +85,13 @@ def test_term_is_finite_and_differentiable(kind):
     tensors = {"real": torch.randn(4, 3, 2, 2), "fake": fake, "u": torch.rand(4, 1) * 2 - 1,
                "label": torch.tensor([0, 2, 1, 2]), "w": w,
                "styled": torch.tanh(w @ torch.randn(5, 12)).view(4, 3, 2, 2)}
-    networks = {"D": critic, "AE": torch.nn.Conv2d(3, 3, 1), "C": classifier}
-    ctx = TermContext(tensors, networks, {"D", "AE", "C"})
+    encoder = torch.nn.Sequential(torch.nn.Conv2d(3, 3, 1), torch.nn.ReLU(),
+                                  torch.nn.Conv2d(3, 5, 1))
+    encoder.layer_ids = {"a": 0, "b": 2}
+    tensors["attributes"] = torch.tensor([[0.0, 1, 1], [1, 0, 0], [0, 0, 1], [1, 1, 1]])
+    networks = {"D": critic, "AE": torch.nn.Conv2d(3, 3, 1), "C": classifier, "G": encoder,
+                "MLP": _Heads()}
+    ctx = TermContext(tensors, networks, {"D", "AE", "C", "G", "MLP"})
     loss, metrics = LOSSES.get(kind).compute(_params(kind, **CASES[kind]), ctx)
     assert loss.dim() == 0 and torch.isfinite(loss)
     loss.backward()

@@ -97,6 +97,7 @@ def build_network(plan: NetworkPlan) -> nn.Module:
     if plan.is_chain:
         chain = nn.Sequential(*layers)
         chain.layer_ids = plan.layer_ids  # a loss term reads a layer by id (feature matching)
+        chain.head_ids = plan.outputs  # and a network's heads (StarGAN's D, CUT's MLPs)
         return chain
     index = {name: i for i, name in enumerate(plan.inputs)}
     wiring = []
@@ -105,6 +106,7 @@ def build_network(plan: NetworkPlan) -> nn.Module:
         index[layer.slot] = len(plan.inputs) + k
     graph = GraphNetwork(layers, wiring, len(plan.inputs), index[plan.output_slot])
     graph.layer_ids = plan.layer_ids
+    graph.head_ids = plan.outputs
     return graph
 
 

@@ -5,6 +5,8 @@ Importing this package registers the built-in sources; it does not import torch,
 
 # The source modules are imported for their side effect: they register sources.
 from ganbuilder.data import (  # noqa: F401
+    celeba_attributes,
+    digit_domains,
     digits,
     digits2negative,
     digits_sr,

@@ -26,6 +26,9 @@ chains; `report` prints a result for people.
   when the data carries labels.
 - `super_resolution`: PSNR and SSIM of an SR model's output against held-out HR images,
   beside bicubic upsampling of the LR input (`ganbuilder.evaluate.superres`).
+- `domain_translation`: a multi-domain generator (StarGAN) on data labelled by domain:
+  held-out images translated to random other domains, the share a domain classifier assigns
+  to the requested domain, and (with a `digit` per image) the share whose digit is kept.
 - `unpaired_translation`: `label_kept/AB` (and `label_kept/BA` when the spec has both
   generators): the share of translations that a classifier trained only on the target domain
   labels as the source image's label.
@@ -33,6 +36,7 @@ chains; `report` prints a result for people.
 
 from ganbuilder.evaluate import (  # noqa: F401  (registration)
     digits,
+    domains,
     inception_images,
     points,
     superres,

@@ -23,7 +23,7 @@ from torch import nn
 
 from ganbuilder.compile.network import init_weights, layer_constructs
 from ganbuilder.errors import UserError
-from ganbuilder.export.pysource import INDENT, WIDTH, Names, call, definitions
+from ganbuilder.export.pysource import FILE_NAMES, INDENT, WIDTH, Names, call, definitions
 from ganbuilder.layers import CONTAINERS
 from ganbuilder.layers.construct import Construct
 from ganbuilder.layers.init import INITS
@@ -162,10 +162,19 @@ def _network_body(w: _Writer, name: str, plan: NetworkPlan, init_call: str | Non
     chained = Names(names.taken | ids)("x")
     names.taken.add(chained)
     args = ", ".join(f"{slots[i]}: torch.Tensor" for i in plan.inputs)
-    forward = [f"    def forward(self, {args}) -> torch.Tensor:", "        layers = self.layers"]
+    head = f"    def forward(self, {args}) -> torch.Tensor:"
+    if len(head) > WIDTH:  # many inputs (CUT's MLP heads): one per line
+        head = "\n".join(["    def forward(", "        self,",
+                           *(f"        {slots[i]}: torch.Tensor," for i in plan.inputs),
+                           "    ) -> torch.Tensor:"])
+    forward = [head, "        layers = self.layers"]
+    read = {s for layer in plan.layers for s in layer.sources} | {plan.output_slot}
     for k, layer in enumerate(plan.layers):
         slots[layer.slot] = names(layer.slot) if layer.slot in ids else chained
-        line = (f"        {slots[layer.slot]} = layers[{k}]"
+        # A head no layer reads (one of `outputs` besides the first) is computed for the hooks
+        # that read it, and kept in no variable.
+        target = f"{slots[layer.slot]} = " if layer.slot in read else ""
+        line = (f"        {target}layers[{k}]"
                 f"({', '.join(slots[s] for s in layer.sources)})")
         comment = f"  # {_describe(layer)}"
         forward.append(line + comment if len(line + comment) <= WIDTH else line)
@@ -243,7 +252,8 @@ def eject_source(spec: Spec, overrides: list[str] | tuple[str, ...] = (),
                 schemes.append(scheme.weight)
         bodies[name] = _network_body(w, name, plan, call_)
     copied = definitions([*w.used, *schemes, *([init_weights] if schemes else [])])
-    names = Names({*copied, "NETWORKS"}, suffix="Network")
+    # A network named F (CUT's MLP heads) must not hide the file's torch.nn.functional.
+    names = Names({*copied, *FILE_NAMES, "NETWORKS"}, suffix="Network")
     classes = []
     for name, plan in spec.analysis.networks.items():
         cls = names(name, basis=_class_basis(name))

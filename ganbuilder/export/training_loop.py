@@ -437,9 +437,14 @@ def _state(loop: _Loop) -> _Part:
     # A term that reads a layer by id (feature matching) and a tapped call (`fake.w`) find
     # the layer as compiled networks do.
     read = {term.params[key] for term in spec.analysis.terms
-            for key in term.definition.layers.values()}
+            for key in (*term.definition.layers.values(), *term.definition.heads.values())}
     read |= {spec.analysis.forward[tensor].fn for tensor in spec.analysis.taps}
+    # A term may read a network's heads (its `outputs`) by id too.
+    read |= {n for term in spec.analysis.terms for n in term.networks.values()
+             if n in spec.analysis.networks and spec.analysis.networks[n].outputs}
     ids = {n: spec.analysis.networks[n].layer_ids for n in sorted(read)}
+    heads = {n: spec.analysis.networks[n].outputs for n in sorted(read)
+             if spec.analysis.networks[n].outputs}
     return _Part(init=[
         *generators,
         mapping("self.updates = ", updates, "        "),
@@ -448,7 +453,8 @@ def _state(loop: _Loop) -> _Part:
         *(["        # The layers a term or a tap reads by id, as ganbuilder's networks hold them."]
           if ids else []),
         *(mapping(f"nets[{n!r}].layer_ids = ", [f"{k!r}: {v!r}" for k, v in i.items()],
-                  "        ") for n, i in ids.items())])
+                  "        ") for n, i in ids.items()),
+        *(f"        nets[{n!r}].head_ids = {h!r}" for n, h in heads.items())])
 
 
 def _gan_loss(loop: _Loop) -> str:

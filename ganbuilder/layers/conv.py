@@ -140,6 +140,26 @@ def reflection_pad(p: dict, inputs: list[Shape]):
     return construct(nn.ReflectionPad2d, p["padding"])
 
 
+def _replicate_shape(p: dict, inputs: list[Shape]) -> Shape:
+    x = inputs[0]
+    rank(x, 3, "replication_pad", "(C, H, W)")
+    return (x[0], x[1] + 2 * p["padding"], x[2] + 2 * p["padding"])
+
+
+@layer(
+    "replication_pad",
+    _replicate_shape,
+    {"padding": int_param("pixels repeating the edge on each side", minimum=1)},
+    required=("padding",),
+    primary="padding",
+    output_overwritable=True,
+    group="shape",
+)
+def replication_pad(p: dict, inputs: list[Shape]):
+    """Edge padding (nn.ReplicationPad2d), before CUT's anti-aliased upsampling blur."""
+    return construct(nn.ReplicationPad2d, p["padding"])
+
+
 def _pool_shape(p: dict, inputs: list[Shape]) -> Shape:
     x = inputs[0]
     rank(x, 3, "avg_pool", "(C, H, W)")

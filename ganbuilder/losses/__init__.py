@@ -6,6 +6,8 @@ from ganbuilder.losses import (  # noqa: F401  (registration)
     feature_matching,
     gan,
     kl,
+    multilabel,
+    patch_nce,
     path_length,
     perceptual,
 )

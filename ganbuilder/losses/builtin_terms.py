@@ -141,9 +141,12 @@ def identity(p: dict, ctx):
     required=("critic", "real", "fake"),
     tensors=("real", "fake"),
     networks=("critic",),
+    penalised=("real", "fake"),
 )
 def gradient_penalty(p: dict, ctx):
-    """WGAN-GP (Gulrajani et al. 2017): (||grad D(x_hat)|| - 1)^2 on real/fake interpolates."""
+    """WGAN-GP (Gulrajani et al. 2017): (||grad D(x_hat)|| - 1)^2 on real/fake interpolates,
+    the gradient of what a call of D returns (the first of its `outputs`) with respect to the
+    image it reads, whatever other heads D has (StarGAN)."""
     real = ctx.tensor(p["real"])
     alpha = ctx.uniform(real.shape[0], real.device)
     return interpolate_penalty(ctx.network(p["critic"]), real, ctx.tensor(p["fake"]), alpha,
@@ -165,6 +168,7 @@ def interpolate_penalty(critic, real, fake, alpha, target: float = 1.0,
     required=("critic", "real"),
     tensors=("real",),
     networks=("critic",),
+    penalised=("real",),
 )
 def r1_penalty(p: dict, ctx):
     """R1 (Mescheder et al. 2018; StyleGAN): 0.5 * E ||grad D(x)||^2 on real samples, so

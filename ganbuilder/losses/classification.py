@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ganbuilder._lazy import F, torch
 from ganbuilder.layers.registry import format_shape
+from ganbuilder.losses.heads import HEAD, call_head
 from ganbuilder.losses.params import TENSOR, TENSORS, as_list
 from ganbuilder.losses.registry import loss_term
 
@@ -39,10 +40,12 @@ def _classification_check(p: dict, shapes: dict, latent: dict) -> list[tuple[str
                   "samples, or a shared body's features of them"},
         "labels": {**TENSOR, "description": "the integer labels to predict: the data's "
                    "`label` for real samples, the categorical latent G drew for fakes"},
+        "head": HEAD,
     },
     required=("classifier", "input", "labels"),
     tensors=("input", "labels"),
     networks=("classifier",),
+    heads={"head": "classifier"},
     inputs=("input",),
     check=_classification_check,
 )
@@ -51,7 +54,8 @@ def classification(p: dict, ctx):
     al. 2017: the critic's objective has it on real and on fake samples, the generator's on
     fakes, so G draws samples the classifier recognises as their label). Where the objective
     trains the classifier it records `acc/<classifier>/<labels>`, its top-1 accuracy."""
-    logits = ctx.network(p["classifier"])(*[ctx.tensor(n) for n in as_list(p["input"])])
+    logits = call_head(ctx.network(p["classifier"]), p.get("head"),
+                       [ctx.tensor(n) for n in as_list(p["input"])])
     labels = ctx.tensor(p["labels"])
     logits = logits.flatten(1)
     metrics = {}

@@ -31,6 +31,14 @@ class LossDef:
     dimension). `layers` maps a parameter naming a layer `id` to the network parameter whose
     network must have that id (feature matching).
 
+    `heads` maps a parameter naming one of a network's `outputs` (its heads: StarGAN's D
+    scores and classifies) to the network parameter: the term reads that head's output
+    instead of what a call returns. `penalised` are tensor parameters a penalty differentiates
+    the critic with respect to: they must be images the critic reads, not a network's
+    features. `network_inputs(params, plans)`, when given, maps network parameters to the
+    input shapes the term builds them for from other networks' plans (PatchNCE's MLP heads
+    read the generator's layers).
+
     `reads(params, updates)`, when given, names the tensor parameters `compute` reads when the
     objective trains `updates`, in the order it reads them (default: every tensor parameter
     given, in `tensors` order). `eject --with-training` computes those tensors, then calls the
@@ -50,6 +58,9 @@ class LossDef:
     network_shapes: Callable[[dict, list[Shape]], list[Shape]] | None = None
     layers: dict[str, str] = field(default_factory=dict)
     reads: Callable[[dict, frozenset[str]], tuple[str, ...]] | None = None
+    heads: dict[str, str] = field(default_factory=dict)
+    penalised: tuple[str, ...] = ()
+    network_inputs: Callable[[dict, dict], dict[str, list[Shape]]] | None = None
     doc: str = ""
 
     def tensors_read(self, params: dict, updates: frozenset[str]) -> tuple[str, ...]:

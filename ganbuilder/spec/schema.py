@@ -137,6 +137,11 @@ def spec_schema() -> dict:
                      "description": "weight initialisation; PyTorch's defaults when left out"},
             "layers": {"$ref": "#/$defs/layers"},
             **network_properties(),  # weights from a file, frozen networks and layers
+            "outputs": {"type": "array", "items": _NAME, "minItems": 1, "uniqueItems": True,
+                        "description": "several heads (StarGAN's D: [src, cls]): ids of top-level "
+                                       "layers; a call returns the first, a term's `head` or a "
+                                       "tap (`d.cls`) reads the others (default: the last "
+                                       "layer's output)"},
         },
         "required": ["layers"],
         "additionalProperties": False,

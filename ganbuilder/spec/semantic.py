@@ -267,12 +267,17 @@ class _Checker:
                 continue
             got = [self.evaluate(n, (*path, key), set()) for n in names]
             shapes[key] = None if any(g is None for g in got) else got
+        built = ldef.network_inputs(params, self.a.networks) if ldef.network_inputs else {}
         for key in ldef.networks:
             net = params[key]
             if net not in self.tree["networks"]:
                 choices = set(self.tree["networks"])
                 self.problem((*path, key), f"unknown network '{net}'{did_you_mean(net, choices)}")
                 return
+            if key in built:
+                out = self.call(net, built[key], (*path, key))
+                shapes[key] = None if out is None else [out]
+                continue
             for tkey in ldef.inputs:
                 if shapes.get(tkey):
                     given = shapes[tkey]
@@ -287,12 +292,18 @@ class _Checker:
                              "'real' as well as 'fake'")
         for lkey, nkey in ldef.layers.items():
             plan = self.a.networks.get(params.get(nkey))
-            named = params.get(lkey)  # one id, or several (a list, or a mapping's keys)
-            for layer_id in [named] if isinstance(named, str) else list(named or ()):
+            wanted = params.get(lkey)  # one id, or several (a list, or a mapping's keys)
+            for i, layer_id in enumerate([wanted] if isinstance(wanted, str) else
+                                         list(wanted or ())):
                 if plan is not None and not plan.error and layer_id not in plan.layer_ids:
                     ids = ", ".join(plan.layer_ids) or "none"
-                    self.problem((*path, lkey), f"{params[nkey]} has no layer with id "
-                                 f"'{layer_id}' (its ids: {ids})")
+                    where = ((*path, lkey, i) if isinstance(wanted, list) else
+                             (*path, lkey, layer_id) if isinstance(wanted, dict) else
+                             (*path, lkey))
+                    self.problem(where, f"{params[nkey]} has no layer with id '{layer_id}' "
+                                 f"(its ids: {ids})")
+        self.heads(term, shapes)
+        self.penalised(term)
         if ldef.check is not None:
             known = {k: v for k, v in shapes.items() if v is not None}
             for key, message in ldef.check(params, known, self.tree.get("latent") or {}):
@@ -302,6 +313,44 @@ class _Checker:
             if pred != target:
                 self.problem(path, f"{ldef.name}: pred {params['pred']} {format_shape(pred)} and "
                              f"target {params['target']} {format_shape(target)} differ in shape")
+
+    def heads(self, term: Term, shapes: dict) -> None:
+        """A term's `head` names one of its network's `outputs`; the term sees that head."""
+        path, params = (*term.path, term.kind), term.written
+        for hkey, nkey in term.definition.heads.items():
+            plan = self.a.networks.get(params.get(nkey))
+            if hkey not in params or plan is None or plan.error:
+                continue
+            if params[hkey] not in plan.outputs:
+                have = (f"its outputs: {', '.join(plan.outputs)}" if plan.outputs else
+                        "it declares no `outputs`; list its heads there, the one a call "
+                        "returns first")
+                self.problem((*path, hkey), f"{params[nkey]} has no head '{params[hkey]}' "
+                             f"({have})")
+                shapes.pop(nkey, None)
+                continue
+            shapes[nkey] = [plan.layers[plan.layer_ids[params[hkey]]].out_shape]
+
+    def penalised(self, term: Term) -> None:
+        """A penalty differentiates the critic with respect to what it reads: an image, not a
+        network's features (a body before a head would put the penalty on the body's output)."""
+        for key in term.definition.penalised:
+            for name in term.tensors.get(key, ()):
+                made_by = sorted(self.a.producers.get(name, ()))
+                if made_by and self.a.sources.get(name) == "forward" and not self._image(name):
+                    critic = term.networks.get(term.definition.networks[0], "the critic")
+                    self.problem((*term.path, term.kind, key), f"{term.kind} differentiates "
+                                 f"{critic} with respect to its image input, but '{name}' is "
+                                 f"features computed by {', '.join(made_by)}: make the trunk "
+                                 f"and its heads one network (networks.{critic}.outputs lists "
+                                 "the heads; a call returns the first) and give the penalty "
+                                 "the images")
+
+    def _image(self, name: str) -> bool:
+        """Whether a forward tensor has the shape of a data sample (a generator's image)."""
+        shape = self.a.tensor_shapes.get(name)
+        return shape is None or shape in {s for n, s in self.a.tensor_shapes.items()
+                                          if self.a.sources.get(n) == "data" and s}
 
     def training(self) -> None:
         objectives = self.tree["objectives"]

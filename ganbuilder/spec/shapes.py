@@ -44,6 +44,7 @@ class NetworkPlan:
     output_shape: Shape | None
     output_slot: str
     error: tuple[tuple, str] | None = None
+    outputs: tuple[str, ...] = ()  # the heads a network declares (`outputs`), first returned
 
     @property
     def layer_ids(self) -> dict[str, int]:
@@ -56,6 +57,8 @@ class NetworkPlan:
     def is_chain(self) -> bool:
         """One input and every layer reading its predecessor: an nn.Sequential suffices."""
         prev = self.inputs[0]
+        if self.layers and self.output_slot != self.layers[-1].slot:
+            return False  # a head before the last layer is returned
         for layer in self.layers:
             if layer.sources != [prev] or len(self.inputs) > 1:
                 return False
@@ -79,9 +82,22 @@ def plan_network(name: str, cfg: dict, input_shapes: list[Shape]) -> NetworkPlan
             raise _Failed(("networks", name), f"takes {len(inputs)} input(s) "
                           f"({', '.join(inputs)}), called with {len(input_shapes)}")
         current = _walk(cfg.get("layers") or [], path, inputs[0], env, layers, top=True)
+        current = _output(cfg.get("outputs") or [], layers, current, ("networks", name))
     except _Failed as exc:
         return NetworkPlan(name, inputs, input_shapes, layers, None, "", (exc.path, exc.message))
-    return NetworkPlan(name, inputs, input_shapes, layers, env[current], current)
+    return NetworkPlan(name, inputs, input_shapes, layers, env[current], current,
+                       outputs=tuple(cfg.get("outputs") or ()))
+
+
+def _output(outputs: list[str], layers: list[LayerPlan], last: str, path: tuple) -> str:
+    """The slot a call returns: the first of the network's `outputs` (its heads), each an id
+    of a top-level layer; else the last layer's."""
+    ids = {layer.slot for layer in layers if layer.slot != format_path(layer.path)}
+    for i, head in enumerate(outputs):
+        if head not in ids:
+            raise _Failed((*path, "outputs", i), f"output '{head}' is no id of a top-level layer"
+                          f"{did_you_mean(head, ids)}")
+    return outputs[0] if outputs else last
 
 
 def _split(item, path: tuple) -> tuple[str, object, dict]:

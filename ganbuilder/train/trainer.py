@@ -66,6 +66,7 @@ from ganbuilder.train.events import (
 )
 from ganbuilder.train.init_from import InitFrom, apply_init
 from ganbuilder.train.kernels import choose_kernels
+from ganbuilder.train.label_range import check_label_layers
 from ganbuilder.train.loggers import with_loggers
 from ganbuilder.train.precision import Precision
 from ganbuilder.train.pretrained import load_pretrained, record_pretrained
@@ -127,6 +128,7 @@ class Trainer:
             self.data = open_source(spec.tree["data"], spec.base_dir)
         except DataError as exc:
             raise spec.locate(exc) from None
+        check_label_layers(spec, self.data.num_classes)  # before torch meets a label past them
         batch_size = with_defaults(spec.tree["data"])["batch_size"]
         self.ranks.check_batch(batch_size)
         self.accumulate = training["accumulate"]  # micro-batches per optimizer step
