@@ -18,6 +18,7 @@ built-in one.
 from __future__ import annotations
 
 import builtins
+import re
 import textwrap
 from dataclasses import dataclass, field
 
@@ -60,7 +61,7 @@ from ganbuilder.train.streams import ON_DEVICE, SEED_OFFSETS
 _LOOP_NAMES = {"self", "t", "nets", "optimizers", "params", "factor", "group", "base", "p",
                "name", "shadow", "batch", "batches", "device", "seed", "steps", "log_every",
                "losses", "training", "_", "LATENT", "BATCH_SIZE", "NETWORKS", "Training",
-               "GanLoss", "TERMS", "train"}
+               "GanLoss", "TERMS", "train", "FROZEN", "layers", "k"}
 
 
 class _Flow(ForwardCache[str]):
@@ -513,8 +514,7 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
                 "self.latent_generator, self.device)}")
     batch = with_defaults(spec.tree["data"])["batch_size"]
     steps, seed = spec.training["steps"], spec.training["seed"]
-    params = [f"{n!r}: [p for net in {sorted(loop.objectives[n].updates)!r} "
-              "for p in nets[net].parameters() if p.requires_grad]"
+    params = [_trained_parameters(n, sorted(loop.objectives[n].updates))
               for n in spec.objective_order]
     frozen = frozen_indices(spec)
     weighted = [n for n, cfg in spec.tree["networks"].items() if cfg.get("weights")]
@@ -524,6 +524,8 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
     text = "\n".join([
         mapping("LATENT = ", [f"{k!r}: {v!r}" for k, v in latent.items()], "") if latent else "",
         f"BATCH_SIZE = {batch}",
+        *([mapping("FROZEN = ", [f"{n!r}: {_indices(k)}" for n, k in frozen.items()], "")]
+          if frozen else []),
         "",
         _terms(spec),
         "",
@@ -537,7 +539,7 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
         f"    def __init__(self, nets, batches, device='cpu', seed={seed}, steps={steps}):",
         "        self.nets, self.batches, self.device = nets, batches, torch.device(device)",
         "        self.step = 0",
-        *([f"        for net, layers in {frozen!r}.items():  # frozen: no gradient, eval mode",
+        *(["        for net, layers in FROZEN.items():  # frozen: no gradient, eval mode",
            "            for k in layers:",
            f"                {layer_at.__name__}(nets[net], k).requires_grad_(False).eval()"]
           if frozen else []),
@@ -571,4 +573,38 @@ def training_source(spec: Spec, taken: set[str]) -> tuple[list[str], str]:
         "            print(training.step, {k: round(float(v), 4) for k, v in losses.items()})",
         "    return nets",
     ]).lstrip("\n")
-    return list(loop.used.values()), text
+    return list(loop.used.values()), _unused_outputs(text)
+
+
+def _trained_parameters(objective: str, updates: list[str]) -> str:
+    """One entry of the written `params`: the objective's networks' trainable parameters,
+    wrapped before its condition where one line would pass the file's width."""
+    head = f"{objective!r}: [p for net in {updates!r} for p in nets[net].parameters()"
+    if len(f"            {head} if p.requires_grad],") <= WIDTH:
+        return f"{head} if p.requires_grad]"
+    return f"{head}\n{' ' * (12 + len(repr(objective)) + 3)}if p.requires_grad]"
+
+
+def _indices(indices: list[int]) -> str:
+    """A list of layer indices as Python, a run of consecutive ones as a range."""
+    parts, start = [], 0
+    while start < len(indices):
+        end = start
+        while end + 1 < len(indices) and indices[end + 1] == indices[end] + 1:
+            end += 1
+        if end - start >= 2:
+            parts.append(f"*range({indices[start]}, {indices[end] + 1})")
+        else:
+            parts.extend(str(i) for i in indices[start:end + 1])
+        start = end + 1
+    return f"[{', '.join(parts)}]"
+
+
+def _unused_outputs(text: str) -> str:
+    """A tapped call whose output nothing reads (a critic read for its layers alone) assigns
+    it to an underscored name, as Python's linters expect."""
+    for name in re.findall(r"^\s+(\w+), \w+ = tapped_call\(", text, flags=re.M):
+        if len(re.findall(rf"\b{name}\b", text)) == 1:
+            text = re.sub(rf"^(\s+){name}(, \w+ = tapped_call\()", rf"\1_{name}\2", text,
+                          flags=re.M)
+    return text
