@@ -148,6 +148,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--inception", type=Path, metavar="PATH",
                    help="the FID Inception-v3 weights file (state dict)")
+    p.add_argument("--lpips", type=Path, metavar="PATH",
+                   help="super-resolution: LPIPS's linear-head file (the lpips package's "
+                   "weights/v0.1/vgg.pth; default $GANBUILDER_LPIPS, then an installed lpips "
+                   "package), read with VGG16 from torch's hub cache; never downloaded")
     p.add_argument("--real", type=Path, metavar="DIR|NPZ",
                    help="real images to compare with: a folder, or a statistics file (.npz, "
                    "mu and sigma as pytorch-fid saves them); default: the run's data, its test "
@@ -540,7 +544,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     options = {"inception": args.inception, "real": args.real, "n_real": args.n_real,
                "save_stats": args.save_stats, "progress": progress,
-               "protocol": args.protocol, "kid_subset_size": args.kid_subset_size}
+               "protocol": args.protocol, "kid_subset_size": args.kid_subset_size,
+               "lpips": args.lpips}
     if args.fake is not None:
         from ganbuilder.evaluate.sets import score_sets
 

@@ -12,7 +12,8 @@ PROTOCOL = ("checkpoint", "spec", "step", "kind", "source", "tensor", "weights",
             "n", "real", "n_real", "protocol", "features", "inception_weights", "preprocess",
             "listing", "compares_with", "kid_subsets",
             "kid_subset_size", "pr_k", "dc_k", "held_out", "real_test_images",
-            "classifier", "classifier_accuracy", "label", "code", "note", "seconds")
+            "classifier", "classifier_accuracy", "label", "code", "note", "lpips_weights",
+            "lpips_note", "seconds")
 
 
 def format_report(result: dict[str, Any]) -> str:

@@ -6,8 +6,9 @@ A super-resolution map is an image map (`Analysis.image_maps`) whose output is l
 its input, with the input's channels, tied to a data image of the output's shape. Scores are
 on all channels in [0, 1], over the whole image (no border shaved, no Y channel: the SR
 papers' convention crops `factor` pixels and scores luma, so figures differ from theirs),
-averaged over images. LPIPS is not computed: it needs AlexNet/VGG weights and LPIPS's linear
-heads, which ganbuilder never downloads.
+averaged over images. LPIPS (`ganbuilder.evaluate.lpips`, the vgg variant) of the model and
+of bicubic is added where its two weights files are present (`--lpips` names the heads file);
+otherwise one line says which files it needs where (nothing is downloaded).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from ganbuilder.evaluate.registry import Job, evaluator
 from ganbuilder.evaluate.ssim import ssim
 from ganbuilder.spec import Spec
 from ganbuilder.spec.analysis import ImageMap
+
+LPIPS_BATCH = 50  # image pairs per VGG16 pass
 
 
 def sr_map(spec: Spec, data: dict) -> ImageMap | None:
@@ -60,4 +63,30 @@ def evaluate_superres(job: Job) -> dict[str, Any]:
                     "LR input",
             "psnr": model["psnr"], "ssim": ssim(fake, real),
             "bicubic_psnr": base["psnr"], "bicubic_ssim": ssim(bicubic, real),
-            "psnr_gain": model["psnr"] - base["psnr"]}
+            "psnr_gain": model["psnr"] - base["psnr"],
+            **_lpips(fake, real, bicubic, job.options.get("lpips"))}
+
+
+def _lpips(fake: torch.Tensor, real: torch.Tensor, bicubic: torch.Tensor,
+           heads: str | None) -> dict[str, Any]:
+    """LPIPS of the model and of bicubic against HR (lower is closer), or the line saying
+    why it is not computed."""
+    from ganbuilder.evaluate.lpips import MIN_SIZE, find_files, load_lpips
+
+    if min(real.shape[-2:]) < MIN_SIZE:
+        return {"lpips_note": f"LPIPS not computed: it needs images of at least {MIN_SIZE} "
+                              "pixels a side"}
+    files = find_files(heads)
+    if isinstance(files, str):
+        return {"lpips_note": files}
+    net = load_lpips(*files)
+    device = fake.device
+    net.to(device)
+    scores = {"lpips": [], "bicubic_lpips": []}
+    for start in range(0, real.shape[0], LPIPS_BATCH):
+        hr = real[start:start + LPIPS_BATCH].to(device)
+        with torch.no_grad():
+            scores["lpips"].append(net(fake[start:start + LPIPS_BATCH].float(), hr))
+            scores["bicubic_lpips"].append(net(bicubic[start:start + LPIPS_BATCH].to(device), hr))
+    return {"lpips_weights": ", ".join(str(p) for p in files),
+            **{k: float(torch.cat(v).mean()) for k, v in scores.items()}}
