@@ -106,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
         "inputs with the same stem (a.png, a.jpg) are refused, and existing files in --out are "
         "replaced only with --force.")
     p.add_argument("checkpoint", type=Path)
-    p.add_argument("--input", type=Path, required=True, help="an image or a folder of images")
+    p.add_argument("--input", type=Path, required=True, help="an image or a folder of images "
+                   "(of label maps, for a label-map model: SPADE)")
     p.add_argument("--out", type=Path, required=True,
                    help="folder for the translated images (not a folder holding the inputs)")
     p.add_argument("--direction", choices=["AtoB", "BtoA"], default=None,

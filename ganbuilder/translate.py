@@ -40,6 +40,7 @@ from ganbuilder.spec import Spec
 from ganbuilder.spec.analysis import DIRECTIONS, ImageMap
 from ganbuilder.spec.shapes import plan_network
 from ganbuilder.translate_domain import domain_map
+from ganbuilder.translate_files import file_maps, file_readers
 
 _IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 
@@ -57,8 +58,9 @@ def find_generator(spec: Spec, direction: str) -> str:
 def choose_map(spec: Spec, direction: str | None = None, tensor: str | None = None) -> ImageMap:
     """The image map `translate` applies: the forward tensor named by `tensor`; else, for an
     A<->B model, the translation in `direction` (AtoB when not given); else the one tensor a
-    loss ties to a data image other than the one it reads (not an identity term)."""
-    maps = spec.analysis.image_maps
+    loss ties to a data image other than the one it reads (not an identity term); else the one
+    map from a file input, a label map (translate_files.py)."""
+    maps = {**file_maps(spec), **spec.analysis.image_maps}
     names = ", ".join(maps) or "none"
     if tensor is not None:
         if tensor not in maps:
@@ -72,6 +74,8 @@ def choose_map(spec: Spec, direction: str | None = None, tensor: str | None = No
         source, target = DIRECTIONS[direction]
         return maps.get(fake) or ImageMap(fake, network, source, 0, (), (target,))
     mapped = [m for m in maps.values() if set(m.targets) - {m.image}]
+    if not mapped:  # SPADE: no loss ties G(seg, z) itself, but seg is what the files hold
+        mapped = list(file_maps(spec).values())
     if len(mapped) != 1:
         detail = (f"several: {', '.join(m.tensor for m in mapped)}; choose one with --tensor"
                   if mapped else "no forward tensor computed as NET(image) from a data image "
@@ -211,6 +215,8 @@ def translate_checkpoint(checkpoint: str | Path, source: str | Path, out: str | 
 
     See the module docstring for what is refused, `aligned` (None: auto) and `native_size`;
     `domain` picks a multi-domain model's generator and target domain (translate_domain.py).
+    Where the map reads a tensor the source makes from a file (a label map's `seg`), each input
+    file goes through the source's reader instead of the image decoder (translate_files.py).
     """
     plan = plan_outputs(_inputs(Path(source)), Path(out), force)
     spec, gan, _ = load_model(checkpoint, device)
@@ -229,17 +235,24 @@ def translate_checkpoint(checkpoint: str | Path, source: str | Path, out: str | 
     mode = "L" if channels == 1 else "RGB"
     param = next(net.parameters())
     others = _other_inputs(spec, chosen, extra, seed, param.device)
+    reader = file_readers(spec).get(chosen.image)
+    if reader is not None and (native_size or aligned):
+        raise UserError(f"'{chosen.tensor}' reads {chosen.image}, made from each input file at "
+                        "the trained size; --native-size and --aligned apply to images")
     written = []
     for path, target in plan:
-        im = read_image(path, key="")
-        width, height = im.size
-        if aligned or (auto_split and width == 2 * height):
-            im = split_aligned(im, path, key="")[half]
-        if native_size:
-            _check_native(spec, chosen, shapes, im.size[1], im.size[0], path)
-            x = _native(im, mode)
+        if reader is not None:
+            x = reader(path, data)
         else:
-            x = _to_input(im, mode, load_size, size)
+            im = read_image(path, key="")
+            width, height = im.size
+            if aligned or (auto_split and width == 2 * height):
+                im = split_aligned(im, path, key="")[half]
+            if native_size:
+                _check_native(spec, chosen, shapes, im.size[1], im.size[0], path)
+                x = _native(im, mode)
+            else:
+                x = _to_input(im, mode, load_size, size)
         args = [others.get(name) for name in _arguments(spec, chosen)]
         args[chosen.position] = x.unsqueeze(0).to(param.device)
         image = to_uint8(net(*args).float().cpu().numpy())[0]

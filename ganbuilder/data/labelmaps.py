@@ -131,9 +131,11 @@ def read_ids(path: Path, size: int) -> Any:
     return torch.from_numpy(values.copy())
 
 
-def class_ids(values: Any, path: Path, classes: int, dontcare: Any) -> Any:
+def class_ids(values: Any, path: Path, classes: int, dontcare: Any,
+              advice: str = "raise data.classes or set data.dontcare",
+              key: str = "data.classes") -> Any:
     """Label values as class ids (`dontcare` -> `classes`); a value out of range is a
-    DataError naming the file, the value and data.classes."""
+    DataError (at spec path `key`) naming the file, the value and the classes."""
     known = (values != dontcare if dontcare is not None
              else torch.ones_like(values, dtype=torch.bool))
     bad = known & ((values < 0) | (values >= classes))
@@ -141,8 +143,7 @@ def class_ids(values: Any, path: Path, classes: int, dontcare: Any) -> Any:
         value = int(values[bad].max())
         unknown = f" and {dontcare} (dontcare)" if dontcare is not None else ""
         raise DataError(f"{path} holds label {value}, but data.classes is {classes} (ids "
-                        f"0..{classes - 1}{unknown}); raise data.classes or set data.dontcare",
-                        path="data.classes")
+                        f"0..{classes - 1}{unknown}); {advice}", path=key)
     return torch.where(known, values, torch.full_like(values, classes))
 
 
@@ -236,20 +237,6 @@ class LabelMapSource(DataSource):
         return [real, ids, *(read_ids(p, self.load_size) for p in instance)]
 
 
-SOURCES.add(
-    "labelmaps",
-    SourceDef(
-        SCHEMA,
-        ("root", "classes"),
-        shapes,
-        open_labelmaps,
-        "Images with segmentation maps (SPADE): images/ and labels/ of matching names; "
-        "one-hot `seg` made per item.",
-        path_keys=("root",), images=True,
-    ),
-)
-
-
 def label_input(path: Path, data: dict) -> Any:
     """One label file as the [C, S, S] one-hot map a model trained on `data` (a `labelmaps`
     or `labels2digits` section, defaults filled) reads as `seg`: ids checked against its
@@ -264,5 +251,21 @@ def label_input(path: Path, data: dict) -> Any:
             raise DataError(f"{path}: this model also reads instance edges; a label map "
                             "alone is not enough", path="data.instances")
     size = data["image_size"]
-    ids = class_ids(read_ids(path, size), path, classes, dontcare)
+    # The model is trained: its classes are fixed, so the file is what to fix.
+    ids = class_ids(read_ids(path, size), path, classes, dontcare,
+                    "the model was trained on these classes only", key="")
     return one_hot(ids.unsqueeze(0), seg_channels(classes, dontcare, False))[0]
+
+
+SOURCES.add(
+    "labelmaps",
+    SourceDef(
+        SCHEMA,
+        ("root", "classes"),
+        shapes,
+        open_labelmaps,
+        "Images with segmentation maps (SPADE): images/ and labels/ of matching names; "
+        "one-hot `seg` made per item.",
+        path_keys=("root",), images=True, file_inputs={"seg": label_input},
+    ),
+)

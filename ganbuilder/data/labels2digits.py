@@ -20,7 +20,7 @@ from ganbuilder._lazy import torch
 from ganbuilder.data import keys
 from ganbuilder.data.digits import CLASS_NAMES, load_raw_digits, split_indices, split_key, upsample
 from ganbuilder.data.images import dilate, stroke_kernel
-from ganbuilder.data.labelmaps import coloured, one_hot, palette
+from ganbuilder.data.labelmaps import coloured, label_input, one_hot, palette
 from ganbuilder.data.registry import SOURCES, SourceDef
 from ganbuilder.data.source import Batch, DataSource, TensorSource
 
@@ -91,5 +91,6 @@ SOURCES.add(
         "Built-in label-map task (SPADE): 4-class maps (sky, ground, stroke, halo) of sklearn "
         "digits to coloured scenes.",
         held_out={"split": "test"},
+        file_inputs={"seg": label_input},
     ),
 )

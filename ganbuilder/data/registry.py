@@ -43,6 +43,9 @@ class SourceDef:
     which the app's data pre-flight looks into. `held_out`: the key values that read its
     held-out data (its test split), for evaluate's real set; a source without them whose
     first path key names a train/ folder is compared with a test/ or val/ folder beside it.
+    `file_inputs`: the data tensors one file of the user's becomes, and how (`reader(path,
+    data)` -> the per-sample tensor, data being the spec's data section with defaults): a
+    label map's `seg`, which `translate` feeds from label files instead of images.
     """
 
     schema: dict
@@ -53,6 +56,7 @@ class SourceDef:
     path_keys: tuple[str, ...] = ()
     images: bool = False
     held_out: dict[str, Any] = field(default_factory=dict)
+    file_inputs: dict[str, Callable[[Path, dict], Any]] = field(default_factory=dict)
 
 
 SOURCES: Registry[SourceDef] = Registry("data source")
