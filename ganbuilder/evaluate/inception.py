@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganbuilder.errors import UserError
-from ganbuilder.runs.checkpoint import load_failure, quiet_load, unsafe_global
+from ganbuilder.runs.checkpoint import quiet_load, unreadable_reason
 from ganbuilder.weights_files import file_sha256, hub_dir, not_found, state_dict_differences
 
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
@@ -212,9 +212,7 @@ def load_inception(path: Path) -> FIDInception:
     try:
         state = quiet_load(path)
     except Exception as exc:  # a pickle with code, a truncated file, not a torch file at all
-        code = unsafe_global(exc)
-        reason = (f"loading it would run code ({code})" if code is not None
-                  else load_failure(exc))
+        reason = unreadable_reason(exc)
         raise UserError(f"{path}: not a readable Inception weights file ({reason})") from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]

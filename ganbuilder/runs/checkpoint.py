@@ -408,6 +408,13 @@ _ADVICE = re.compile(r"(In PyTorch 2\.6|Re-running `?torch\.load|Check the docum
                      r"You can use the following|Weights only load failed)")
 
 
+def unreadable_reason(exc: Exception) -> str:
+    """Why torch's safe loader refused a weights file, in a few words: the code it would run,
+    or the gist of its error."""
+    code = unsafe_global(exc)
+    return f"loading it would run code ({code})" if code is not None else load_failure(exc)
+
+
 def load_failure(exc: Exception) -> str:
     """The gist of torch's error for an unreadable file, without its advice."""
     text = str(exc)

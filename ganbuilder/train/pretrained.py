@@ -18,7 +18,7 @@ from ganbuilder.compile.frozen import layer_at
 from ganbuilder.compile.model import GAN
 from ganbuilder.errors import UserError
 from ganbuilder.files import write_file
-from ganbuilder.runs.checkpoint import load_failure, quiet_load, unsafe_global
+from ganbuilder.runs.checkpoint import quiet_load, unreadable_reason
 from ganbuilder.spec import Spec
 from ganbuilder.spec.pretrained import layout_of, mapped_layers, missing_weights, weights_path
 from ganbuilder.weights_files import file_sha256, state_dict_differences
@@ -32,9 +32,7 @@ def read_state_dict(path: Path, what: str) -> dict[str, torch.Tensor]:
     try:
         state = quiet_load(path)
     except Exception as exc:  # a pickle with code, a truncated file, not a torch file at all
-        code = unsafe_global(exc)
-        reason = (f"loading it would run code ({code})" if code is not None
-                  else load_failure(exc))
+        reason = unreadable_reason(exc)
         raise UserError(f"{path}: not a readable weights file for {what} ({reason})") from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
