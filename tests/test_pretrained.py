@@ -21,7 +21,7 @@ from ganbuilder.compile.model import GAN
 from ganbuilder.errors import SpecError, UserError
 from ganbuilder.layers.weight_layouts import WEIGHT_LAYOUTS
 from ganbuilder.losses import LOSSES, TermContext
-from ganbuilder.losses.perceptual import layer_features
+from ganbuilder.losses.feature_matching import layer_outputs
 from ganbuilder.registry import fill_defaults
 from ganbuilder.spec import load_spec
 from ganbuilder.spec.pretrained import spec_warnings
@@ -120,8 +120,8 @@ def test_vgg_from_a_torchvision_layout_file_equals_the_reference(name, write_spe
     net = gan.nets[name].eval()
     want = REFERENCE["nets"][name]
     with torch.no_grad():
-        taps = dict(zip(want["taps"], layer_features(net, [x], list(want["taps"])), strict=True))
-        grey_taps = layer_features(net, [grey], list(want["grey_taps"]))
+        taps = dict(zip(want["taps"], layer_outputs(net, [x], list(want["taps"])), strict=True))
+        grey_taps = layer_outputs(net, [grey], list(want["grey_taps"]))
     for tap, got in [*taps.items(), *zip(want["grey_taps"], grey_taps, strict=True)]:
         ref = (want["grey_taps"] if got is not taps.get(tap) else want["taps"])[tap]
         assert list(got.shape) == ref["shape"], tap
@@ -142,7 +142,7 @@ def test_the_perceptual_term_runs_the_network_only_as_far_as_its_deepest_layer()
     net.layer_ids = {"a": 0, "b": 1, "c": 2}
     calls = []
     net[2].register_forward_hook(lambda *_: calls.append(1))
-    a, b = layer_features(net, [torch.randn(2, 3)], ["b", "a"])
+    a, b = layer_outputs(net, [torch.randn(2, 3)], ["b", "a"])
     assert calls == [] and a.shape == b.shape == (2, 3) and (a >= 0).all()
 
 

@@ -11,7 +11,7 @@ from ganbuilder.compile.model import GAN
 from ganbuilder.errors import SpecError
 from ganbuilder.losses import LOSSES, TermContext
 from ganbuilder.losses.builtin_terms import interpolate_penalty
-from ganbuilder.losses.patch_nce import layer_features
+from ganbuilder.losses.feature_matching import layer_outputs
 from ganbuilder.registry import fill_defaults
 from ganbuilder.spec import load_spec
 from ganbuilder.summary import summarize
@@ -138,7 +138,7 @@ def test_cut_reads_generator_layers_and_stops_after_the_deepest():
     ran = []
     last = g[len(g) - 1]
     handle = last.register_forward_hook(lambda *a: ran.append(1))
-    feats = layer_features(g, torch.randn(2, 1, 32, 32), ["nce0", "nce4", "res4"])
+    feats = layer_outputs(g, [torch.randn(2, 1, 32, 32)], ["nce0", "nce4", "res4"])
     handle.remove()
     assert [tuple(f.shape[1:]) for f in feats] == [(1, 38, 38), (8, 32, 32), (16, 8, 8)]
     assert not ran  # the decoder never ran (CUT's encode_only)

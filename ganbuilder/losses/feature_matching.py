@@ -31,6 +31,41 @@ def hooked_output(network, layer, inputs: list):
     return captured[0]
 
 
+class EnoughLayers(Exception):
+    """Raised by the hook on the deepest layer read: the rest of the network need not run."""
+
+
+def layer_outputs(network, inputs: list, ids: list[str], stop: bool = True) -> list:
+    """The outputs of the network's top-level layers `ids` on `inputs`, in the order of `ids`,
+    from one pass. With `stop` the network runs only as far as the deepest of them (a loss at
+    VGG's relu2_2 does not pay for its deeper blocks; CUT's `encode_only`). Each output is
+    copied as it is made, since an in-place activation after the layer would overwrite it
+    (ESRGAN's conv5_4, before its ReLU)."""
+    positions = network.layer_ids
+    # A chain is an nn.Sequential; a network with skips keeps its modules in `layers`.
+    layers = network if isinstance(network, torch.nn.Sequential) else network.layers
+    deepest = max(positions[i] for i in ids)
+    found = {}
+
+    def hook(layer_id: str, last: bool):
+        def keep(module, args, out):
+            found[layer_id] = out.clone()
+            if last:
+                raise EnoughLayers
+        return keep
+
+    handles = [layers[positions[i]].register_forward_hook(
+        hook(i, stop and positions[i] == deepest)) for i in sorted(set(ids))]
+    try:
+        network(*inputs)
+    except EnoughLayers:
+        pass
+    finally:
+        for handle in handles:
+            handle.remove()
+    return [found[i] for i in ids]
+
+
 def feature_distance(real, fake):
     """||E f(real) - E f(fake)||² over the batch, averaged over the features."""
     return (real.flatten(1).mean(0) - fake.flatten(1).mean(0)).pow(2).mean()

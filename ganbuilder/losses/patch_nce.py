@@ -7,63 +7,9 @@ from __future__ import annotations
 
 from ganbuilder._lazy import F, torch
 from ganbuilder.layers.registry import format_shape
+from ganbuilder.losses.feature_matching import layer_outputs
 from ganbuilder.losses.params import TENSOR
 from ganbuilder.losses.registry import loss_term
-
-
-class EnoughLayers(Exception):
-    """Raised by the hook on the deepest layer read: the rest of the network need not run."""
-
-
-def layer_features(network, x, ids: list[str]) -> list:
-    """The outputs of the network's top-level layers `ids` on x (in `ids` order); the network
-    stops after the deepest of them (CUT's `encode_only`). Each output is copied as produced,
-    since an in-place activation after the layer would overwrite it."""
-    positions = network.layer_ids
-    # A chain is an nn.Sequential; a network with skips keeps its modules in `layers`.
-    layers = network if isinstance(network, torch.nn.Sequential) else network.layers
-    deepest = max(positions[i] for i in ids)
-    found = {}
-
-    def hook(layer_id: str, last: bool):
-        def keep(module, args, out):
-            found[layer_id] = out.clone()
-            if last:
-                raise EnoughLayers
-        return keep
-
-    handles = [layers[positions[i]].register_forward_hook(hook(i, positions[i] == deepest))
-               for i in sorted(set(ids))]
-    try:
-        network(x)
-    except EnoughLayers:
-        pass
-    finally:
-        for handle in handles:
-            handle.remove()
-    return [found[i] for i in ids]
-
-
-def head_outputs(network, inputs: list) -> list:
-    """What each of the network's `outputs` (its heads, one per input here) gives on inputs,
-    in that order, from one pass."""
-    heads = list(network.head_ids)
-    positions = network.layer_ids
-    layers = network if isinstance(network, torch.nn.Sequential) else network.layers
-    found = {}
-
-    def hook(layer_id: str):
-        def keep(module, args, out):
-            found[layer_id] = out.clone()
-        return keep
-
-    handles = [layers[positions[h]].register_forward_hook(hook(h)) for h in heads]
-    try:
-        network(*inputs)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return [found[h] for h in heads]
 
 
 def sample_patches(features, positions):
@@ -147,18 +93,19 @@ def patch_nce(p: dict, ctx):
     generator, mlp = ctx.network(p["generator"]), ctx.network(p["mlp"])
     real, fake = ctx.tensor(p["real"]), ctx.tensor(p["fake"])
     with torch.no_grad():
-        keys = layer_features(generator, real, p["layers"])
-    queries = layer_features(generator, fake, p["layers"])
+        keys = layer_outputs(generator, [real], p["layers"])
+    queries = layer_outputs(generator, [fake], p["layers"])
+    heads = list(mlp.head_ids)  # one per layer read, in order
     picks = []
     for feature in keys:
         count = feature.shape[2] * feature.shape[3]
         order = torch.argsort(ctx.uniform(count, feature.device))
         picks.append(order[:min(p["patches"], count)])
     with torch.no_grad():
-        key_rows = head_outputs(mlp, [sample_patches(f, i)
-                                      for f, i in zip(keys, picks, strict=True)])
-    query_rows = head_outputs(mlp, [sample_patches(f, i)
-                                    for f, i in zip(queries, picks, strict=True)])
+        key_patches = [sample_patches(f, i) for f, i in zip(keys, picks, strict=True)]
+        key_rows = layer_outputs(mlp, key_patches, heads, stop=False)
+    query_patches = [sample_patches(f, i) for f, i in zip(queries, picks, strict=True)]
+    query_rows = layer_outputs(mlp, query_patches, heads, stop=False)
     losses = [nce_loss(l2_normalise(q), l2_normalise(k), real.shape[0], p["temperature"])
               for q, k in zip(query_rows, key_rows, strict=True)]
     return sum(losses) / len(losses), {}

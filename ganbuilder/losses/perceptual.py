@@ -5,40 +5,9 @@ of distances between a feature network's outputs at named layers (taps) on `pred
 from __future__ import annotations
 
 from ganbuilder._lazy import torch
+from ganbuilder.losses.feature_matching import layer_outputs
 from ganbuilder.losses.params import TENSOR
 from ganbuilder.losses.registry import loss_term
-
-
-class EnoughLayers(Exception):
-    """Raised by the hook of the last layer a term reads: the rest of the network is not
-    run (a loss at relu2_2 does not pay for VGG's deeper blocks)."""
-
-
-def layer_features(network, inputs: list, ids: list[str]) -> list:
-    """The outputs of `network`'s top-level layers `ids` on `inputs`, in the order of `ids`;
-    the network runs only as far as the deepest of them. Each output is copied as it is
-    made, since an in-place activation after a conv would overwrite it (ESRGAN's conv5_4,
-    before its ReLU)."""
-    index = network.layer_ids
-    layers = network if isinstance(network, torch.nn.Sequential) else network.layers
-    found = {}
-
-    def keep(layer_id: str):
-        def hook(module, args, out):
-            found[layer_id] = out.clone()
-            if len(found) == len(ids):
-                raise EnoughLayers
-        return hook
-
-    handles = [layers[index[i]].register_forward_hook(keep(i)) for i in ids]
-    try:
-        network(*inputs)
-    except EnoughLayers:
-        pass
-    finally:
-        for handle in handles:
-            handle.remove()
-    return [found[i] for i in ids]
 
 
 def feature_distance(a, b, distance: str):
@@ -79,9 +48,9 @@ def perceptual(p: dict, ctx):
     pix2pixHD and SPADE: relu1_1 ... relu5_1 with 1/32, 1/16, 1/8, 1/4, 1, l1 (weight 10)."""
     network = ctx.network(p["network"])
     ids = list(p["layers"])
-    pred = layer_features(network, [ctx.tensor(p["pred"])], ids)
+    pred = layer_outputs(network, [ctx.tensor(p["pred"])], ids)
     with torch.no_grad():
-        target = layer_features(network, [ctx.tensor(p["target"])], ids)
+        target = layer_outputs(network, [ctx.tensor(p["target"])], ids)
     total = 0.0
     for layer_id, a, b in zip(ids, pred, target, strict=True):
         total = total + p["layers"][layer_id] * feature_distance(a, b, p["distance"])
