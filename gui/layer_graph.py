@@ -6,22 +6,32 @@ Layout: the inputs on top, then the layers in order, one row each; a skip arcs a
 right-hand side, the longer the skip the wider the arc. A U-Net (skips across its bottleneck)
 is drawn as a U instead: the encoder down the left, the decoder up the right, each skip
 straight across. Layers written by one block use or repeat sit in a group box whose header
-collapses them into one node; a `residual` or `repeat: {layers}` node lists the layers inside
-it, hidden and shown again by a double-click.
+collapses them into one node (`ganbuilder.design.layer_groups`); a `residual` or
+`repeat: {layers}` node lists the layers inside it, hidden and shown again by a double-click.
+
+Semantic zoom: Fit draws every group expanded when the whole network then shows at a
+readable scale (`gui.graph_tools.min_scale`) or when it has at most LIST_BODIES layers (a
+few nodes scroll well), else with its block uses and repeats collapsed, else with
+neighbouring stages merged into sections, as few as needed (not a U-Net: sections would hide
+its skips). A collapsed group
+expands by a click on its chevron, a double-click or the Right key (Left collapses the group
+of the selected node), and the view scrolls to its layers; these choices outlive edits of the
+text, until the next Fit.
 
 Gestures: drop a Layer Library entry between two nodes (inserts it there); drag a node
 (reorders its entry); Delete; Ctrl+C / Ctrl+V (copies the entry, pastes after the selected
 node); drag from a node's output port (the dot on its right) onto a concat/add (sets its
 `with`) or onto another layer (writes a concat before it), naming the source with an `id`.
 A node inside a block use edits the block's definition (every use changes, and the status bar
-says so); the node of a collapsed group stands for the whole use.
+says so); the node of a collapsed group stands for the whole use; a section (not written
+anywhere) refuses gestures with the reason at the pointer.
 """
 
 from __future__ import annotations
 
 import textwrap
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -52,6 +62,15 @@ from PySide6.QtWidgets import (
 
 from ganbuilder.design.canvas import CanvasModel, u_layout, wrap_columns
 from ganbuilder.design.graphs import Node, layer_graph, skip_edges
+from ganbuilder.design.layer_groups import (
+    Group,
+    Unit,
+    group_lines,
+    param_count,
+    sections,
+    units,
+    written_groups,
+)
 from ganbuilder.design.text_edits import TextEdit
 from ganbuilder.errors import Problem
 from ganbuilder.spec import Spec
@@ -59,13 +78,13 @@ from ganbuilder.spec.paths import parse_path
 from ganbuilder.spec.pretrained import frozen_layers
 from ganbuilder.spec.shapes import NetworkPlan
 from gui._combo import replace_items
-from gui.graph_tools import MIN_TEXT
+from gui.graph_tools import MIN_TEXT, min_scale
 from gui.graph_view import FlowGraphView, NodeItem
 from gui.library import LAYER_MIME
 
 ROW_GAP = 22.0
-# A longer network starts with its groups collapsed and its containers folded, and its nodes
-# leave their parameters to the hover text and the form: so that Fit shows it whole.
+# A longer network starts with its containers folded, and its nodes leave their parameters
+# to the hover text and the form: so that Fit shows more of it.
 LIST_BODIES = 16
 COLUMN_GAP = 140.0
 WRAP_GAP = 40.0  # between the columns of a long chain drawn in several
@@ -85,12 +104,6 @@ def _arrow_head(parent: QGraphicsPathItem, tip: QPointF, dx: float, dy: float) -
     arrow.setPen(QPen(Qt.PenStyle.NoPen))
 
 
-def _count(n: int | None) -> str:
-    if n is None:
-        return ""
-    return f"{n / 1e6:.2f}M params" if n >= 1e6 else f"{n:,} params"
-
-
 class PortItem(QGraphicsEllipseItem):
     """A layer's output port: drag from it onto a later layer to wire a skip."""
 
@@ -106,9 +119,10 @@ class PortItem(QGraphicsEllipseItem):
 
 
 class _GroupHeader(QGraphicsSimpleTextItem):
-    """The clickable title of a group box; a click collapses or expands the group."""
+    """The clickable title of a group box (or chevron of a collapsed group's node); a click
+    collapses or expands the group."""
 
-    def __init__(self, text: str, view: LayerGraphView, item: int, parent: QGraphicsItem):
+    def __init__(self, text: str, view: LayerGraphView, item: str, parent: QGraphicsItem):
         super().__init__(text, parent)
         self.view, self.item = view, item
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -139,9 +153,17 @@ class LayerGraphView(FlowGraphView):
         self.network = ""
         self.model: CanvasModel | None = None
         self.problems: dict[tuple, str] = {}
-        # network -> groups toggled by a click on their header: in a network of more than
-        # LIST_BODIES layers the groups start collapsed, in a shorter one expanded
-        self.collapsed: dict[str, set[int]] = {}
+        # network -> group key -> expanded: the user's own choices, kept until the next Fit
+        self.choices: dict[str, dict[str, bool]] = {}
+        # network -> (level, budget) Fit chose: 0 all expanded, 1 written groups collapsed,
+        # 2 also `budget` sections (ganbuilder.design.layer_groups)
+        self.zoom: dict[str, tuple[int, int]] = {}
+        self.groups: dict[str, Group] = {}  # drawn key of a collapsed group -> the group
+        self.open_groups: list[Group] = []  # groups drawn expanded, in a box
+        self._refit = QTimer(self)  # a resize fits again once it has settled
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(40)
+        self._refit.timeout.connect(self._fit_again)
         # network -> containers toggled by a double-click: a body listed by default (in a
         # network of at most LIST_BODIES layers) is hidden, a hidden one listed
         self.folded: dict[str, set[str]] = {}
@@ -178,7 +200,7 @@ class LayerGraphView(FlowGraphView):
         signature = (plan.name if plan else "", [(n.key, n.lines, n.inputs)
                                                  for n in nodes.values()],
                      counts, sorted(self.problems.items()),
-                     sorted(self.collapsed.get(plan.name if plan else "", ())),
+                     sorted(self.choices.get(plan.name if plan else "", {}).items()),
                      sorted(self.folded.get(plan.name if plan else "", ())))
         if signature == self._signature:
             return
@@ -187,45 +209,50 @@ class LayerGraphView(FlowGraphView):
         self.nodes, self.edges = nodes, edges
         self._draw(plan)
 
+    def _written(self, plan: NetworkPlan) -> list[Group]:
+        return written_groups(plan, self.model.items(plan.name)) if self.model else []
+
+    def _units(self, plan: NetworkPlan) -> list[Unit]:
+        """The drawn units at the zoom level Fit chose, with the user's own choices."""
+        level, budget = self.zoom.get(plan.name, (0, 0))
+        chosen = self.choices.get(plan.name, {})
+        written = self._written(plan)
+        count = len(plan.layers)
+        # sections are cut from the units with every written group collapsed, so that
+        # expanding one inside an open section keeps the sections (and their keys)
+        cut = sections(plan, units(count, written), budget) if level >= 2 else []
+        closed = [g for g in cut + written if not chosen.get(g.key, level == 0 and g.written)]
+        self.open_groups = [g for g in cut + written if g not in closed]
+        return units(count, closed)
+
     def _display(self, plan: NetworkPlan) -> tuple[list[Node], dict[str, str]]:
         """The nodes drawn (a collapsed group is one node) and each layer key's drawn key."""
         info = {n.key: n for n in self.model.nodes(plan.name)} if self.model else {}
-        items = self.model.items(plan.name) if self.model else []
-        collapsed = self._collapsed(plan)
-        shown: list[Node] = []
-        alias: dict[str, str] = {}
-        self.positions, self.flow = {}, {}
-        group_of = {i: item for item in items if item.expands and item.index in collapsed
-                    for i in range(item.start, item.stop)}
         keys = list(self.nodes)
-        for key in keys:
+        offset = len(plan.inputs)
+        params = [info[k].params if k in info else None for k in keys[offset:]]
+        shown: list[Node] = [self.nodes[key] for key in keys[:offset]]
+        alias: dict[str, str] = {key: key for key in keys[:offset]}
+        self.positions, self.flow, self.groups = {}, {}, {}
+        for unit in self._units(plan):
+            if isinstance(unit, Group):
+                gkey = f"group:{unit.key}"
+                alias.update(dict.fromkeys(keys[offset + unit.start:offset + unit.stop], gkey))
+                first = self.nodes[keys[offset + unit.start]]
+                shown.append(Node(gkey, group_lines(plan, unit, params), "layer",
+                                  tuple(first.path), column=first.column))
+                self.positions[gkey] = unit.start
+                self.groups[gkey] = unit
+                continue
+            key = keys[offset + unit]
             node = self.nodes[key]
-            if node.column == 0:
-                shown.append(node)
-                alias[key] = key
-                continue
-            position = node.column - 1
-            item = group_of.get(position)
-            if item is not None:
-                gkey = f"group:{item.index}"
-                alias[key] = gkey
-                if position == item.start:
-                    total = sum(info[k].params or 0 for k in keys[len(plan.inputs) + item.start:
-                                                              len(plan.inputs) + item.stop]
-                                if k in info)
-                    last = self.nodes[keys[len(plan.inputs) + item.stop - 1]]
-                    lines = [f"▸ {item.label}", f"{item.stop - item.start} layers",
-                             f"{last.lines[-1]} · {_count(total)}"]
-                    shown.append(Node(gkey, lines, "layer", tuple(node.path), column=node.column))
-                    self.positions[gkey] = item.start
-                continue
             alias[key] = key
             extra = info.get(key)
             lines = list(node.lines[:1])
             if extra is not None:
                 if extra.brief and len(plan.layers) <= LIST_BODIES:  # else: hover, or the form
                     lines.append(extra.brief)
-                lines.append(" · ".join(x for x in (extra.shape, _count(extra.params)) if x))
+                lines.append(" · ".join(x for x in (extra.shape, param_count(extra.params)) if x))
                 folded = (key in self.folded.get(plan.name, set())) \
                     != (len(plan.layers) > LIST_BODIES)
                 if extra.children and folded:
@@ -234,22 +261,71 @@ class LayerGraphView(FlowGraphView):
                     lines.append(f"  ├ {child.kind}  {child.brief}".rstrip())
             else:
                 lines += node.lines[1:]
-            kind = node.kind
-            shown.append(Node(key, lines, kind, tuple(node.path), column=node.column,
+            shown.append(Node(key, lines, node.kind, tuple(node.path), column=node.column,
                               inputs=list(node.inputs)))
-            self.positions[key] = position
+            self.positions[key] = unit
         return shown, alias
 
-    def _collapsed(self, plan: NetworkPlan) -> set[int]:
-        """The written entries whose group is drawn as one node."""
-        toggled = self.collapsed.get(plan.name, set())
-        if len(plan.layers) <= LIST_BODIES or self.model is None:
-            return set(toggled)
-        groups = {item.index for item in self.model.items(plan.name)
-                  if item.expands and item.stop - item.start > 1}
-        return groups ^ toggled
-
     def _draw(self, plan: NetworkPlan | None) -> None:
+        if plan is not None and self.model is not None and (
+                not self.user_zoomed or plan.name not in self.zoom):
+            self._zoom_to_fit(plan)
+        else:
+            self._build(plan)
+        self.fit()
+
+    def _zoom_to_fit(self, plan: NetworkPlan) -> None:
+        """Draw at the finest zoom level whose drawing the view shows whole at a readable
+        scale: all expanded, else written groups collapsed, else the most sections that
+        fit (found by halving); the coarsest when none fits."""
+        count = len(plan.layers)
+        written = self._written(plan)
+        levels = [(0, 0)] + ([(1, 0)] if written else [])
+        for level in levels:
+            self.zoom[plan.name] = level
+            self._build(plan)
+            if self._fits() or count <= LIST_BODIES:  # a short one scrolls, all in view
+                return
+        if self.u_shaped:  # sections would hide the skips that make a U-Net what it is
+            return
+        low, high = 1, len(units(count, written)) - 1  # budgets of sections to try
+        best = 1
+        while low <= high:
+            budget = (low + high) // 2
+            self.zoom[plan.name] = (2, budget)
+            self._build(plan)
+            if self._fits():
+                best, low = budget, budget + 1
+            else:
+                high = budget - 1
+        if self.zoom[plan.name] != (2, best):
+            self.zoom[plan.name] = (2, best)
+            self._build(plan)
+
+    def _fits(self) -> bool:
+        """Whether the view shows the whole drawing at the readable minimum scale."""
+        rect = self.scene().sceneRect()
+        room = self.maximumViewportSize()  # without scroll bars: they go once it fits
+        scale = min_scale(self)
+        return rect.width() * scale <= room.width() - 4 and \
+            rect.height() * scale <= room.height() - 4  # fitInView keeps 2 px each side
+
+    def fit_all(self) -> None:
+        """The Fit button: forget the user's expand/collapse choices and draw the network
+        at the finest zoom level that shows it whole and readable."""
+        self.user_zoomed = False
+        self.choices.pop(self.network, None)
+        self._fit_again()
+
+    def _fit_again(self) -> None:
+        plan = self.model.spec.analysis.networks.get(self.network) if self.model else None
+        if plan is None:
+            super().fit_all()
+            return
+        self._signature = None
+        self.show_network(plan, self.model, self.problems)
+
+    def _build(self, plan: NetworkPlan | None) -> None:
         scene = self.scene()
         scene.clear()
         self._indicator = None
@@ -260,7 +336,7 @@ class LayerGraphView(FlowGraphView):
         font = QFont(self.font())
         made = {node.key: NodeItem(node, font) for node in shown}
         for key, item in made.items():
-            message = self._problem(item.node.path) if key in self.positions else None
+            message = self._problem(item.node.path, key) if key in self.positions else None
             if message:
                 item.setBrush(QBrush(QColor(_RED_BG)))
                 item.setPen(QPen(QColor(_RED), 2.0))
@@ -288,11 +364,17 @@ class LayerGraphView(FlowGraphView):
         self._draw_groups(plan, made)
         self._draw_edges(drawn_edges, made, rank)
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
-        self.fit()
 
-    def _problem(self, path: tuple) -> str | None:
+    def _problem(self, path: tuple, key: str = "") -> str | None:
+        """The problem of the layer at `path` (of any layer of group `key`)."""
+        group = self.groups.get(key)
+        if group is not None and self.model is not None:
+            plan = self.model.spec.analysis.networks[self.network]
+            wanted = [tuple(layer.path) for layer in plan.layers[group.start:group.stop]]
+        else:
+            wanted = [tuple(path)]
         for where, message in self.problems.items():
-            if tuple(where[:len(path)]) == tuple(path):
+            if any(tuple(where[:len(p)]) == p for p in wanted):
                 return message
         return None
 
@@ -333,6 +415,9 @@ class LayerGraphView(FlowGraphView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        if not self.user_zoomed and self.model is not None:
+            self._refit.start()  # the zoom level that fits this size, once it has settled
+            return
         sizes = self._wrap_sizes
         if sizes and not self.u_shaped and self.model is not None \
                 and self._wrap_for(sizes) != self.wrapped:
@@ -347,8 +432,8 @@ class LayerGraphView(FlowGraphView):
         sizes = []
         for key in layers:
             position = self.positions[key]
-            shape = plan.layers[position].out_shape if not key.startswith("group:") else \
-                plan.layers[self.model.items(plan.name)[int(key[6:])].stop - 1].out_shape
+            shape = plan.layers[position].out_shape if key not in self.groups else \
+                plan.layers[self.groups[key].stop - 1].out_shape
             sizes.append(shape[1] * shape[2] if len(shape) == 3 else None)
         skips = [(index[s], index[t]) for s, t in edges
                  if s in index and t in index and index[t] - index[s] > 1]
@@ -372,36 +457,38 @@ class LayerGraphView(FlowGraphView):
         return True
 
     def _draw_groups(self, plan: NetworkPlan, made: dict[str, NodeItem]) -> None:
-        if self.model is None:
-            return
-        collapsed = self._collapsed(plan)
+        """A chevron on each collapsed group's node; a dashed box with a clickable header
+        around the nodes of each expanded one (a section's header at the box's right, so
+        that it never sits on the header of a written group inside it)."""
+        for key, group in self.groups.items():
+            if key in made:
+                _GroupHeader("▸", self, group.key, made[key]).setPos(6, 4)
         keys = list(self.nodes)
         offset = len(plan.inputs)
-        for item in self.model.items(plan.name):
-            if not item.expands or item.stop <= item.start:
-                continue
-            if item.index in collapsed:
-                node = made.get(f"group:{item.index}")
-                if node is not None:
-                    _GroupHeader("▸", self, item.index, node).setPos(6, 4)
-                continue
-            members = [made[k] for k in keys[offset + item.start:offset + item.stop] if k in made]
+        for group in self.open_groups:
+            members = list({id(self.items[k]): self.items[k] for k in
+                            keys[offset + group.start:offset + group.stop]
+                            if k in self.items}.values())
             parts: dict[int, QRectF] = {}  # one box per column the group runs down
             for member in members:
                 box = member.sceneBoundingRect()
                 centre = round(box.center().x())
                 parts[centre] = parts.get(centre, box).united(box)
+            pad = 10 if group.written else 16
             for number, rect in enumerate(parts.values()):
-                rect = rect.adjusted(-10, -22, 10, 8)
+                rect = rect.adjusted(-pad, -22, pad, pad - 2)
                 box = QGraphicsRectItem(rect)
-                box.setPen(QPen(QColor("#b0bec5"), 1.2, Qt.PenStyle.DashLine))
-                box.setBrush(QBrush(QColor(236, 239, 241, 90)))
-                box.setZValue(-2)
+                colour = "#b0bec5" if group.written else "#90a4ae"
+                box.setPen(QPen(QColor(colour), 1.2, Qt.PenStyle.DashLine))
+                box.setBrush(QBrush(QColor(236, 239, 241, 90 if group.written else 50)))
+                box.setZValue(-2 if group.written else -3)
                 self.scene().addItem(box)
-                title = f"▾ {item.label}" + (" (continued)" if number else "")
-                header = _GroupHeader(title, self, item.index, box)
+                title = f"▾ {group.title}" + (" (continued)" if number else "")
+                header = _GroupHeader(title, self, group.key, box)
                 header.setBrush(QBrush(QColor("#546e7a")))
-                header.setPos(rect.left() + 6, rect.top() + 3)
+                x = rect.left() + 6 if group.written else \
+                    rect.right() - header.boundingRect().width() - 6
+                header.setPos(x, rect.top() + 3)
 
     def _draw_edges(self, edges: list[tuple[str, str]], made: dict[str, NodeItem],
                     rank: dict[str, int]) -> None:
@@ -489,13 +576,48 @@ class LayerGraphView(FlowGraphView):
             item.setZValue(-1)
             self.scene().addItem(item)
 
-    def toggle_group(self, index: int) -> None:
-        """Collapse or expand the group of written entry `index`."""
-        collapsed = self.collapsed.setdefault(self.network, set())
-        collapsed.symmetric_difference_update({index})
+    def toggle_group(self, key: str) -> None:
+        """Collapse or expand group `key` (a Group's key, or the drawn key of a collapsed
+        one); an expanded group's layers are scrolled into view."""
+        key = key.removeprefix("group:")
+        expand = f"group:{key}" in self.groups
+        if not expand and key not in {g.key for g in self.open_groups}:
+            return
+        self.choices.setdefault(self.network, {})[key] = expand
+        # the user chose what to see: redraws keep it (and the zoom) until the next Fit
+        self.user_zoomed = True
         plan = self.model.spec.analysis.networks.get(self.network) if self.model else None
         self._signature = None
         self.show_network(plan, self.model, self.problems)
+        if plan is not None:
+            self._show_group(plan, key)
+
+    def _show_group(self, plan: NetworkPlan, key: str) -> None:
+        """Select the node of a collapsed group, or scroll an expanded one's layers into
+        view (from its top, when it is taller than the view)."""
+        node = self.items.get(f"group:{key}")
+        if node is not None:
+            self.scene().clearSelection()
+            node.setSelected(True)
+            self.ensureVisible(node)
+            return
+        group = next((g for g in self.open_groups if g.key == key), None)
+        keys = list(self.nodes)[len(plan.inputs):]
+        members = [self.items[k] for k in keys[group.start:group.stop] if k in self.items] \
+            if group is not None else []
+        if not members:
+            return
+        rect = members[0].sceneBoundingRect()
+        for member in members[1:]:
+            rect = rect.united(member.sceneBoundingRect())
+        rect = rect.adjusted(-16, -24, 16, 14)  # the box and its header
+        shown = self.mapToScene(self.viewport().rect()).boundingRect()
+        if rect.height() > shown.height() or rect.width() > shown.width():
+            self.centerOn(rect.center().x() if rect.width() <= shown.width()
+                          else rect.left() + shown.width() / 2,
+                          rect.top() + shown.height() / 2)
+        else:
+            self.ensureVisible(rect, 0, 0)
 
     def toggle_container(self, key: str) -> None:
         """Hide or show the layers inside a `residual` or `repeat` node."""
@@ -507,8 +629,12 @@ class LayerGraphView(FlowGraphView):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         key = self._node_at(self.mapToScene(event.position().toPoint()))
         plan = self.model.spec.analysis.networks.get(self.network) if self.model else None
+        if key in self.groups:  # a collapsed group opens
+            self.toggle_group(key)
+            event.accept()
+            return
         if key is not None and plan is not None and key in self.positions \
-                and not key.startswith("group:") and plan.layers[self.positions[key]].children:
+                and plan.layers[self.positions[key]].children:
             self.toggle_container(key)
             event.accept()
             return
@@ -563,9 +689,9 @@ class LayerGraphView(FlowGraphView):
         centre = self.items[best].sceneBoundingRect().center()
         after = (scene_pos.y() > centre.y()) == (self.flow.get(best, 1) > 0)
         position = self.positions[best]
-        if best.startswith("group:"):
-            item = self.model.items(self.network)[int(best[6:])]
-            return item.stop if after else item.start
+        if best in self.groups:
+            group = self.groups[best]
+            return group.stop if after else group.start
         return position + 1 if after else position
 
     def _plan(self, gesture: tuple) -> TextEdit | str:
@@ -574,8 +700,9 @@ class LayerGraphView(FlowGraphView):
         if self._planned is None or self._planned[0] != gesture:
             kind, what, position = gesture
             plan = (self.model.insert_layer(self.network, position, what) if kind == "insert"
-                    else self.model.move_layer(self.network, self.positions[what], position,
-                                               whole=what.startswith("group:")))
+                    else self._section_refusal(what, "move")
+                    or self.model.move_layer(self.network, self.positions[what], position,
+                                             whole=what in self.groups))
             self._planned = (gesture, plan)
         return self._planned[1]
 
@@ -660,8 +787,8 @@ class LayerGraphView(FlowGraphView):
         self.insert(kind, position)
 
     def _after(self, key: str) -> int:
-        if key.startswith("group:"):
-            return self.model.items(self.network)[int(key[6:])].stop
+        if key in self.groups:
+            return self.groups[key].stop
         item = self.model.item_of(self.network, self.positions[key])
         return item.stop if item is not None and not item.expands else self.positions[key] + 1
 
@@ -799,20 +926,42 @@ class LayerGraphView(FlowGraphView):
     def move_node(self, key: str, to: int) -> None:
         """Move the entry of node `key` to resolved position `to`."""
         if self.model is not None and key in self.positions:
-            self._emit(self.model.move_layer(self.network, self.positions[key], to,
-                                             whole=key.startswith("group:")))
+            self._emit(self._section_refusal(key, "move")
+                       or self.model.move_layer(self.network, self.positions[key], to,
+                                                whole=key in self.groups))
+
+    def _section_refusal(self, key: str, verb: str) -> str:
+        """Why the node `key` cannot be moved, deleted or copied (`verb`) as a whole: it is a
+        section, which no one entry of the text writes; empty for any other node."""
+        group = self.groups.get(key)
+        if group is None or group.written:
+            return ""
+        return (f"layers {group.start}–{group.stop - 1} are a section drawn as one node, not "
+                f"one entry of the text: expand it (double-click) to {verb} its layers")
 
     def _wire_plan(self, source: str, target: str) -> TextEdit | str | None:
         """The edit a wire from `source` onto `target` makes, or why not; None when the
         target takes no wire (itself, an input, a collapsed group)."""
         if self.model is None or target == source or target not in self.positions \
-                or target.startswith("group:"):
+                or target in self.groups:
             return None
         gesture = ("wire", source, target)
         if self._planned is None or self._planned[0] != gesture:
             self._planned = (gesture, self.model.wire_skip(self.network, source,
                                                            self.positions[target]))
         return self._planned[1]
+
+    def _refuse_at_node(self, key: str, why: str) -> bool:
+        """Say beside node `key` (and in the status bar) why a key gesture on it is refused;
+        False when `why` is empty."""
+        if not why:
+            return False
+        item = self.items.get(key)
+        if item is not None:
+            self._show_refusal(item.sceneBoundingRect().center(), why)
+            QTimer.singleShot(4000, lambda: self._show_refusal(None, None))
+        self.refused.emit(why)
+        return True
 
     def connect_ports(self, source: str, target: str) -> None:
         """Feed the output of node `source` into node `target` (a skip)."""
@@ -825,12 +974,23 @@ class LayerGraphView(FlowGraphView):
         key = self.selected_key()
         if key is not None and self.model is not None:
             position = self.positions[key]
-            whole = key.startswith("group:")  # a collapsed group: the whole block use
+            whole = key in self.groups  # a collapsed group: the whole block use
+            if event.key() in (Qt.Key.Key_Right, Qt.Key.Key_Plus) and whole:
+                self.toggle_group(key)
+                return
+            if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Minus):
+                around = [g for g in self.open_groups if g.start <= position < g.stop]
+                if around:  # the innermost open group around the node closes
+                    self.toggle_group(min(around, key=lambda g: g.stop - g.start).key)
+                    return
             if event.matches(QKeySequence.StandardKey.Delete) or \
                     event.key() == Qt.Key.Key_Backspace:
-                self._emit(self.model.delete_layer(self.network, position, whole=whole))
+                self._refuse_at_node(key, self._section_refusal(key, "delete")) or \
+                    self._emit(self.model.delete_layer(self.network, position, whole=whole))
                 return
             if event.matches(QKeySequence.StandardKey.Copy):
+                if self._refuse_at_node(key, self._section_refusal(key, "copy")):
+                    return
                 body = self.model.copy_layer(self.network, position, whole=whole)
                 if isinstance(body, str):
                     self.refused.emit(body)

@@ -62,6 +62,7 @@ class TextItem:
     expands: bool  # a block use or a repeat of a block: several layers from one entry
     label: str = ""  # `repeat ×3 of down` for an expanding item
     block: str = ""  # the block it uses (`down`)
+    times: int = 0  # a repeat's count (0: a single block use)
 
     @property
     def editable(self) -> bool:
@@ -703,8 +704,11 @@ def _written_items(spec: Spec, text: str, file: str
                     and _ITEM.match(lines[loc.line - 1]):
                 first, last = loc.line, item_end(lines, loc.line)
             block = entry.get("block") or entry["repeat"]["block"] if expands else ""
+            rep = entry.get("repeat") if expands else None
+            times = rep.get("times") if isinstance(rep, LDict) else 0
             items.append(TextItem(i, first, last, start, stop, expands,
-                                  _label(entry) if expands else "", str(block)))
+                                  _label(entry) if expands else "", str(block),
+                                  times if isinstance(times, int) else 0))
         out[name] = items
     return out, blocks
 

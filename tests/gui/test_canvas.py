@@ -183,12 +183,14 @@ def test_pix2pix_unet_is_drawn_as_a_u_with_skips_across(qtbot, window):
 def test_a_repeat_is_a_group_that_collapses_to_one_node(qtbot, window):
     view = _canvas(qtbot, window, SPECS / "pix2pix.yaml", "D")
     drawn = {id(item) for item in view.items.values()}
-    view.toggle_group(2)  # repeat ×2 of patch_down: six layers
-    group = view.items["group:2"]
-    assert group.node.lines[0].startswith("▸ repeat ×2 of patch_down")
+    assert [g.title for g in view.open_groups] == ["patch_down ×2", "patch_down"]
+    view.toggle_group("w:patch_down#0")  # repeat ×2 of patch_down: six layers
+    group = view.items["group:w:patch_down#0"]
+    assert group.node.lines[0] == "▸ patch_down ×2"
+    assert group.node.lines[1].startswith("(256, 4, 4) · ")
     assert len({id(item) for item in view.items.values()}) == len(drawn) - 5
-    view.toggle_group(2)
-    assert "group:2" not in view.items
+    view.toggle_group("w:patch_down#0")
+    assert "group:w:patch_down#0" not in view.items
 
 
 def test_nodes_show_parameter_counts_and_invalid_ones_are_red(qtbot, window, dcgan):
@@ -250,10 +252,10 @@ def test_a_residual_lists_its_layers_and_a_double_click_hides_them(qtbot, window
     index = next(i for i, layer in enumerate(plan.layers) if layer.kind == "residual")
     key = plan.layers[index].slot
     # G_AB is long (28 layers): its groups start collapsed and its containers folded, so
-    # that Fit shows it whole; open the repeat of resblock
-    group = view.items[key].node.key
-    assert group.startswith("group:")
-    view.toggle_group(int(group[6:]))
+    # that Fit shows it whole; open the repeat of resblock (and a section around it)
+    assert view.items[key].node.key.startswith("group:")
+    while view.items[key].node.key.startswith("group:"):
+        view.toggle_group(view.items[key].node.key)
     folded = view.items[key].node.lines
     assert not any(line.startswith("  ├ ") for line in folded)
     assert any("7 layers inside" in line for line in folded)

@@ -11,6 +11,34 @@ from gui.graph_tools import min_scale
 from tests.gui.conftest import SPECS, settled
 
 
+def _fitted(qtbot, window, spec: str, network: str, size: tuple[int, int]):
+    """The layer canvas of `network` in the window fitted to a screen of `size`, after Fit."""
+    window._fit_screen(QRect(0, 0, *size))
+    window.open_file(SPECS / f"{spec}.yaml", ask=False)
+    settled(qtbot, window)
+    window.layer_graph.show_network(network)
+    view = window.layer_graph.view
+    qtbot.waitUntil(lambda: view.network == network and bool(view.items))
+    view.controls.fit_button.click()
+    qtbot.wait(20)
+    return view
+
+
+def _outside(view) -> list[str]:
+    """The first lines of the drawn nodes not wholly inside what the view shows."""
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    return [item.node.lines[0] for item in set(view.items.values())
+            if not shown.contains(item.sceneBoundingRect())]
+
+
+@pytest.mark.parametrize(("spec", "network"), [("cyclegan", "G_AB"), ("stylegan2", "G")])
+def test_at_1024_fit_shows_a_long_network_whole_and_readable(qtbot, window, spec, network):
+    view = _fitted(qtbot, window, spec, network, (1024, 700))
+    assert view.viewport().width() < 400  # the small canvas of issue 27
+    assert _outside(view) == []
+    assert view.transform().m11() >= min_scale(view) - 1e-6
+
+
 @pytest.mark.parametrize(("spec", "network"), [("cyclegan", "G_AB"), ("stylegan2", "G")])
 def test_fit_shows_a_long_network_whole_and_readable(qtbot, window, spec, network):
     window._fit_screen(QRect(0, 0, 1400, 900))
