@@ -120,17 +120,13 @@ class PortItem(QGraphicsEllipseItem):
 
 class _GroupHeader(QGraphicsSimpleTextItem):
     """The clickable title of a group box (or chevron of a collapsed group's node); a click
-    collapses or expands the group."""
+    on it (LayerGraphView.mousePressEvent) collapses or expands the group."""
 
     def __init__(self, text: str, view: LayerGraphView, item: str, parent: QGraphicsItem):
         super().__init__(text, parent)
         self.view, self.item = view, item
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("click to collapse or expand")
-
-    def mousePressEvent(self, event) -> None:
-        self.view.toggle_group(self.item)
-        event.accept()
 
 
 class LayerGraphView(FlowGraphView):
@@ -840,6 +836,10 @@ class LayerGraphView(FlowGraphView):
         if event.button() == Qt.MouseButton.LeftButton and self.model is not None:
             at = self.mapToScene(event.position().toPoint())
             hit = self.itemAt(event.position().toPoint())
+            if isinstance(hit, _GroupHeader):  # (the view sees the press first)
+                self.toggle_group(hit.item)
+                event.accept()
+                return
             if isinstance(hit, PortItem):
                 self._press = ("port", hit.parentItem().node.key, at)
                 event.accept()

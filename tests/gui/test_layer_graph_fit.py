@@ -1,11 +1,15 @@
 """The Layer graph on long networks (issue 27): at the default 1400 x 900 it has most of the
 right-hand column, the property form stays in view under it, and Fit shows a long network
-(CycleGAN's generator with 9 residual blocks, StyleGAN2's) whole with its text readable."""
+(CycleGAN's generator with 9 residual blocks, StyleGAN2's) whole with its text readable; at
+1024 x 700 too, by drawing groups of layers as one node (semantic zoom), which expand and
+collapse by mouse and keyboard and take gestures as a whole."""
 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QGraphicsSimpleTextItem
 
 from gui.graph_tools import min_scale
 from tests.gui.conftest import SPECS, settled
@@ -71,3 +75,89 @@ def test_at_1024_the_canvas_bar_never_widens_the_window(qtbot, window, dcgan):
     qtbot.wait(50)
     assert window.width() <= 1024 and window.minimumSizeHint().width() <= 1024
     assert window.library_dock.width() >= 120  # the library keeps its names readable
+
+
+def _click_node(qtbot, view, key: str, double: bool = False) -> None:
+    item = view.items[key]
+    view.ensureVisible(item, 2, 2)
+    point = view.mapFromScene(item.sceneBoundingRect().center() + QPointF(30, 0))
+    (qtbot.mouseDClick if double else qtbot.mouseClick)(view.viewport(),
+                                                          Qt.MouseButton.LeftButton, pos=point)
+
+
+def _residuals(window) -> list[str]:
+    plan = window.spec.analysis.networks["G_AB"]
+    return [layer.slot for layer in plan.layers if layer.kind == "residual"]
+
+
+def test_at_1024_a_group_expands_to_its_layers_in_view_and_collapses_again(qtbot, window):
+    view = _fitted(qtbot, window, "cyclegan", "G_AB", (1024, 700))
+    residuals = _residuals(window)
+    group = view.items[residuals[0]].node.key
+    assert view.items[group].node.lines[0] == "▸ residual ×9"  # the repeat, as one node
+    assert {view.items[k].node.key for k in residuals} == {group}
+    _click_node(qtbot, view, group, double=True)  # a double-click expands it
+    assert group not in view.items and len({id(view.items[k]) for k in residuals}) == 9
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.contains(view.items[residuals[0]].sceneBoundingRect())  # scrolled to them
+    assert view.transform().m11() >= min_scale(view) - 1e-6
+    # by keyboard: Left on one of its layers collapses the group, Right expands it again
+    _click_node(qtbot, view, residuals[3])
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_Left)
+    assert view.items[residuals[3]].node.key == group and view.selected_key() == group
+    QTest.keyClick(view, Qt.Key.Key_Right)
+    assert view.items[residuals[3]].node.key == residuals[3]
+    # the chevron in the group box's header collapses it
+    header = next(item for item in view.scene().items()
+                  if isinstance(item, QGraphicsSimpleTextItem) and item.text() == "▾ residual ×9")
+    view.ensureVisible(header)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.mapFromScene(header.sceneBoundingRect().center()))
+    assert view.items[residuals[0]].node.key == group
+
+
+def test_expand_choices_outlive_edits_of_the_text_until_fit(qtbot, window):
+    view = _fitted(qtbot, window, "cyclegan", "G_AB", (1024, 700))
+    residuals = _residuals(window)
+    view.toggle_group(view.items[residuals[0]].node.key)
+    assert view.items[residuals[0]].node.key == residuals[0]
+    text = window.editor.toPlainText()
+    window.editor.setPlainText(text.replace("lambda_cycle: 10", "lambda_cycle: 9", 1))
+    assert window.editor.toPlainText() != text
+    settled(qtbot, window)
+    qtbot.waitUntil(lambda: window.spec.tree["params"]["lambda_cycle"] == 9)
+    qtbot.wait(60)
+    assert view.items[residuals[0]].node.key == residuals[0]  # still expanded
+    view.controls.fit_button.click()  # Fit chooses again: whole and readable
+    assert view.items[residuals[0]].node.key.startswith("group:")
+    assert _outside(view) == []
+
+
+def test_at_1024_gestures_on_a_collapsed_group(qtbot, window):
+    view = _fitted(qtbot, window, "stylegan2", "G", (1024, 700))
+    text = window.editor.toPlainText()
+    # a repeat's node stands for the whole use: Delete removes its one line
+    mapping = next(key for key, group in view.groups.items() if group.title.startswith(
+        "mapping_layer ×"))
+    _click_node(qtbot, view, mapping)
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_Delete)
+    new = window.editor.toPlainText().split("\n")
+    assert [line for line in text.split("\n") if line not in new] == [
+        '      - repeat: {times: "${mapping - 1}", block: mapping_layer}']
+    window.editor.undo()
+    assert window.editor.toPlainText() == text
+    settled(qtbot, window)
+    qtbot.waitUntil(lambda: any(not g.written for g in view.groups.values()))
+    # a section is no entry of the text: refused, with the reason beside the node
+    section = next(key for key, group in view.groups.items() if not group.written)
+    _click_node(qtbot, view, section)
+    view.setFocus()
+    with qtbot.waitSignal(view.refused) as refused:
+        QTest.keyClick(view, Qt.Key.Key_Delete)
+    assert "expand it" in refused.args[0]
+    assert window.editor.toPlainText() == text
+    assert view.refusal is not None and "expand it" in view.refusal.text().replace("\n", " ")
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.contains(view.refusal.sceneBoundingRect())
