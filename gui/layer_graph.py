@@ -457,8 +457,22 @@ class LayerGraphView(FlowGraphView):
         around the nodes of each expanded one (a section's header at the box's right, so
         that it never sits on the header of a written group inside it)."""
         for key, group in self.groups.items():
-            if key in made:
-                _GroupHeader("▸", self, group.key, made[key]).setPos(6, 4)
+            node = made.get(key)
+            if node is None:
+                continue
+            chevron = _GroupHeader("▸", self, group.key, node)
+            chevron.setBrush(QBrush(QColor("#37474f")))
+            bigger = QFont(chevron.font())
+            bigger.setPointSizeF(bigger.pointSizeF() * 1.3)
+            chevron.setFont(bigger)
+            size = chevron.boundingRect()
+            # beside the node, as a tree's expander: never over its text
+            chevron.setPos(-size.width() - 3, (node.rect().height() - size.height()) / 2)
+            # a card behind the card: several layers in one node
+            behind = QGraphicsRectItem(node.rect().translated(4, 4), node)
+            behind.setBrush(node.brush())
+            behind.setPen(node.pen())
+            behind.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)
         keys = list(self.nodes)
         offset = len(plan.inputs)
         for group in self.open_groups:

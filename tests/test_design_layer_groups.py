@@ -47,5 +47,5 @@ def test_sections_cut_at_stages_and_keep_written_groups_whole():
 def test_a_collapsed_group_says_its_output_shape_and_parameter_count():
     plan, written = _groups("cyclegan", "G_AB")
     params = [10] * len(plan.layers)
-    assert group_lines(plan, written[0], params) == ["▸ residual ×9", "(128, 8, 8) · 90 params"]
+    assert group_lines(plan, written[0], params) == ["residual ×9", "(128, 8, 8) · 90 params"]
     assert group_lines(plan, written[0], [None] * len(plan.layers))[1] == "(128, 8, 8)"

@@ -163,13 +163,13 @@ def section_title(plan: NetworkPlan, run: list[Unit]) -> str:
 
 
 def group_lines(plan: NetworkPlan, group: Group, params: list[int | None]) -> list[str]:
-    """A collapsed group's two lines: `▸ title`, then its output shape and parameter count
+    """A collapsed group's two lines: its title, then its output shape and parameter count
     (`params`: each resolved layer's, None where not yet counted). Narrow, so that a small
     view shows more of them; the layer count is in the title or the hover text."""
     total = sum(p or 0 for p in params[group.start:group.stop])
     known = any(p is not None for p in params[group.start:group.stop])
     shape = format_shape(plan.layers[group.stop - 1].out_shape)
-    return [f"▸ {group.title}", " · ".join([shape] + ([param_count(total)] if known else []))]
+    return [group.title, " · ".join([shape] + ([param_count(total)] if known else []))]
 
 
 def param_count(n: int | None) -> str:

@@ -186,7 +186,7 @@ def test_a_repeat_is_a_group_that_collapses_to_one_node(qtbot, window):
     assert [g.title for g in view.open_groups] == ["patch_down ×2", "patch_down"]
     view.toggle_group("w:patch_down#0")  # repeat ×2 of patch_down: six layers
     group = view.items["group:w:patch_down#0"]
-    assert group.node.lines[0] == "▸ patch_down ×2"
+    assert group.node.lines[0] == "patch_down ×2"
     assert group.node.lines[1].startswith("(256, 4, 4) · ")
     assert len({id(item) for item in view.items.values()}) == len(drawn) - 5
     view.toggle_group("w:patch_down#0")
