@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import textwrap
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -66,6 +66,7 @@ from ganbuilder.design.layer_groups import (
     Group,
     Unit,
     group_lines,
+    group_tip,
     param_count,
     sections,
     units,
@@ -649,6 +650,15 @@ class LayerGraphView(FlowGraphView):
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
+
+    def viewportEvent(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.model is not None:
+            group = self.groups.get(self._node_at(self.mapToScene(event.pos())) or "")
+            plan = self.model.spec.analysis.networks.get(self.network)
+            if group is not None and plan is not None:  # what it holds, not its first layer
+                QToolTip.showText(event.globalPos(), group_tip(plan, group), self)
+                return True
+        return super().viewportEvent(event)
 
     def skip_edges(self) -> list[tuple[str, str]]:
         """Edges that do not come from the row just above."""

@@ -3,7 +3,14 @@ block uses and repeats as written, and the sections a long network is cut into t
 
 from __future__ import annotations
 
-from ganbuilder.design.layer_groups import Group, group_lines, sections, units, written_groups
+from ganbuilder.design.layer_groups import (
+    Group,
+    group_lines,
+    group_tip,
+    sections,
+    units,
+    written_groups,
+)
 from tests.test_design_canvas import _model
 
 
@@ -49,3 +56,8 @@ def test_a_collapsed_group_says_its_output_shape_and_parameter_count():
     params = [10] * len(plan.layers)
     assert group_lines(plan, written[0], params) == ["residual ×9", "(128, 8, 8) · 90 params"]
     assert group_lines(plan, written[0], [None] * len(plan.layers))[1] == "(128, 8, 8)"
+    tip = group_tip(plan, written[0], limit=3).split("\n")
+    assert tip[0].startswith("residual ×9: layers 10–18, one entry of the text")
+    assert tip[1:] == ["  10  residual  (128, 8, 8)", "  11  residual  (128, 8, 8)",
+                       "  12  residual  (128, 8, 8)", "  … 6 more",
+                       "double-click, ▸ or Right: expand"]

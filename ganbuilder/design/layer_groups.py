@@ -172,6 +172,21 @@ def group_lines(plan: NetworkPlan, group: Group, params: list[int | None]) -> li
     return [group.title, " · ".join([shape] + ([param_count(total)] if known else []))]
 
 
+def group_tip(plan: NetworkPlan, group: Group, limit: int = 12) -> str:
+    """A collapsed group's hover text: what it is, its first `limit` layers (kind and output
+    shape), and how to open it."""
+    what = ("one entry of the text: Delete, copy and drag act on the whole use"
+            if group.written else "a section drawn as one node: expand it to edit its layers")
+    lines = [f"{group.title}: layers {group.start}–{group.stop - 1}, {what}"]
+    shown = range(group.start, min(group.stop, group.start + limit))
+    lines += [f"  {i}  {plan.layers[i].kind}  {format_shape(plan.layers[i].out_shape)}"
+              for i in shown]
+    if group.stop - group.start > limit:
+        lines.append(f"  … {group.stop - group.start - limit} more")
+    lines.append("double-click, ▸ or Right: expand")
+    return "\n".join(lines)
+
+
 def param_count(n: int | None) -> str:
     """`4,736 params`, `2.66M params`; empty when not counted."""
     if n is None:
@@ -179,5 +194,5 @@ def param_count(n: int | None) -> str:
     return f"{n / 1e6:.2f}M params" if n >= 1e6 else f"{n:,} params"
 
 
-__all__ = ["Group", "Unit", "group_lines", "param_count", "section_title", "sections",
+__all__ = ["Group", "Unit", "group_lines", "group_tip", "param_count", "section_title", "sections",
            "units", "written_groups"]

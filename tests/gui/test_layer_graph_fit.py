@@ -7,9 +7,10 @@ collapse by mouse and keyboard and take gestures as a whole."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtCore import QEvent, QPointF, QRect, Qt
+from PySide6.QtGui import QHelpEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QGraphicsSimpleTextItem
+from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem, QToolTip
 
 from gui.graph_tools import min_scale
 from tests.gui.conftest import SPECS, settled
@@ -161,3 +162,19 @@ def test_at_1024_gestures_on_a_collapsed_group(qtbot, window):
     assert view.refusal is not None and "expand it" in view.refusal.text().replace("\n", " ")
     shown = view.mapToScene(view.viewport().rect()).boundingRect()
     assert shown.contains(view.refusal.sceneBoundingRect())
+    # dragged, it is refused at the pointer, before the drop
+    view._show_refusal(None, None)
+    node = view.items[section].sceneBoundingRect()
+    start = view.mapFromScene(node.center())
+    end = view.mapFromScene(QPointF(node.center().x(), shown.bottom() - 4))
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    for step in range(1, 6):
+        qtbot.mouseMove(view.viewport(), start + (end - start) * step / 5)
+    assert view.refusal is not None and "expand it" in view.refusal.text().replace("\n", " ")
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=end)
+    assert window.editor.toPlainText() == text
+    # its hover text lists what it holds
+    at = view.mapFromScene(view.items[section].sceneBoundingRect().center())
+    QApplication.sendEvent(view.viewport(), QHelpEvent(QEvent.Type.ToolTip, at,
+                                                       view.viewport().mapToGlobal(at)))
+    assert "a section drawn as one node" in QToolTip.text()
