@@ -161,6 +161,10 @@ class LayerGraphView(FlowGraphView):
         self._refit.setSingleShot(True)
         self._refit.setInterval(40)
         self._refit.timeout.connect(self._fit_again)
+        self._unsay = QTimer(self)  # clears a refusal said beside a node by a key gesture
+        self._unsay.setSingleShot(True)
+        self._unsay.setInterval(4000)
+        self._unsay.timeout.connect(lambda: self._show_refusal(None, None))
         # network -> containers toggled by a double-click: a body listed by default (in a
         # network of at most LIST_BODIES layers) is hidden, a hidden one listed
         self.folded: dict[str, set[str]] = {}
@@ -319,8 +323,17 @@ class LayerGraphView(FlowGraphView):
         if plan is None:
             super().fit_all()
             return
+        key = self.selected_key()
+        chosen = self.items[key].node.path if key in self.items else None
         self._signature = None
         self.show_network(plan, self.model, self.problems)
+        if chosen is not None:  # the node chosen stays chosen (its group's, if collapsed)
+            self._quiet = True
+            for item in self.items.values():
+                if item.node.path == chosen and item.node.key in self.positions:
+                    item.setSelected(True)
+                    break
+            self._quiet = False
 
     def _build(self, plan: NetworkPlan | None) -> None:
         scene = self.scene()
@@ -983,7 +996,7 @@ class LayerGraphView(FlowGraphView):
         item = self.items.get(key)
         if item is not None:
             self._show_refusal(item.sceneBoundingRect().center(), why)
-            QTimer.singleShot(4000, lambda: self._show_refusal(None, None))
+            self._unsay.start()  # the words go after a while (the status bar keeps them)
         self.refused.emit(why)
         return True
 
