@@ -65,6 +65,7 @@ from ganbuilder.design.graphs import Node, layer_graph, skip_edges
 from ganbuilder.design.layer_groups import (
     Group,
     Unit,
+    copies,
     group_lines,
     group_tip,
     param_count,
@@ -213,6 +214,11 @@ class LayerGraphView(FlowGraphView):
     def _written(self, plan: NetworkPlan) -> list[Group]:
         return written_groups(plan, self.model.items(plan.name)) if self.model else []
 
+    def _copies(self, plan: NetworkPlan, written: list[Group]) -> list[Group]:
+        items = self.model.items(plan.name) if self.model else []
+        return [c for g in written for c in copies(plan, g, items[g.item].times,
+                                                   items[g.item].block)]
+
     def _units(self, plan: NetworkPlan) -> list[Unit]:
         """The drawn units at the zoom level Fit chose, with the user's own choices."""
         level, budget = self.zoom.get(plan.name, (0, 0))
@@ -222,8 +228,12 @@ class LayerGraphView(FlowGraphView):
         # sections are cut from the units with every written group collapsed, so that
         # expanding one inside an open section keeps the sections (and their keys)
         cut = sections(plan, units(count, written), budget) if level >= 2 else []
-        closed = [g for g in cut + written if not chosen.get(g.key, level == 0 and g.written)]
-        self.open_groups = [g for g in cut + written if g not in closed]
+        every = cut + written + self._copies(plan, written)
+        closed = [g for g in every if not chosen.get(g.key, level == 0 and not g.key.startswith(
+            "s:"))]
+        # a box for each open group not inside a closed one (whose node stands for it all)
+        self.open_groups = [g for g in every if g not in closed and not any(
+            c.start <= g.start and g.stop <= c.stop for c in closed)]
         return units(count, closed)
 
     def _display(self, plan: NetworkPlan) -> tuple[list[Node], dict[str, str]]:
@@ -498,14 +508,16 @@ class LayerGraphView(FlowGraphView):
                 box = member.sceneBoundingRect()
                 centre = round(box.center().x())
                 parts[centre] = parts.get(centre, box).united(box)
-            pad = 10 if group.written else 16
+            # nested boxes: a section around a use around its copies
+            pad = 10 if group.written else 5 if group.copy else 16
             for number, rect in enumerate(parts.values()):
                 rect = rect.adjusted(-pad, -22, pad, pad - 2)
                 box = QGraphicsRectItem(rect)
-                colour = "#b0bec5" if group.written else "#90a4ae"
+                colour = "#b0bec5" if group.written else "#cfd8dc" if group.copy else "#90a4ae"
                 box.setPen(QPen(QColor(colour), 1.2, Qt.PenStyle.DashLine))
-                box.setBrush(QBrush(QColor(236, 239, 241, 90 if group.written else 50)))
-                box.setZValue(-2 if group.written else -3)
+                box.setBrush(QBrush(QColor(236, 239, 241, 50 if group.copy else 90
+                                           if group.written else 50)))
+                box.setZValue(-2 if group.written else -1.5 if group.copy else -3)
                 self.scene().addItem(box)
                 title = f"▾ {group.title}" + (" (continued)" if number else "")
                 header = _GroupHeader(title, self, group.key, box)
@@ -973,6 +985,10 @@ class LayerGraphView(FlowGraphView):
         group = self.groups.get(key)
         if group is None or group.written:
             return ""
+        if group.copy:
+            return (f"{group.title} is one copy of a repeat, not one entry of the text: "
+                    f"collapse the repeat to {verb} it whole, or expand this copy "
+                    f"(double-click) to {verb} the block's layers")
         return (f"layers {group.start}–{group.stop - 1} are a section drawn as one node, not "
                 f"one entry of the text: expand it (double-click) to {verb} its layers")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ganbuilder.design.layer_groups import (
     Group,
+    copies,
     group_lines,
     group_tip,
     sections,
@@ -31,6 +32,20 @@ def test_a_repeat_of_a_one_layer_block_reads_as_its_layer_times_its_count():
     _, written = _groups("pix2pix", "D")
     assert [(g.key, g.title) for g in written] == [("w:patch_down#0", "patch_down ×2"),
                                                    ("w:patch_down#1", "patch_down")]
+
+
+def test_each_copy_of_a_repeat_of_a_longer_block_is_a_group_named_by_its_size():
+    plan, written = _groups("stylegan2", "G")
+    model, _ = _model("stylegan2")
+    items = model.items("G")
+    synthesis = next(g for g in written if g.title == "g_skip ×3")
+    made = copies(plan, synthesis, items[synthesis.item].times, items[synthesis.item].block)
+    assert [(c.title, c.start, c.stop) for c in made] == [
+        ("g_skip 8 px", 25, 35), ("g_skip 16 px", 35, 45), ("g_skip 32 px", 45, 55)]
+    assert all(c.copy and not c.written for c in made)  # no one entry writes a copy
+    assert "one copy of a repeat" in group_tip(plan, made[1])
+    residual = _groups("cyclegan", "G_AB")[1][0]  # one layer a copy: no copies
+    assert copies(plan, residual, 9, "resblock") == []
 
 
 def test_sections_cut_at_stages_and_keep_written_groups_whole():

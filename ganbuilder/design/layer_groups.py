@@ -1,10 +1,12 @@
 """Which layers of a network the layer canvas draws as one collapsible group node, and what
 such a node says (semantic zoom, as Netron and TensorBoard's graph do).
 
-Two kinds of group:
+Three kinds of group:
 
 * written: the layers one block use or one `repeat` of a block writes (`residual ×9`,
-  `g_skip ×3`, `down`). Gestures on its collapsed node act on the whole use.
+  `g_skip ×3`, `down`). Gestures on its collapsed node act on the whole use. Inside a repeat
+  of a block of several layers, each copy is a group of its own (`g_skip 16 px`), which
+  gestures do not take as a whole (no entry of the text writes one copy).
 * section: consecutive drawn units (layers and collapsed written groups) the canvas merges
   so that a long network fits a small view: stages first (a convolution with the norms and
   activations after it), then neighbouring stages, the smallest first, until at most
@@ -31,17 +33,20 @@ _TITLE = 24  # characters of a section's title before it is cut with …
 @dataclass(frozen=True)
 class Group:
     """Resolved layers [start, stop) drawn as one node when collapsed; `item` is the index
-    of the written entry (block use or repeat) it stands for, None for a section."""
+    of the written entry (block use or repeat) it stands for, None for a section; `copy`
+    marks one copy inside a repeat."""
 
     key: str
     start: int
     stop: int
     title: str
     item: int | None = None
+    copy: bool = False
 
     @property
     def written(self) -> bool:
-        return self.item is not None
+        """A whole block use or repeat: one entry of the text."""
+        return self.item is not None and not self.copy
 
 
 Unit = int | Group  # a drawn node: a layer's resolved position, or a collapsed group
@@ -65,6 +70,24 @@ def written_groups(plan: NetworkPlan, items: list[TextItem]) -> list[Group]:
         else:
             title = item.block
         out.append(Group(f"w:{item.block}#{n}", item.start, item.stop, title, item.index))
+    return out
+
+
+def copies(plan: NetworkPlan, group: Group, times: int, block: str) -> list[Group]:
+    """The copies of a repeat (`times` copies of `block`) of more than one layer each, titled
+    by the size they make (`g_skip 16 px`), else by their number; none for another group."""
+    count = group.stop - group.start
+    if times < 2 or count % times or count // times < 2:
+        return []
+    per = count // times
+    out = []
+    for n in range(times):
+        start = group.start + n * per
+        shape = plan.layers[start + per - 1].out_shape
+        size = (f"{shape[-1]} px" if shape[-1] == shape[-2] else f"{shape[-2]}×{shape[-1]}") \
+            if len(shape) == 3 else f"{n + 1}/{times}"
+        out.append(Group(f"c:{group.key[2:]}.{n}", start, start + per, f"{block} {size}",
+                         group.item, copy=True))
     return out
 
 
@@ -176,7 +199,8 @@ def group_tip(plan: NetworkPlan, group: Group, limit: int = 12) -> str:
     """A collapsed group's hover text: what it is, its first `limit` layers (kind and output
     shape), and how to open it."""
     what = ("one entry of the text: Delete, copy and drag act on the whole use"
-            if group.written else "a section drawn as one node: expand it to edit its layers")
+            if group.written else "one copy of a repeat: expand it to edit the block's layers"
+            if group.copy else "a section drawn as one node: expand it to edit its layers")
     lines = [f"{group.title}: layers {group.start}–{group.stop - 1}, {what}"]
     shown = range(group.start, min(group.stop, group.start + limit))
     lines += [f"  {i}  {plan.layers[i].kind}  {format_shape(plan.layers[i].out_shape)}"
@@ -194,5 +218,5 @@ def param_count(n: int | None) -> str:
     return f"{n / 1e6:.2f}M params" if n >= 1e6 else f"{n:,} params"
 
 
-__all__ = ["Group", "Unit", "group_lines", "group_tip", "param_count", "section_title", "sections",
-           "units", "written_groups"]
+__all__ = ["Group", "Unit", "copies", "group_lines", "group_tip", "param_count",
+           "section_title", "sections", "units", "written_groups"]

@@ -183,7 +183,8 @@ def test_pix2pix_unet_is_drawn_as_a_u_with_skips_across(qtbot, window):
 def test_a_repeat_is_a_group_that_collapses_to_one_node(qtbot, window):
     view = _canvas(qtbot, window, SPECS / "pix2pix.yaml", "D")
     drawn = {id(item) for item in view.items.values()}
-    assert [g.title for g in view.open_groups] == ["patch_down ×2", "patch_down"]
+    assert [g.title for g in view.open_groups] == [
+        "patch_down ×2", "patch_down", "patch_down 8 px", "patch_down 4 px"]  # and its copies
     view.toggle_group("w:patch_down#0")  # repeat ×2 of patch_down: six layers
     group = view.items["group:w:patch_down#0"]
     assert group.node.lines[0] == "patch_down ×2"

@@ -178,3 +178,27 @@ def test_at_1024_gestures_on_a_collapsed_group(qtbot, window):
     QApplication.sendEvent(view.viewport(), QHelpEvent(QEvent.Type.ToolTip, at,
                                                        view.viewport().mapToGlobal(at)))
     assert "a section drawn as one node" in QToolTip.text()
+
+
+def test_a_repeat_of_a_longer_block_opens_to_its_copies_named_by_size(qtbot, window):
+    view = _fitted(qtbot, window, "stylegan2", "G", (1024, 700))
+    synthesis = next(key for key, group in view.groups.items() if group.title == "g_skip ×3")
+    _click_node(qtbot, view, synthesis, double=True)
+    titles = [group.title for group in view.groups.values()]
+    assert {"g_skip 8 px", "g_skip 16 px", "g_skip 32 px"} <= set(titles)
+    assert "▾ g_skip ×3" in [item.text() for item in view.scene().items()
+                             if isinstance(item, QGraphicsSimpleTextItem)]
+    middle = next(key for key, group in view.groups.items() if group.title == "g_skip 16 px")
+    text = window.editor.toPlainText()
+    _click_node(qtbot, view, middle)
+    view.setFocus()
+    with qtbot.waitSignal(view.refused) as refused:  # no entry of the text writes one copy
+        QTest.keyClick(view, Qt.Key.Key_Delete)
+    assert "one copy of a repeat" in refused.args[0] and window.editor.toPlainText() == text
+    QTest.keyClick(view, Qt.Key.Key_Right)  # its layers, scrolled into view
+    group = next(g for g in view.open_groups if g.title == "g_skip 16 px")
+    plan = window.spec.analysis.networks["G"]
+    first = view.items[plan.layers[group.start].slot]
+    assert first.node.key == plan.layers[group.start].slot
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.contains(first.sceneBoundingRect())
