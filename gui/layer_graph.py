@@ -13,7 +13,7 @@ Semantic zoom: Fit draws every group expanded when the whole network then shows 
 readable scale (`gui.graph_tools.min_scale`) or when it has at most LIST_BODIES layers (a
 few nodes scroll well), else with its block uses and repeats collapsed, else with
 neighbouring stages merged into sections, as few as needed (not a U-Net: sections would hide
-its skips). A collapsed group
+its skips); inside a repeat of a longer block each copy is a group too. A collapsed group
 expands by a click on its chevron, a double-click or the Right key (Left collapses the group
 of the selected node), and the view scrolls to its layers; these choices outlive edits of the
 text, until the next Fit.
@@ -23,8 +23,8 @@ Gestures: drop a Layer Library entry between two nodes (inserts it there); drag 
 node); drag from a node's output port (the dot on its right) onto a concat/add (sets its
 `with`) or onto another layer (writes a concat before it), naming the source with an `id`.
 A node inside a block use edits the block's definition (every use changes, and the status bar
-says so); the node of a collapsed group stands for the whole use; a section (not written
-anywhere) refuses gestures with the reason at the pointer.
+says so); the node of a collapsed group stands for the whole use; a section or a copy (not
+written as one entry) refuses gestures with the reason at the pointer.
 """
 
 from __future__ import annotations
@@ -390,7 +390,8 @@ class LayerGraphView(FlowGraphView):
         group = self.groups.get(key)
         if group is not None and self.model is not None:
             plan = self.model.spec.analysis.networks[self.network]
-            wanted = [tuple(layer.path) for layer in plan.layers[group.start:group.stop]]
+            wanted = [tuple(layer.path) for layer in plan.layers[group.start:group.stop]
+                      if layer.path]
         else:
             wanted = [tuple(path)]
         for where, message in self.problems.items():
