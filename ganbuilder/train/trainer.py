@@ -480,28 +480,28 @@ class Trainer:
         share = 1.0 / obj.repeat  # metrics of a repeated objective are its mean
         micro_share = share / len(caches)  # ... and of the micro-batches
         step_sums: dict[str, torch.Tensor] = {}
+        obj.optimizer.zero_grad(set_to_none=True)
         for m, cache in enumerate(caches):
             ctx = TermContext(lambda name, cache=cache: cache.get(name, obj.updates),
                               self.gan.nets, obj.updates, self.gan_loss,
                               history=lambda critic, size: self._pool(obj, critic, size),
                               uniform=uniforms.for_micro(m),
                               grad_scale=self.precision.grad_scale(obj.name))
-            total = 0.0
+            total: torch.Tensor | None = None
             with self.precision.autocast():
                 for term in obj.terms:
                     if self.step % term.every:
                         continue  # lazy regularisation: this step goes without the term
                     ctx.state = self.term_states.setdefault(f"{obj.name}/{term.label}", {})
                     value, extra = term.definition.compute(term.params, ctx)
-                    total = total + term.weight * term.every * value.float()
+                    weighted = _scaled(value.float(), term.weight * term.every)
+                    total = weighted if total is None else total + weighted
                     _accumulate(step_sums, f"loss/{obj.name}/{term.label}",
                                 value.detach().float(), micro_share)
                     for key, metric in extra.items():
                         _accumulate(step_sums, key, metric, micro_share)
-            if isinstance(total, float):
+            if total is None:
                 return  # every term is lazy and rests this step: no optimizer step
-            if m == 0:
-                obj.optimizer.zero_grad(set_to_none=True)
             # Gradients for the trained networks only: the G step backpropagates through D
             # to G without computing D's weight gradients, while graphs through networks this
             # objective does not train stay whole for a later objective to reuse. Under
@@ -509,7 +509,8 @@ class Trainer:
             # (the hooks send the accumulated gradients).
             last = m == len(caches) - 1
             with self.ranks.averaging(obj.parameters) if last else nullcontext():
-                self.precision.backward(obj.name, total / len(caches), obj.parameters)
+                self.precision.backward(obj.name, total if len(caches) == 1
+                                        else total / len(caches), obj.parameters)
             _accumulate(step_sums, f"loss/{obj.name}", total.detach(), micro_share)
         kept = obj.step(self.precision)
         for cache in caches:
@@ -684,6 +685,12 @@ def _text(path: Path) -> str | None:
         return read_bounded(path).decode("utf-8")
     except (UserError, UnicodeDecodeError):
         return None
+
+
+def _scaled(value: torch.Tensor, factor: float) -> torch.Tensor:
+    # A weight of 1 (most terms') would cost an op forward and one backward for nothing:
+    # x * 1.0 is x exactly.
+    return value if factor == 1.0 else value * factor
 
 
 def _accumulate(sums: dict[str, torch.Tensor], key: str, value: torch.Tensor,
