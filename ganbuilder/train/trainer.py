@@ -64,6 +64,7 @@ from ganbuilder.train.events import (
     Started,
     StepMetrics,
 )
+from ganbuilder.train.host_memory import keep_freed_memory
 from ganbuilder.train.init_from import InitFrom, apply_init
 from ganbuilder.train.kernels import choose_kernels
 from ganbuilder.train.label_range import check_label_layers
@@ -535,6 +536,7 @@ class Trainer:
     def run(self, emit: Callable[[Event], None] = lambda e: None) -> Path:
         """Train to `total_steps` (or until stopped), owning the run folder; returns it."""
         main = self.ranks.is_main  # rank 0 alone writes the run folder
+        keep_freed_memory()  # no page faulted in again on every step (see host_memory)
         if main:
             emit = with_loggers(self.spec, emit)  # training.log: csv, tensorboard
             self.lock.acquire()  # creates the folder; a second writer is refused by name
