@@ -255,8 +255,23 @@ def main_for(build: Callable[[list[str], str, int], Contender], description: str
     ap.add_argument("--set", dest="overrides", action="append", default=[],
                     metavar="PATH=VALUE", help=f"spec override, e.g. {example} (repeatable)")
     add_protocol_args(ap, pairs=pairs, warmup=warmup)
+    ap.add_argument("--against-itself", action="store_true",
+                    help="time the hand-written loop against a second copy of itself: the "
+                         "ratio the protocol gives where there is no difference")
     args = ap.parse_args(argv)
-    return run_table([lambda: build(args.overrides, args.device, args.batches)], args)
+
+    def contender() -> Contender:
+        c = build(args.overrides, args.device, args.batches)
+        if not args.against_itself:
+            return c
+        twin = build(args.overrides, args.device, args.batches)
+        return Contender(name=c.name, settings=f"{c.settings}; hand-written against itself "
+                         "(the 'compiled' columns: a second copy)",
+                         compiled=c.handwritten, handwritten=twin.handwritten,
+                         drift=lambda: math.nan, device=c.device,
+                         cleanup=lambda: (c.cleanup(), twin.cleanup()))
+
+    return run_table([contender], args)
 
 
 def run_table(builders: Iterable[Callable[[], Contender]], args: argparse.Namespace) -> int:
