@@ -37,12 +37,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from torch import nn
 
 try:
     import resource
 except ImportError:  # (Windows: no page-fault count)
     resource = None
-from torch import nn
 
 from ganbuilder.spec import load_spec
 from ganbuilder.train.host_memory import keep_freed_memory

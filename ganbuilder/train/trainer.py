@@ -481,6 +481,8 @@ class Trainer:
         share = 1.0 / obj.repeat  # metrics of a repeated objective are its mean
         micro_share = share / len(caches)  # ... and of the micro-batches
         step_sums: dict[str, torch.Tensor] = {}
+        # Before the forward pass, as the references zero theirs: the memory of the old
+        # gradients then serves this step's activations instead of more of the heap.
         obj.optimizer.zero_grad(set_to_none=True)
         for m, cache in enumerate(caches):
             ctx = TermContext(lambda name, cache=cache: cache.get(name, obj.updates),
