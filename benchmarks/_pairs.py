@@ -10,6 +10,16 @@ Protocol
     load from another process moves one ratio rather than one side's whole distribution.
     Before each side's iteration the global torch RNG is seeded with the pair's number, so
     dropout draws the same masks on both sides.
+
+Page faults
+    Both sides share one process and so one C heap. glibc hands freed memory at the top of
+    its heap back to the system once more than a threshold is free there, and every page
+    taken again costs a fault (and zeroing); whether a side's step pays that depends on the
+    order of its allocations and frees and on what the other side left behind. By default
+    (`--malloc keep`) the process keeps freed memory as a training run does
+    (ganbuilder/train/host_memory.py, called by `Trainer.run`), for both sides, so that each
+    does only its own work; `--malloc default` leaves glibc's policy. The table shows each
+    side's minor page faults per iteration (median).
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -28,7 +39,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+try:
+    import resource
+except ImportError:  # (Windows: no page-fault count)
+    resource = None
+
 from ganbuilder.spec import load_spec
+from ganbuilder.train.host_memory import keep_freed_memory
 from ganbuilder.train.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,18 +91,28 @@ class PairTimes:
     compiled: list[float] = field(default_factory=list)
     handwritten: list[float] = field(default_factory=list)
     drift: float = math.nan
+    faults: dict[str, list[int]] = field(default_factory=lambda: {"compiled": [],
+                                                                  "handwritten": []})
+    cpu: dict[str, list[float]] = field(default_factory=lambda: {"compiled": [],
+                                                                 "handwritten": []})
 
     @property
     def ratios(self) -> list[float]:
         return [c / h for c, h in zip(self.compiled, self.handwritten, strict=True)]
 
-    def median_ratio(self) -> float:
-        return statistics.median(self.ratios)
+    @property
+    def cpu_ratios(self) -> list[float]:
+        return [c / h for c, h in zip(self.cpu["compiled"], self.cpu["handwritten"],
+                                      strict=True)]
 
-    def ratio_quartiles(self) -> tuple[float, float]:
-        if len(self.ratios) < 2:  # a single pair has no spread to show
+    def median_ratio(self, cpu: bool = False) -> float:
+        return statistics.median(self.cpu_ratios if cpu else self.ratios)
+
+    def ratio_quartiles(self, cpu: bool = False) -> tuple[float, float]:
+        ratios = self.cpu_ratios if cpu else self.ratios
+        if len(ratios) < 2:  # a single pair has no spread to show
             return math.nan, math.nan
-        q = statistics.quantiles(self.ratios, n=4)
+        q = statistics.quantiles(ratios, n=4)
         return q[0], q[2]
 
 
@@ -177,20 +204,31 @@ def time_pairs(c: Contender, pairs: int, warmup: int) -> PairTimes:
     the weight drift is taken after the first pair."""
     sync = torch.cuda.synchronize if c.device.type == "cuda" else (lambda: None)
     times = PairTimes()
-    sides = [(c.compiled, times.compiled), (c.handwritten, times.handwritten)]
+    sides = [(c.compiled, times.compiled, times.faults["compiled"], times.cpu["compiled"]),
+             (c.handwritten, times.handwritten, times.faults["handwritten"],
+              times.cpu["handwritten"])]
     for k in range(warmup + pairs):
         order = sides if k % 2 == 0 else sides[::-1]
-        for step, record in order:
+        for step, record, faults, cpu in order:
             torch.manual_seed(k)
             sync()
+            f0 = _minor_faults()
+            c0 = time.thread_time()
             t0 = time.perf_counter()
             step()
             sync()
             if k >= warmup:
                 record.append(time.perf_counter() - t0)
+                cpu.append(time.thread_time() - c0)
+                faults.append(_minor_faults() - f0)
         if k == 0:
             times.drift = c.drift()
     return times
+
+
+def _minor_faults() -> int:
+    """This process's minor page faults so far (0 where the system does not say)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource else 0
 
 
 def add_protocol_args(ap: argparse.ArgumentParser, pairs: int, warmup: int) -> None:
@@ -204,6 +242,10 @@ def add_protocol_args(ap: argparse.ArgumentParser, pairs: int, warmup: int) -> N
                     help="torch.set_num_threads (1; 0 leaves torch's default)")
     ap.add_argument("--device", default="auto", help="cpu, cuda, or auto (the trainer's pick)")
     ap.add_argument("--batches", type=int, default=8, help="distinct pre-drawn data batches")
+    ap.add_argument("--malloc", choices=("keep", "default"), default="keep",
+                    help="keep (as `ganbuilder run`): glibc keeps freed memory, for the whole "
+                         "process (both sides); default: glibc's own policy (see the module "
+                         "docstring)")
 
 
 def main_for(build: Callable[[list[str], str, int], Contender], description: str,
@@ -213,8 +255,23 @@ def main_for(build: Callable[[list[str], str, int], Contender], description: str
     ap.add_argument("--set", dest="overrides", action="append", default=[],
                     metavar="PATH=VALUE", help=f"spec override, e.g. {example} (repeatable)")
     add_protocol_args(ap, pairs=pairs, warmup=warmup)
+    ap.add_argument("--against-itself", action="store_true",
+                    help="time the hand-written loop against a second copy of itself: the "
+                         "ratio the protocol gives where there is no difference")
     args = ap.parse_args(argv)
-    return run_table([lambda: build(args.overrides, args.device, args.batches)], args)
+
+    def contender() -> Contender:
+        c = build(args.overrides, args.device, args.batches)
+        if not args.against_itself:
+            return c
+        twin = build(args.overrides, args.device, args.batches)
+        return Contender(name=c.name, settings=f"{c.settings}; hand-written against itself "
+                         "(the 'compiled' columns: a second copy)",
+                         compiled=c.handwritten, handwritten=twin.handwritten,
+                         drift=lambda: math.nan, device=c.device,
+                         cleanup=lambda: (c.cleanup(), twin.cleanup()))
+
+    return run_table([contender], args)
 
 
 def run_table(builders: Iterable[Callable[[], Contender]], args: argparse.Namespace) -> int:
@@ -222,8 +279,12 @@ def run_table(builders: Iterable[Callable[[], Contender]], args: argparse.Namesp
     measurement, not a test."""
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; "
-          f"{args.pairs} timed pairs after {args.warmup} warm-up pairs, first side alternating")
+    malloc = args.malloc
+    if malloc == "keep" and not keep_freed_memory():
+        malloc = "default (keep needs glibc's mallopt)"
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, malloc {malloc}; "
+          f"{args.pairs} timed pairs after {args.warmup} warm-up pairs, first side alternating; "
+          f"load average {' '.join(f'{x:.1f}' for x in _load())}")
     rows = []
     for build in builders:
         c = build()
@@ -231,19 +292,35 @@ def run_table(builders: Iterable[Callable[[], Contender]], args: argparse.Namesp
         start = time.perf_counter()
         t = time_pairs(c, args.pairs, args.warmup)
         lo, hi = t.ratio_quartiles()
+        cpu_lo, cpu_hi = t.ratio_quartiles(cpu=True)
         rows.append((c.name, 1e3 * statistics.median(t.compiled),
                      1e3 * statistics.median(t.handwritten), t.median_ratio(), lo, hi,
-                     t.drift))
+                     t.drift, statistics.median(t.faults["compiled"]),
+                     statistics.median(t.faults["handwritten"]), t.median_ratio(cpu=True),
+                     cpu_lo, cpu_hi))
         print(f"  {time.perf_counter() - start:.1f} s", flush=True)
         c.cleanup()
     print()
     print(f"{'iteration':10s} {'compiled ms':>12s} {'hand-written ms':>16s} "
-          f"{'median ratio':>13s} {'ratio IQR':>14s} {'drift':>9s}")
-    for name, cms, hms, ratio, lo, hi, drift in rows:
+          f"{'median ratio':>13s} {'ratio IQR':>14s} {'drift':>9s} {'page faults':>14s} "
+          f"{'CPU ratio':>10s} {'CPU IQR':>14s}")
+    for name, cms, hms, ratio, lo, hi, drift, cf, hf, cpu, cpu_lo, cpu_hi in rows:
         print(f"{name:10s} {cms:12.2f} {hms:16.2f} {ratio:13.3f} {f'{lo:.3f}-{hi:.3f}':>14s} "
-              f"{drift:9.1e}")
+              f"{drift:9.1e} {f'{cf:.0f} / {hf:.0f}':>14s} {cpu:10.3f} "
+              f"{f'{cpu_lo:.3f}-{cpu_hi:.3f}':>14s}")
     print("ms: median time per iteration; ratio: compiled / hand-written within each pair, "
           "median (and quartiles) over pairs; drift: largest |compiled - hand-written| in any "
           "weight tensor after one iteration (rounding only when both sides do the same "
-          "arithmetic; a real difference shows as ~2 x lr = 4e-4)")
+          "arithmetic; a real difference shows as ~2 x lr = 4e-4); page faults: minor page "
+          "faults per iteration, compiled / hand-written, medians; CPU ratio: the same "
+          "ratio of the training thread's CPU time (time.thread_time: the time the machine's other "
+          "processes take from it left out)")
+    print(f"load average {' '.join(f'{x:.1f}' for x in _load())}")
     return 0
+
+
+def _load() -> tuple[float, ...]:
+    try:
+        return os.getloadavg()
+    except OSError:  # (not on every system)
+        return ()

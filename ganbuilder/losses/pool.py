@@ -22,7 +22,7 @@ class HistoryPool:
                 out.append(item)
             elif torch.rand(1, generator=self.generator).item() < 0.5:
                 k = int(torch.randint(self.size, (1,), generator=self.generator))
-                out.append(self.items[k].clone())
+                out.append(self.items[k])  # no longer the pool's: stack copies it
                 self.items[k] = item.clone()
             else:
                 out.append(item)

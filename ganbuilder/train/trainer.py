@@ -64,6 +64,7 @@ from ganbuilder.train.events import (
     Started,
     StepMetrics,
 )
+from ganbuilder.train.host_memory import keep_freed_memory
 from ganbuilder.train.init_from import InitFrom, apply_init
 from ganbuilder.train.kernels import choose_kernels
 from ganbuilder.train.label_range import check_label_layers
@@ -480,28 +481,30 @@ class Trainer:
         share = 1.0 / obj.repeat  # metrics of a repeated objective are its mean
         micro_share = share / len(caches)  # ... and of the micro-batches
         step_sums: dict[str, torch.Tensor] = {}
+        # Before the forward pass, as the references zero theirs: the memory of the old
+        # gradients then serves this step's activations instead of more of the heap.
+        obj.optimizer.zero_grad(set_to_none=True)
         for m, cache in enumerate(caches):
             ctx = TermContext(lambda name, cache=cache: cache.get(name, obj.updates),
                               self.gan.nets, obj.updates, self.gan_loss,
                               history=lambda critic, size: self._pool(obj, critic, size),
                               uniform=uniforms.for_micro(m),
                               grad_scale=self.precision.grad_scale(obj.name))
-            total = 0.0
+            total: torch.Tensor | None = None
             with self.precision.autocast():
                 for term in obj.terms:
                     if self.step % term.every:
                         continue  # lazy regularisation: this step goes without the term
                     ctx.state = self.term_states.setdefault(f"{obj.name}/{term.label}", {})
                     value, extra = term.definition.compute(term.params, ctx)
-                    total = total + term.weight * term.every * value.float()
+                    weighted = _scaled(value.float(), term.weight * term.every)
+                    total = weighted if total is None else total + weighted
                     _accumulate(step_sums, f"loss/{obj.name}/{term.label}",
                                 value.detach().float(), micro_share)
                     for key, metric in extra.items():
                         _accumulate(step_sums, key, metric, micro_share)
-            if isinstance(total, float):
+            if total is None:
                 return  # every term is lazy and rests this step: no optimizer step
-            if m == 0:
-                obj.optimizer.zero_grad(set_to_none=True)
             # Gradients for the trained networks only: the G step backpropagates through D
             # to G without computing D's weight gradients, while graphs through networks this
             # objective does not train stay whole for a later objective to reuse. Under
@@ -509,7 +512,8 @@ class Trainer:
             # (the hooks send the accumulated gradients).
             last = m == len(caches) - 1
             with self.ranks.averaging(obj.parameters) if last else nullcontext():
-                self.precision.backward(obj.name, total / len(caches), obj.parameters)
+                self.precision.backward(obj.name, total if len(caches) == 1
+                                        else total / len(caches), obj.parameters)
             _accumulate(step_sums, f"loss/{obj.name}", total.detach(), micro_share)
         kept = obj.step(self.precision)
         for cache in caches:
@@ -534,6 +538,7 @@ class Trainer:
     def run(self, emit: Callable[[Event], None] = lambda e: None) -> Path:
         """Train to `total_steps` (or until stopped), owning the run folder; returns it."""
         main = self.ranks.is_main  # rank 0 alone writes the run folder
+        keep_freed_memory()  # no page faulted in again on every step (see host_memory)
         if main:
             emit = with_loggers(self.spec, emit)  # training.log: csv, tensorboard
             self.lock.acquire()  # creates the folder; a second writer is refused by name
@@ -684,6 +689,12 @@ def _text(path: Path) -> str | None:
         return read_bounded(path).decode("utf-8")
     except (UserError, UnicodeDecodeError):
         return None
+
+
+def _scaled(value: torch.Tensor, factor: float) -> torch.Tensor:
+    # A weight of 1 (most terms') would cost an op forward and one backward for nothing:
+    # x * 1.0 is x exactly.
+    return value if factor == 1.0 else value * factor
 
 
 def _accumulate(sums: dict[str, torch.Tensor], key: str, value: torch.Tensor,
