@@ -14,6 +14,7 @@ never a tensor's `requires_grad`, so a writer of source code can take the same o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Generic, TypeVar
 
 from ganbuilder.layers.registry import forward_functions
@@ -47,7 +48,7 @@ class ForwardCache(Generic[V]):
                 self.values[name] = self.leaf(name)
             return self.detached(name)
         wanted = self.analysis.producers.get(name, set()) & updates
-        if name not in self.values or not wanted <= self.through.get(name, frozenset()):
+        if self._computes(name, updates):
             through: set[str] = set()
             parts: set[str] = set()
             value = self._eval(self.analysis.forward[name], updates, through, parts,
@@ -58,6 +59,29 @@ class ForwardCache(Generic[V]):
             return self.detached(name)
         self.handed_out.add(name)
         return self.values[name]
+
+    def _computes(self, name: str, updates: frozenset[str]) -> bool:
+        """Whether `get(name, updates)` computes the forward entry `name` (anew)."""
+        wanted = self.analysis.producers.get(name, set()) & updates
+        return name not in self.values or not wanted <= self.through.get(name, frozenset())
+
+    def prefetch(self, names: Iterable[str], updates: frozenset[str]) -> None:
+        """Compute the forward entries that reading `names` would compute, in the `forward`
+        section's order, as the references run their passes (every generator pass before the
+        critics' that the terms make); later `get`s of `names` then read them here. A tap
+        (`fake.w`) counts as its tensor."""
+        forward = self.analysis.forward
+        due: set[str] = set()
+        todo = [n if n in forward else n.split(".")[0] for n in names]
+        while todo:
+            name = todo.pop()
+            if name in forward and name not in due and self._computes(name, updates):
+                due.add(name)
+                expr = forward[name]
+                todo += [expr] if isinstance(expr, str) else sorted(expr.names())
+        for name in forward:
+            if name in due:
+                self.get(name, updates)
 
     def _eval(self, expr: Forward | float, updates: frozenset[str], through: set[str],
               parts: set[str], taps_of: str | None = None) -> V:

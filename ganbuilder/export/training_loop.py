@@ -51,7 +51,7 @@ from ganbuilder.registry import fill_defaults
 from ganbuilder.spec import Spec
 from ganbuilder.spec.expr import Call
 from ganbuilder.spec.paths import format_path
-from ganbuilder.spec.terms import Term
+from ganbuilder.spec.terms import Term, eager_reads
 from ganbuilder.train.ada import adapted_layers
 from ganbuilder.train.ema import ema_settings, fold_weights
 from ganbuilder.train.streams import ON_DEVICE, SEED_OFFSETS
@@ -251,10 +251,7 @@ class _Loop:
     def term(self, flow: _Flow, term: Term, updates: frozenset[str], indent: str) -> str:
         """The name holding one term's value, after the statements computing the tensors it
         reads and the call of its own compute on them."""
-        tensors = {}
-        for key in term.definition.tensors_read(term.params, updates):
-            for name in term.tensors.get(key, ()):
-                tensors[name] = flow.get(name, updates)
+        tensors = {name: flow.get(name, updates) for name in term.read(updates)}
         value = self.names(f"term:{term.objective}:{term.index}",
                            basis=f"{term.label}_{term.objective}")
         read = ", ".join(f"{n!r}: {e}" for n, e in tensors.items())
@@ -291,6 +288,8 @@ class _Loop:
         # the next lazy term, which adds itself to the loss on the steps it runs.
         values: list[str] = []
         started = False  # whether `loss` holds a sum yet
+        # The tensors the every-step terms read first, in forward order, as the trainer does.
+        flow.prefetch(eager_reads(objective.terms, updates), updates)
         for term in [*objective.terms, None]:
             if term is not None and term.every == 1:
                 value = self.term(flow, term, updates, indent)

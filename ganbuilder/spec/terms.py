@@ -56,6 +56,17 @@ class Term:
         """Every tensor the term reads, in parameter order."""
         return tuple(n for names in self.tensors.values() for n in names)
 
+    def read(self, updates: frozenset[str]) -> tuple[str, ...]:
+        """The tensors `compute` reads for an objective training `updates`, in its order."""
+        return tuple(n for key in self.definition.tensors_read(self.params, updates)
+                     for n in self.tensors.get(key, ()))
+
+
+def eager_reads(terms: list[Term], updates: frozenset[str]) -> tuple[str, ...]:
+    """The tensors read by the terms that run on every step (not lazy, `every: 1`): what an
+    objective's step computes, in the forward section's order, before its terms run."""
+    return tuple(dict.fromkeys(n for t in terms if t.every == 1 for n in t.read(updates)))
+
 
 def _names(value) -> tuple[str, ...]:
     if value is None:
@@ -114,4 +125,4 @@ def spec_terms(tree: dict) -> list[Term]:
     return [t for name, obj in tree["objectives"].items() for t in objective_terms(name, obj)]
 
 
-__all__ = ["Objective", "Term", "objective_terms", "spec_objectives", "spec_terms"]
+__all__ = ["Objective", "Term", "eager_reads", "objective_terms", "spec_objectives", "spec_terms"]

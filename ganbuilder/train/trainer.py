@@ -48,6 +48,7 @@ from ganbuilder.runs.metadata import record_metadata
 from ganbuilder.runs.samples import render_samples
 from ganbuilder.spec import Spec
 from ganbuilder.spec.budget import require_memory
+from ganbuilder.spec.terms import eager_reads
 from ganbuilder.train.accumulation import MicroUniforms, check_micro_batches, micro_batches
 from ganbuilder.train.ada import AdaptiveAugmentation
 from ganbuilder.train.control import Control
@@ -88,6 +89,7 @@ class _Objective:
         self.repeat = spec.objectives[name].repeat
         self.clip = cfg.get("clip_weights")
         self.terms = spec.analysis.objective_terms(name)
+        self.reads = eager_reads(self.terms, self.updates)  # computed first, in forward order
         # Frozen layers' parameters never reach an optimizer.
         self.parameters = [p for n in sorted(self.updates) for p in gan.trained_parameters(n)]
         self.optimizer = build_optimizer(cfg.get("optimizer") or spec.training.get("optimizer"),
@@ -492,6 +494,7 @@ class Trainer:
                               grad_scale=self.precision.grad_scale(obj.name))
             total: torch.Tensor | None = None
             with self.precision.autocast():
+                cache.prefetch(obj.reads, obj.updates)
                 for term in obj.terms:
                     if self.step % term.every:
                         continue  # lazy regularisation: this step goes without the term
