@@ -18,6 +18,8 @@ TINY = {
     "stylegan": ["params.fmap_base=32", "params.fmap_max=8", "params.nz=8", "params.w_dim=8"],
     "stylegan2": ["params.image_size=8", "params.ch_max=8", "params.z_dim=8", "params.w_dim=8",
                   "params.mapping=2"],
+    "stylegan2_ada": ["params.image_size=8", "params.ch_max=8", "params.z_dim=8",
+                      "params.w_dim=8", "data.batch_size=8"],
     "wgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "began": ["params.n=8", "params.nz=8"],
     "biggan": ["params.ngf=4", "params.ndf=8", "params.chunk=4", "params.shared=8"],

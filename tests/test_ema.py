@@ -36,8 +36,34 @@ def test_the_average_follows_the_update_rule(minimal_spec):
     assert torch.equal(gan.nets["G"].state_dict()[key], live)  # the live weights come back
 
 
-def test_checkpoints_keep_the_average_and_sampling_uses_it(tmp_path, minimal_spec):
-    spec = load_spec(minimal_spec, [*EMA, "training.steps=4"])
+def test_the_rampup_shortens_the_early_half_life(minimal_spec):
+    # StyleGAN2-ADA's ema_rampup: the half-life is at most rampup x the steps before this one,
+    # so at step 3 with rampup 0.5 (half-life 1 step) the average moves half way, where
+    # decay 0.999 alone would move it a thousandth of the way; later the decay bounds it.
+    gan = GAN(load_spec(minimal_spec))
+    average = WeightAverage(gan, {"networks": ["G"], "decay": 0.999, "rampup": 0.5})
+    key = next(iter(dict(gan.nets["G"].named_parameters())))
+    param = dict(gan.nets["G"].named_parameters())[key]
+
+    def moved(step: int) -> float:
+        """The share of the way to new weights (+1 everywhere) the average moves at `step`."""
+        old = average.shadow["G"][key].clone()
+        with torch.no_grad():
+            param.add_(1.0)
+        average.update(gan, step)
+        target = param.detach()
+        return float(((average.shadow["G"][key] - old) / (target - old)).mean())
+
+    assert moved(1) == pytest.approx(1.0)  # no steps before: a plain copy
+    assert moved(3) == pytest.approx(0.5)
+    assert moved(5) == pytest.approx(1 - 0.5 ** 0.5)
+    assert moved(100_000) == pytest.approx(0.001, rel=1e-4)
+
+
+@pytest.mark.parametrize("ema", [EMA, ["training.ema={networks: [G], decay: 0.9, rampup: 0.3}"]],
+                         ids=["decay", "rampup"])
+def test_checkpoints_keep_the_average_and_sampling_uses_it(tmp_path, minimal_spec, ema):
+    spec = load_spec(minimal_spec, [*ema, "training.steps=4"])
     straight = Trainer(spec, tmp_path / "a")
     straight.run()
     half = Trainer(spec, tmp_path / "b", steps=2)

@@ -408,7 +408,7 @@ def _average(loop: _Loop) -> _Part:
         init=[mapping("self.average = ", copies, "        ")],
         after=["        for name, shadow in self.average.items():",
                f"            {fold_weights.__name__}(shadow, nets[name], self.step, "
-               f"{ema['decay']!r}, {ema['start']!r})"],
+               f"{ema['decay']!r}, {ema['start']!r}, {ema['rampup']!r})"],
         note=f"`average` holds the average of {', '.join(ema['networks'])}'s weights "
              "(training.ema), to sample with: net.load_state_dict(training.average[name]); "
              "its batch norm statistics are the live network's, which ganbuilder measures "

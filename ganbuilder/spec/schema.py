@@ -254,6 +254,12 @@ def spec_schema() -> dict:
                     "start": {"type": "integer", "minimum": 0, "default": 0,
                               "description": "steps before averaging begins (the average "
                                              "copies the weights until then)"},
+                    "rampup": {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
+                                         {"type": "null"}], "default": None,
+                               "description": "StyleGAN2-ADA's ema_rampup (0.05 for small "
+                                              "data): the average's half-life is at most "
+                                              "rampup x the steps done, so it forgets the "
+                                              "first weights fast; null: off"},
                 },
                 "required": ["networks"],
                 "additionalProperties": False,

@@ -16,16 +16,23 @@ from ganbuilder.spec.schema import spec_schema
 
 
 def ema_settings(cfg: dict | None) -> dict | None:
-    """training.ema over its schema defaults (decay, start); None when the spec has none."""
+    """training.ema over its schema defaults (decay, start, rampup); None when the spec has
+    none."""
     if not cfg:
         return None
     schema = spec_schema()["properties"]["training"]["properties"]["ema"]["properties"]
     return fill_defaults(schema, cfg)
 
 
-def fold_weights(shadow: dict, net, step: int, decay: float, start: int = 0) -> None:
+def fold_weights(shadow: dict, net, step: int, decay: float, start: int = 0,
+                 rampup: float | None = None) -> None:
     """Fold `net`'s weights after `step` into `shadow`, the average of its state dict:
-    parameters with `decay` (copied outright until `start`), buffers copied."""
+    parameters with `decay` (copied outright until `start`), buffers copied. With `rampup`
+    the average's half-life is at most rampup x the steps before this one (StyleGAN2-ADA's
+    ramp-up), so early weights, soon outgrown, weigh little."""
+    if rampup is not None:  # half-life in steps: min(decay's, rampup * steps so far)
+        half_life = rampup * (step - 1)
+        decay = min(decay, 0.5 ** (1.0 / half_life)) if half_life > 0 else 0.0
     weight = 1.0 if step <= start else 1.0 - decay
     with torch.no_grad():
         params = dict(net.named_parameters())
@@ -39,7 +46,8 @@ def fold_weights(shadow: dict, net, step: int, decay: float, start: int = 0) -> 
 class WeightAverage:
     """Shadow copies of the `networks` named in `training.ema`, updated after every step.
 
-    Parameters are averaged with `decay` (copied outright until `start`); buffers are copied,
+    Parameters are averaged with `decay` (copied outright until `start`, the decay ramped up
+    from 0 with `rampup`); buffers are copied,
     as StyleGAN's reference code does. Batch norm's running statistics belong to the live
     weights, not to their average: `recalibrate` measures the average's own (BigGAN's
     standing statistics) before the average is saved or draws samples.
@@ -50,13 +58,15 @@ class WeightAverage:
         self.names: list[str] = list(cfg["networks"])
         self.decay = float(cfg["decay"])
         self.start = int(cfg["start"])
+        self.rampup = None if cfg["rampup"] is None else float(cfg["rampup"])
         self.shadow = {n: {k: v.detach().clone() for k, v in gan.nets[n].state_dict().items()}
                        for n in self.names}
 
     def update(self, gan: GAN, step: int) -> None:
         """Fold the weights after `step` into the average."""
         for name in self.names:
-            fold_weights(self.shadow[name], gan.nets[name], step, self.decay, self.start)
+            fold_weights(self.shadow[name], gan.nets[name], step, self.decay, self.start,
+                         self.rampup)
 
     def batch_norms(self, gan: GAN) -> list[_BatchNorm]:
         """The averaged networks' batch norm layers that keep running statistics."""
