@@ -54,7 +54,6 @@ from PySide6.QtWidgets import (
     QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -80,6 +79,7 @@ from ganbuilder.spec.paths import parse_path
 from ganbuilder.spec.pretrained import frozen_layers
 from ganbuilder.spec.shapes import NetworkPlan
 from gui._combo import replace_items
+from gui.fitted_label import FittedLabel
 from gui.graph_tools import MIN_TEXT, min_scale
 from gui.graph_view import FlowGraphView, NodeItem
 from gui.library import LAYER_MIME
@@ -1083,9 +1083,8 @@ class LayerGraphPanel(QWidget):
         self.combo = QComboBox()
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         bar.addWidget(self.combo)
-        self.info = QLabel()
+        self.info = FittedLabel()
         self.info.setStyleSheet("color: #666;")
-        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.info, 1)
         layout.addLayout(bar)
         self.view = LayerGraphView()
@@ -1145,7 +1144,7 @@ class LayerGraphPanel(QWidget):
         self.problems = {}
         replace_items(self.combo, [])
         self.view.show_network(None)
-        self.info.setText("")
+        self.info.set_facts("")
         self._dirty = False
 
     def show_network(self, name: str) -> None:
@@ -1164,8 +1163,8 @@ class LayerGraphPanel(QWidget):
         self.view.show_network(plan, self.model, self.problems)
         if plan is not None:
             skips = len(self.view.skip_edges())
-            self.info.setText(f"{len(plan.layers)} layers · {len(self.view.edges)} edges"
-                              + (f" · {skips} skip" if skips else ""))
+            self.info.set_facts(f"{len(plan.layers)} layers · {len(self.view.edges)} edges"
+                                + (f" · {skips} skip" if skips else ""))
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

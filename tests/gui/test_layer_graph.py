@@ -22,7 +22,7 @@ def test_the_panel_draws_every_node_and_edge_of_the_pix2pix_generator(qtbot, win
     assert view.edges == edges
     skips = skip_edges(nodes, edges)
     assert view.skip_edges() == skips != []
-    assert panel.info.text() == f"{len(plan.layers)} layers · {len(edges)} edges · " \
+    assert panel.info.full_text() == f"{len(plan.layers)} layers · {len(edges)} edges · " \
         f"{len(skips)} skip"
     for key in {k for edge in view.edges for k in edge}:
         assert key in view.items  # every edge is drawn between two drawn nodes

@@ -44,6 +44,17 @@ def test_at_1024_fit_shows_a_long_network_whole_and_readable(qtbot, window, spec
     assert view.transform().m11() >= min_scale(view) - 1e-6
 
 
+def test_at_1024_the_layer_count_beside_the_network_reads_whole(qtbot, window):
+    """The panel's facts line drops its trailing facts to fit ("28 layers"), never showing a
+    clipped "28"; the whole line is its tooltip."""
+    _fitted(qtbot, window, "cyclegan", "G_AB", (1024, 700))
+    info = window.layer_graph.info
+    layers = len(window.layer_graph.spec.analysis.networks["G_AB"].layers)
+    assert info.toolTip() == info.full_text() and info.full_text().count(" · ") >= 1
+    assert info.text().startswith(f"{layers} layers"), (info.text(), info.contentsRect().width())
+    assert info.fontMetrics().horizontalAdvance(info.text()) <= info.contentsRect().width()
+
+
 @pytest.mark.parametrize(("spec", "network"), [("cyclegan", "G_AB"), ("stylegan2", "G")])
 def test_fit_shows_a_long_network_whole_and_readable(qtbot, window, spec, network):
     window._fit_screen(QRect(0, 0, 1400, 900))
