@@ -278,11 +278,15 @@ class LayerGraphView(FlowGraphView):
         return shown, alias
 
     def _draw(self, plan: NetworkPlan | None) -> None:
-        if plan is not None and self.model is not None and (
-                not self.user_zoomed or plan.name not in self.zoom):
-            self._zoom_to_fit(plan)
-        else:
+        if plan is None or self.model is None:
+            self.zoom.clear()  # another file: its networks choose their own levels
             self._build(plan)
+        elif plan.name in self.zoom:  # the level Fit chose stays while the text is edited
+            self._build(plan)
+            if not self.user_zoomed and not self._fits():  # ... unless the network outgrew it
+                self._zoom_to_fit(plan)
+        else:
+            self._zoom_to_fit(plan)
         self.fit()
 
     def _zoom_to_fit(self, plan: NetworkPlan) -> None:
@@ -335,6 +339,7 @@ class LayerGraphView(FlowGraphView):
             return
         key = self.selected_key()
         chosen = self.items[key].node.path if key in self.items else None
+        self.zoom.clear()  # levels chosen for another size: each network chooses again
         self._signature = None
         self.show_network(plan, self.model, self.problems)
         if chosen is not None:  # the node chosen stays chosen (its group's, if collapsed)
