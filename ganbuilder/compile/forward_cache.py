@@ -47,7 +47,6 @@ class ForwardCache(Generic[V]):
             if name not in self.values:
                 self.values[name] = self.leaf(name)
             return self.detached(name)
-        wanted = self.analysis.producers.get(name, set()) & updates
         if self._computes(name, updates):
             through: set[str] = set()
             parts: set[str] = set()
@@ -55,7 +54,7 @@ class ForwardCache(Generic[V]):
                                taps_of=name)
             self.values[name] = self.store(name, value)
             self.through[name], self.parts[name] = frozenset(through), frozenset(parts)
-        if not wanted:
+        if not self.carries_graph(name, updates):
             return self.detached(name)
         self.handed_out.add(name)
         return self.values[name]
