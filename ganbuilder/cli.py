@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="train a spec headless")
     _spec_args(p, optional_with="--resume")
-    p.add_argument("--steps", type=int, help="train to this many steps (overrides the spec)")
+    p.add_argument("--steps", type=int, help="train to this many steps (training.steps, as the "
+                   "run folder's spec.yaml records it)")
     p.add_argument("--out", type=Path, help="run folder (default runs/<name>/<timestamp>)")
     p.add_argument("--device", metavar="DEVICE",
                    help="where to train: auto, cpu, cuda, cuda:N or mps (under torchrun, cuda "
@@ -349,8 +350,11 @@ def _train(args: argparse.Namespace) -> int:
         checkpoint_file(args.resume)  # a folder or a missing file: say so before building
     if args.spec is None and args.resume is None:
         raise UserError("run needs a SPEC file, or --resume CKPT to continue from a checkpoint")
-    spec = (load_spec(args.spec, args.overrides) if args.spec is not None
-            else _checkpoint_spec(args.resume, args.overrides))
+    # --steps is recorded as training.steps, so the run folder's spec.yaml and its checkpoints
+    # hold the length it trained to (a linear_decay schedule reads it): rerunning it repeats it.
+    overrides = args.overrides + ([f"training.steps={args.steps}"] if args.steps else [])
+    spec = (load_spec(args.spec, overrides) if args.spec is not None
+            else _checkpoint_spec(args.resume, overrides))
     run_dir = run_dir_for(spec.name, Path(), args.out, args.resume)
     if rank() == 0 and not args.quiet:
         _print_warnings(spec, files=False)  # a missing weights file: the Trainer's error

@@ -134,6 +134,21 @@ def test_run_flags_that_cannot_train(tmp_path, minimal_spec, capsys):
     assert "Traceback" not in err
 
 
+def test_the_run_folder_records_the_steps_it_trained_to(tmp_path, minimal_spec, capsys):
+    """--steps is part of the run's spec: its spec.yaml reruns the same schedule, and a
+    resume without --steps stops where the run was asked to."""
+    out = tmp_path / "run"
+    assert main(["run", str(minimal_spec), "--out", str(out), "--quiet", "--steps", "3",
+                 "--set", "training.schedule={linear_decay: {start: 1}}"]) == 0
+    assert load_spec(out / "spec.yaml").training["steps"] == 3
+    last = str(out / "checkpoints" / "last.pt")
+    assert main(["run", "--quiet", "--resume", last]) == 2
+    assert "is already at step 3 of 3" in capsys.readouterr().err
+    assert main(["run", "--quiet", "--resume", last, "--steps", "5"]) == 0
+    assert load_spec(out / "spec.yaml").training["steps"] == 5
+    assert logged_steps(out)[-1] == 5
+
+
 def test_run_folders_that_cannot_be(tmp_path, minimal_spec, capsys):
     a_file = tmp_path / "notes.txt"
     a_file.write_text("mine")
