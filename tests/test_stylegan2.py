@@ -139,3 +139,19 @@ def test_the_other_architectures_compute_nvlabs_function():
         score = gan.nets["D"](image)
     assert (ours - image).abs().max().item() < 1e-4
     assert (score.flatten() - torch.tensor(NVLABS["score"])).abs().max().item() < 1e-4
+
+
+@pytest.mark.parametrize("group, sees_sample_1", [(4, False), (8, True)])
+def test_the_minibatch_std_group_is_a_param(group, sees_sample_1):
+    """params.mbstd_group sets which samples D's std is taken over: with 4 of a batch of 8,
+    sample 0's group is samples 0, 2, 4 and 6; with 8, the whole batch (StyleGAN2-ADA cifar)."""
+    from tests.conftest import TINY
+
+    gan = GAN(load_spec(SPEC, [*TINY["stylegan2"], f"params.mbstd_group={group}"]))
+    critic = gan.nets["D"].eval()
+    images = torch.randn(8, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    changed = images.clone()
+    changed[1] += 1.0
+    with torch.no_grad():
+        moved = (critic(images)[0] - critic(changed)[0]).abs().max().item()
+    assert (moved > 1e-6) == sees_sample_1
