@@ -386,7 +386,7 @@ def _train(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_sigint)
     trainer = Trainer(spec, run_dir, device=args.device, control=control, resume=args.resume,
-                      steps=args.steps, init=_init_request(args))
+                      init=_init_request(args))  # --steps is in the spec (training.steps)
     if args.resume and trainer.step >= trainer.total_steps:
         raise UserError(f"{args.resume} is already at step {trainer.step} of "
                         f"{trainer.total_steps}: pass --steps above {trainer.step} to train on")
