@@ -20,6 +20,8 @@ TINY = {
                   "params.mapping=2"],
     "stylegan2_ada": ["params.image_size=8", "params.ch_max=8", "params.z_dim=8",
                       "params.w_dim=8", "data.batch_size=8"],
+    "stylegan2_diffaugment": ["params.image_size=8", "params.ch_max=8", "params.z_dim=8",
+                              "params.w_dim=8", "data.batch_size=8"],
     "wgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "began": ["params.n=8", "params.nz=8"],
     "biggan": ["params.ngf=4", "params.ndf=8", "params.chunk=4", "params.shared=8"],

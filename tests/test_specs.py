@@ -10,7 +10,7 @@ from ganbuilder.spec import load_spec
 from ganbuilder.summary import summarize
 from ganbuilder.train.trainer import Trainer
 
-from .conftest import SPECS, TINY
+from .conftest import ROOT, SPECS, TINY
 
 SHRINK = ["training.log_every=1", "data.batch_size=8"]
 
@@ -20,6 +20,13 @@ def test_spec_validates_with_description(path):
     spec = load_spec(path)
     assert spec.tree.get("description"), f"{path.name} needs a description"
     assert spec.name == path.stem
+
+
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+def test_the_readme_table_describes_every_shipped_spec(path):
+    rows = [line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith(f"| `specs/{path.name}` | ")]
+    assert len(rows) == 1 and len(rows[0]) > len(f"| `specs/{path.name}` | ") + 10, rows
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
