@@ -352,7 +352,8 @@ def _train(args: argparse.Namespace) -> int:
         raise UserError("run needs a SPEC file, or --resume CKPT to continue from a checkpoint")
     # --steps is recorded as training.steps, so the run folder's spec.yaml and its checkpoints
     # hold the length it trained to (a linear_decay schedule reads it): rerunning it repeats it.
-    overrides = args.overrides + ([f"training.steps={args.steps}"] if args.steps else [])
+    overrides = args.overrides + ([f"training.steps={args.steps}"]
+                                 if args.steps is not None else [])
     spec = (load_spec(args.spec, overrides) if args.spec is not None
             else _checkpoint_spec(args.resume, overrides))
     run_dir = run_dir_for(spec.name, Path(), args.out, args.resume)

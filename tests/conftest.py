@@ -10,6 +10,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
+# The digit StyleGAN2s (stylegan2_ada and the specs that extend it) share one shrink.
+STYLEGAN2_DIGITS = ["params.image_size=8", "params.ch_max=8", "params.z_dim=8", "params.w_dim=8",
+                    "data.batch_size=8"]
+
 # Shrinks any shipped spec to something that trains a step in well under a second.
 TINY = {
     "dcgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
@@ -18,10 +22,8 @@ TINY = {
     "stylegan": ["params.fmap_base=32", "params.fmap_max=8", "params.nz=8", "params.w_dim=8"],
     "stylegan2": ["params.image_size=8", "params.ch_max=8", "params.z_dim=8", "params.w_dim=8",
                   "params.mapping=2"],
-    "stylegan2_ada": ["params.image_size=8", "params.ch_max=8", "params.z_dim=8",
-                      "params.w_dim=8", "data.batch_size=8"],
-    "stylegan2_diffaugment": ["params.image_size=8", "params.ch_max=8", "params.z_dim=8",
-                              "params.w_dim=8", "data.batch_size=8"],
+    "stylegan2_ada": STYLEGAN2_DIGITS,
+    "stylegan2_diffaugment": STYLEGAN2_DIGITS,
     "wgan": ["params.image_size=16", "params.ngf=8", "params.ndf=8", "params.nz=8"],
     "began": ["params.n=8", "params.nz=8"],
     "biggan": ["params.ngf=4", "params.ndf=8", "params.chunk=4", "params.shared=8"],

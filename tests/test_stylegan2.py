@@ -20,7 +20,7 @@ from ganbuilder.layers.stylegan2 import capture_styles, mix_styles
 from ganbuilder.spec import load_spec
 from ganbuilder.summary import summarize
 
-from .conftest import ROOT
+from .conftest import ROOT, TINY
 
 SPEC = ROOT / "specs" / "stylegan2.yaml"
 REFERENCE = json.loads((ROOT / "tests" / "data" / "stylegan2_rosinality.json").read_text())
@@ -67,7 +67,6 @@ def test_the_other_architectures_counts_equal_nvlabs(net, architecture, size, bi
 
 def test_both_other_architectures_train_a_step(tmp_path):
     from ganbuilder.cli import main
-    from tests.conftest import TINY
 
     sets = [x for o in [*TINY["stylegan2"], "params.g_architecture=resnet",
                         "params.d_architecture=skip"] for x in ("--set", o)]
@@ -145,8 +144,6 @@ def test_the_other_architectures_compute_nvlabs_function():
 def test_the_minibatch_std_group_is_a_param(group, sees_sample_1):
     """params.mbstd_group sets which samples D's std is taken over: with 4 of a batch of 8,
     sample 0's group is samples 0, 2, 4 and 6; with 8, the whole batch (StyleGAN2-ADA cifar)."""
-    from tests.conftest import TINY
-
     gan = GAN(load_spec(SPEC, [*TINY["stylegan2"], f"params.mbstd_group={group}"]))
     critic = gan.nets["D"].eval()
     images = torch.randn(8, 1, 8, 8, generator=torch.Generator().manual_seed(0))
